@@ -1,0 +1,81 @@
+/**
+ * The ports the directory's use cases talk to. `shared/store` implements them on DynamoDB;
+ * tests may implement them in memory. Nothing here knows about DynamoDB.
+ */
+
+export type ResourceType = 'User' | 'Group';
+export type ScimJson = Record<string, unknown>;
+
+/** A user or group as the hub keeps it: the client's attributes plus server-owned metadata. */
+export interface ResourceRecord {
+  id: string;
+  resourceType: ResourceType;
+  /** Incremented on every change, including membership changes; the ETag is `W/"<version>"`. */
+  version: number;
+  created: string;
+  lastModified: string;
+  /** SCIM attributes without `id`, `meta`, `groups` and `members` (those are derived). */
+  data: ScimJson;
+  /** scrypt hash of a password sent on create or PUT; never returned. */
+  passwordHash?: string;
+  /** Groups only: the number of members, kept with every membership change. */
+  memberCount?: number;
+}
+
+/** A value that must be unique per resource type (RFC 7643 `uniqueness: server`). */
+export interface UniqueKey {
+  attribute: 'userName' | 'externalId' | 'displayName';
+  /** Already normalised: lowercased where the attribute is case-insensitive. */
+  value: string;
+}
+
+/** What a record's secondary lookups are: its unique keys and (users) its email addresses. */
+export interface RecordIndexes {
+  uniques: UniqueKey[];
+  emails: string[];
+}
+
+export interface Member {
+  value: string;
+  type: ResourceType;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; undefined on the last page. */
+  next: string | undefined;
+}
+
+export interface MembershipChange {
+  add: Member[];
+  remove: string[];
+}
+
+export interface DirectoryStore {
+  get(type: ResourceType, id: string): Promise<ResourceRecord | undefined>;
+  getMany(type: ResourceType, ids: string[]): Promise<ResourceRecord[]>;
+  /** Writes the record and its indexes atomically; a taken unique key raises UniquenessConflict. */
+  create(record: ResourceRecord, indexes: RecordIndexes): Promise<void>;
+  /**
+   * Replaces the record if its stored version is still `expectedVersion`, moving its indexes
+   * from `before` to `after` in the same transaction.
+   */
+  replace(record: ResourceRecord, expectedVersion: number, before: RecordIndexes, after: RecordIndexes): Promise<void>;
+  /** Deletes the record, its indexes and every membership it is part of. */
+  delete(record: ResourceRecord, indexes: RecordIndexes): Promise<void>;
+  findIdByUnique(type: ResourceType, key: UniqueKey): Promise<string | undefined>;
+  findUserIdsByEmail(email: string): Promise<string[]>;
+  /** Records of a type in creation order. */
+  list(type: ResourceType, options: { limit: number; cursor?: string }): Promise<Page<ResourceRecord>>;
+  count(type: ResourceType): Promise<number>;
+  members(groupId: string, options: { limit: number; cursor?: string }): Promise<Page<Member>>;
+  /** Which of `memberIds` are members of the group (one read per candidate, whatever the group's size). */
+  membersAmong(groupId: string, memberIds: string[]): Promise<Set<string>>;
+  groupIdsOf(memberId: string): Promise<string[]>;
+  /**
+   * Adds and removes members and bumps the group's version; `expectedVersion` guards
+   * If-Match. Adding a member that is already there, or removing one that is not, is a no-op.
+   * Returns the group as it is afterwards.
+   */
+  changeMembers(groupId: string, change: MembershipChange, options: { expectedVersion?: number; lastModified: string }): Promise<ResourceRecord>;
+}

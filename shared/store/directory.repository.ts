@@ -1,0 +1,412 @@
+import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
+import type {
+  DirectoryStore,
+  Member,
+  MembershipChange,
+  Page,
+  RecordIndexes,
+  ResourceRecord,
+  ResourceType,
+  UniqueKey,
+} from '../directory/directory.ports.ts';
+import {
+  COUNT_SHARDS,
+  countKey,
+  emailKey,
+  GSI1,
+  membershipIndexKey,
+  membershipKey,
+  resourceKey,
+  typeIndexKey,
+  uniqueKey,
+} from './hub-table.keys.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { MAX_TRANSACTION_ITEMS, type TransactItem, transactWrite } from './transactions.ts';
+
+interface ResourceItem extends ResourceRecord {
+  pk: string;
+  sk: string;
+}
+
+interface MembershipItem {
+  pk: string;
+  sk: string;
+  groupId: string;
+  value: string;
+  type: ResourceType;
+}
+
+const toRecord = (item: Record<string, unknown>): ResourceRecord => {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...record } = item as unknown as ResourceItem & { gsi1pk: string; gsi1sk: string };
+  return record;
+};
+
+const sameKey = (a: UniqueKey, b: UniqueKey) => a.attribute === b.attribute && a.value === b.value;
+const chunk = <T>(items: T[], size: number): T[][] => {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+};
+
+/** The directory on the hub's DynamoDB table: the only code that knows its item layout. */
+export class DynamoDirectoryStore implements DirectoryStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(type: ResourceType, id: string): Promise<ResourceRecord | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: resourceKey(type, id), ConsistentRead: true }),
+    );
+    return result.Item ? toRecord(result.Item) : undefined;
+  }
+
+  async getMany(type: ResourceType, ids: string[]): Promise<ResourceRecord[]> {
+    const unique = [...new Set(ids)];
+    const found = new Map<string, ResourceRecord>();
+    for (const part of chunk(unique, 100)) {
+      let keys: Array<Record<string, unknown>> | undefined = part.map((id) => resourceKey(type, id));
+      while (keys && keys.length > 0) {
+        const result: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const record = toRecord(item);
+          found.set(record.id, record);
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return unique.flatMap((id) => found.get(id) ?? []);
+  }
+
+  async create(record: ResourceRecord, indexes: RecordIndexes): Promise<void> {
+    const type = record.resourceType;
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...resourceKey(type, record.id), ...typeIndexKey(type, record.created, record.id), ...record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...indexes.uniques.map((key) => this.putGuard(type, key, record.id)),
+      ...unique(indexes.emails).map((email) => ({ Put: { TableName: this.tableName, Item: { ...emailKey(email, record.id), userId: record.id } } })),
+      this.countUpdate(type, 1),
+    ];
+    await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, indexes.uniques, record.id));
+  }
+
+  async replace(record: ResourceRecord, expectedVersion: number, before: RecordIndexes, after: RecordIndexes): Promise<void> {
+    const type = record.resourceType;
+    const removedKeys = before.uniques.filter((key) => !after.uniques.some((other) => sameKey(key, other)));
+    const addedKeys = after.uniques.filter((key) => !before.uniques.some((other) => sameKey(key, other)));
+    const beforeEmails = unique(before.emails);
+    const afterEmails = unique(after.emails);
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...resourceKey(type, record.id), ...typeIndexKey(type, record.created, record.id), ...record },
+          ConditionExpression: 'attribute_exists(pk) AND version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        },
+      },
+      ...addedKeys.map((key) => this.putGuard(type, key, record.id)),
+      ...removedKeys.map((key) => ({
+        Delete: {
+          TableName: this.tableName,
+          Key: uniqueKey(type, key),
+          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :id',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':id': record.id },
+        },
+      })),
+      ...afterEmails
+        .filter((email) => !beforeEmails.includes(email))
+        .map((email) => ({ Put: { TableName: this.tableName, Item: { ...emailKey(email, record.id), userId: record.id } } })),
+      ...beforeEmails
+        .filter((email) => !afterEmails.includes(email))
+        .map((email) => ({ Delete: { TableName: this.tableName, Key: emailKey(email, record.id) } })),
+    ];
+    await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, addedKeys, record.id));
+  }
+
+  async delete(record: ResourceRecord, indexes: RecordIndexes): Promise<void> {
+    const type = record.resourceType;
+    // Memberships first: a crash half-way leaves a resource with fewer memberships, which a
+    // retried DELETE finishes; never memberships pointing at a resource that is gone.
+    const lastModified = new Date().toISOString();
+    for (const groupId of await this.groupIdsOf(record.id)) {
+      await this.changeMembers(groupId, { add: [], remove: [record.id] }, { lastModified }).catch((error: unknown) => {
+        if (!(error instanceof ResourceNotFound)) throw error;
+      });
+    }
+    if (type === 'Group') await this.deleteAllMembers(record.id);
+    const items: TransactItem[] = [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: resourceKey(type, record.id),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      ...indexes.uniques.map((key) => ({
+        Delete: {
+          TableName: this.tableName,
+          Key: uniqueKey(type, key),
+          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :id',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':id': record.id },
+        },
+      })),
+      ...unique(indexes.emails).map((email) => ({ Delete: { TableName: this.tableName, Key: emailKey(email, record.id) } })),
+      this.countUpdate(type, -1),
+    ];
+    await transactWrite(this.client, items, (reasons) =>
+      reasons[0] === 'ConditionalCheckFailed' ? new ResourceNotFound(type, record.id) : new VersionConflict(type, record.id),
+    );
+  }
+
+  async findIdByUnique(type: ResourceType, key: UniqueKey): Promise<string | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: uniqueKey(type, key), ConsistentRead: true }));
+    return result.Item?.owner as string | undefined;
+  }
+
+  async findUserIdsByEmail(email: string): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `EMAIL#${email}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of result.Items ?? []) ids.push(item.userId as string);
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return ids;
+  }
+
+  async list(type: ResourceType, options: { limit: number; cursor?: string }): Promise<Page<ResourceRecord>> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': `TYPE#${type}` },
+        Limit: options.limit,
+        ExclusiveStartKey: decodeCursor(options.cursor),
+      }),
+    );
+    return { items: (result.Items ?? []).map(toRecord), next: encodeCursor(result.LastEvaluatedKey) };
+  }
+
+  async count(type: ResourceType): Promise<number> {
+    const keys = Array.from({ length: COUNT_SHARDS }, (_, shard) => countKey(type, shard));
+    const result = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+    return (result.Responses?.[this.tableName] ?? []).reduce((sum, item) => sum + Number(item.n ?? 0), 0);
+  }
+
+  async members(groupId: string, options: { limit: number; cursor?: string }): Promise<Page<Member>> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :member)',
+        ExpressionAttributeValues: { ':pk': `GROUP#${groupId}`, ':member': 'MEMBER#' },
+        ProjectionExpression: '#value, #type',
+        ExpressionAttributeNames: { '#value': 'value', '#type': 'type' },
+        Limit: options.limit,
+        ExclusiveStartKey: decodeCursor(options.cursor),
+      }),
+    );
+    return {
+      items: (result.Items ?? []).map((item) => ({ value: item.value as string, type: item.type as ResourceType })),
+      next: encodeCursor(result.LastEvaluatedKey),
+    };
+  }
+
+  async membersAmong(groupId: string, memberIds: string[]): Promise<Set<string>> {
+    const present = new Set<string>();
+    for (const part of chunk(unique(memberIds), 100)) {
+      let keys: Array<Record<string, unknown>> | undefined = part.map((id) => membershipKey(groupId, id));
+      while (keys && keys.length > 0) {
+        const result: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: '#value', ExpressionAttributeNames: { '#value': 'value' } } },
+          }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) present.add(item.value as string);
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return present;
+  }
+
+  async groupIdsOf(memberId: string): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: GSI1,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': `MEMBER#${memberId}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of result.Items ?? []) ids.push((item as unknown as MembershipItem).groupId);
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return ids;
+  }
+
+  async changeMembers(
+    groupId: string,
+    change: MembershipChange,
+    options: { expectedVersion?: number; lastModified: string },
+  ): Promise<ResourceRecord> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tryChangeMembers(groupId, change, options);
+      } catch (error) {
+        // A member added or removed by someone else between our read and our write: read again.
+        if (!(error instanceof MembershipRace) || attempt >= 5) throw error instanceof MembershipRace ? new VersionConflict('Group', groupId) : error;
+      }
+    }
+  }
+
+  private async tryChangeMembers(
+    groupId: string,
+    change: MembershipChange,
+    options: { expectedVersion?: number; lastModified: string },
+  ): Promise<ResourceRecord> {
+    const candidates = [...change.add.map((m) => m.value), ...change.remove];
+    const present = await this.membersAmong(groupId, candidates);
+    const seen = new Set<string>();
+    const toAdd = change.add.filter((member) => {
+      if (present.has(member.value) || seen.has(member.value)) return false;
+      seen.add(member.value);
+      return true;
+    });
+    const toRemove = unique(change.remove).filter((id) => present.has(id) && !toAdd.some((m) => m.value === id));
+    const operations: TransactItem[] = [
+      ...toAdd.map((member) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...membershipKey(groupId, member.value), ...membershipIndexKey(groupId, member.value), groupId, value: member.value, type: member.type },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      })),
+      ...toRemove.map((id) => ({
+        Delete: { TableName: this.tableName, Key: membershipKey(groupId, id), ConditionExpression: 'attribute_exists(pk)' },
+      })),
+    ];
+    if (operations.length === 0) {
+      const group = await this.get('Group', groupId);
+      if (!group) throw new ResourceNotFound('Group', groupId);
+      if (options.expectedVersion !== undefined && group.version !== options.expectedVersion) throw new VersionConflict('Group', groupId);
+      return group;
+    }
+    // Each transaction carries its member items and the group's version bump, so the group's
+    // version and memberCount never disagree with its members. Changes larger than one
+    // transaction are applied in atomic chunks; a retry of the request completes them.
+    const chunks = chunk(operations, MAX_TRANSACTION_ITEMS - 1);
+    for (const [index, part] of chunks.entries()) {
+      const delta = part.reduce((sum, item) => sum + ('Put' in item ? 1 : -1), 0);
+      const guard = index === 0 && options.expectedVersion !== undefined;
+      const items: TransactItem[] = [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: resourceKey('Group', groupId),
+            UpdateExpression: 'SET version = version + :one, lastModified = :now ADD memberCount :delta',
+            ConditionExpression: guard ? 'attribute_exists(pk) AND version = :expected' : 'attribute_exists(pk)',
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':now': options.lastModified,
+              ':delta': delta,
+              ...(guard ? { ':expected': options.expectedVersion } : {}),
+            },
+          },
+        },
+        ...part,
+      ];
+      await transactWrite(this.client, items, (reasons) => {
+        if (reasons[0] === 'ConditionalCheckFailed') {
+          return options.expectedVersion !== undefined && index === 0 ? new GroupGuardFailed(groupId) : new ResourceNotFound('Group', groupId);
+        }
+        return new MembershipRace();
+      }).catch(async (error: unknown) => {
+        if (!(error instanceof GroupGuardFailed)) throw error;
+        throw (await this.get('Group', groupId)) ? new VersionConflict('Group', groupId) : new ResourceNotFound('Group', groupId);
+      });
+    }
+    const group = await this.get('Group', groupId);
+    if (!group) throw new ResourceNotFound('Group', groupId);
+    return group;
+  }
+
+  private async deleteAllMembers(groupId: string): Promise<void> {
+    for (;;) {
+      const page = await this.members(groupId, { limit: 500 });
+      if (page.items.length === 0) return;
+      for (const part of chunk(page.items, 25)) {
+        let requests: Array<Record<string, unknown>> | undefined = part.map((member) => ({
+          DeleteRequest: { Key: membershipKey(groupId, member.value) },
+        }));
+        while (requests && requests.length > 0) {
+          const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }));
+          requests = result.UnprocessedItems?.[this.tableName] as Array<Record<string, unknown>> | undefined;
+        }
+      }
+    }
+  }
+
+  private putGuard(type: ResourceType, key: UniqueKey, id: string): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...uniqueKey(type, key), owner: id },
+        ConditionExpression: 'attribute_not_exists(pk) OR #owner = :id',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':id': id },
+      },
+    };
+  }
+
+  private countUpdate(type: ResourceType, delta: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: countKey(type, Math.floor(Math.random() * COUNT_SHARDS)),
+        UpdateExpression: 'ADD n :delta',
+        ExpressionAttributeValues: { ':delta': delta },
+      },
+    };
+  }
+
+  /** Which condition failed: the resource's own (index 0) or one of the unique guards after it. */
+  private conflictFrom(reasons: Array<string | undefined>, type: ResourceType, guardsFrom: number, guards: UniqueKey[], id: string): Error {
+    for (const [offset, key] of guards.entries()) {
+      if (reasons[guardsFrom + offset] === 'ConditionalCheckFailed') return new UniquenessConflict(type, key);
+    }
+    if (reasons[0] === 'ConditionalCheckFailed') return new VersionConflict(type, id);
+    return new VersionConflict(type, id);
+  }
+}
+
+class MembershipRace extends Error {}
+class GroupGuardFailed extends Error {
+  constructor(readonly groupId: string) {
+    super(`group ${groupId} guard failed`);
+  }
+}
+
+const unique = (values: string[]): string[] => [...new Set(values)];

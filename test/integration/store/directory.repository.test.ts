@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UniquenessConflict, VersionConflict } from '../../../shared/directory/directory.errors.ts';
+import type { RecordIndexes, ResourceRecord } from '../../../shared/directory/directory.ports.ts';
+import { DynamoDirectoryStore } from '../../../shared/store/directory.repository.ts';
+import { freshHubTable } from '../../support/dynamodb.ts';
+
+const now = '2026-01-01T00:00:00.000Z';
+const user = (id: string, userName: string, extra: Partial<ResourceRecord> = {}): ResourceRecord => ({
+  id,
+  resourceType: 'User',
+  version: 1,
+  created: now,
+  lastModified: now,
+  data: { userName },
+  ...extra,
+});
+const userIndexes = (userName: string, emails: string[] = []): RecordIndexes => ({
+  uniques: [{ attribute: 'userName', value: userName.toLowerCase() }],
+  emails,
+});
+
+describe('DynamoDirectoryStore', () => {
+  let store: DynamoDirectoryStore;
+  let table: Awaited<ReturnType<typeof freshHubTable>>;
+
+  beforeAll(async () => {
+    table = await freshHubTable('store');
+    store = new DynamoDirectoryStore(table.documents, table.tableName);
+  });
+  afterAll(() => table.raw.destroy());
+
+  it('creates a record with its indexes and finds it by each of them', async () => {
+    await store.create(user('u1', 'Ada'), userIndexes('Ada', ['ada@example.com']));
+    expect(await store.get('User', 'u1')).toMatchObject({ id: 'u1', version: 1, data: { userName: 'Ada' } });
+    expect(await store.findIdByUnique('User', { attribute: 'userName', value: 'ada' })).toBe('u1');
+    expect(await store.findUserIdsByEmail('ada@example.com')).toEqual(['u1']);
+  });
+
+  it('refuses a second record with a taken unique key and writes nothing of it', async () => {
+    await expect(store.create(user('u2', 'ADA'), userIndexes('ADA', ['other@example.com']))).rejects.toBeInstanceOf(UniquenessConflict);
+    expect(await store.get('User', 'u2')).toBeUndefined();
+    expect(await store.findUserIdsByEmail('other@example.com')).toEqual([]);
+  });
+
+  it('lets exactly one of many concurrent creates of the same userName win', async () => {
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => store.create(user(`race-${i}`, 'racer'), userIndexes('racer'))),
+    );
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+    const rejected = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
+    expect(rejected.every((a) => a.reason instanceof UniquenessConflict)).toBe(true);
+  });
+
+  it('moves unique keys on replace and guards the version', async () => {
+    await store.create(user('u3', 'grace'), userIndexes('grace'));
+    const renamed = user('u3', 'grace.h', { version: 2 });
+    await store.replace(renamed, 1, userIndexes('grace'), userIndexes('grace.h'));
+    expect(await store.findIdByUnique('User', { attribute: 'userName', value: 'grace' })).toBeUndefined();
+    expect(await store.findIdByUnique('User', { attribute: 'userName', value: 'grace.h' })).toBe('u3');
+    await expect(store.replace(user('u3', 'x', { version: 3 }), 1, userIndexes('grace.h'), userIndexes('x'))).rejects.toBeInstanceOf(
+      VersionConflict,
+    );
+  });
+
+  it('adds and removes members one item at a time and keeps the group version and count', async () => {
+    const group: ResourceRecord = { id: 'g1', resourceType: 'Group', version: 1, created: now, lastModified: now, data: { displayName: 'Eng' }, memberCount: 0 };
+    await store.create(group, { uniques: [{ attribute: 'displayName', value: 'eng' }], emails: [] });
+    const afterAdd = await store.changeMembers('g1', { add: [{ value: 'u1', type: 'User' }, { value: 'u3', type: 'User' }], remove: [] }, { lastModified: now });
+    expect(afterAdd).toMatchObject({ version: 2, memberCount: 2 });
+    // Adding an existing member again is a no-op: no version bump.
+    const again = await store.changeMembers('g1', { add: [{ value: 'u1', type: 'User' }], remove: [] }, { lastModified: now });
+    expect(again.version).toBe(2);
+    expect(await store.groupIdsOf('u1')).toEqual(['g1']);
+    const afterRemove = await store.changeMembers('g1', { add: [], remove: ['u1'] }, { lastModified: now, expectedVersion: 2 });
+    expect(afterRemove).toMatchObject({ version: 3, memberCount: 1 });
+    expect((await store.members('g1', { limit: 10 })).items).toEqual([{ value: 'u3', type: 'User' }]);
+    await expect(store.changeMembers('g1', { add: [], remove: ['u3'] }, { lastModified: now, expectedVersion: 2 })).rejects.toBeInstanceOf(
+      VersionConflict,
+    );
+  });
+
+  it('deletes a user with its indexes and memberships, freeing its userName', async () => {
+    const record = await store.get('User', 'u3');
+    await store.delete(record as ResourceRecord, userIndexes('grace.h'));
+    expect(await store.get('User', 'u3')).toBeUndefined();
+    expect(await store.groupIdsOf('u3')).toEqual([]);
+    expect(await store.get('Group', 'g1')).toMatchObject({ memberCount: 0 });
+    await store.create(user('u4', 'grace.h'), userIndexes('grace.h'));
+    expect(await store.findIdByUnique('User', { attribute: 'userName', value: 'grace.h' })).toBe('u4');
+  });
+
+  it('counts and lists in creation order with a cursor', async () => {
+    const count = await store.count('User');
+    const first = await store.list('User', { limit: 2 });
+    expect(first.items).toHaveLength(2);
+    const rest = await store.list('User', { limit: 100, cursor: first.next });
+    expect(first.items.length + rest.items.length).toBe(count);
+  });
+});
