@@ -266,7 +266,8 @@ const toProxyEvent = (
         user: null,
         userArn: null,
       },
-      path: `/${STAGE}${url.pathname}`,
+      // As behind a custom domain: no stage prefix in the path the client called.
+      path: url.pathname,
       stage: STAGE,
       requestId,
       requestTimeEpoch: Date.now(),

@@ -29,3 +29,10 @@ export class ResourceNotFound extends AppError {
     super('directory.notFound', `${resourceType} ${id} not found`);
   }
 }
+
+/** A paging cursor that the store did not issue (or that was tampered with). */
+export class InvalidCursor extends AppError {
+  constructor(cursor: string, options: { cause?: unknown } = {}) {
+    super('directory.invalidCursor', `invalid cursor: ${cursor.slice(0, 40)}`, options);
+  }
+}

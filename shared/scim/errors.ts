@@ -13,7 +13,10 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  // RFC 9865 section 6 (cursor pagination)
+  | 'invalidCursor'
+  | 'expiredCursor';
 
 export interface ScimErrorBody {
   schemas: [typeof SCIM_ERROR_SCHEMA];
@@ -56,6 +59,7 @@ export const scimErrors = {
   mutability: (detail: string) => new ScimError(400, 'mutability', detail),
   tooMany: (detail: string) => new ScimError(400, 'tooMany', detail),
   invalidVers: (detail: string) => new ScimError(400, 'invalidVers', detail),
+  invalidCursor: (detail: string) => new ScimError(400, 'invalidCursor', detail),
   uniqueness: (detail: string) => new ScimError(409, 'uniqueness', detail),
   notFound: (detail: string) => new ScimError(404, undefined, detail),
   preconditionFailed: (detail: string) => new ScimError(412, undefined, detail),

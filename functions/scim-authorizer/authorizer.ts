@@ -1,0 +1,44 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { bearerTokenFrom, hashToken, sameToken, type TokenGrant } from '#shared/auth/bearer-token.ts';
+import type { TokenRecord } from '#shared/store/token.repository.ts';
+
+export interface AuthorizerDeps {
+  findToken(hash: string): Promise<TokenRecord | undefined>;
+  /** A token accepted from the environment (`SCIM_BEARER_TOKEN`), besides the stored ones. */
+  environmentToken: string | undefined;
+}
+
+/**
+ * API Gateway caches the answer per token for every route of the API, so an Allow covers the
+ * whole stage (`.../<stage>/*`), not just the method that asked first.
+ */
+const stageWildcard = (methodArn: string): string => {
+  const [prefix, stage] = methodArn.split('/');
+  return `${prefix}/${stage}/*`;
+};
+
+const allow = (methodArn: string, grant: TokenGrant): APIGatewayAuthorizerResult => ({
+  principalId: grant.tokenId,
+  policyDocument: {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(methodArn) }],
+  },
+  context: { tokenId: grant.tokenId, strictUnknownAttributes: grant.strictUnknownAttributes },
+});
+
+/** Throwing `Unauthorized` is how a Lambda authorizer tells API Gateway to answer 401. */
+const unauthorized = () => new Error('Unauthorized');
+
+export const makeAuthorizer =
+  (deps: AuthorizerDeps) =>
+  async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+    const token = bearerTokenFrom(header);
+    if (!token) throw unauthorized();
+    if (deps.environmentToken && sameToken(token, deps.environmentToken)) {
+      return allow(event.methodArn, { tokenId: 'environment', strictUnknownAttributes: false });
+    }
+    const stored = await deps.findToken(hashToken(token));
+    if (!stored || stored.revoked) throw unauthorized();
+    return allow(event.methodArn, { tokenId: stored.id, strictUnknownAttributes: stored.strictUnknownAttributes });
+  };

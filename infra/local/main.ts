@@ -1,0 +1,73 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hubTable } from '#shared/topology/table.spec.ts';
+import { hubTopology } from '#shared/topology/hub.topology.ts';
+import { JavaMissingError } from './dynamodb-local.ts';
+import { readLocalConfig } from './local-config.ts';
+import { startLocalHub } from './runner.ts';
+
+/**
+ * `npm start`: the whole hub on local stand-ins, configured by the environment. Prints where
+ * everything is and stops cleanly on Ctrl-C or SIGTERM, leaving no child process behind.
+ */
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const TABLE_NAME = 'scim-hub';
+
+const main = async () => {
+  const started = Date.now();
+  const config = readLocalConfig();
+  const hub = await startLocalHub({
+    topology: hubTopology,
+    table: hubTable,
+    tableName: TABLE_NAME,
+    projectRoot,
+    port: config.port,
+    dataDir: config.dataDir,
+    connectorIds: [],
+    environment: { SCIM_BEARER_TOKEN: config.scimBearerToken, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' },
+  });
+
+  if (config.dataDir) {
+    // Lets operator commands (npm run tokens) find the running hub's table.
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(
+      join(config.dataDir, 'local-endpoints.json'),
+      JSON.stringify({ dynamodb: hub.endpoints.dynamodb, sqs: hub.endpoints.sqs, tableName: TABLE_NAME }, null, 2),
+    );
+  }
+
+  const lines = [
+    `SCIM hub is up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `  SCIM base URL   ${hub.url.replace('127.0.0.1', 'localhost')}/scim/v2`,
+    `  bearer token    ${config.scimBearerToken}${config.tokenGenerated ? '   (generated; set SCIM_BEARER_TOKEN to choose one)' : ''}`,
+    `  health          ${hub.url}/health`,
+    `  DynamoDB Local  ${hub.endpoints.dynamodb}  table ${TABLE_NAME}`,
+    `  SQS (fauxqs)    ${hub.endpoints.sqs}`,
+    `  data            ${config.dataDir ? resolve(config.dataDir) : 'in memory (DATA_DIR=memory)'}`,
+    '  Ctrl-C stops everything.',
+  ];
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping...`);
+    hub
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+};
+
+main().catch((error: unknown) => {
+  if (error instanceof JavaMissingError) console.error(error.message);
+  else console.error('The hub failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

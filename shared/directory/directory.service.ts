@@ -1,0 +1,443 @@
+import { ScimError, scimErrors } from '../scim/errors.ts';
+import { evaluateFilter, type FilterNode, indexableEquality, parseFilter } from '../scim/filter.ts';
+import { normalizeGroup, normalizeUser } from '../scim/input.ts';
+import { applyPatch, extractMemberOperations, type MemberChange, parsePatchRequest } from '../scim/patch.ts';
+import { isAttributeRequested, project } from '../scim/projection.ts';
+import { compareBy } from '../scim/sort.ts';
+import { InvalidCursor, ResourceNotFound, UniquenessConflict, VersionConflict } from './directory.errors.ts';
+import type { DirectoryStore, Member, RecordIndexes, ResourceRecord, ResourceType, ScimJson } from './directory.ports.ts';
+import { hashPassword } from './password.ts';
+import { ENDPOINTS, toScimResource, versionFromEtag } from './scim-resource.mapper.ts';
+
+export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+/** Limits the service advertises in /ServiceProviderConfig and enforces. */
+export const DIRECTORY_LIMITS = {
+  /** `count` beyond this is lowered to it (RFC 7644 section 3.4.2.4 lets the server do so). */
+  maxResults: 1000,
+  defaultCount: 100,
+  /** A filter no index can answer is evaluated over at most this many resources, else 400 tooMany. */
+  maxScanned: 10_000,
+  /**
+   * A group with more members than this is returned without `members` (and with `memberCount`
+   * in the hub extension): 100 000 members do not fit in a 6 MB Lambda response. Members of
+   * any group page through `GET /Users?filter=groups.value eq "<group id>"`.
+   */
+  maxInlineMembers: 10_000,
+  /** Members added or removed per store call. */
+  memberChunk: 1000,
+} as const;
+
+export const HUB_GROUP_EXTENSION = 'urn:ietf:params:scim:schemas:extension:hub:2.0:Group';
+
+export interface DirectoryDeps {
+  store: DirectoryStore;
+  clock: () => Date;
+  newId: () => string;
+  /** Where ignored unknown attributes are reported (logged, by default). */
+  onUnknownAttributes: (resourceType: ResourceType, names: string[]) => void;
+}
+
+export interface RequestContext {
+  baseUrl: string;
+  strictUnknownAttributes: boolean;
+}
+
+export interface Projection {
+  attributes?: string[];
+  excludedAttributes?: string[];
+}
+
+export interface ListQuery extends Projection {
+  filter?: string;
+  startIndex?: number;
+  count?: number;
+  /** RFC 9865: present (possibly empty) when the client pages by cursor. */
+  cursor?: string;
+  sortBy?: string;
+  sortOrder?: 'ascending' | 'descending';
+}
+
+export interface ResourceResult {
+  resource: ScimJson;
+  version: number;
+}
+
+const indexesOf = (type: ResourceType, data: ScimJson, id: string): RecordIndexes => {
+  const uniques: RecordIndexes['uniques'] = [];
+  if (type === 'User' && typeof data.userName === 'string') uniques.push({ attribute: 'userName', value: data.userName.toLowerCase() });
+  if (type === 'Group' && typeof data.displayName === 'string') uniques.push({ attribute: 'displayName', value: data.displayName.toLowerCase() });
+  if (typeof data.externalId === 'string' && data.externalId !== '') uniques.push({ attribute: 'externalId', value: data.externalId });
+  const emails =
+    type === 'User' && Array.isArray(data.emails)
+      ? data.emails.flatMap((email) =>
+          typeof email === 'object' && email !== null && typeof (email as ScimJson).value === 'string'
+            ? [((email as ScimJson).value as string).toLowerCase()]
+            : [],
+        )
+      : [];
+  void id;
+  return { uniques, emails };
+};
+
+/** Maps store errors to the SCIM errors of RFC 7644 section 3.12. */
+const toScimError = (error: unknown, ifMatch: boolean): unknown => {
+  if (error instanceof UniquenessConflict) {
+    return scimErrors.uniqueness(`${error.key.attribute} is already in use by another ${error.resourceType}`);
+  }
+  if (error instanceof ResourceNotFound) return scimErrors.notFound(`${error.resourceType} ${error.id} not found`);
+  if (error instanceof VersionConflict && ifMatch) {
+    return scimErrors.preconditionFailed(`${error.resourceType} ${error.id} has changed; read it again`);
+  }
+  return error;
+};
+
+/**
+ * The hub's directory: SCIM semantics (RFC 7643, RFC 7644, RFC 9865) over the store port.
+ * Pure of AWS: tests drive it with any DirectoryStore.
+ */
+export const makeDirectory = (deps: DirectoryDeps) => {
+  const { store } = deps;
+  const now = () => deps.clock().toISOString();
+
+  const load = async (type: ResourceType, id: string): Promise<ResourceRecord> => {
+    const record = await store.get(type, id);
+    if (!record) throw scimErrors.notFound(`${type} ${id} not found`);
+    return record;
+  };
+
+  const checkIfMatch = (record: ResourceRecord, ifMatch: string | undefined) => {
+    if (ifMatch === undefined || ifMatch.trim() === '*') return;
+    const wanted = ifMatch.split(',').map((tag) => versionFromEtag(tag));
+    if (!wanted.includes(record.version)) {
+      throw scimErrors.preconditionFailed(`${record.resourceType} ${record.id} is at version W/"${record.version}", not ${ifMatch}`);
+    }
+  };
+
+  /** Resolves member references to existing users or groups (RFC 7643 section 4.2). */
+  const resolveMembers = async (values: Array<{ value: string; type?: string }>): Promise<Member[]> => {
+    const ids = [...new Set(values.map((member) => member.value))];
+    const users = new Set((await store.getMany('User', ids)).map((record) => record.id));
+    const rest = ids.filter((id) => !users.has(id));
+    const groups = new Set(rest.length > 0 ? (await store.getMany('Group', rest)).map((record) => record.id) : []);
+    const missing = rest.filter((id) => !groups.has(id));
+    if (missing.length > 0) throw scimErrors.invalidValue(`members reference resources that do not exist: ${missing.slice(0, 10).join(', ')}`);
+    return ids.map((value) => ({ value, type: users.has(value) ? 'User' : 'Group' }));
+  };
+
+  const allMemberIds = async (groupId: string): Promise<string[]> => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.members(groupId, { limit: 1000, cursor });
+      ids.push(...page.items.map((member) => member.value));
+      cursor = page.next;
+    } while (cursor);
+    return ids;
+  };
+
+  const applyMemberChanges = async (groupId: string, changes: MemberChange[], expectedVersion: number | undefined): Promise<void> => {
+    let guard = expectedVersion;
+    const run = async (add: Member[], remove: string[]) => {
+      for (let i = 0; i < Math.max(add.length, remove.length); i += DIRECTORY_LIMITS.memberChunk) {
+        const part = { add: add.slice(i, i + DIRECTORY_LIMITS.memberChunk), remove: remove.slice(i, i + DIRECTORY_LIMITS.memberChunk) };
+        await store.changeMembers(groupId, part, { expectedVersion: guard, lastModified: now() });
+        guard = undefined;
+      }
+    };
+    for (const change of changes) {
+      if (change.kind === 'add') await run(await resolveMembers(change.ids.map((value) => ({ value }))), []);
+      else if (change.kind === 'remove') await run([], change.ids);
+      else {
+        const current = await allMemberIds(groupId);
+        const wanted = change.kind === 'replace' ? await resolveMembers(change.ids.map((value) => ({ value }))) : [];
+        const wantedIds = new Set(wanted.map((member) => member.value));
+        const currentIds = new Set(current);
+        await run(
+          wanted.filter((member) => !currentIds.has(member.value)),
+          current.filter((id) => !wantedIds.has(id)),
+        );
+      }
+    }
+  };
+
+  /** The representation with derived attributes, loading them only when they will be returned. */
+  const represent = async (record: ResourceRecord, projection: Projection, ctx: RequestContext): Promise<ScimJson> => {
+    const resource = toScimResource(record, ctx.baseUrl);
+    if (record.resourceType === 'User' && isAttributeRequested(projection, 'groups', 'User')) {
+      const groupIds = await store.groupIdsOf(record.id);
+      if (groupIds.length > 0) {
+        const groups = await store.getMany('Group', groupIds);
+        resource.groups = groups.map((group) => ({
+          value: group.id,
+          $ref: `${ctx.baseUrl}/Groups/${group.id}`,
+          display: group.data.displayName,
+          type: 'direct',
+        }));
+      }
+    }
+    if (record.resourceType === 'Group') {
+      const memberCount = record.memberCount ?? 0;
+      if (memberCount > DIRECTORY_LIMITS.maxInlineMembers) {
+        resource.schemas = [...(resource.schemas as string[]), HUB_GROUP_EXTENSION];
+        resource[HUB_GROUP_EXTENSION] = { memberCount, membersOmitted: true };
+      } else if (memberCount > 0 && isAttributeRequested(projection, 'members', 'Group')) {
+        const members: ScimJson[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.members(record.id, { limit: 1000, cursor });
+          for (const member of page.items) {
+            members.push({ value: member.value, $ref: `${ctx.baseUrl}/${ENDPOINTS[member.type]}/${member.value}`, type: member.type });
+          }
+          cursor = page.next;
+        } while (cursor);
+        resource.members = members;
+      }
+    }
+    return project(resource, projection, record.resourceType);
+  };
+
+  const create = async (type: ResourceType, body: unknown, ctx: RequestContext): Promise<ResourceResult> => {
+    const input = type === 'User' ? normalizeUser(body, { strictUnknown: ctx.strictUnknownAttributes }) : normalizeGroup(body, { strictUnknown: ctx.strictUnknownAttributes });
+    if (input.unknownAttributes.length > 0) deps.onUnknownAttributes(type, input.unknownAttributes);
+    const { members: memberValues, ...data } = input.resource as ScimJson & { members?: Array<{ value: string }> };
+    const members = type === 'Group' && memberValues?.length ? await resolveMembers(memberValues) : [];
+    const timestamp = now();
+    const record: ResourceRecord = {
+      id: deps.newId(),
+      resourceType: type,
+      version: 1,
+      created: timestamp,
+      lastModified: timestamp,
+      data,
+      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
+      ...(type === 'Group' ? { memberCount: 0 } : {}),
+    };
+    try {
+      await store.create(record, indexesOf(type, data, record.id));
+    } catch (error) {
+      throw toScimError(error, false);
+    }
+    if (members.length > 0) {
+      try {
+        await applyMemberChanges(record.id, [{ kind: 'add', ids: members.map((m) => m.value) }], undefined);
+      } catch (error) {
+        // A failed request writes nothing: take the half-created group away again.
+        await store.delete(record, indexesOf(type, data, record.id)).catch(() => undefined);
+        throw error;
+      }
+    }
+    const stored = await load(type, record.id);
+    return { resource: await represent(stored, {}, ctx), version: stored.version };
+  };
+
+  const get = async (type: ResourceType, id: string, projection: Projection, ctx: RequestContext): Promise<ResourceResult> => {
+    const record = await load(type, id);
+    return { resource: await represent(record, projection, ctx), version: record.version };
+  };
+
+  const replace = async (type: ResourceType, id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<ResourceResult> => {
+    const existing = await load(type, id);
+    checkIfMatch(existing, ifMatch);
+    const input = type === 'User' ? normalizeUser(body, { strictUnknown: ctx.strictUnknownAttributes }) : normalizeGroup(body, { strictUnknown: ctx.strictUnknownAttributes });
+    if (input.unknownAttributes.length > 0) deps.onUnknownAttributes(type, input.unknownAttributes);
+    const { members: memberValues, ...data } = input.resource as ScimJson & { members?: Array<{ value: string }> };
+    const members = type === 'Group' ? await resolveMembers(memberValues ?? []) : [];
+    const record: ResourceRecord = {
+      ...existing,
+      version: existing.version + 1,
+      lastModified: now(),
+      data,
+      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
+    };
+    try {
+      await store.replace(record, existing.version, indexesOf(type, existing.data, id), indexesOf(type, data, id));
+      if (type === 'Group') await applyMemberChanges(id, [{ kind: 'replace', ids: members.map((m) => m.value) }], undefined);
+    } catch (error) {
+      throw toScimError(error, true);
+    }
+    const stored = await load(type, id);
+    return { resource: await represent(stored, {}, ctx), version: stored.version };
+  };
+
+  const patch = async (type: ResourceType, id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext, projection: Projection = {}): Promise<ResourceResult> => {
+    const operations = parsePatchRequest(body);
+    // Without If-Match a concurrent writer is not the client's problem: read again and re-apply.
+    for (let attempt = 1; ; attempt++) {
+      const existing = await load(type, id);
+      checkIfMatch(existing, ifMatch);
+      const { memberChanges, rest } = type === 'Group' ? extractMemberOperations(operations) : { memberChanges: [], rest: operations };
+      const current = { ...toScimResource(existing, ctx.baseUrl) };
+      const patched = applyPatch(current, rest, type);
+      try {
+        let expected: number | undefined = ifMatch === undefined ? undefined : existing.version;
+        if (patched.changed) {
+          const { id: _id, schemas: _schemas, meta: _meta, groups: _groups, members: _members, password, ...data } = patched.resource;
+          const record: ResourceRecord = {
+            ...existing,
+            version: existing.version + 1,
+            lastModified: now(),
+            data,
+            ...(typeof password === 'string' ? { passwordHash: await hashPassword(password) } : {}),
+          };
+          await store.replace(record, existing.version, indexesOf(type, existing.data, id), indexesOf(type, data, id));
+          expected = undefined;
+        }
+        if (memberChanges.length > 0) await applyMemberChanges(id, memberChanges, expected);
+      } catch (error) {
+        if (error instanceof VersionConflict && ifMatch === undefined && attempt < 4) continue;
+        throw toScimError(error, true);
+      }
+      const stored = await load(type, id);
+      return { resource: await represent(stored, projection, ctx), version: stored.version };
+    }
+  };
+
+  const remove = async (type: ResourceType, id: string, ifMatch: string | undefined): Promise<void> => {
+    const existing = await load(type, id);
+    checkIfMatch(existing, ifMatch);
+    try {
+      await store.delete(existing, indexesOf(type, existing.data, id));
+    } catch (error) {
+      throw toScimError(error, true);
+    }
+  };
+
+  /** Candidates for a filter: by an index when one answers it, else undefined (scan). */
+  const candidatesFor = async (type: ResourceType, filter: FilterNode): Promise<ResourceRecord[] | undefined> => {
+    const lookup = indexableEquality(filter);
+    if (!lookup) return undefined;
+    const value = lookup.caseExact ? lookup.value : lookup.value.toLowerCase();
+    switch (lookup.attribute) {
+      case 'id':
+        return store.getMany(type, [lookup.value]);
+      case 'userName':
+      case 'externalId':
+      case 'displayName': {
+        if ((lookup.attribute === 'userName' && type !== 'User') || (lookup.attribute === 'displayName' && type !== 'Group')) return undefined;
+        const found = await store.findIdByUnique(type, { attribute: lookup.attribute, value });
+        return found ? store.getMany(type, [found]) : [];
+      }
+      case 'emails.value':
+        return type === 'User' ? store.getMany('User', await store.findUserIdsByEmail(value)) : undefined;
+      case 'members.value':
+        return type === 'Group' ? store.getMany('Group', await store.groupIdsOf(lookup.value)) : undefined;
+      case 'groups.value':
+        return type === 'User' ? store.getMany('User', await allMemberIds(lookup.value)) : undefined;
+      default:
+        return undefined;
+    }
+  };
+
+  const list = async (type: ResourceType, query: ListQuery, ctx: RequestContext): Promise<ScimJson> => {
+    const count = Math.max(0, Math.min(query.count ?? DIRECTORY_LIMITS.defaultCount, DIRECTORY_LIMITS.maxResults));
+    const startIndex = Math.max(1, query.startIndex ?? 1);
+    const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseFilter(query.filter);
+    const byCursor = query.cursor !== undefined;
+    if (byCursor && query.startIndex !== undefined) {
+      throw scimErrors.invalidValue('startIndex and cursor cannot be used together (RFC 9865 section 2)');
+    }
+
+    // Unfiltered and unsorted: page straight off the type index.
+    if (!filter && !query.sortBy) {
+      const totalResults = await store.count(type);
+      let records: ResourceRecord[] = [];
+      let next: string | undefined;
+      if (byCursor) {
+        const page = await listPage(type, count, query.cursor || undefined);
+        records = page.items;
+        next = page.next;
+      } else {
+        records = await skipAndTake(type, startIndex - 1, count);
+      }
+      return listResponse(await Promise.all(records.map((r) => represent(r, query, ctx))), totalResults, startIndex, byCursor ? next : undefined, byCursor);
+    }
+
+    let matches: ResourceRecord[];
+    const candidates = filter ? await candidatesFor(type, filter) : undefined;
+    if (candidates) {
+      matches = candidates.filter((record) => evaluateCandidate(record, filter as FilterNode, ctx));
+    } else {
+      matches = [];
+      let cursor: string | undefined;
+      let scanned = 0;
+      do {
+        const page = await store.list(type, { limit: 500, cursor });
+        scanned += page.items.length;
+        if (scanned > DIRECTORY_LIMITS.maxScanned) {
+          throw scimErrors.tooMany(
+            `This ${filter ? 'filter' : 'sort'} would examine more than ${DIRECTORY_LIMITS.maxScanned} ${ENDPOINTS[type]}; filter on an indexed attribute (id, externalId, ${type === 'User' ? 'userName, emails.value, groups.value' : 'displayName, members.value'})`,
+          );
+        }
+        matches.push(...(filter ? page.items.filter((record) => evaluateCandidate(record, filter, ctx)) : page.items));
+        cursor = page.next;
+      } while (cursor);
+    }
+    if (query.sortBy) {
+      const compare = compareBy(query.sortBy, query.sortOrder ?? 'ascending', type);
+      const withResources = matches.map((record) => ({ record, resource: toScimResource(record, ctx.baseUrl) }));
+      withResources.sort((a, b) => compare(a.resource, b.resource));
+      matches = withResources.map((entry) => entry.record);
+    }
+    const offset = byCursor ? decodeOffset(query.cursor) : startIndex - 1;
+    const page = matches.slice(offset, offset + count);
+    const next = offset + count < matches.length ? encodeOffset(offset + count) : undefined;
+    return listResponse(await Promise.all(page.map((r) => represent(r, query, ctx))), matches.length, byCursor ? offset + 1 : startIndex, next, byCursor);
+  };
+
+  const evaluateCandidate = (record: ResourceRecord, filter: FilterNode, ctx: RequestContext): boolean =>
+    evaluateFilter(filter, toScimResource(record, ctx.baseUrl), record.resourceType);
+
+  const listPage = async (type: ResourceType, count: number, cursor: string | undefined) => {
+    if (count === 0) return { items: [], next: cursor };
+    try {
+      return await store.list(type, { limit: count, cursor });
+    } catch (error) {
+      throw invalidCursor(error);
+    }
+  };
+
+  const skipAndTake = async (type: ResourceType, skip: number, take: number): Promise<ResourceRecord[]> => {
+    const taken: ResourceRecord[] = [];
+    let toSkip = skip;
+    let cursor: string | undefined;
+    while (taken.length < take) {
+      const page = await store.list(type, { limit: Math.min(1000, toSkip + take - taken.length), cursor });
+      const usable = page.items.slice(toSkip);
+      toSkip = Math.max(0, toSkip - page.items.length);
+      taken.push(...usable.slice(0, take - taken.length));
+      cursor = page.next;
+      if (!cursor) break;
+    }
+    return taken;
+  };
+
+  return { create, get, list, replace, patch, delete: remove };
+};
+
+export type Directory = ReturnType<typeof makeDirectory>;
+
+const listResponse = (resources: ScimJson[], totalResults: number, startIndex: number, nextCursor: string | undefined, byCursor: boolean): ScimJson => ({
+  schemas: [LIST_RESPONSE_SCHEMA],
+  totalResults,
+  itemsPerPage: resources.length,
+  ...(byCursor ? {} : { startIndex }),
+  ...(nextCursor ? { nextCursor } : {}),
+  Resources: resources,
+});
+
+const encodeOffset = (offset: number): string => Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+
+const decodeOffset = (cursor: string | undefined): number => {
+  if (!cursor) return 0;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown };
+    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0) return parsed.o;
+  } catch {
+    // falls through to the error below
+  }
+  throw scimErrors.invalidCursor('The cursor is not valid for this query');
+};
+
+const invalidCursor = (error: unknown): unknown =>
+  error instanceof InvalidCursor ? new ScimError(400, 'invalidCursor', 'The cursor is not valid', { cause: error }) : error;

@@ -1,0 +1,73 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TOKEN_INDEX_PK, tokenKey, GSI1 } from './hub-table.keys.ts';
+
+export interface TokenRecord {
+  id: string;
+  hash: string;
+  name: string;
+  created: string;
+  revoked?: string;
+  strictUnknownAttributes: boolean;
+}
+
+/** SCIM bearer tokens, stored by the SHA-256 of the token: the token itself is never stored. */
+export class TokenRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(token: TokenRecord): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...tokenKey(token.hash), gsi1pk: TOKEN_INDEX_PK, gsi1sk: `${token.created}#${token.id}`, ...token },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async findByHash(hash: string): Promise<TokenRecord | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: tokenKey(hash) }));
+    return result.Item ? strip(result.Item) : undefined;
+  }
+
+  async list(): Promise<TokenRecord[]> {
+    const tokens: TokenRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: GSI1,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': TOKEN_INDEX_PK },
+          ExclusiveStartKey: start,
+        }),
+      );
+      tokens.push(...(result.Items ?? []).map(strip));
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return tokens;
+  }
+
+  /** Marks a token revoked; false when no token has that id. */
+  async revoke(id: string, at: string): Promise<boolean> {
+    const token = (await this.list()).find((candidate) => candidate.id === id);
+    if (!token) return false;
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: tokenKey(token.hash),
+        UpdateExpression: 'SET revoked = if_not_exists(revoked, :at)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+    return true;
+  }
+}
+
+const strip = (item: Record<string, unknown>): TokenRecord => {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...token } = item;
+  return token as unknown as TokenRecord;
+};
