@@ -1,5 +1,5 @@
 import { ScimError, scimErrors } from '../scim/errors.ts';
-import { evaluateFilter, type FilterNode, indexableEquality, parseFilter } from '../scim/filter.ts';
+import { evaluateFilter, type FilterNode, indexableEquality, parseFilter, validateFilter } from '../scim/filter.ts';
 import { normalizeGroup, normalizeUser } from '../scim/input.ts';
 import { applyPatch, extractMemberOperations, type MemberChange, parsePatchRequest } from '../scim/patch.ts';
 import { isAttributeRequested, project } from '../scim/projection.ts';
@@ -272,13 +272,13 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       try {
         let expected: number | undefined = ifMatch === undefined ? undefined : existing.version;
         if (patched.changed) {
-          const { id: _id, schemas: _schemas, meta: _meta, groups: _groups, members: _members, password, ...data } = patched.resource;
+          const { id: _id, schemas: _schemas, meta: _meta, groups: _groups, members: _members, ...data } = patched.resource;
           const record: ResourceRecord = {
             ...existing,
             version: existing.version + 1,
             lastModified: now(),
             data,
-            ...(typeof password === 'string' ? { passwordHash: await hashPassword(password) } : {}),
+            ...(patched.password === undefined ? {} : { passwordHash: await hashPassword(patched.password) }),
           };
           await store.replace(record, existing.version, indexesOf(type, existing.data, id), indexesOf(type, data, id));
           expected = undefined;
@@ -333,6 +333,8 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     const count = Math.max(0, Math.min(query.count ?? DIRECTORY_LIMITS.defaultCount, DIRECTORY_LIMITS.maxResults));
     const startIndex = Math.max(1, query.startIndex ?? 1);
     const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseFilter(query.filter);
+    // Unknown attributes must be a 400 even when an index lookup finds no candidate to evaluate.
+    if (filter) validateFilter(filter, type);
     const byCursor = query.cursor !== undefined;
     if (byCursor && query.startIndex !== undefined) {
       throw scimErrors.invalidValue('startIndex and cursor cannot be used together (RFC 9865 section 2)');

@@ -39,8 +39,9 @@ export type FilterNode =
 
 const COMPARE_OPERATORS: readonly CompareOperator[] = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'];
 const KEYWORDS = new Set(['and', 'or', 'not']);
-/** Bounds recursion on hostile input such as ten thousand nested parentheses. */
+/** Bound recursion on hostile input: ten thousand nested parentheses, or a chain of ten thousand `or`s. */
 const MAX_DEPTH = 50;
+const MAX_COMPARISONS = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // Tokenizer
@@ -111,6 +112,7 @@ const isKeyword = (token: Token | undefined, keyword: string): boolean =>
 class Parser {
   private index = 0;
   private depth = 0;
+  private comparisons = 0;
 
   constructor(private readonly tokens: readonly Token[]) {}
 
@@ -185,6 +187,10 @@ class Parser {
   }
 
   private parseAttributeExpression(pathText: string, inside: boolean): FilterNode {
+    this.comparisons += 1;
+    if (this.comparisons > MAX_COMPARISONS) {
+      throw scimErrors.invalidFilter(`The filter has more than ${MAX_COMPARISONS} comparisons`);
+    }
     const path = parseAttributeName(pathText, scimErrors.invalidFilter);
     const token = this.next();
     if (token?.kind === '[') return this.parseValuePath(path, pathText, token.at, inside);

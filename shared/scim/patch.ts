@@ -66,7 +66,7 @@ const PatchOperationSchema = z.preprocess(
       .transform((op) => op.toLowerCase())
       .pipe(z.enum(['add', 'remove', 'replace'])),
     path: z.string().nullish(),
-    value: z.unknown(),
+    value: z.unknown().optional(),
   }),
 );
 

@@ -43,7 +43,7 @@ export function compareBy(
   return (left, right) => {
     const byKey = compareKeys(keyOf(left), keyOf(right));
     const byId = byKey === 0 ? compareKeys(idOf(left), idOf(right)) : byKey;
-    return byId * direction;
+    return byId === 0 ? 0 : byId * direction;
   };
 }
 

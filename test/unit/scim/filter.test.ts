@@ -131,6 +131,7 @@ describe('parseFilter (RFC 7644 section 3.4.2.2)', () => {
     ['a.b.c eq "x"', "'a.b.c' is not a valid attribute path"],
     [`${'('.repeat(60)}a pr${')'.repeat(60)}`, 'nested more than 50 levels deep'],
     [`${'not '.repeat(60)}a pr`, 'nested more than 50 levels deep'],
+    [Array.from({ length: 1001 }, (_, index) => `a eq ${index}`).join(' or '), 'more than 1000 comparisons'],
   ])('rejects %j with invalidFilter', (text, detail) => {
     // Act
     const error = scimErrorFrom(() => parseFilter(text));
@@ -138,6 +139,17 @@ describe('parseFilter (RFC 7644 section 3.4.2.2)', () => {
     // Assess
     expect(error).toMatchObject({ status: 400, scimType: 'invalidFilter' });
     expect(error.message).toContain(detail);
+  });
+
+  it('parses and evaluates a chain of 1000 comparisons', () => {
+    // Prepare
+    const text = Array.from({ length: 1000 }, (_, index) => `userName eq "u${index}"`).join(' or ');
+
+    // Act
+    const result = evaluateFilter(parseFilter(text), { userName: 'U999' }, 'User');
+
+    // Assess
+    expect(result).toBe(true);
   });
 
   it('parses back what a formatter prints, for any filter tree', () => {
@@ -291,6 +303,7 @@ describe('evaluateFilter', () => {
     [`${ENTERPRISE}:manager.value eq "boss-1"`, true],
     [`${ENTERPRISE}:manager eq "boss-1"`, true],
     [`${ENTERPRISE}:manager pr`, true],
+    [`${ENTERPRISE}:manager[value eq "boss-1"]`, true],
     [`${ENTERPRISE}:costCenter pr`, false],
     ['userName eq "bjensen" and active eq false', false],
     ['userName eq "nobody" or active eq true', true],

@@ -65,7 +65,10 @@ describe('schema data (RFC 7643 sections 4 and 8.7)', () => {
     ['User', `${ENTERPRISE}:manager.$ref`, { type: 'reference', referenceTypes: ['User'] }],
     ['Group', 'displayName', { required: true }],
     ['Group', 'members', { multiValued: true, type: 'complex' }],
-    ['Group', 'members.value', { mutability: 'immutable' }],
+    // Values holding a resource id are case-exact like `id` itself (RFC 7643 section 3.1).
+    ['Group', 'members.value', { mutability: 'immutable', caseExact: true }],
+    ['User', 'groups.value', { caseExact: true }],
+    ['User', `${ENTERPRISE}:manager.value`, { caseExact: true }],
     ['Group', 'members.type', { mutability: 'immutable', canonicalValues: ['User', 'Group'] }],
   ])('%s %s has %o', (resourceType, path, characteristics) => {
     // Act

@@ -1,4 +1,4 @@
-import { ScimError, type ScimType } from '../../../shared/scim/errors.ts';
+import { ScimError } from '../../../shared/scim/errors.ts';
 import type { AttributeDefinition, ResourceTypeDefinition } from '../../../shared/scim/schemas.ts';
 
 /**
@@ -13,17 +13,6 @@ export function scimErrorFrom(act: () => unknown): ScimError {
     throw error;
   }
   throw new Error('Expected a ScimError, but nothing was thrown');
-}
-
-export interface ExpectedScimError {
-  readonly status: number;
-  readonly scimType?: ScimType;
-  /** A fragment the client-facing detail must contain. */
-  readonly detail?: string;
-}
-
-export function describeError(error: ScimError): ExpectedScimError {
-  return { status: error.status, ...(error.scimType ? { scimType: error.scimType } : {}), detail: error.message };
 }
 
 const attribute = (name: string, type: AttributeDefinition['type'], extra: Partial<AttributeDefinition> = {}): AttributeDefinition => ({
