@@ -87,7 +87,7 @@ export const routeScimRequest = async (event: APIGatewayProxyEvent, deps: Router
       case 'GET': {
         const found = await directory.get(resourceType, id, projectionOf(event), ctx);
         const ifNoneMatch = header(event, 'if-none-match');
-        if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || versionFromEtag(tag) === found.version)) {
+        if (ifNoneMatch?.split(',').some((tag) => tag.trim() === '*' || versionFromEtag(tag) === found.version)) {
           return scimResponse(304, undefined, withEtag(found.version));
         }
         return scimResponse(200, found.resource, withEtag(found.version));

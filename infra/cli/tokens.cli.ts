@@ -1,11 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { issueToken } from '#shared/auth/bearer-token.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { TokenRepository } from '#shared/store/token.repository.ts';
-import { localAwsConfig } from '../local/local-aws.ts';
+import { connectToHub } from './local-hub-connection.ts';
 
 const usage = `Manage the SCIM bearer tokens the hub accepts (stored as SHA-256 hashes).
 
@@ -18,16 +15,6 @@ Against AWS: set TABLE_NAME (and the usual AWS credentials). Locally, with npm s
 nothing is needed: the running hub's table is found through DATA_DIR (default ./.data).
 Answers cached by the API Gateway authorizer may outlive a revocation by up to 5 minutes.`;
 
-/** The running local hub's table, or the table named by TABLE_NAME in AWS. */
-const connect = () => {
-  if (process.env.TABLE_NAME) return { client: new DynamoDBClient({}), tableName: process.env.TABLE_NAME };
-  const file = join(process.env.DATA_DIR ?? './.data', 'local-endpoints.json');
-  if (!existsSync(file)) {
-    throw new Error(`No TABLE_NAME set and no running local hub found (${file}); start it with npm start, or set TABLE_NAME.`);
-  }
-  const local = JSON.parse(readFileSync(file, 'utf8')) as { dynamodb: string; tableName: string };
-  return { client: new DynamoDBClient({ ...localAwsConfig, endpoint: local.dynamodb }), tableName: local.tableName };
-};
 
 const main = async (): Promise<number> => {
   const { positionals, values } = parseArgs({
@@ -39,8 +26,8 @@ const main = async (): Promise<number> => {
     console.log(usage);
     return command ? 0 : 2;
   }
-  const { client, tableName } = connect();
-  const tokens = new TokenRepository(createDocumentClient(client), tableName);
+  const hub = connectToHub();
+  const tokens = new TokenRepository(createDocumentClient(hub.dynamodb), hub.tableName);
   switch (command) {
     case 'create': {
       if (!values.name) throw new Error('create needs --name <label>');

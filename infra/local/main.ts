@@ -3,6 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hubTable } from '#shared/topology/table.spec.ts';
 import { hubTopology } from '#shared/topology/hub.topology.ts';
+import { readConnectorsFile } from '#shared/connectors/connectors-document.ts';
+import { ConfigError } from '#shared/errors.ts';
 import { JavaMissingError } from './dynamodb-local.ts';
 import { readLocalConfig } from './local-config.ts';
 import { startLocalHub } from './runner.ts';
@@ -17,6 +19,9 @@ const TABLE_NAME = 'scim-hub';
 const main = async () => {
   const started = Date.now();
   const config = readLocalConfig();
+  const connectorsFile = config.connectorsFile ? resolve(config.connectorsFile) : undefined;
+  // A bad document stops start-up here, naming the field.
+  const connectors = connectorsFile ? readConnectorsFile(connectorsFile) : { connectors: [] };
   const hub = await startLocalHub({
     topology: hubTopology,
     table: hubTable,
@@ -24,8 +29,13 @@ const main = async () => {
     projectRoot,
     port: config.port,
     dataDir: config.dataDir,
-    connectorIds: [],
-    environment: { SCIM_BEARER_TOKEN: config.scimBearerToken, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' },
+    connectorIds: connectors.connectors.map((connector) => connector.id),
+    environment: {
+      SCIM_BEARER_TOKEN: config.scimBearerToken,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...(connectorsFile ? { CONNECTORS_FILE: connectorsFile } : {}),
+    },
   });
 
   if (config.dataDir) {
@@ -45,6 +55,7 @@ const main = async () => {
     `  DynamoDB Local  ${hub.endpoints.dynamodb}  table ${TABLE_NAME}`,
     `  SQS (fauxqs)    ${hub.endpoints.sqs}`,
     `  data            ${config.dataDir ? resolve(config.dataDir) : 'in memory (DATA_DIR=memory)'}`,
+    `  connectors      ${connectors.connectors.length === 0 ? 'none' : connectors.connectors.map((c) => `${c.id} (${c.type}${c.enabled ? '' : ', disabled'})`).join(', ')}`,
     '  Ctrl-C stops everything.',
   ];
   console.log(lines.join('\n'));
@@ -67,7 +78,7 @@ const main = async () => {
 };
 
 main().catch((error: unknown) => {
-  if (error instanceof JavaMissingError) console.error(error.message);
+  if (error instanceof JavaMissingError || error instanceof ConfigError) console.error(error.message);
   else console.error('The hub failed to start:', error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { startFauxqs } from 'fauxqs';
+import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
 import type { QueueSpec } from '#shared/topology/topology.types.ts';
 import { queueNames } from '#shared/topology/queue-names.ts';
 
@@ -24,6 +24,9 @@ export interface LocalSqs {
  */
 export const startLocalSqs = async (specs: QueueSpec[], connectorIds: string[], options: { port?: number } = {}): Promise<LocalSqs> => {
   const server = await startFauxqs({ port: options.port ?? 0, logger: false });
+  // fauxqs names queues `http://sqs.<region>.localhost:<port>/...` and the SDK sends requests to
+  // the queue URL's host; make `*.localhost` resolve to loopback in this process, as browsers do.
+  const restoreDns = interceptLocalhostDns();
   const queues: LocalQueue[] = [];
   for (const spec of specs) {
     for (const connectorId of spec.perConnector ? connectorIds : [undefined]) {
@@ -50,5 +53,12 @@ export const startLocalSqs = async (specs: QueueSpec[], connectorIds: string[], 
       });
     }
   }
-  return { endpoint: server.address, queues, stop: () => server.stop() };
+  return {
+    endpoint: server.address,
+    queues,
+    stop: async () => {
+      restoreDns();
+      await server.stop();
+    },
+  };
 };

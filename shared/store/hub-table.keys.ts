@@ -40,3 +40,10 @@ export const tokenKey = (hash: string) => ({ pk: `TOKEN#${hash}`, sk: 'TOKEN' })
 export const TOKEN_INDEX_PK = 'TYPE#Token';
 
 export const GSI1 = 'gsi1';
+
+/** Sync state: links per (connector, kind, hub id), the breaker per connector, audit records. */
+export const linkKey = (connectorId: string, kind: string, hubId: string) => ({ pk: `LINK#${connectorId}#${kind}#${hubId}`, sk: 'LINK' });
+export const breakerKey = (connectorId: string) => ({ pk: `CONNECTOR#${connectorId}`, sk: 'BREAKER' });
+export const auditKey = (connectorId: string, time: string, id: string) => ({ pk: `AUDIT#${connectorId}`, sk: `${time}#${id}` });
+/** All connectors' audit records in time order, through gsi1. */
+export const AUDIT_INDEX_PK = 'AUDIT';

@@ -35,6 +35,74 @@ export const hubTopology: Topology = {
       ],
       grants: [{ resource: 'table', access: 'readWrite' }],
     },
+    {
+      name: 'admin-api',
+      description: "Operators' API: the audit trail, connector health and the DLQ redrive.",
+      entry: 'functions/admin-api/handler.ts',
+      memoryMb: 512,
+      timeoutSeconds: 29,
+      triggers: [{ kind: 'http', routes: [{ method: 'ANY', path: '/admin/{proxy+}' }], auth: { type: 'iam' } }],
+      grants: [
+        { resource: 'table', access: 'read' },
+        { resource: 'queues', access: 'consume' },
+        { resource: 'queues', access: 'send' },
+        { resource: 'parameters', access: 'read' },
+      ],
+    },
+    {
+      name: 'fanout',
+      description: 'Turns hub changes (users, groups, memberships) into messages on every enabled connector lane.',
+      entry: 'functions/fanout/handler.ts',
+      memoryMb: 512,
+      timeoutSeconds: 60,
+      triggers: [
+        {
+          kind: 'stream',
+          // Only resources and memberships: links, audit records and tokens never leave the table.
+          filters: [{ dynamodb: { Keys: { sk: { S: ['USER', 'GROUP', { prefix: 'MEMBER#' }] } } } }],
+          batchSize: 100,
+          maxBatchingWindowSeconds: 0,
+          maxRetryAttempts: 10,
+          bisectBatchOnError: true,
+          reportBatchItemFailures: true,
+          startingPosition: 'TRIM_HORIZON',
+        },
+      ],
+      grants: [
+        { resource: 'stream', access: 'read' },
+        { resource: 'queues', access: 'send' },
+        { resource: 'parameters', access: 'read' },
+      ],
+    },
+    {
+      name: 'connector-worker',
+      description: 'Applies changes to one connector: plan, then create, update, disable, delete or link; audit every step.',
+      entry: 'functions/connector-worker/handler.ts',
+      memoryMb: 512,
+      timeoutSeconds: 30,
+      // FIFO event source mappings deliver at most 10 messages per batch.
+      triggers: [{ kind: 'queue', queue: 'connector', batchSize: 10, reportBatchItemFailures: true }],
+      grants: [
+        { resource: 'table', access: 'readWrite' },
+        { resource: 'queues', access: 'consume' },
+        { resource: 'queues', access: 'send' },
+        { resource: 'secrets', access: 'read' },
+        { resource: 'parameters', access: 'read' },
+      ],
+    },
   ],
-  queues: [],
+  queues: [
+    {
+      name: 'connector',
+      perConnector: true,
+      fifo: true,
+      // At least twice the worker's timeout, so a slow batch is not delivered twice at once.
+      visibilityTimeoutSeconds: 60,
+      // The worker moves a message to the DLQ itself after the connector's retry.maxAttempts;
+      // this redrive is the safety net for messages that crash the worker, and leaves room for
+      // quarantine waits (each one is a receive).
+      maxReceiveCount: 100,
+      retentionDays: 14,
+    },
+  ],
 };

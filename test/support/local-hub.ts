@@ -21,7 +21,7 @@ export const startTestHub = async (purpose: string, options: { ownDynamoDb?: boo
     port: 0,
     dataDir: undefined,
     connectorIds: options.connectorIds ?? [],
-    environment: { SCIM_BEARER_TOKEN: TEST_TOKEN, LOG_LEVEL: 'ERROR', ...options.environment },
+    environment: { SCIM_BEARER_TOKEN: TEST_TOKEN, LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', ...options.environment },
     // The conformance run starts a DynamoDB Local of its own, in memory, as `npm start` does.
     endpoints: options.ownDynamoDb ? undefined : { dynamodb: inject('dynamodbEndpoint') },
     streamIdleMs: 50,

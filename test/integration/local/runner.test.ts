@@ -9,6 +9,7 @@ import { hubTable } from '../../../shared/topology/table.spec.ts';
 import type { Topology } from '../../../shared/topology/topology.types.ts';
 import { consumed } from '../../fixtures/functions/flaky-consumer/handler.ts';
 import { recorded } from '../../fixtures/functions/recorder/handler.ts';
+import { eventually } from '../../support/eventually.ts';
 import { uniqueTableName } from '../../support/names.ts';
 
 const fixtureTopology: Topology = {
@@ -44,18 +45,6 @@ const fixtureTopology: Topology = {
     },
   ],
   queues: [{ name: 'lane', perConnector: true, fifo: true, visibilityTimeoutSeconds: 1, maxReceiveCount: 3, retentionDays: 4 }],
-};
-
-const eventually = async <T>(probe: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 };
 
 describe('local runner', () => {

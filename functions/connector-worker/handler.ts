@@ -1,0 +1,105 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { ConnectorQueuesEnvSchema, dlqUrlOf } from '#shared/config/connector-queues.ts';
+import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
+import { createConnector } from '#shared/connectors/connector.factory.ts';
+import type { Connector } from '#shared/connectors/connector.port.ts';
+import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
+import { METRICS_NAMESPACE, withAuditMetrics } from '#shared/observability/audit-metrics.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
+import { DynamoBreakerStore } from '#shared/store/breaker.repository.ts';
+import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
+import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import { DynamoLinkStore } from '#shared/store/link.repository.ts';
+import { ChangeMessageSchema } from '#shared/sync/change-message.ts';
+import { makeChangeWorker, type ReceivedChange } from '#shared/sync/change-worker.ts';
+import { hubReaderOf } from '#shared/sync/directory-hub.reader.ts';
+import { stableHash } from '#shared/sync/stable-hash.ts';
+import { makeSync } from '#shared/sync/sync.service.ts';
+
+const env = readEnv(TableEnvSchema.merge(ConnectorQueuesEnvSchema).extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }));
+const logger = createLogger('connector-worker');
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'connector-worker' });
+const documents = createDocumentClient();
+const sqs = new SQSClient({});
+const connectorsDocument = makeConnectorsSource(env);
+const audit = withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics);
+const sync = makeSync({
+  hub: hubReaderOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
+  links: new DynamoLinkStore(documents, env.TABLE_NAME),
+  audit,
+  clock: () => new Date(),
+});
+
+/** Connectors built once per container, rebuilt when their document entry changes. */
+const connectors = new Map<string, { hash: string; connector: Promise<Connector> }>();
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const receipts = new Map(event.Records.map((record) => [record.messageId, record.receiptHandle]));
+  const queueUrl = (connectorId: string) => env.CONNECTOR_QUEUE_URLS[connectorId] ?? '';
+  const failures: string[] = [];
+  const byConnector = new Map<string, ReceivedChange[]>();
+  for (const record of event.Records) {
+    const parsed = ChangeMessageSchema.safeParse(JSON.parse(record.body));
+    if (!parsed.success) {
+      // A message we cannot read will never succeed: leave it for the DLQ.
+      logger.error('unreadable change message', { messageId: record.messageId, issues: parsed.error.issues });
+      failures.push(record.messageId);
+      continue;
+    }
+    const change = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount), message: parsed.data, body: record.body };
+    byConnector.set(parsed.data.connectorId, [...(byConnector.get(parsed.data.connectorId) ?? []), change]);
+  }
+
+  const document = await connectorsDocument();
+  for (const [connectorId, changes] of byConnector) {
+    const config = document.connectors.find((c) => c.id === connectorId);
+    if (!config?.enabled) {
+      logger.warn('change for a connector that is missing or disabled: dropped', { connectorId, count: changes.length });
+      continue;
+    }
+    const hash = stableHash(config);
+    let cached = connectors.get(connectorId);
+    if (!cached || cached.hash !== hash) {
+      cached = { hash, connector: createConnector(config) };
+      connectors.set(connectorId, cached);
+    }
+    const worker = makeChangeWorker({
+      sync,
+      audit,
+      clock: () => new Date(),
+      breakers: new DynamoBreakerStore(documents, env.TABLE_NAME),
+      queue: {
+        delay: async (messageIds, ms) => {
+          await sqs.send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: queueUrl(connectorId),
+              Entries: messageIds.map((id, index) => ({
+                Id: String(index),
+                ReceiptHandle: receipts.get(id),
+                VisibilityTimeout: Math.min(43_200, Math.ceil(ms / 1000)),
+              })),
+            }),
+          );
+        },
+        deadLetter: async (change, reason) => {
+          const message = change.message;
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: dlqUrlOf(queueUrl(connectorId)),
+              MessageBody: change.body,
+              MessageGroupId: message.kind === 'membership' ? message.groupId : message.id,
+              MessageDeduplicationId: change.messageId,
+              MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) } },
+            }),
+          );
+        },
+      },
+    });
+    failures.push(...(await worker.process({ config, connector: await cached.connector }, changes)));
+  }
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+};

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/**
+ * CONNECTOR_QUEUE_URLS: `{"<connectorId>": "<queue url>"}` for every connector lane the stack
+ * (or the local runner) created. A connector without a lane cannot be provisioned to.
+ */
+export const ConnectorQueuesEnvSchema = z.object({
+  CONNECTOR_QUEUE_URLS: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of connector id to queue URL' });
+        return z.NEVER;
+      }
+    }),
+  CONNECTORS_FILE: z.string().min(1).optional(),
+  CONNECTORS_PARAMETER: z.string().min(1).optional(),
+});
+
+/** The DLQ of a lane: same name with `-dlq` before the `.fifo` suffix (see shared/topology/queue-names.ts). */
+export const dlqUrlOf = (queueUrl: string): string => queueUrl.replace(/(\.fifo)?$/, (suffix) => `-dlq${suffix}`);

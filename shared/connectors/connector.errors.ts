@@ -1,0 +1,40 @@
+import { AppError } from '../errors.ts';
+
+/**
+ * How a target's failure is handled: `retryable` and `throttled` are retried with backoff
+ * (throttled honours the target's Retry-After), `conflict` and `notFound` are resolved by the
+ * planner (match again, or re-create), `permanent` fails the operation at once.
+ */
+export type FailureKind = 'retryable' | 'throttled' | 'conflict' | 'notFound' | 'permanent';
+
+export class ConnectorError extends AppError {
+  readonly kind: FailureKind;
+  /** Milliseconds the target asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
+  readonly status: number | undefined;
+
+  constructor(kind: FailureKind, message: string, options: { cause?: unknown; retryAfterMs?: number; status?: number } = {}) {
+    super(`connector.${kind}`, message, { cause: options.cause, retryable: kind === 'retryable' || kind === 'throttled' });
+    this.kind = kind;
+    this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
+  }
+}
+
+/** The classification of an HTTP answer, shared by every HTTP-based connector. */
+export const kindOfStatus = (status: number): FailureKind => {
+  if (status === 429) return 'throttled';
+  if (status === 404) return 'notFound';
+  if (status === 409) return 'conflict';
+  if (status === 408 || status >= 500) return 'retryable';
+  return 'permanent';
+};
+
+/** Retry-After as seconds or an HTTP date (RFC 9110 section 10.2.3), in milliseconds. */
+export const parseRetryAfter = (value: string | null | undefined, now = Date.now()): number | undefined => {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+};

@@ -1,0 +1,68 @@
+/**
+ * The one interface every target app implements. The sync engine talks only to this; retry,
+ * rate limiting and the circuit breaker are wrapped around it once (see resilient.connector.ts).
+ *
+ * User attributes cross this boundary as a flat map of target attribute paths to values, as the
+ * connector's attribute mapping produced them (`{"userName": "ada", "name.givenName": "Ada"}`
+ * for SCIM, `{"username": "ada", "given_name": "Ada"}` for Cognito). `active` is the account's
+ * enabled state for every connector.
+ */
+export type TargetAttributes = Record<string, unknown>;
+
+export interface TargetAccount {
+  id: string;
+  attributes: TargetAttributes;
+}
+
+export interface TargetGroup {
+  id: string;
+  displayName: string;
+}
+
+/** The minimal change to an account: attributes to set and attributes to clear. */
+export interface AttributeChange {
+  set: TargetAttributes;
+  unset: string[];
+}
+
+export interface MembershipDelta {
+  /** Target ids of accounts to add to the group. */
+  add: string[];
+  remove: string[];
+}
+
+/** The connector operations the shared resilience layer meters and retries. */
+export type ConnectorOperation =
+  | 'findUser'
+  | 'createUser'
+  | 'updateUser'
+  | 'disableUser'
+  | 'deleteUser'
+  | 'findGroup'
+  | 'createGroup'
+  | 'deleteGroup'
+  | 'changeGroupMembers'
+  | 'probe';
+
+export interface Connector {
+  readonly id: string;
+  /**
+   * Requests per second per operation that the vendor publishes as its limits (e.g. Cognito:
+   * AdminCreateUser 50/s, ListUsers 30/s). The connector's configured `rateLimit` caps them all.
+   */
+  readonly defaultRateLimits?: Partial<Record<ConnectorOperation, number>>;
+  /** The first account whose `attribute` equals `value`, or undefined. */
+  findUser(attribute: string, value: string): Promise<TargetAccount | undefined>;
+  createUser(attributes: TargetAttributes): Promise<TargetAccount>;
+  /** `full` is the complete mapped state, for targets that can only replace (SCIM without PATCH). */
+  updateUser(targetId: string, change: AttributeChange, full: TargetAttributes): Promise<void>;
+  disableUser(targetId: string, full: TargetAttributes): Promise<void>;
+  deleteUser(targetId: string): Promise<void>;
+  findGroup(by: { id: string } | { displayName: string }): Promise<TargetGroup | undefined>;
+  createGroup(displayName: string, externalId: string): Promise<TargetGroup>;
+  deleteGroup(targetId: string): Promise<void>;
+  /** Adds and removes members with as few requests as the target allows; never replaces the list. */
+  changeGroupMembers(targetGroupId: string, delta: MembershipDelta): Promise<void>;
+  /** A cheap call that proves the target answers (the circuit breaker's probe). */
+  probe(): Promise<void>;
+}

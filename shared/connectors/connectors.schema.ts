@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * The connectors document: which apps the hub provisions into and how. Locally it is the JSON
+ * file named by CONNECTORS_FILE; in AWS the same document lives in SSM Parameter Store, with
+ * secrets referenced by Secrets Manager ARN (`{"secretArn": "..."}`) rather than inline.
+ */
+const SecretValueSchema = z.union([z.string().min(1), z.object({ secretArn: z.string().startsWith('arn:') })]);
+
+const AttributeMappingSchema = z
+  .object({
+    /** Target attribute: a SCIM path for SCIM targets (`name.givenName`), an attribute name for Cognito (`given_name`). */
+    target: z.string().min(1),
+    /** A hub attribute path: `userName`, `name.givenName`, `emails[primary eq true].value`, `id`. */
+    source: z.string().min(1).optional(),
+    constant: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    /** A template over hub attributes: `${name.givenName} ${name.familyName}`. */
+    expression: z.string().min(1).optional(),
+    /** `create`: only set when the account is created (e.g. an initial password policy flag). */
+    apply: z.enum(['always', 'create']).default('always'),
+  })
+  .refine((m) => [m.source, m.constant, m.expression].filter((v) => v !== undefined).length === 1, {
+    message: 'each mapping needs exactly one of source, constant or expression',
+  });
+
+const GroupMappingSchema = z
+  .object({
+    hubGroup: z.string().min(1),
+    targetId: z.string().min(1).optional(),
+    targetDisplayName: z.string().min(1).optional(),
+  })
+  .refine((m) => (m.targetId === undefined) !== (m.targetDisplayName === undefined), {
+    message: 'a group mapping names the target group by exactly one of targetId or targetDisplayName',
+  });
+
+const CommonConnectorSchema = z.object({
+  /** Letters, digits and dashes: it names the connector's queues. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,38}$/, 'lowercase letters, digits and dashes, at most 39 characters'),
+  enabled: z.boolean().default(true),
+  deprovision: z.enum(['disable', 'delete']).default('disable'),
+  mapping: z.array(AttributeMappingSchema).optional(),
+  scope: z
+    .object({
+      /** A SCIM filter over hub users: only matching users are provisioned. */
+      filter: z.string().min(1).optional(),
+      /** Hub group ids: only their members are provisioned (and only these groups). */
+      groups: z.array(z.string().min(1)).optional(),
+    })
+    .default({}),
+  /** Target attributes tried in order to find an existing account before creating one. */
+  matching: z.array(z.string().min(1)).min(1).optional(),
+  groups: z
+    .object({
+      /** Create in-scope hub groups on the target (else only mapped groups are managed). */
+      provision: z.boolean().default(true),
+      mappings: z.array(GroupMappingSchema).default([]),
+    })
+    .default({ provision: true, mappings: [] }),
+  rateLimit: z.object({ requestsPerSecond: z.number().positive().max(10_000) }).optional(),
+  operations: z
+    .object({ create: z.boolean().default(true), update: z.boolean().default(true), disable: z.boolean().default(true), delete: z.boolean().default(true) })
+    .default({ create: true, update: true, disable: true, delete: true }),
+  retry: z.object({ maxAttempts: z.number().int().min(1).max(50).default(8) }).default({ maxAttempts: 8 }),
+  breaker: z
+    .object({
+      failureThreshold: z.number().int().min(1).default(5),
+      probeIntervalSeconds: z.number().int().min(1).max(3600).default(30),
+    })
+    .default({ failureThreshold: 5, probeIntervalSeconds: 30 }),
+});
+
+export const ScimConnectorSchema = CommonConnectorSchema.extend({
+  type: z.literal('scim'),
+  baseUrl: z.url(),
+  bearerToken: SecretValueSchema,
+  /** Members per PATCH request (IAM Identity Center accepts 100). */
+  membersPerRequest: z.number().int().min(1).max(1000).default(100),
+});
+
+export const CognitoConnectorSchema = CommonConnectorSchema.extend({
+  type: z.literal('cognito'),
+  userPoolId: z.string().min(1),
+  region: z.string().min(1),
+  /** Locally, cognito-local's address; in AWS leave it out. */
+  endpoint: z.url().optional(),
+  /** Send Cognito's invitation message on AdminCreateUser (suppressed by default). */
+  sendInvitation: z.boolean().default(false),
+});
+
+export const ConnectorConfigSchema = z.discriminatedUnion('type', [ScimConnectorSchema, CognitoConnectorSchema]);
+
+export const ConnectorsDocumentSchema = z
+  .object({ connectors: z.array(ConnectorConfigSchema) })
+  .refine((doc) => new Set(doc.connectors.map((c) => c.id)).size === doc.connectors.length, { message: 'connector ids must be unique' });
+
+export type ConnectorConfig = z.infer<typeof ConnectorConfigSchema>;
+export type ScimConnectorConfig = z.infer<typeof ScimConnectorSchema>;
+export type CognitoConnectorConfig = z.infer<typeof CognitoConnectorSchema>;
+export type ConnectorsDocument = z.infer<typeof ConnectorsDocumentSchema>;
+export type AttributeMapping = z.infer<typeof AttributeMappingSchema>;
+export type SecretValue = z.infer<typeof SecretValueSchema>;

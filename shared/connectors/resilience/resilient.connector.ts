@@ -1,0 +1,75 @@
+import { ConnectorError } from '../connector.errors.ts';
+import type { Connector, ConnectorOperation } from '../connector.port.ts';
+import { backoffMs } from './backoff.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+export interface ResilienceOptions {
+  /** The connector's configured limit for all its calls together. */
+  requestsPerSecond?: number;
+  /** In-process retries of throttled and retryable calls before the error goes to the queue. */
+  inlineRetries?: number;
+  /** Waits longer than this are left to the queue (visibility timeout) rather than slept here. */
+  maxInlineWaitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const OPERATIONS: ConnectorOperation[] = [
+  'findUser',
+  'createUser',
+  'updateUser',
+  'disableUser',
+  'deleteUser',
+  'findGroup',
+  'createGroup',
+  'deleteGroup',
+  'changeGroupMembers',
+  'probe',
+];
+
+/**
+ * Wraps any connector with the shared rate limiting and short in-process retries: every call
+ * waits for its operation's token (the vendor's published rate, capped by the connector's
+ * configured rate), and a throttled or retryable failure whose wait is short is retried here.
+ * Longer waits surface as the ConnectorError, and the worker hands them to the queue.
+ */
+export const withResilience = (connector: Connector, options: ResilienceOptions = {}): Connector => {
+  const overall = options.requestsPerSecond ? new RateLimiter(options.requestsPerSecond) : undefined;
+  const perOperation = new Map<ConnectorOperation, RateLimiter>();
+  for (const operation of OPERATIONS) {
+    const rate = connector.defaultRateLimits?.[operation];
+    if (rate) perOperation.set(operation, new RateLimiter(options.requestsPerSecond ? Math.min(rate, options.requestsPerSecond) : rate));
+  }
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const inlineRetries = options.inlineRetries ?? 2;
+  const maxInlineWaitMs = options.maxInlineWaitMs ?? 2_000;
+
+  const call = async <T>(operation: ConnectorOperation, run: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      await perOperation.get(operation)?.acquire();
+      await overall?.acquire();
+      try {
+        return await run();
+      } catch (error) {
+        if (!(error instanceof ConnectorError) || !error.retryable || attempt > inlineRetries) throw error;
+        const wait = error.retryAfterMs ?? backoffMs(attempt, { baseMs: 200, maxMs: maxInlineWaitMs });
+        if (wait > maxInlineWaitMs) throw error;
+        await sleep(wait);
+      }
+    }
+  };
+
+  return {
+    id: connector.id,
+    defaultRateLimits: connector.defaultRateLimits,
+    findUser: (attribute, value) => call('findUser', () => connector.findUser(attribute, value)),
+    createUser: (attributes) => call('createUser', () => connector.createUser(attributes)),
+    updateUser: (id, change, full) => call('updateUser', () => connector.updateUser(id, change, full)),
+    disableUser: (id, full) => call('disableUser', () => connector.disableUser(id, full)),
+    deleteUser: (id) => call('deleteUser', () => connector.deleteUser(id)),
+    findGroup: (by) => call('findGroup', () => connector.findGroup(by)),
+    createGroup: (name, externalId) => call('createGroup', () => connector.createGroup(name, externalId)),
+    deleteGroup: (id) => call('deleteGroup', () => connector.deleteGroup(id)),
+    changeGroupMembers: (id, delta) => call('changeGroupMembers', () => connector.changeGroupMembers(id, delta)),
+    probe: () => call('probe', () => connector.probe()),
+  };
+};

@@ -1,0 +1,28 @@
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { AuditLog } from '../sync/sync.ports.ts';
+
+export const METRICS_NAMESPACE = 'ScimHub';
+
+/**
+ * Every audit record also becomes CloudWatch metrics (embedded metric format): Operations by
+ * connector and status, PropagationLatency for real-time changes, Quarantined when a connector's
+ * circuit opens. The dashboard and alarms read these.
+ */
+export const withAuditMetrics = (audit: AuditLog, metrics: Metrics): AuditLog => ({
+  record: async (entry) => {
+    await audit.record(entry);
+    const single = metrics.singleMetric();
+    single.addDimensions({ connector: entry.connectorId, status: entry.status });
+    single.addMetric('Operations', MetricUnit.Count, 1);
+    if (entry.latencyMs !== undefined) {
+      const latency = metrics.singleMetric();
+      latency.addDimension('connector', entry.connectorId);
+      latency.addMetric('PropagationLatency', MetricUnit.Milliseconds, entry.latencyMs);
+    }
+    if (entry.resourceType === 'Connector' && entry.action === 'quarantine') {
+      const quarantined = metrics.singleMetric();
+      quarantined.addDimension('connector', entry.connectorId);
+      quarantined.addMetric('Quarantined', MetricUnit.Count, 1);
+    }
+  },
+});

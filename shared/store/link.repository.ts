@@ -1,0 +1,25 @@
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Link, LinkKind, LinkStore } from '../sync/sync.ports.ts';
+import { linkKey } from './hub-table.keys.ts';
+
+export class DynamoLinkStore implements LinkStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(connectorId: string, kind: LinkKind, hubId: string): Promise<Link | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: linkKey(connectorId, kind, hubId), ConsistentRead: true }));
+    if (!result.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...link } = result.Item;
+    return link as Link;
+  }
+
+  async put(link: Link): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...linkKey(link.connectorId, link.kind, link.hubId), ...link } }));
+  }
+
+  async delete(connectorId: string, kind: LinkKind, hubId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: linkKey(connectorId, kind, hubId) }));
+  }
+}

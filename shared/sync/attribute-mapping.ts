@@ -1,0 +1,83 @@
+import type { AttributeMapping, ConnectorConfig } from '../connectors/connectors.schema.ts';
+import type { TargetAttributes } from '../connectors/connector.port.ts';
+import { compileValueFilter } from '../scim/filter.ts';
+import { getIgnoringCase } from '../scim/json.ts';
+import { parsePath } from '../scim/path.ts';
+import { resolveAttribute } from '../scim/schemas.ts';
+
+type Json = Record<string, unknown>;
+
+/** What a connector pushes when its document gives no mapping. */
+export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[]> = {
+  scim: [
+    { target: 'userName', source: 'userName', apply: 'always' },
+    // The hub id as the target's externalId: accounts the hub created are found again by it.
+    { target: 'externalId', source: 'id', apply: 'always' },
+    { target: 'active', source: 'active', apply: 'always' },
+    { target: 'displayName', source: 'displayName', apply: 'always' },
+    { target: 'name.givenName', source: 'name.givenName', apply: 'always' },
+    { target: 'name.familyName', source: 'name.familyName', apply: 'always' },
+    { target: 'emails', source: 'emails', apply: 'always' },
+  ],
+  cognito: [
+    { target: 'username', source: 'userName', apply: 'always' },
+    { target: 'email', source: 'emails[primary eq true].value', apply: 'always' },
+    { target: 'given_name', source: 'name.givenName', apply: 'always' },
+    { target: 'family_name', source: 'name.familyName', apply: 'always' },
+    { target: 'active', source: 'active', apply: 'always' },
+  ],
+};
+
+/** The matching attributes tried in order when a connector's document names none. */
+export const DEFAULT_MATCHING: Record<ConnectorConfig['type'], string[]> = {
+  scim: ['userName', 'externalId'],
+  cognito: ['username', 'email'],
+};
+
+const readSource = (user: Json, source: string): unknown => {
+  const path = parsePath(source);
+  const holder = path.schema ? getIgnoringCase(user, path.schema) : user;
+  let value = getIgnoringCase(holder, path.attribute);
+  if (path.valueFilter) {
+    if (!Array.isArray(value)) return undefined;
+    const resolved = resolveAttribute('User', { attribute: path.attribute, ...(path.schema ? { schema: path.schema } : {}) });
+    if (!resolved) return undefined;
+    const matches = compileValueFilter(path.valueFilter, resolved.attribute);
+    value = value.find(matches);
+  } else if (path.subAttribute && Array.isArray(value)) {
+    // `emails.value`: the primary value, else the first (RFC 7643 section 2.4).
+    value = (value as Json[]).find((item) => item.primary === true) ?? value[0];
+  }
+  return path.subAttribute ? getIgnoringCase(value, path.subAttribute) : value;
+};
+
+const EXPRESSION_PART = /\$\{([^}]+)\}/g;
+
+const evaluate = (user: Json, mapping: AttributeMapping): unknown => {
+  if (mapping.constant !== undefined) return mapping.constant;
+  if (mapping.source !== undefined) return readSource(user, mapping.source);
+  const text = (mapping.expression ?? '').replace(EXPRESSION_PART, (_, path: string) => {
+    const value = readSource(user, path.trim());
+    return value === undefined || value === null ? '' : String(value);
+  });
+  const trimmed = text.replace(/\s+/g, ' ').trim();
+  return trimmed === '' ? undefined : trimmed;
+};
+
+/**
+ * A hub user as the target should see it: each mapping's target attribute from a hub attribute,
+ * a constant or a template expression. `create`-only mappings apply when the account is made.
+ * Attributes without a value are left out (and cleared on the target if they had one).
+ */
+export const mapUser = (user: Json, mappings: AttributeMapping[], phase: 'create' | 'update'): TargetAttributes => {
+  const mapped: TargetAttributes = {};
+  for (const mapping of mappings) {
+    if (mapping.apply === 'create' && phase !== 'create') continue;
+    const value = evaluate(user, mapping);
+    if (value !== undefined && value !== null) mapped[mapping.target] = value;
+  }
+  return mapped;
+};
+
+export const createOnlyTargets = (mappings: AttributeMapping[]): Set<string> =>
+  new Set(mappings.filter((m) => m.apply === 'create').map((m) => m.target));

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/**
+ * The message on a connector's queue. It says only *what* changed; the worker reads the current
+ * state itself (state-based sync), so a late, repeated or reordered message is harmless.
+ */
+export const ChangeMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('user'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: z.enum(['realtime', 'schedule', 'on-demand', 'import']) }),
+  z.object({ kind: z.literal('group'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: z.enum(['realtime', 'schedule', 'on-demand', 'import']) }),
+  z.object({
+    kind: z.literal('membership'),
+    connectorId: z.string(),
+    groupId: z.string(),
+    memberId: z.string(),
+    changedAt: z.number().optional(),
+    trigger: z.enum(['realtime', 'schedule', 'on-demand', 'import']),
+  }),
+]);
+
+export type ChangeMessage = z.infer<typeof ChangeMessageSchema>;
+
+/** A change without its connector: what the stream says happened. */
+export type Change = ChangeMessage extends infer M ? (M extends ChangeMessage ? Omit<M, 'connectorId'> : never) : never;
+
+export interface QueuedChange {
+  change: Change;
+  /** FIFO order is kept per resource: a user's changes, or a group and its memberships. */
+  groupId: string;
+  /** Unique per change: the same stream record sent twice is dropped by SQS (5-minute window). */
+  deduplicationId: string;
+}
+
+type Image = Record<string, { S?: string; N?: string } | undefined> | undefined;
+
+/**
+ * Turns one hub table stream record into the change it announces, or undefined for items that
+ * are not users, groups or memberships (links, audit records, tokens...). The stream filter in
+ * the topology already drops most of those; this is the second line.
+ */
+export const changeOfRecord = (record: {
+  eventName?: string;
+  dynamodb?: { Keys?: Image; NewImage?: Image; OldImage?: Image; SequenceNumber?: string; ApproximateCreationDateTime?: number };
+}): QueuedChange | undefined => {
+  const pk = record.dynamodb?.Keys?.pk?.S ?? '';
+  const sk = record.dynamodb?.Keys?.sk?.S ?? '';
+  const image = record.dynamodb?.NewImage ?? record.dynamodb?.OldImage;
+  const lastModified = image?.lastModified?.S;
+  const changedAt = lastModified ? Date.parse(lastModified) : (record.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000 || undefined;
+  const sequence = record.dynamodb?.SequenceNumber ?? '';
+  if ((sk === 'USER' || sk === 'GROUP') && pk.startsWith(`${sk}#`)) {
+    const id = pk.slice(sk.length + 1);
+    const version = image?.version?.N ?? '0';
+    return {
+      change: { kind: sk === 'USER' ? 'user' : 'group', id, trigger: 'realtime', ...(changedAt ? { changedAt } : {}) },
+      groupId: id,
+      deduplicationId: `${sk}:${id}:${version}:${record.eventName ?? ''}`.slice(0, 128),
+    };
+  }
+  if (sk.startsWith('MEMBER#') && pk.startsWith('GROUP#')) {
+    const groupId = pk.slice('GROUP#'.length);
+    const memberId = sk.slice('MEMBER#'.length);
+    return {
+      change: { kind: 'membership', groupId, memberId, trigger: 'realtime', ...(changedAt ? { changedAt } : {}) },
+      groupId,
+      deduplicationId: `M:${sequence || `${groupId}:${memberId}`}`.slice(0, 128),
+    };
+  }
+  return undefined;
+};

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { changeOfRecord } from '../../../shared/sync/change-message.ts';
+
+describe('changeOfRecord', () => {
+  it('announces a user change, ordered by user and deduplicated by version', () => {
+    const queued = changeOfRecord({
+      eventName: 'MODIFY',
+      dynamodb: {
+        Keys: { pk: { S: 'USER#u1' }, sk: { S: 'USER' } },
+        NewImage: { version: { N: '4' }, lastModified: { S: '2026-01-01T00:00:00.000Z' } },
+        SequenceNumber: '100',
+      },
+    });
+    expect(queued).toEqual({
+      change: { kind: 'user', id: 'u1', trigger: 'realtime', changedAt: Date.parse('2026-01-01T00:00:00.000Z') },
+      groupId: 'u1',
+      deduplicationId: 'USER:u1:4:MODIFY',
+    });
+  });
+
+  it('announces a membership change in the order of its group', () => {
+    const queued = changeOfRecord({
+      eventName: 'REMOVE',
+      dynamodb: { Keys: { pk: { S: 'GROUP#g1' }, sk: { S: 'MEMBER#u2' } }, OldImage: {}, SequenceNumber: '7', ApproximateCreationDateTime: 1_700_000_000 },
+    });
+    expect(queued).toEqual({
+      change: { kind: 'membership', groupId: 'g1', memberId: 'u2', trigger: 'realtime', changedAt: 1_700_000_000_000 },
+      groupId: 'g1',
+      deduplicationId: 'M:7',
+    });
+  });
+
+  it.each([
+    ['a link', 'LINK#acme#user#u1', 'LINK'],
+    ['an audit record', 'AUDIT#acme', '2026-01-01T00:00:00Z#x'],
+    ['a unique guard', 'UNIQUE#User#userName#ada', 'UNIQUE'],
+    ['a token', 'TOKEN#abc', 'TOKEN'],
+  ])('ignores %s', (_, pk, sk) => {
+    expect(changeOfRecord({ eventName: 'INSERT', dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } } } })).toBeUndefined();
+  });
+});
