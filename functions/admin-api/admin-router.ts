@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditQuery } from '#shared/store/audit.repository.ts';
 import type { AuditEntry } from '#shared/sync/sync.ports.ts';
 import type { BreakerState } from '#shared/connectors/resilience/circuit-breaker.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResourceType } from '#shared/directory/directory.ports.ts';
 import type { Directory, RequestContext } from '#shared/directory/directory.service.ts';
 import { etagOf } from '#shared/directory/scim-resource.mapper.ts';

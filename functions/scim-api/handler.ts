@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
 import { makeDirectory } from '#shared/directory/directory.service.ts';
 import { createLogger } from '#shared/observability/logger.ts';

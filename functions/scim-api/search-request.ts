@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ListQuery } from '#shared/directory/directory.service.ts';
 import { scimErrors } from '#shared/scim/errors.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { TokenRepository } from '#shared/store/token.repository.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * CONNECTOR_QUEUE_URLS: `{"<connectorId>": "<queue url>"}` for every connector lane the stack

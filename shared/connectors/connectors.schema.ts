@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The connectors document: which apps the hub provisions into and how. Locally it is the JSON

@@ -11,16 +11,20 @@ export const METRICS_NAMESPACE = 'ScimHub';
 export const withAuditMetrics = (audit: AuditLog, metrics: Metrics): AuditLog => ({
   record: async (entry) => {
     await audit.record(entry);
+    // Alarms match dimension sets exactly: drop Powertools' default `service` dimension.
     const single = metrics.singleMetric();
+    single.clearDefaultDimensions();
     single.addDimensions({ connector: entry.connectorId, status: entry.status });
     single.addMetric('Operations', MetricUnit.Count, 1);
     if (entry.latencyMs !== undefined) {
       const latency = metrics.singleMetric();
+      latency.clearDefaultDimensions();
       latency.addDimension('connector', entry.connectorId);
       latency.addMetric('PropagationLatency', MetricUnit.Milliseconds, entry.latencyMs);
     }
     if (entry.resourceType === 'Connector' && entry.action === 'quarantine') {
       const quarantined = metrics.singleMetric();
+      quarantined.clearDefaultDimensions();
       quarantined.addDimension('connector', entry.connectorId);
       quarantined.addMetric('Quarantined', MetricUnit.Count, 1);
     }

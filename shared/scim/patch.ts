@@ -8,7 +8,7 @@
  * for booleans, `manager` as a bare id, echoed `id`/`meta`/`schemas`, member removal both as a
  * value list (Entra ID) and as `members[value eq "id"]` (Okta, RFC).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertSinglePrimary, coerceAttributeValue, coerceSingle } from './coerce.ts';
 import { scimErrors } from './errors.ts';
 import { compileValueFilter, type FilterNode } from './filter.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The message on a connector's queue. It says only *what* changed; the worker reads the current

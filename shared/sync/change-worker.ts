@@ -150,37 +150,42 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     }
   };
 
-  return {
-    /** Processes the batch in order; a failed message holds back the later ones of its FIFO group. */
-    async process(ctx: ConnectorContext, changes: ReceivedChange[]): Promise<string[]> {
-      const failed: string[] = [];
-      const blockedGroups = new Set<string>();
-      const groupOf = (c: ReceivedChange) => (c.message.kind === 'membership' ? c.message.groupId : c.message.id);
-      let index = 0;
-      while (index < changes.length) {
-        const first = changes[index] as ReceivedChange;
-        const unit = [first];
+  /** Runs one FIFO group's messages in order; after a failure the rest of the group waits too. */
+  const runGroup = async (ctx: ConnectorContext, changes: ReceivedChange[]): Promise<string[]> => {
+    const failed: string[] = [];
+    let index = 0;
+    while (index < changes.length) {
+      const first = changes[index] as ReceivedChange;
+      const unit = [first];
+      index++;
+      // Consecutive membership changes of the group become one minimal delta.
+      while (first.message.kind === 'membership' && changes[index]?.message.kind === 'membership') {
+        unit.push(changes[index] as ReceivedChange);
         index++;
-        while (
-          first.message.kind === 'membership' &&
-          index < changes.length &&
-          changes[index]?.message.kind === 'membership' &&
-          groupOf(changes[index] as ReceivedChange) === groupOf(first)
-        ) {
-          unit.push(changes[index] as ReceivedChange);
-          index++;
-        }
-        if (blockedGroups.has(groupOf(first))) {
-          failed.push(...unit.map((c) => c.messageId));
-          continue;
-        }
-        const left = await runUnit(ctx, unit);
-        if (left.length > 0) {
-          failed.push(...left);
-          blockedGroups.add(groupOf(first));
-        }
       }
-      return failed;
+      if (failed.length > 0) {
+        failed.push(...unit.map((c) => c.messageId));
+        continue;
+      }
+      failed.push(...(await runUnit(ctx, unit)));
+    }
+    return failed;
+  };
+
+  return {
+    /**
+     * Processes a batch: FIFO groups (one resource each) run side by side, each group's messages
+     * in order, so a batch of ten different users takes as long as the slowest, not the sum.
+     * Returns the ids to leave on the queue: a failed message and the later ones of its group.
+     */
+    async process(ctx: ConnectorContext, changes: ReceivedChange[]): Promise<string[]> {
+      const groups = new Map<string, ReceivedChange[]>();
+      for (const change of changes) {
+        const key = change.message.kind === 'membership' ? change.message.groupId : change.message.id;
+        groups.set(key, [...(groups.get(key) ?? []), change]);
+      }
+      const failed = await Promise.all([...groups.values()].map((group) => runGroup(ctx, group)));
+      return failed.flat();
     },
   };
 };

@@ -1,0 +1,123 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDynamoDbLocal } from '../infra/local/dynamodb-local.ts';
+import { localAwsConfig } from '../infra/local/local-aws.ts';
+import { startLocalHub } from '../infra/local/runner.ts';
+import { DynamoAuditLog } from '../shared/store/audit.repository.ts';
+import { createDocumentClient } from '../shared/store/dynamodb.client.ts';
+import { hubTable } from '../shared/topology/table.spec.ts';
+import { hubTopology } from '../shared/topology/hub.topology.ts';
+import { startHubProcess } from '../test/support/hub-process.ts';
+
+/**
+ * Propagation from a SCIM write on the hub to the change applied on a target SCIM server (a
+ * second hub), through the stream, the fanout, the connector's FIFO lane and the worker:
+ * latency at a steady trickle (p50, p99), and throughput for a burst of 1 000 users next to
+ * the connector's configured rate limit.
+ */
+const root = resolve(import.meta.dirname, '..');
+const HUB_TOKEN = 'bench-hub-token-0123456789';
+const TARGET_TOKEN = 'bench-target-token-0123456789';
+const RATE_LIMIT = 100;
+const TRICKLE = 100;
+const BURST = 1000;
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+};
+
+const user = (userName: string) => ({
+  schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+  userName,
+  name: { givenName: 'Bench', familyName: 'User' },
+  emails: [{ value: userName, type: 'work', primary: true }],
+  active: true,
+});
+
+export const runProvisioningBench = async (): Promise<void> => {
+  const target = await startHubProcess(TARGET_TOKEN);
+  const dynamodb = await startDynamoDbLocal();
+  const connectorsFile = join(tmpdir(), `bench-connectors-${Date.now()}.json`);
+  writeFileSync(
+    connectorsFile,
+    JSON.stringify({
+      connectors: [{ id: 'bench', type: 'scim', baseUrl: target.scim, bearerToken: TARGET_TOKEN, rateLimit: { requestsPerSecond: RATE_LIMIT } }],
+    }),
+  );
+  const hub = await startLocalHub({
+    topology: hubTopology,
+    table: hubTable,
+    tableName: 'bench-provisioning',
+    projectRoot: root,
+    port: 0,
+    dataDir: undefined,
+    connectorIds: ['bench'],
+    environment: { SCIM_BEARER_TOKEN: HUB_TOKEN, LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', CONNECTORS_FILE: connectorsFile },
+    endpoints: { dynamodb: dynamodb.endpoint },
+    streamIdleMs: 20,
+  });
+  const audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: dynamodb.endpoint })), 'bench-provisioning', 1);
+  const post = (path: string, body: unknown) =>
+    fetch(`${hub.url}/scim/v2${path}`, { method: 'POST', headers: { authorization: `Bearer ${HUB_TOKEN}`, 'content-type': 'application/scim+json' }, body: JSON.stringify(body) });
+  const creates = async () => {
+    const items = [];
+    let cursor: string | undefined;
+    do {
+      const page = await audit.query({ connectorId: 'bench', action: 'create', status: 'success', limit: 500, cursor });
+      items.push(...page.items);
+      cursor = page.next;
+    } while (cursor);
+    return items;
+  };
+  const waitForCreates = async (count: number, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const items = await creates();
+      if (items.length >= count) return items;
+      if (Date.now() > deadline) throw new Error(`only ${items.length} of ${count} users provisioned in time`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+
+  try {
+    // Latency: one user every 100 ms, so the lane is never backed up.
+    for (let i = 0; i < TRICKLE; i++) {
+      await post('/Users', user(`trickle-${i}@example.com`));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const trickle = await waitForCreates(TRICKLE, 60_000);
+    const latencies = trickle.map((r) => r.latencyMs ?? 0);
+
+    // Throughput: 1 000 users in 10 bulk requests, as fast as the hub takes them.
+    const burstStart = Date.now();
+    for (let batch = 0; batch < BURST / 100; batch++) {
+      const response = await post('/Bulk', {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: Array.from({ length: 100 }, (_, i) => ({ method: 'POST', bulkId: `b${batch}-${i}`, path: '/Users', data: user(`burst-${batch}-${i}@example.com`) })),
+      });
+      if (response.status !== 200) throw new Error(`bulk answered ${response.status}`);
+    }
+    const written = Date.now();
+    const all = await waitForCreates(TRICKLE + BURST, 600_000);
+    const lastApplied = Math.max(...all.map((r) => Date.parse(r.time)));
+    const seconds = (lastApplied - burstStart) / 1000;
+    const usersPerSecond = BURST / seconds;
+    // Each new user costs the target up to three calls: match by userName, by externalId, create.
+    const callsPerSecond = usersPerSecond * 3;
+
+    console.log('\n## Real-time provisioning (hub -> stream -> fanout -> FIFO lane -> worker -> SCIM target)');
+    console.log(`latency, ${TRICKLE} users at 10/s    p50 ${percentile(latencies, 50)} ms   p99 ${percentile(latencies, 99)} ms   max ${Math.max(...latencies)} ms`);
+    console.log(`burst of ${BURST} users             written to the hub in ${((written - burstStart) / 1000).toFixed(1)} s, all applied on the target after ${seconds.toFixed(1)} s`);
+    console.log(`throughput                        ${usersPerSecond.toFixed(1)} users/s = ${callsPerSecond.toFixed(0)} target calls/s against a rate limit of ${RATE_LIMIT}/s (${((callsPerSecond / RATE_LIMIT) * 100).toFixed(0)}% of it)`);
+  } finally {
+    await hub.stop();
+    await dynamodb.stop();
+    await target.stop();
+  }
+};
+
+if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) await runProvisioningBench();
