@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { bundleRuntimeEnvironment, esbuildOptionsFor, lambdaBundleOptions } from '../infra/aws/bundling.options.ts';
+import { hubTopology } from '../shared/topology/hub.topology.ts';
+import type { FunctionSpec } from '../shared/topology/topology.types.ts';
+
+/**
+ * `npx tsx bench/bundles.bench.ts`: bundles every function of the topology with the stack's
+ * own esbuild options (infra/aws/bundling.options.ts) and reports, per function, the minified
+ * bundle size and the time a fresh Node process takes to import it (its cold start share that
+ * is ours: module evaluation, SDK clients built at module scope). The median of five runs.
+ *
+ * Aims (issue 5): the SCIM API under 500 KB and under 150 ms.
+ */
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RUNS = 5;
+export const aims: Record<string, { maxKb: number; maxImportMs: number }> = {
+  'scim-api': { maxKb: 500, maxImportMs: 150 },
+};
+
+export interface BundleMeasurement {
+  name: string;
+  sizeKb: number;
+  importMs: number;
+  /** Wall time of the whole `node -e` process (Node's own start included), median. */
+  processMs: number;
+  meetsAim: boolean | undefined;
+  /** Why the function could not be bundled or imported; the numbers are NaN then. */
+  error?: string;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * What a handler module sees at cold start in Lambda, less the credentials (nothing here makes
+ * a call): the bundle's own settings, the resource names, a Region.
+ */
+const lambdaLikeEnvironment = (spec: FunctionSpec): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  AWS_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_LAMBDA_FUNCTION_NAME: spec.name,
+  POWERTOOLS_SERVICE_NAME: spec.name,
+  POWERTOOLS_METRICS_NAMESPACE: 'ScimHub',
+  LOG_LEVEL: 'INFO',
+  TABLE_NAME: 'bench',
+  AUDIT_RETENTION_DAYS: '365',
+  CONNECTOR_QUEUE_URLS: '{}',
+  CONNECTORS_PARAMETER: '/scim-hub/bench/connectors',
+  ...bundleRuntimeEnvironment,
+});
+
+/** Imports the bundle in a fresh process and returns the import's own duration, as measured inside. */
+const timeImport = (bundle: string, spec: FunctionSpec): { importMs: number; processMs: number } => {
+  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(String(performance.now() - t));`;
+  const started = performance.now();
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: lambdaLikeEnvironment(spec),
+    encoding: 'utf8',
+    // stderr is kept out of the table (the SDK warns about Node 20 here; Lambda runs Node 22)
+    // and still shows in the error when an import fails.
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { importMs: Number(output), processMs: performance.now() - started };
+};
+
+/** One line on why a build or an import failed (esbuild's first error names the file). */
+const describe = (error: unknown): string => {
+  const esbuildErrors = (error as { errors?: Array<{ text: string; location?: { file: string } | null }> }).errors;
+  const first = esbuildErrors?.[0];
+  if (first) return `${first.text}${first.location ? ` (${first.location.file})` : ''}`;
+  const stderr = (error as { stderr?: string }).stderr;
+  const text = stderr || (error instanceof Error ? error.message : String(error));
+  return text.split('\n').find((line) => line.trim() !== '') ?? 'unknown error';
+};
+
+export const measureBundles = async (functions: FunctionSpec[] = hubTopology.functions): Promise<BundleMeasurement[]> => {
+  const workDir = mkdtempSync(join(tmpdir(), 'scim-hub-bundles-'));
+  try {
+    const results: BundleMeasurement[] = [];
+    for (const spec of functions) {
+      const entry = resolve(projectRoot, spec.entry);
+      const outfile = join(workDir, spec.name, lambdaBundleOptions.outputFile);
+      let runs: Array<{ importMs: number; processMs: number }>;
+      let sizeKb: number;
+      try {
+        if (!existsSync(entry)) throw new Error(`entry ${spec.entry} does not exist`);
+        // One function that does not build or import yet must not hide the others' numbers.
+        await build({ ...esbuildOptionsFor(entry, outfile), logLevel: 'silent' });
+        sizeKb = statSync(outfile).size / 1024;
+        runs = Array.from({ length: RUNS }, () => timeImport(outfile, spec));
+      } catch (error) {
+        results.push({ name: spec.name, sizeKb: Number.NaN, importMs: Number.NaN, processMs: Number.NaN, meetsAim: false, error: describe(error) });
+        continue;
+      }
+      const importMs = median(runs.map((run) => run.importMs));
+      const processMs = median(runs.map((run) => run.processMs));
+      const aim = aims[spec.name];
+      results.push({
+        name: spec.name,
+        sizeKb,
+        importMs,
+        processMs,
+        meetsAim: aim ? sizeKb < aim.maxKb && importMs < aim.maxImportMs : undefined,
+      });
+    }
+    return results;
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+};
+
+export const formatTable = (results: BundleMeasurement[]): string => {
+  const header = ['function', 'size (KB, minified)', `import (ms, median of ${RUNS})`, 'node process (ms)', 'aim'];
+  const rows = results.map((r) => {
+    const aim = aims[r.name];
+    if (r.error) return [r.name, '-', '-', '-', `FAILED: ${r.error}`];
+    const verdict = aim ? `${r.meetsAim ? 'met' : 'MISSED'} (< ${aim.maxKb} KB, < ${aim.maxImportMs} ms)` : '';
+    return [r.name, r.sizeKb.toFixed(1), r.importMs.toFixed(1), r.processMs.toFixed(0), verdict];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i === 0 || i === 4 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+};
+
+if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) {
+  const results = await measureBundles();
+  console.log(formatTable(results));
+  // A missed aim or a function that does not build fails the run, so CI notices.
+  if (results.some((r) => r.meetsAim === false)) process.exitCode = 1;
+}

@@ -1,0 +1,74 @@
+import { fileURLToPath } from 'node:url';
+
+/**
+ * How every function of the topology is bundled, written once: the stack hands these to
+ * `NodejsFunction` (function-defaults.construct.ts) and `bench/bundles.bench.ts` hands them to
+ * esbuild directly, so the sizes and import times it reports are those of the deployed bundles.
+ *
+ * This module imports nothing from aws-cdk-lib on purpose: the bench loads it without the CDK.
+ */
+
+/** The Lambda runtime's Node.js major version; the stack picks the matching `Runtime`. */
+export const NODE_MAJOR = 22;
+
+/**
+ * ESM output cannot `require()`, yet bundled CommonJS dependencies still call it for Node
+ * built-ins. esbuild turns those calls into `__require`, which works only when a `require`
+ * exists in module scope: this banner provides one (esbuild issue #1921). The import is
+ * renamed so that it cannot clash with a bundled identifier.
+ */
+export const CREATE_REQUIRE_BANNER =
+  "import { createRequire as __scimHubCreateRequire } from 'node:module'; const require = __scimHubCreateRequire(import.meta.url);";
+
+/** The esbuild options shared by the stack and the bench, in esbuild's own vocabulary. */
+export const lambdaBundleOptions = {
+  platform: 'node',
+  format: 'esm',
+  target: `node${NODE_MAJOR}`,
+  minify: true,
+  sourcemap: true,
+  // The map is for stack traces (see NODE_OPTIONS below), not for reading the source in the
+  // console: without the sources the asset stays small.
+  sourcesContent: false,
+  // Prefer the ES module builds of dependencies (AWS SDK v3 ships `module` builds) so that
+  // esbuild can tree-shake them; `main` is the fallback for CommonJS-only packages.
+  mainFields: ['module', 'main'],
+  banner: CREATE_REQUIRE_BANNER,
+  // Nothing is external: the AWS SDK v3 is bundled and tree-shaken rather than taken from the
+  // runtime, so the deployed code runs the SDK version we test with and loads only what it uses.
+  external: [] as string[],
+  // Packages replaced by a smaller stand-in that does the same job in Lambda: the credential
+  // chain is cut to its first link (see bundling/lambda-credential-provider.ts).
+  alias: {
+    '@aws-sdk/credential-provider-node': fileURLToPath(new URL('./bundling/lambda-credential-provider.ts', import.meta.url)),
+  } as Readonly<Record<string, string>>,
+  /** The file name `NodejsFunction` writes for ESM output; the handler is `index.handler`. */
+  outputFile: 'index.mjs',
+} as const;
+
+/**
+ * The runtime environment that belongs to the bundle: Node reads the external source map only
+ * when asked, so error stack traces in the logs point at TypeScript lines instead of column
+ * 40 000 of a minified file.
+ */
+export const bundleRuntimeEnvironment: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
+/** esbuild `build()` options for one entry, as the stack bundles it. */
+export const esbuildOptionsFor = (entry: string, outfile: string) => ({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: lambdaBundleOptions.platform,
+  format: lambdaBundleOptions.format,
+  target: lambdaBundleOptions.target,
+  minify: lambdaBundleOptions.minify,
+  sourcemap: lambdaBundleOptions.sourcemap,
+  sourcesContent: lambdaBundleOptions.sourcesContent,
+  mainFields: [...lambdaBundleOptions.mainFields],
+  banner: { js: lambdaBundleOptions.banner },
+  external: [...lambdaBundleOptions.external],
+  alias: { ...lambdaBundleOptions.alias },
+  logLevel: 'warning' as const,
+});

@@ -1,0 +1,126 @@
+import { Duration, type RemovalPolicy, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { FunctionSpec } from '#shared/topology/topology.types.ts';
+import { bundleRuntimeEnvironment, lambdaBundleOptions, NODE_MAJOR } from './bundling.options.ts';
+import { acknowledge } from './nag.ts';
+
+/** The namespace of the hub's embedded-metric-format metrics (Powertools Metrics). */
+export const METRICS_NAMESPACE = 'ScimHub';
+
+/** The tag that names a function's topology entry on its resources; tests and operators find functions by it. */
+export const FUNCTION_TAG = 'scim-hub:function';
+
+export interface HubFunctionProps {
+  spec: FunctionSpec;
+  /** Absolute path of the handler module. */
+  entry: string;
+  /** The directory holding package.json and package-lock.json. */
+  projectRoot: string;
+  functionName: string;
+  /** Variables beyond the defaults every function gets (resource names, retention). */
+  environment: Record<string, string>;
+  logLevel: string;
+  logRetentionDays: number;
+  removalPolicy: RemovalPolicy;
+}
+
+const runtimeFor = (major: number): lambda.Runtime => {
+  const runtimes: Record<number, lambda.Runtime> = { 20: lambda.Runtime.NODEJS_20_X, 22: lambda.Runtime.NODEJS_22_X };
+  const runtime = runtimes[major];
+  if (!runtime) throw new Error(`no Lambda runtime mapped for Node.js ${major}`);
+  return runtime;
+};
+
+/** The `NodejsFunction` bundling options, derived from the options the bench uses too. */
+export const nodejsBundling = {
+  format: OutputFormat.ESM,
+  target: lambdaBundleOptions.target,
+  minify: lambdaBundleOptions.minify,
+  sourceMap: lambdaBundleOptions.sourcemap,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: lambdaBundleOptions.sourcesContent,
+  mainFields: [...lambdaBundleOptions.mainFields],
+  banner: lambdaBundleOptions.banner,
+  // An explicit empty list, rather than `bundleAwsSDK`, states it for every runtime: nothing is
+  // left for the runtime to provide, the SDK included.
+  externalModules: [...lambdaBundleOptions.external],
+  // Rendered as `--alias:<package>=<path>`, one per entry.
+  esbuildArgs: { '--alias': Object.entries(lambdaBundleOptions.alias).map(([name, path]) => `${name}=${path}`) },
+};
+
+/**
+ * One function of the topology as the hub deploys every function: bundled by esbuild (ESM,
+ * minified, source maps, the AWS SDK v3 bundled and tree-shaken), arm64 on Node.js 22, X-Ray
+ * tracing, Powertools settings in the environment, and a log group of its own with a retention.
+ *
+ * The role starts empty: it may write to its own log group and nothing else, and the stack
+ * adds the topology's grants to it. (The default role would carry the AWS managed
+ * `AWSLambdaBasicExecutionRole`, which may create log groups and write to any of them.)
+ */
+export class HubFunction extends Construct {
+  readonly spec: FunctionSpec;
+  readonly fn: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HubFunctionProps) {
+    super(scope, id);
+    this.spec = props.spec;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${props.spec.name} function of the SCIM hub.`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      functionName: props.functionName,
+      description: props.spec.description,
+      entry: props.entry,
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+      runtime: runtimeFor(NODE_MAJOR),
+      // Graviton: cheaper per GB-second and at least as fast for this I/O-bound code.
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.spec.memoryMb,
+      timeout: Duration.seconds(props.spec.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      bundling: nodejsBundling,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.spec.name,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        LOG_LEVEL: props.logLevel,
+        ...bundleRuntimeEnvironment,
+        ...props.environment,
+      },
+    });
+    Tags.of(this).add(FUNCTION_TAG, props.spec.name);
+
+    acknowledge(
+      this,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions (Tracing.ACTIVE adds them on "*"); ' +
+        'for a function on the table stream, dynamodb:ListStreams has none either.',
+    );
+    if (NODE_MAJOR < 24) {
+      acknowledge(
+        this,
+        'AwsSolutions-L1',
+        `Pinned to Node.js ${NODE_MAJOR}: the bundles are built for node${NODE_MAJOR} (infra/aws/bundling.options.ts), so the ` +
+          'runtime and the bundle target move together, in one reviewed change with the bench rerun, rather than whenever a newer runtime appears.',
+      );
+    }
+  }
+}

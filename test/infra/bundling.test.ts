@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CREATE_REQUIRE_BANNER, esbuildOptionsFor, lambdaBundleOptions } from '../../infra/aws/bundling.options.ts';
+import { projectRoot } from '../../infra/aws/hub.app.ts';
+import type { Topology } from '../../shared/topology/topology.types.ts';
+import { functionLogicalId, resources, synthHub } from './support/hub-synth.ts';
+
+/** Two small functions, really bundled: one through a CommonJS dependency, one with an AWS SDK client. */
+const bundledTopology: Topology = {
+  functions: [
+    {
+      name: 'echo',
+      description: 'Answers with its event, through a CommonJS dependency.',
+      entry: 'test/infra/fixtures/functions/echo/handler.ts',
+      memoryMb: 128,
+      timeoutSeconds: 5,
+      triggers: [{ kind: 'invoke' }],
+      grants: [],
+    },
+    {
+      name: 'sdk-client',
+      description: 'Builds an SQS client at module scope.',
+      entry: 'test/infra/fixtures/functions/sdk-client/handler.ts',
+      memoryMb: 128,
+      timeoutSeconds: 5,
+      triggers: [{ kind: 'invoke' }],
+      grants: [],
+    },
+  ],
+  queues: [],
+};
+
+const outdir = mkdtempSync(join(tmpdir(), 'scim-hub-cdk-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const { template } = synthHub({ topology: bundledTopology, bundle: true, outdir });
+
+/** The bundle directory the stack staged for a function: `asset.<hash>`, the hash being the code's S3 key. */
+const assetDir = (name: string): string => {
+  const code = resources(template)[functionLogicalId(template, name)]!.Properties?.Code as { S3Key: string };
+  return join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+};
+
+/** Imports a bundle in a fresh Node process, as Lambda does, and invokes its handler once. */
+const invokeInFreshNode = (bundle: string, event: unknown): unknown => {
+  const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(JSON.stringify(await handler(${JSON.stringify(event)})));`;
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDFROMENV',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'token',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      NODE_OPTIONS: '--enable-source-maps',
+    },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return JSON.parse(output);
+};
+
+describe('function bundles, as the stack builds them', () => {
+  it('are one minified ES module with a source map and the createRequire banner', () => {
+    for (const name of ['echo', 'sdk-client']) {
+      // Act
+      const code = readFileSync(join(assetDir(name), lambdaBundleOptions.outputFile), 'utf8');
+      const map = JSON.parse(readFileSync(join(assetDir(name), `${lambdaBundleOptions.outputFile}.map`), 'utf8')) as { sourcesContent?: unknown };
+      // Assess
+      expect(code.startsWith(CREATE_REQUIRE_BANNER)).toBe(true);
+      expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+      expect(code.split('\n').length).toBeLessThan(150);
+      expect(map.sourcesContent).toBeUndefined();
+    }
+  });
+
+  it('run a CommonJS dependency that requires a Node built-in, thanks to the banner', () => {
+    const bundle = join(assetDir('echo'), lambdaBundleOptions.outputFile);
+    expect(invokeInFreshNode(bundle, { hello: 'world' })).toEqual({ echo: { hello: 'world' }, endOfLine: '\n' });
+  });
+
+  it('carry the AWS SDK inside, tree-shaken, and take Region and credentials from the environment', () => {
+    // Prepare
+    const bundle = join(assetDir('sdk-client'), lambdaBundleOptions.outputFile);
+    const code = readFileSync(bundle, 'utf8');
+    // Assess: no import left for the runtime to resolve but Node built-ins
+    const imports = [...code.matchAll(/(?:from|import)\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    expect(imports.filter((specifier) => !specifier?.startsWith('node:') && !['module', 'crypto', 'fs', 'os', 'path', 'url', 'http', 'https', 'stream', 'buffer', 'process', 'child_process', 'util', 'http2', 'zlib', 'events'].includes(specifier!))).toEqual([]);
+    // Only the environment link of the credential chain is bundled (bundling/lambda-credential-provider.ts).
+    expect(code).not.toContain('credential-provider-sso');
+    expect(code).not.toContain('AWS_WEB_IDENTITY_TOKEN_FILE');
+    // Act, Assess
+    expect(invokeInFreshNode(bundle, { queueName: 'lane' })).toEqual({ region: 'eu-west-1', accessKeyId: 'AKIDFROMENV', command: { QueueName: 'lane' } });
+  });
+
+  it('are byte for byte what the bench measures (the same esbuild options, from one place)', async () => {
+    // Prepare
+    const benchDir = mkdtempSync(join(tmpdir(), 'scim-hub-bench-'));
+    try {
+      for (const spec of bundledTopology.functions) {
+        const outfile = join(benchDir, spec.name, lambdaBundleOptions.outputFile);
+        // Act
+        await build({ ...esbuildOptionsFor(resolve(projectRoot, spec.entry), outfile), logLevel: 'error' });
+        // Assess
+        expect(readFileSync(outfile, 'utf8'), spec.name).toBe(readFileSync(join(assetDir(spec.name), lambdaBundleOptions.outputFile), 'utf8'));
+      }
+    } finally {
+      rmSync(benchDir, { recursive: true, force: true });
+    }
+  });
+});

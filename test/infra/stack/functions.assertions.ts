@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { CREATE_REQUIRE_BANNER, lambdaBundleOptions } from '../../../infra/aws/bundling.options.ts';
+import { nodejsBundling } from '../../../infra/aws/function-defaults.construct.ts';
+import { fullTopology } from '../fixtures/full.topology.ts';
+import { functionLogicalId, functionProperties, json, resources, roleActions, roleStatements, synthHub } from '../support/hub-synth.ts';
+
+const { template } = synthHub({ topology: fullTopology });
+
+describe('hub functions', () => {
+  it.each(fullTopology.functions.map((spec) => [spec.name, spec] as const))(
+    '%s runs on Node.js 22, arm64, with its memory, timeout, description, X-Ray and the ESM handler',
+    (_name, spec) => {
+      expect(functionProperties(template, spec.name)).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: spec.memoryMb,
+        Timeout: spec.timeoutSeconds,
+        Description: spec.description,
+        FunctionName: `scim-hub-prod-${spec.name}`,
+        TracingConfig: { Mode: 'Active' },
+      });
+    },
+  );
+
+  it.each(fullTopology.functions.map((spec) => [spec.name, spec] as const))('%s has a log group of its own with the retention', (_name, spec) => {
+    // Prepare
+    const logGroupRef = (functionProperties(template, spec.name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    // Assess
+    expect(resources(template, 'AWS::Logs::LogGroup')[logGroupRef]?.Properties).toMatchObject({ RetentionInDays: 90 });
+  });
+
+  it('gives each function a log group of its own', () => {
+    const groups = fullTopology.functions.map(
+      (spec) => (functionProperties(template, spec.name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
+    );
+    expect(new Set(groups).size).toBe(fullTopology.functions.length);
+  });
+
+  it.each(fullTopology.functions.map((spec) => [spec.name, spec] as const))('%s has the Powertools settings and source maps in its environment', (_name, spec) => {
+    expect(functionProperties(template, spec.name).Environment).toMatchObject({
+      Variables: {
+        POWERTOOLS_SERVICE_NAME: spec.name,
+        POWERTOOLS_METRICS_NAMESPACE: 'ScimHub',
+        LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+  });
+
+  it('passes the table name, audit retention, queue URLs and connectors parameter only to the functions whose grants use them', () => {
+    // Prepare
+    const variables = (name: string) => (functionProperties(template, name).Environment as { Variables: Record<string, unknown> }).Variables;
+    const tableRef = Object.keys(resources(template, 'AWS::DynamoDB::Table'))[0]!;
+    // Assess
+    expect(variables('scim-authorizer').TABLE_NAME).toEqual({ Ref: tableRef });
+    expect(variables('scim-authorizer')).not.toHaveProperty('AUDIT_RETENTION_DAYS');
+    expect(variables('scim-api')).toMatchObject({ TABLE_NAME: { Ref: tableRef }, AUDIT_RETENTION_DAYS: '365' });
+    expect(variables('scim-api')).not.toHaveProperty('CONNECTOR_QUEUE_URLS');
+    expect(variables('connector-worker')).toMatchObject({ CONNECTORS_PARAMETER: '/scim-hub/prod/connectors' });
+    expect(variables('on-demand')).not.toHaveProperty('CONNECTOR_QUEUE_URLS');
+  });
+
+  it('passes CONNECTOR_QUEUE_URLS as JSON {connectorId: queueUrl} over the lanes', () => {
+    // Prepare
+    const urls = json((functionProperties(template, 'fanout').Environment as { Variables: Record<string, unknown> }).Variables.CONNECTOR_QUEUE_URLS);
+    const queueRef = (connector: string) =>
+      Object.entries(resources(template, 'AWS::SQS::Queue')).find(([, q]) => q.Properties?.QueueName === `scim-hub-prod-connector-${connector}.fifo`)![0];
+    // Assess: a Fn::Join that renders {"acme":<url>,"okta":<url>}
+    expect(urls).toContain('{\\"acme\\":\\"');
+    expect(urls).toContain(`{"Ref":"${queueRef('acme')}"}`);
+    expect(urls).toContain('\\",\\"okta\\":\\"');
+    expect(urls).toContain(`{"Ref":"${queueRef('okta')}"}`);
+  });
+
+  it('gives every function a role of its own with no managed policy, allowed to write its own log group only', () => {
+    for (const spec of fullTopology.functions) {
+      // Prepare
+      const roleId = (functionProperties(template, spec.name).Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const role = resources(template, 'AWS::IAM::Role')[roleId];
+      const logGroupRef = (functionProperties(template, spec.name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      const logStatements = roleStatements(template, spec.name).filter((s) => json(s.Action).includes('logs:'));
+      // Assess
+      expect(role?.Properties?.ManagedPolicyArns).toBeUndefined();
+      expect(logStatements).toHaveLength(1);
+      expect(logStatements[0]).toMatchObject({
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupRef, 'Arn'] },
+      });
+    }
+  });
+
+  it('grants table read to readers and read-write to writers', () => {
+    // Assess
+    expect(roleActions(template, 'scim-authorizer')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    expect(roleActions(template, 'scim-authorizer')).not.toContain('dynamodb:PutItem');
+    expect(roleActions(template, 'scim-api')).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']),
+    );
+  });
+
+  it('grants stream read to the stream consumer only', () => {
+    // Prepare: the statements on the stream ARN (table read grants name GetRecords too, on the table ARN, where it does nothing)
+    const onStream = (name: string) => roleStatements(template, name).filter((s) => json(s.Resource).includes('StreamArn'));
+    // Assess
+    expect(onStream('fanout').flatMap((s) => [s.Action].flat())).toEqual(
+      expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream']),
+    );
+    for (const name of ['scim-api', 'scim-authorizer', 'connector-worker', 'on-demand', 'reconcile']) expect(onStream(name)).toEqual([]);
+  });
+
+  it('lets senders send to every lane and consumers consume, and nobody else touch the queues', () => {
+    // Prepare
+    const queueIds = Object.keys(resources(template, 'AWS::SQS::Queue'));
+    const laneQueues = queueIds.filter((id) => id.startsWith('Laneconnector') && !id.includes('Dlq'));
+    const laneDlqs = queueIds.filter((id) => id.startsWith('Laneconnector') && id.includes('Dlq'));
+    const targetsOf = (name: string, action: string) =>
+      roleStatements(template, name)
+        .filter((s) => json(s.Action).includes(action))
+        .flatMap((s) => [s.Resource].flat())
+        .map((r) => (r as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]);
+    const sendTargets = (name: string) => targetsOf(name, 'sqs:SendMessage');
+    const receiveTargets = (name: string) => targetsOf(name, 'sqs:ReceiveMessage');
+    const failureQueue = queueIds.find((id) => id.startsWith('FanoutStreamFailures'));
+    // Assess: the fan-out also sends to its stream on-failure queue, as Lambda does on its behalf
+    for (const sender of ['reconcile', 'admin-api']) expect(sendTargets(sender).sort()).toEqual(laneQueues.sort());
+    expect(sendTargets('fanout').sort()).toEqual([...laneQueues, failureQueue].sort());
+    expect(roleActions(template, 'connector-worker')).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+    );
+    // A consumer reads its lanes, and may move what it gives up on to their DLQs and send nowhere else.
+    expect(receiveTargets('connector-worker').sort()).toEqual(laneQueues.sort());
+    expect(sendTargets('connector-worker').sort()).toEqual(laneDlqs.sort());
+    // A consumer without a queue trigger (the admin API's redrive) reads the dead letters only.
+    expect(receiveTargets('admin-api').sort()).toEqual(laneDlqs.sort());
+    for (const name of ['fanout', 'reconcile']) expect(receiveTargets(name)).toEqual([]);
+    for (const name of ['scim-api', 'scim-authorizer', 'on-demand']) expect(json(roleActions(template, name))).not.toContain('sqs:');
+  });
+
+  it('lets secret readers read secrets under the stage prefix only', () => {
+    // Prepare
+    const secretStatements = (name: string) => roleStatements(template, name).filter((s) => json(s.Action).includes('secretsmanager:'));
+    // Assess
+    for (const name of ['connector-worker', 'reconcile', 'on-demand']) {
+      expect(secretStatements(name)).toHaveLength(1);
+      expect([secretStatements(name)[0]?.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(json(secretStatements(name)[0]?.Resource)).toContain(':secret:scim-hub/prod/*');
+    }
+    for (const name of ['scim-api', 'fanout', 'admin-api']) expect(secretStatements(name)).toEqual([]);
+  });
+
+  it('lets parameter readers read the connectors document parameter only', () => {
+    // Prepare
+    const ssmStatements = (name: string) => roleStatements(template, name).filter((s) => json(s.Action).includes('ssm:'));
+    // Assess
+    for (const name of ['connector-worker', 'reconcile', 'on-demand', 'admin-api']) {
+      const [statement] = ssmStatements(name);
+      expect(statement?.Action).toEqual(expect.arrayContaining(['ssm:GetParameter']));
+      expect(json(statement?.Resource)).toContain(':parameter/scim-hub/prod/connectors');
+    }
+    for (const name of ['scim-api', 'fanout']) expect(ssmStatements(name)).toEqual([]);
+  });
+
+  it('can move the connectors document and the secrets prefix by parameter', () => {
+    // Act
+    const { template: moved } = synthHub({
+      topology: fullTopology,
+      context: { connectorsParameterName: '/acme/hub/connectors', secretsNamePrefix: 'acme/hub/' },
+    });
+    // Assess
+    expect(json(roleStatements(moved, 'connector-worker'))).toContain(':parameter/acme/hub/connectors');
+    expect(json(roleStatements(moved, 'connector-worker'))).toContain(':secret:acme/hub/*');
+  });
+
+  it('tags every function with its topology name', () => {
+    for (const spec of fullTopology.functions) expect(() => functionLogicalId(template, spec.name)).not.toThrow();
+  });
+});
+
+describe('bundling options', () => {
+  it('hands NodejsFunction the shared esbuild options: ESM, minified, source maps, nothing external, the createRequire banner', () => {
+    expect(nodejsBundling).toMatchObject({
+      format: 'esm',
+      minify: true,
+      sourceMap: true,
+      target: 'node22',
+      externalModules: [],
+      banner: CREATE_REQUIRE_BANNER,
+      mainFields: ['module', 'main'],
+    });
+    expect(nodejsBundling.esbuildArgs['--alias']).toEqual(Object.entries(lambdaBundleOptions.alias).map(([n, p]) => `${n}=${p}`));
+  });
+});

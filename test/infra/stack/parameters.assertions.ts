@@ -1,0 +1,112 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { parseHubParameters, readHubParameters } from '../../../infra/aws/hub.parameters.ts';
+import { fullTopology } from '../fixtures/full.topology.ts';
+import { functionProperties, resources, synthHub } from '../support/hub-synth.ts';
+
+describe('hub parameters', () => {
+  it('has a default for everything, so that a bare cdk synth works', () => {
+    expect(parseHubParameters({})).toEqual({
+      stageName: 'prod',
+      connectorIds: [],
+      connectorsParameterName: '/scim-hub/prod/connectors',
+      secretsNamePrefix: 'scim-hub/prod/',
+      alarmEmail: undefined,
+      logRetentionDays: 90,
+      auditRetentionDays: 365,
+      enableWaf: true,
+      wafRateLimit: 3000,
+      throttlingRateLimit: 100,
+      throttlingBurstLimit: 200,
+      logLevel: 'INFO',
+      removalPolicy: 'retain',
+    });
+  });
+
+  it('reads -c strings from the command line', () => {
+    // Act
+    const parameters = parseHubParameters({
+      stageName: 'staging',
+      connectorIds: ' acme, okta ,,entra ',
+      logRetentionDays: '30',
+      auditRetentionDays: '730',
+      enableWaf: 'false',
+      alarmEmail: 'ops@example.com',
+      removalPolicy: 'destroy',
+    });
+    // Assess
+    expect(parameters).toMatchObject({
+      stageName: 'staging',
+      connectorIds: ['acme', 'okta', 'entra'],
+      connectorsParameterName: '/scim-hub/staging/connectors',
+      secretsNamePrefix: 'scim-hub/staging/',
+      logRetentionDays: 30,
+      auditRetentionDays: 730,
+      enableWaf: false,
+      alarmEmail: 'ops@example.com',
+      removalPolicy: 'destroy',
+    });
+  });
+
+  it('reads JSON values from cdk.json context', () => {
+    expect(parseHubParameters({ connectorIds: ['acme'], logRetentionDays: 14, enableWaf: false })).toMatchObject({
+      connectorIds: ['acme'],
+      logRetentionDays: 14,
+      enableWaf: false,
+    });
+  });
+
+  it('reads the app context', () => {
+    const app = new App({ context: { stageName: 'dev', connectorIds: 'acme' } });
+    expect(readHubParameters(app.node)).toMatchObject({ stageName: 'dev', connectorIds: ['acme'] });
+  });
+
+  it.each([
+    [{ stageName: 'Prod' }, /stageName/],
+    [{ connectorIds: 'acme,ACME!' }, /connectorIds/],
+    [{ connectorIds: 'acme,acme' }, /connector ids must be unique/],
+    [{ connectorIds: Array.from({ length: 31 }, (_, i) => `c${i}`).join(',') }, /at most 30 connectors/],
+    [{ logRetentionDays: '45' }, /logRetentionDays: one of 1, 3, 5/],
+    [{ enableWaf: 'yes' }, /enableWaf/],
+    [{ removalPolicy: 'snapshot' }, /removalPolicy/],
+    [{ alarmEmail: 'not-an-address' }, /alarmEmail/],
+    [{ connectorsParameterName: 'no-leading-slash' }, /connectorsParameterName/],
+  ])('refuses %j with a message naming the parameter', (context, message) => {
+    expect(() => parseHubParameters(context)).toThrow(message);
+  });
+});
+
+describe('parameters in the template', () => {
+  const { template, stack } = synthHub({
+    topology: fullTopology,
+    context: { stageName: 'staging', logRetentionDays: 30, auditRetentionDays: 730, logLevel: 'DEBUG', removalPolicy: 'destroy' },
+  });
+
+  it('names the stack after the stage', () => {
+    expect(stack.stackName).toBe('ScimHub-staging');
+  });
+
+  it('prefixes the names the stack chooses with the stage', () => {
+    expect(functionProperties(template, 'scim-api').FunctionName).toBe('scim-hub-staging-scim-api');
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'scim-hub-staging-connector-acme.fifo' });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'staging' });
+  });
+
+  it('sets the log retention of every log group', () => {
+    for (const group of Object.values(resources(template, 'AWS::Logs::LogGroup'))) expect(group.Properties?.RetentionInDays).toBe(30);
+  });
+
+  it('passes the audit retention and the log level to the functions', () => {
+    expect(functionProperties(template, 'scim-api').Environment).toMatchObject({
+      Variables: { AUDIT_RETENTION_DAYS: '730', LOG_LEVEL: 'DEBUG' },
+    });
+  });
+
+  it('with removalPolicy=destroy deletes the state with the stack and drops termination protection', () => {
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::Logs::LogGroup']) {
+      for (const resource of Object.values(resources(template, type))) expect(resource.DeletionPolicy, type).toBe('Delete');
+    }
+    expect(stack.terminationProtection).toBe(false);
+    expect(synthHub({ topology: fullTopology }).stack.terminationProtection).toBe(true);
+  });
+});

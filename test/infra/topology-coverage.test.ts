@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../infra/aws/hub.app.ts';
+import { awsTriggerKinds } from '../../infra/aws/trigger-kinds.ts';
+import { hubTopology } from '../../shared/topology/hub.topology.ts';
+import type { FunctionSpec, Topology, Trigger } from '../../shared/topology/topology.types.ts';
+import { fullTopology } from './fixtures/full.topology.ts';
+import { functionLogicalId, json, resources, synthHub } from './support/hub-synth.ts';
+
+const CONNECTORS = ['acme', 'okta'];
+
+/**
+ * The resources that carry one trigger of one function in the template; empty means the
+ * trigger was not deployed.
+ */
+const counterparts = (template: Template, topology: Topology, fn: FunctionSpec, trigger: Trigger): unknown[] => {
+  const id = functionLogicalId(template, fn.name);
+  const ref = json({ Ref: id });
+  const arn = json({ 'Fn::GetAtt': [id, 'Arn'] });
+  const of = (type: string) => Object.values(resources(template, type)).map((r) => r.Properties ?? {});
+  switch (trigger.kind) {
+    case 'http': {
+      const methods = of('AWS::ApiGateway::Method').filter((m) => json(m.Integration).includes(arn));
+      // One method per route, each of the route's HTTP method.
+      return trigger.routes.every((route) => methods.some((m) => m.HttpMethod === route.method)) && methods.length === trigger.routes.length
+        ? methods
+        : [];
+    }
+    case 'lambda-authorizer':
+      return of('AWS::ApiGateway::Authorizer').filter(
+        (a) =>
+          json(a.AuthorizerUri).includes(arn) &&
+          a.Type === 'REQUEST' &&
+          a.IdentitySource === `method.request.header.${trigger.identityHeader}` &&
+          a.AuthorizerResultTtlInSeconds === trigger.resultsCacheTtlSeconds,
+      );
+    case 'stream':
+      return of('AWS::Lambda::EventSourceMapping').filter((m) => json(m.FunctionName) === ref && json(m.EventSourceArn).includes('StreamArn'));
+    case 'queue': {
+      const spec = topology.queues.find((q) => q.name === trigger.queue)!;
+      const lanes = spec.perConnector ? CONNECTORS.length : 1;
+      const mappings = of('AWS::Lambda::EventSourceMapping').filter((m) => json(m.FunctionName) === ref && !json(m.EventSourceArn).includes('StreamArn'));
+      return mappings.length === lanes ? mappings : [];
+    }
+    case 'schedule':
+      return of('AWS::Events::Rule').filter((r) => r.ScheduleExpression === trigger.expression && json(r.Targets).includes(arn));
+    case 'invoke':
+      return of('AWS::IAM::ManagedPolicy').filter((p) => json(p.PolicyDocument).includes('lambda:InvokeFunction') && json(p.PolicyDocument).includes(arn));
+  }
+};
+
+const runnerSource = readFileSync(resolve(projectRoot, 'infra/local/runner.ts'), 'utf8');
+/** The trigger kinds the local runner's switch has a case for. */
+const localTriggerKinds = new Set([...runnerSource.matchAll(/case '([a-z-]+)':/g)].map((match) => match[1]));
+
+describe.each([
+  ['THE hub topology', hubTopology],
+  ['the full fixture topology', fullTopology],
+] as const)('%s', (_name, topology) => {
+  const { template, standIns } = synthHub({ topology });
+
+  it('deploys every function as a Lambda function', () => {
+    if (standIns.length > 0) console.warn(`entries not written yet, synthesized with a stand-in: ${standIns.join(', ')}`);
+    template.resourceCountIs('AWS::Lambda::Function', topology.functions.length);
+    for (const fn of topology.functions) expect(() => functionLogicalId(template, fn.name), fn.name).not.toThrow();
+  });
+
+  it.each(topology.functions.flatMap((fn) => fn.triggers.map((trigger) => [`${fn.name} ${trigger.kind}`, fn, trigger] as const)))(
+    'deploys the trigger %s',
+    (_label, fn, trigger) => {
+      expect(counterparts(template, topology, fn, trigger)).not.toEqual([]);
+    },
+  );
+
+  it('uses only trigger kinds that both the AWS stack and the local runner handle', () => {
+    const used = new Set(topology.functions.flatMap((fn) => fn.triggers.map((t) => t.kind)));
+    for (const kind of used) {
+      expect(awsTriggerKinds, `AWS stack: ${kind}`).toContain(kind);
+      expect([...localTriggerKinds], `infra/local/runner.ts: ${kind}`).toContain(kind);
+    }
+  });
+});
+
+describe('the twins', () => {
+  it('handle the same trigger kinds: every kind of the vocabulary, in the stack and in the local runner', () => {
+    expect([...localTriggerKinds].sort()).toEqual([...awsTriggerKinds].sort());
+  });
+});
