@@ -49,12 +49,13 @@ const fixtureTopology: Topology = {
 
 describe('local runner', () => {
   let hub: LocalHub;
+  const tableName = uniqueTableName('runner');
 
   beforeAll(async () => {
     hub = await startLocalHub({
       topology: fixtureTopology,
       table: hubTable,
-      tableName: uniqueTableName('runner'),
+      tableName,
       projectRoot: resolve(import.meta.dirname, '../../..'),
       port: 0,
       dataDir: undefined,
@@ -78,7 +79,6 @@ describe('local runner', () => {
   it('delivers a table write to the stream-triggered function as a well-formed, filtered event', async () => {
     // Prepare
     const client = new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb });
-    const tableName = process.env.TABLE_NAME;
     // Act: one item the filter drops, one it keeps
     await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'TOKEN#1' }, sk: { S: 'TOKEN' } } }));
     await client.send(
@@ -110,7 +110,7 @@ describe('local runner', () => {
   it('retries a failing record, bisecting, then hands it to the on-failure destination', async () => {
     const client = new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb });
     await client.send(
-      new PutItemCommand({ TableName: process.env.TABLE_NAME, Item: { pk: { S: 'fail-1' }, sk: { S: 'MEMBER#x' } } }),
+      new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'fail-1' }, sk: { S: 'MEMBER#x' } } }),
     );
     const failure = await eventually(() => {
       const found = hub.streamFailures.find((f) => f.records.some((r) => r.dynamodb?.Keys?.pk?.S === 'fail-1'));
@@ -148,5 +148,30 @@ describe('local runner', () => {
     );
     expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
     sqs.destroy();
+  });
+  it('answers /health with 503 naming the part that is down', async () => {
+    const failing = await startLocalHub({
+      topology: { functions: [], queues: [] },
+      table: hubTable,
+      tableName: uniqueTableName('runner-health'),
+      projectRoot: resolve(import.meta.dirname, '../../..'),
+      port: 0,
+      dataDir: undefined,
+      connectorIds: [],
+      environment: {},
+      endpoints: { dynamodb: inject('dynamodbEndpoint') },
+      healthChecks: {
+        cognito: async () => {
+          throw new Error('connection refused');
+        },
+      },
+    });
+    try {
+      const response = await fetch(`${failing.url}/health`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ status: 'unavailable', failing: ['cognito: connection refused'], parts: { dynamodb: 'ok' } });
+    } finally {
+      await failing.stop();
+    }
   });
 });
