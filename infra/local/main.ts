@@ -1,11 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { CognitoIdentityProviderClient, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { fileURLToPath } from 'node:url';
 import { hubTable } from '#shared/topology/table.spec.ts';
 import { hubTopology } from '#shared/topology/hub.topology.ts';
 import { readConnectorsFile } from '#shared/connectors/connectors-document.ts';
 import { ConfigError } from '#shared/errors.ts';
+import { demoCognitoConnector, ensureUserPool, startCognitoLocal } from './cognito-local.ts';
 import { JavaMissingError } from './dynamodb-local.ts';
+import { localAwsConfig } from './local-aws.ts';
 import { readLocalConfig } from './local-config.ts';
 import { startLocalHub } from './runner.ts';
 
@@ -19,9 +23,26 @@ const TABLE_NAME = 'scim-hub';
 const main = async () => {
   const started = Date.now();
   const config = readLocalConfig();
-  const connectorsFile = config.connectorsFile ? resolve(config.connectorsFile) : undefined;
+  let connectorsFile = config.connectorsFile ? resolve(config.connectorsFile) : undefined;
   // A bad document stops start-up here, naming the field.
-  const connectors = connectorsFile ? readConnectorsFile(connectorsFile) : { connectors: [] };
+  let connectors = connectorsFile ? readConnectorsFile(connectorsFile) : { connectors: [] };
+  // Without a connectors document, show the whole job: provision into a local Cognito user pool.
+  const cognito = connectorsFile ? undefined : await startCognitoLocal({ port: config.cognitoLocalPort, dataDir: config.dataDir });
+  let demoPool: string | undefined;
+  if (cognito) {
+    try {
+      demoPool = await ensureUserPool(cognito.endpoint, 'demo');
+      const directory = config.dataDir ? resolve(config.dataDir) : mkdtempSync(join(tmpdir(), 'scim-hub-'));
+      mkdirSync(directory, { recursive: true });
+      connectorsFile = join(directory, 'connectors.demo.json');
+      writeFileSync(connectorsFile, JSON.stringify({ connectors: [demoCognitoConnector(cognito.endpoint, demoPool)] }, null, 2));
+      connectors = readConnectorsFile(connectorsFile);
+    } catch (error) {
+      await cognito.stop();
+      throw error;
+    }
+  }
+  const cognitoClient = cognito ? new CognitoIdentityProviderClient({ ...localAwsConfig, endpoint: cognito.endpoint }) : undefined;
   const hub = await startLocalHub({
     topology: hubTopology,
     table: hubTable,
@@ -36,6 +57,16 @@ const main = async () => {
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...(connectorsFile ? { CONNECTORS_FILE: connectorsFile } : {}),
     },
+    healthChecks: cognitoClient
+      ? {
+          cognito: async () => {
+            await cognitoClient.send(new ListUserPoolsCommand({ MaxResults: 1 }));
+          },
+        }
+      : {},
+  }).catch(async (error: unknown) => {
+    await cognito?.stop();
+    throw error;
   });
 
   if (config.dataDir) {
@@ -55,6 +86,7 @@ const main = async () => {
     `  DynamoDB Local  ${hub.endpoints.dynamodb}  table ${TABLE_NAME}`,
     `  SQS (fauxqs)    ${hub.endpoints.sqs}`,
     `  data            ${config.dataDir ? resolve(config.dataDir) : 'in memory (DATA_DIR=memory)'}`,
+    ...(cognito ? [`  Cognito (local) ${cognito.endpoint}  user pool demo = ${demoPool}`] : []),
     `  connectors      ${connectors.connectors.length === 0 ? 'none' : connectors.connectors.map((c) => `${c.id} (${c.type}${c.enabled ? '' : ', disabled'})`).join(', ')}`,
     '  Ctrl-C stops everything.',
   ];
@@ -67,6 +99,7 @@ const main = async () => {
     console.log(`\n${signal}: stopping...`);
     hub
       .stop()
+      .then(() => cognito?.stop())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         console.error(error);

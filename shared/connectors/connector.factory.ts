@@ -1,4 +1,3 @@
-import { ConfigError } from '../errors.ts';
 import type { Connector } from './connector.port.ts';
 import type { ConnectorConfig } from './connectors.schema.ts';
 import { resolveSecret } from './connectors.source.ts';
@@ -15,7 +14,10 @@ const createRaw = async (config: ConnectorConfig): Promise<Connector> => {
   switch (config.type) {
     case 'scim':
       return new ScimConnector(config, await resolveSecret(config.bearerToken));
-    case 'cognito':
-      throw new ConfigError(`connector ${config.id}: the cognito connector type is not available in this build yet`);
+    case 'cognito': {
+      // Loaded on demand: functions that never meet a Cognito connector do not pay for its SDK at start.
+      const { createCognitoConnector } = await import('./cognito/cognito.connector.ts');
+      return createCognitoConnector(config);
+    }
   }
 };
