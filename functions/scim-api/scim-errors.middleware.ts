@@ -13,7 +13,8 @@ export const scimErrors = (logger: Logger): middy.MiddlewareObj<APIGatewayProxyE
   onError: async (request) => {
     const error = request.error;
     if (error instanceof ScimError) {
-      if (error.status >= 500) logger.error('SCIM request failed', { error });
+      // 501 (/Me) is an answer, not a failure.
+      if (error.status >= 500 && error.status !== 501) logger.error('SCIM request failed', { error });
       request.response = errorResponse(error);
       return;
     }

@@ -303,27 +303,38 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     }
   };
 
-  /** Candidates for a filter: by an index when one answers it, else undefined (scan). */
-  const candidatesFor = async (type: ResourceType, filter: FilterNode): Promise<ResourceRecord[] | undefined> => {
+  /**
+   * Candidates for a filter: by an index when one answers it, else undefined (scan). Lookups on
+   * derived attributes (a user's groups, a group's members) also say what the index proved, so
+   * the filter's other terms can be checked without loading every membership.
+   */
+  const candidatesFor = async (
+    type: ResourceType,
+    filter: FilterNode,
+  ): Promise<{ records: ResourceRecord[]; derived?: ScimJson } | undefined> => {
     const lookup = indexableEquality(filter);
     if (!lookup) return undefined;
     const value = lookup.caseExact ? lookup.value : lookup.value.toLowerCase();
     switch (lookup.attribute) {
       case 'id':
-        return store.getMany(type, [lookup.value]);
+        return { records: await store.getMany(type, [lookup.value]) };
       case 'userName':
       case 'externalId':
       case 'displayName': {
         if ((lookup.attribute === 'userName' && type !== 'User') || (lookup.attribute === 'displayName' && type !== 'Group')) return undefined;
         const found = await store.findIdByUnique(type, { attribute: lookup.attribute, value });
-        return found ? store.getMany(type, [found]) : [];
+        return { records: found ? await store.getMany(type, [found]) : [] };
       }
       case 'emails.value':
-        return type === 'User' ? store.getMany('User', await store.findUserIdsByEmail(value)) : undefined;
+        return type === 'User' ? { records: await store.getMany('User', await store.findUserIdsByEmail(value)) } : undefined;
       case 'members.value':
-        return type === 'Group' ? store.getMany('Group', await store.groupIdsOf(lookup.value)) : undefined;
+        return type === 'Group'
+          ? { records: await store.getMany('Group', await store.groupIdsOf(lookup.value)), derived: { members: [{ value: lookup.value }] } }
+          : undefined;
       case 'groups.value':
-        return type === 'User' ? store.getMany('User', await allMemberIds(lookup.value)) : undefined;
+        return type === 'User'
+          ? { records: await store.getMany('User', await allMemberIds(lookup.value)), derived: { groups: [{ value: lookup.value }] } }
+          : undefined;
       default:
         return undefined;
     }
@@ -358,7 +369,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     let matches: ResourceRecord[];
     const candidates = filter ? await candidatesFor(type, filter) : undefined;
     if (candidates) {
-      matches = candidates.filter((record) => evaluateCandidate(record, filter as FilterNode, ctx));
+      matches = candidates.records.filter((record) => evaluateCandidate(record, filter as FilterNode, ctx, candidates.derived));
     } else {
       matches = [];
       let cursor: string | undefined;
@@ -387,8 +398,8 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     return listResponse(await Promise.all(page.map((r) => represent(r, query, ctx))), matches.length, byCursor ? offset + 1 : startIndex, next, byCursor);
   };
 
-  const evaluateCandidate = (record: ResourceRecord, filter: FilterNode, ctx: RequestContext): boolean =>
-    evaluateFilter(filter, toScimResource(record, ctx.baseUrl), record.resourceType);
+  const evaluateCandidate = (record: ResourceRecord, filter: FilterNode, ctx: RequestContext, derived?: ScimJson): boolean =>
+    evaluateFilter(filter, { ...toScimResource(record, ctx.baseUrl), ...derived }, record.resourceType);
 
   const listPage = async (type: ResourceType, count: number, cursor: string | undefined) => {
     if (count === 0) return { items: [], next: cursor };
