@@ -1,5 +1,6 @@
 import { formatTable, measureBundles } from './bundles.bench.ts';
 import { runProvisioningBench } from './provisioning.bench.ts';
+import { runScimBench } from './scim.bench.ts';
 import { runStartupBench } from './startup.bench.ts';
 
 /**
@@ -14,4 +15,5 @@ if (wanted('bundles')) {
   console.log('\n## Function bundles (esbuild as the stack bundles them; import in a fresh Node process)');
   console.log(formatTable(await measureBundles()));
 }
+if (wanted('scim')) await runScimBench();
 if (wanted('provisioning')) await runProvisioningBench();

@@ -227,6 +227,12 @@ export const makeDirectory = (deps: DirectoryDeps) => {
         throw error;
       }
     }
+    if (members.length === 0) {
+      // Nothing else can have touched a resource this new: answer from what was written, and a
+      // new user is in no group yet (saves the read-back and the groups query on every create).
+      const resource = project(toScimResource(record, ctx.baseUrl), {}, type);
+      return { resource, version: record.version };
+    }
     const stored = await load(type, record.id);
     return { resource: await represent(stored, {}, ctx), version: stored.version };
   };
