@@ -1,0 +1,74 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
+import { startHubProcess } from '../support/hub-process.ts';
+import { scimClient, startTestHub } from '../support/local-hub.ts';
+
+/**
+ * A group of 1 000 members provisioned into a second hub, and the `delete` deprovision policy.
+ */
+const TARGET_TOKEN = 'target-token-large-0123456789';
+const BULK = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+describe('provisioning a group of 1 000 members, deprovisioning by delete', () => {
+  let target: Awaited<ReturnType<typeof startHubProcess>>;
+  let hub: Awaited<ReturnType<typeof startTestHub>>;
+  const hubApi = () => scimClient(hub.scim);
+  const targetApi = () => scimClient(target.scim, TARGET_TOKEN);
+
+  beforeAll(async () => {
+    target = await startHubProcess(TARGET_TOKEN);
+    const connectorsFile = join(tmpdir(), `connectors-large-${Date.now()}.json`);
+    writeFileSync(
+      connectorsFile,
+      JSON.stringify({ connectors: [{ id: 'big', type: 'scim', baseUrl: target.scim, bearerToken: TARGET_TOKEN, deprovision: 'delete', membersPerRequest: 100 }] }),
+    );
+    hub = await startTestHub('large-group', { connectorIds: ['big'], environment: { CONNECTORS_FILE: connectorsFile } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await hub?.stop();
+    await target?.stop();
+  });
+
+  it('creates the group on the target with exactly its 1 000 members', async () => {
+    const ids: string[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const answer = await hubApi().post('/Bulk', {
+        schemas: [BULK],
+        Operations: Array.from({ length: 100 }, (_, i) => ({ method: 'POST', bulkId: `u${i}`, path: '/Users', data: { schemas: [USER], userName: `big-${batch}-${i}@example.com` } })),
+      });
+      ids.push(...answer.json.Operations.map((o: { location: string }) => String(o.location).split('/').pop()));
+    }
+    expect(ids).toHaveLength(1000);
+    const group = await hubApi().post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Everyone', members: ids.map((value) => ({ value })) });
+    expect(group.status).toBe(201);
+
+    const targetGroup = await eventually(async () => {
+      const found = await targetApi().get(`/Groups?filter=${encodeURIComponent('displayName eq "Everyone"')}`);
+      const resource = found.json.Resources[0];
+      expect(resource?.members?.length).toBe(1000);
+      return resource;
+    }, 150_000, 1000);
+    // The members are the target's own accounts for exactly these hub users (externalId = hub id).
+    const targetIds = new Set(targetGroup.members.map((m: { value: string }) => m.value));
+    const sample = ids.slice(0, 5);
+    for (const hubId of sample) {
+      const account = await targetApi().get(`/Users?filter=${encodeURIComponent(`externalId eq "${hubId}"`)}`);
+      expect(targetIds.has(account.json.Resources[0].id)).toBe(true);
+    }
+
+    // Deprovision policy `delete`: the hub user is deleted, so is the target account, and with it its membership.
+    const leaving = ids[0] as string;
+    const account = (await targetApi().get(`/Users?filter=${encodeURIComponent(`externalId eq "${leaving}"`)}`)).json.Resources[0];
+    expect((await hubApi().delete(`/Users/${leaving}`)).status).toBe(204);
+    await eventually(async () => {
+      expect((await targetApi().get(`/Users/${account.id}`)).status).toBe(404);
+    }, 30_000, 250);
+    const after = await targetApi().get(`/Groups/${targetGroup.id}`);
+    expect(after.json.members).toHaveLength(999);
+  }, 240_000);
+});
