@@ -63,7 +63,7 @@ export interface ResourceResult {
   version: number;
 }
 
-const indexesOf = (type: ResourceType, data: ScimJson, id: string): RecordIndexes => {
+const indexesOf = (type: ResourceType, data: ScimJson): RecordIndexes => {
   const uniques: RecordIndexes['uniques'] = [];
   if (type === 'User' && typeof data.userName === 'string') uniques.push({ attribute: 'userName', value: data.userName.toLowerCase() });
   if (type === 'Group' && typeof data.displayName === 'string') uniques.push({ attribute: 'displayName', value: data.displayName.toLowerCase() });
@@ -76,7 +76,6 @@ const indexesOf = (type: ResourceType, data: ScimJson, id: string): RecordIndexe
             : [],
         )
       : [];
-  void id;
   return { uniques, emails };
 };
 
@@ -214,7 +213,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       ...(type === 'Group' ? { memberCount: 0 } : {}),
     };
     try {
-      await store.create(record, indexesOf(type, data, record.id));
+      await store.create(record, indexesOf(type, data));
     } catch (error) {
       throw toScimError(error, false);
     }
@@ -223,7 +222,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
         await applyMemberChanges(record.id, [{ kind: 'add', ids: members.map((m) => m.value) }], undefined);
       } catch (error) {
         // A failed request writes nothing: take the half-created group away again.
-        await store.delete(record, indexesOf(type, data, record.id)).catch(() => undefined);
+        await store.delete(record, indexesOf(type, data)).catch(() => undefined);
         throw error;
       }
     }
@@ -257,7 +256,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
     };
     try {
-      await store.replace(record, existing.version, indexesOf(type, existing.data, id), indexesOf(type, data, id));
+      await store.replace(record, existing.version, indexesOf(type, existing.data), indexesOf(type, data));
       if (type === 'Group') await applyMemberChanges(id, [{ kind: 'replace', ids: members.map((m) => m.value) }], undefined);
     } catch (error) {
       throw toScimError(error, true);
@@ -286,7 +285,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
             data,
             ...(patched.password === undefined ? {} : { passwordHash: await hashPassword(patched.password) }),
           };
-          await store.replace(record, existing.version, indexesOf(type, existing.data, id), indexesOf(type, data, id));
+          await store.replace(record, existing.version, indexesOf(type, existing.data), indexesOf(type, data));
           expected = undefined;
         }
         if (memberChanges.length > 0) await applyMemberChanges(id, memberChanges, expected);
@@ -303,7 +302,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     const existing = await load(type, id);
     checkIfMatch(existing, ifMatch);
     try {
-      await store.delete(existing, indexesOf(type, existing.data, id));
+      await store.delete(existing, indexesOf(type, existing.data));
     } catch (error) {
       throw toScimError(error, true);
     }

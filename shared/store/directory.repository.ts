@@ -22,6 +22,7 @@ import {
   uniqueKey,
 } from './hub-table.keys.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { queryAll } from './query-all.ts';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, transactWrite } from './transactions.ts';
 
 interface ResourceItem extends ResourceRecord {
@@ -176,21 +177,12 @@ export class DynamoDirectoryStore implements DirectoryStore {
   }
 
   async findUserIdsByEmail(email: string): Promise<string[]> {
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `EMAIL#${email}` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of result.Items ?? []) ids.push(item.userId as string);
-      start = result.LastEvaluatedKey;
-    } while (start);
-    return ids;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `EMAIL#${email}` },
+    });
+    return items.map((item) => item.userId as string);
   }
 
   async list(type: ResourceType, options: { limit: number; cursor?: string }): Promise<Page<ResourceRecord>> {
@@ -249,22 +241,13 @@ export class DynamoDirectoryStore implements DirectoryStore {
   }
 
   async groupIdsOf(memberId: string): Promise<string[]> {
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: GSI1,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': `MEMBER#${memberId}` },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of result.Items ?? []) ids.push((item as unknown as MembershipItem).groupId);
-      start = result.LastEvaluatedKey;
-    } while (start);
-    return ids;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: GSI1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `MEMBER#${memberId}` },
+    });
+    return items.map((item) => (item as unknown as MembershipItem).groupId);
   }
 
   async changeMembers(
@@ -397,7 +380,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
     for (const [offset, key] of guards.entries()) {
       if (reasons[guardsFrom + offset] === 'ConditionalCheckFailed') return new UniquenessConflict(type, key);
     }
-    if (reasons[0] === 'ConditionalCheckFailed') return new VersionConflict(type, id);
+    // The resource's own condition (index 0) failed, or the writes raced: either way, read again.
     return new VersionConflict(type, id);
   }
 }

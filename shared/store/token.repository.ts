@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query-all.ts';
 import { TOKEN_INDEX_PK, tokenKey, GSI1 } from './hub-table.keys.ts';
 
 export interface TokenRecord {
@@ -33,22 +34,13 @@ export class TokenRepository {
   }
 
   async list(): Promise<TokenRecord[]> {
-    const tokens: TokenRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: GSI1,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': TOKEN_INDEX_PK },
-          ExclusiveStartKey: start,
-        }),
-      );
-      tokens.push(...(result.Items ?? []).map(strip));
-      start = result.LastEvaluatedKey;
-    } while (start);
-    return tokens;
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: GSI1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': TOKEN_INDEX_PK },
+    });
+    return items.map(strip);
   }
 
   /** Marks a token revoked; false when no token has that id. */
