@@ -123,8 +123,11 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     }
     try {
       await apply(ctx, unit);
-      const changed = await updateBreaker(ctx, onSuccess);
-      if (changed && changed.before.state !== 'closed') await recordBreaker(ctx, 'resume', 'a probe succeeded: the target answers again');
+      // The common case, a healthy connector, costs no second read of the breaker.
+      if (breaker.state !== 'closed' || breaker.consecutiveFailures > 0 || decision.kind === 'probe') {
+        const changed = await updateBreaker(ctx, onSuccess);
+        if (changed && changed.before.state !== 'closed') await recordBreaker(ctx, 'resume', 'a probe succeeded: the target answers again');
+      }
       return [];
     } catch (error) {
       const targetFailure = error instanceof ConnectorError && error.retryable;
