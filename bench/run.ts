@@ -1,19 +1,20 @@
-import { formatTable, measureBundles } from './bundles.bench.ts';
-import { runProvisioningBench } from './provisioning.bench.ts';
-import { runScimBench } from './scim.bench.ts';
-import { runStartupBench } from './startup.bench.ts';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 
 /**
- * `npm run bench`: every benchmark, each printing its own figures. Ratios and capacity units
- * are what to compare between runs; absolute times vary with the machine's load.
+ * `npm run bench`: every benchmark, each in a process of its own (handler modules read their
+ * environment once, at load, as in Lambda, so two hubs cannot share a process), each printing
+ * its own figures. Compare ratios and capacity units between runs; absolute times vary with
+ * the machine's load. `npm run bench -- scim provisioning` runs a subset.
  */
+const benches = ['startup', 'bundles', 'scim', 'provisioning'];
 const only = process.argv.slice(2);
-const wanted = (name: string) => only.length === 0 || only.includes(name);
-
-if (wanted('startup')) await runStartupBench();
-if (wanted('bundles')) {
-  console.log('\n## Function bundles (esbuild as the stack bundles them; import in a fresh Node process)');
-  console.log(formatTable(await measureBundles()));
+let failed = 0;
+for (const name of benches.filter((bench) => only.length === 0 || only.includes(bench))) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, `${name}.bench.ts`)], { stdio: 'inherit' });
+  if (run.status !== 0) {
+    failed++;
+    console.error(`bench ${name} failed (exit ${run.status})`);
+  }
 }
-if (wanted('scim')) await runScimBench();
-if (wanted('provisioning')) await runProvisioningBench();
+process.exit(failed === 0 ? 0 : 1);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { execSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { freePort } from '../infra/local/net.ts';
 
 /**
@@ -58,4 +59,4 @@ export const runStartupBench = async (): Promise<void> => {
   console.log(`processes left behind    ${runs.reduce((sum, r) => sum + r.leftovers, 0)}`);
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await runStartupBench();
+if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) await runStartupBench();
