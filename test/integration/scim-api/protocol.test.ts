@@ -109,6 +109,28 @@ describe('SCIM protocol over HTTP', () => {
     expect(new Set(seen).size).toBe(total);
   });
 
+  it('filters with the RFC operators, sorts, pages by startIndex and projects attributes', async () => {
+    for (const [name, title, active] of [['sort-c', 'Zeta', true], ['sort-a', 'Alpha', false], ['sort-b', 'Mid', true]] as const) {
+      await user(`${name}@example.com`, { title, active, name: { givenName: name.toUpperCase(), familyName: 'Sorted' } });
+    }
+    const list = (query: string) => api().get(`/Users?${query}`);
+    const names = (answer: { json: { Resources: Array<{ userName: string }> } }) => answer.json.Resources.map((r) => r.userName);
+    const sorted = await list(`filter=${encodeURIComponent('userName sw "sort-"')}&sortBy=title&sortOrder=descending`);
+    expect(names(sorted)).toEqual(['sort-c@example.com', 'sort-b@example.com', 'sort-a@example.com']);
+    const page = await list(`filter=${encodeURIComponent('userName sw "sort-"')}&sortBy=userName&startIndex=2&count=1`);
+    expect(page.json).toMatchObject({ totalResults: 3, startIndex: 2, itemsPerPage: 1 });
+    expect(names(page)).toEqual(['sort-b@example.com']);
+    const combined = await list(`filter=${encodeURIComponent('name.familyName eq "Sorted" and (active eq false or title co "et") and not (userName ew "b@example.com")')}`);
+    expect(names(combined).sort()).toEqual(['sort-a@example.com', 'sort-c@example.com']);
+    expect(names(await list(`filter=${encodeURIComponent('userName sw "sort-" and title gt "M"')}`)).sort()).toEqual(['sort-b@example.com', 'sort-c@example.com']);
+    const projected = await list(`filter=${encodeURIComponent('userName eq "sort-a@example.com"')}&attributes=title`);
+    expect(Object.keys(projected.json.Resources[0]).sort()).toEqual(['id', 'schemas', 'title']);
+    const excluded = await list(`filter=${encodeURIComponent('userName eq "sort-a@example.com"')}&excludedAttributes=name,title`);
+    expect(excluded.json.Resources[0]).toMatchObject({ userName: 'sort-a@example.com', active: false });
+    expect(excluded.json.Resources[0].name).toBeUndefined();
+    expect(excluded.json.Resources[0].title).toBeUndefined();
+  });
+
   it('omits the members of a group above the inline limit, and pages them through groups.value', async () => {
     const a = await user('big-a@example.com');
     const b = await user('big-b@example.com');
