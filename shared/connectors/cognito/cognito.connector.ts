@@ -1,6 +1,7 @@
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
+  type AdminCreateUserCommandInput,
   AdminDeleteUserAttributesCommand,
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
@@ -8,229 +9,404 @@ import {
   AdminGetUserCommand,
   AdminRemoveUserFromGroupCommand,
   AdminUpdateUserAttributesCommand,
+  AliasExistsException,
   type AttributeType,
   CognitoIdentityProviderClient,
+  CognitoIdentityProviderServiceException,
+  ConcurrentModificationException,
   CreateGroupCommand,
   DeleteGroupCommand,
   DescribeUserPoolCommand,
   GetGroupCommand,
+  GroupExistsException,
+  InternalErrorException,
+  LimitExceededException,
   ListUsersCommand,
+  ResourceNotFoundException,
+  TooManyRequestsException,
+  UnexpectedLambdaException,
+  UserNotFoundException,
+  UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { CognitoConnectorConfig } from '../connectors.schema.ts';
 import { ConnectorError, type FailureKind } from '../connector.errors.ts';
-import type { AttributeChange, Connector, ConnectorOperation, MembershipDelta, TargetAccount, TargetAttributes, TargetGroup } from '../connector.port.ts';
+import type {
+  AttributeChange,
+  Connector,
+  ConnectorOperation,
+  MembershipDelta,
+  TargetAccount,
+  TargetAttributes,
+  TargetGroup,
+} from '../connector.port.ts';
+import type { CognitoConnectorConfig } from '../connectors.schema.ts';
+import { RateLimiter } from '../resilience/rate-limiter.ts';
 
-/** Keys of the attribute map that are not Cognito user attributes. */
-const USERNAME = 'username';
-const ACTIVE = 'active';
+/** The two keys of the attribute map that are not Cognito user attributes. */
+export const COGNITO_USERNAME = 'username';
+export const COGNITO_ACTIVE = 'active';
 
-const FAILURE_KINDS: Record<string, FailureKind> = {
-  TooManyRequestsException: 'throttled',
-  LimitExceededException: 'throttled',
-  InternalErrorException: 'retryable',
-  UsernameExistsException: 'conflict',
-  GroupExistsException: 'conflict',
-  AliasExistsException: 'conflict',
-  UserNotFoundException: 'notFound',
-  ResourceNotFoundException: 'notFound',
+/** What the connector reads from its connectors-document entry. */
+export type CognitoConnectorSettings = Pick<CognitoConnectorConfig, 'id' | 'userPoolId' | 'sendInvitation'>;
+
+export interface CognitoConnectorOptions {
+  /**
+   * Pace of the per-member AdminAddUserToGroup / AdminRemoveUserFromGroup requests inside one
+   * changeGroupMembers call (Cognito has no batch membership call). Default: the UserUpdate
+   * category's 25 requests per second.
+   */
+  memberRequestsPerSecond?: number;
+}
+
+type SdkErrorClass = new (...args: never[]) => Error;
+
+/**
+ * The modelled Cognito errors that are not permanent. `instanceof` on the SDK's classes also
+ * recognises an error thrown by another copy of the SDK (smithy matches by shape id and name).
+ */
+const FAILURE_KINDS: ReadonlyArray<readonly [SdkErrorClass, FailureKind]> = [
+  [TooManyRequestsException, 'throttled'],
+  // Cognito answers LimitExceeded for "attempt limit exceeded, try after some time": back off.
+  // (It also means a resource quota, e.g. groups per pool: those retries run out and reach the DLQ.)
+  [LimitExceededException, 'throttled'],
+  [InternalErrorException, 'retryable'],
+  // A pool's Lambda trigger failed to answer (timeout, its own throttling): worth another try.
+  [UnexpectedLambdaException, 'retryable'],
+  // Two changes to the same resource at once: the next attempt meets a settled state.
+  [ConcurrentModificationException, 'retryable'],
+  [UsernameExistsException, 'conflict'],
+  [GroupExistsException, 'conflict'],
+  [AliasExistsException, 'conflict'],
+  [UserNotFoundException, 'notFound'],
+  [ResourceNotFoundException, 'notFound'],
+];
+
+/** Socket-level failures: the request may not have reached Cognito, so trying again is safe. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+]);
+const NETWORK_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout']);
+
+const httpStatusOf = (error: unknown): number | undefined => {
+  const metadata = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata;
+  return typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+};
+
+/**
+ * The failure kind of anything the Cognito client threw: the modelled errors above by class;
+ * every other modelled error (InvalidParameter, NotAuthorized, UserLambdaValidation, ...) is a
+ * request Cognito will refuse again. An answer the SDK could not model (a proxy's 502 page, a
+ * bare 429) goes by its status, but never becomes `notFound` or `conflict`: those only come
+ * from Cognito's own errors, so a wrong endpoint answering 404 cannot make a delete "succeed".
+ */
+export const cognitoFailureKind = (error: unknown): FailureKind => {
+  for (const [errorClass, kind] of FAILURE_KINDS) if (error instanceof errorClass) return kind;
+  const status = httpStatusOf(error);
+  if (status !== undefined) return status === 429 ? 'throttled' : status === 408 || status >= 500 ? 'retryable' : 'permanent';
+  if (error instanceof CognitoIdentityProviderServiceException) return error.$fault === 'server' ? 'retryable' : 'permanent';
+  // No answer at all: a network failure is worth another attempt, anything else is our own bug.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return 'retryable';
+  if (error instanceof Error && NETWORK_ERROR_NAMES.has(error.name)) return 'retryable';
+  return 'permanent';
 };
 
 /** Every Cognito error becomes a ConnectorError of the right kind, keeping the original as `cause`. */
-export const classifyCognitoError = (error: unknown, what: string): ConnectorError => {
-  const name = (error as { name?: string })?.name ?? '';
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  const network = !status && error instanceof Error && !name.endsWith('Exception');
-  const kind = FAILURE_KINDS[name] ?? (network || (status !== undefined && status >= 500) ? 'retryable' : 'permanent');
-  return new ConnectorError(kind, `${what}: ${name || 'error'}: ${(error as Error)?.message ?? String(error)}`, { cause: error, status });
+export const classifyCognitoError = (error: unknown, context: string): ConnectorError => {
+  if (error instanceof ConnectorError) return error;
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return new ConnectorError(cognitoFailureKind(error), `${context}: ${name}: ${message}`, { cause: error, status: httpStatusOf(error) });
 };
 
-const toCognitoAttributes = (attributes: TargetAttributes): AttributeType[] =>
-  Object.entries(attributes)
-    .filter(([name, value]) => name !== USERNAME && name !== ACTIVE && value !== undefined && value !== null)
-    .map(([Name, value]) => ({ Name, Value: typeof value === 'string' ? value : JSON.stringify(value) }));
+/** Cognito stores every attribute as a string: booleans and numbers are written as text. */
+const toCognitoValue = (value: unknown): string | undefined => {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value);
+};
 
-const fromCognito = (username: string, attributes: AttributeType[] | undefined, enabled: boolean | undefined): TargetAccount => ({
+const isUserAttribute = (name: string) => name !== COGNITO_USERNAME && name !== COGNITO_ACTIVE;
+
+/** The Cognito user attributes of a map: every key except `username` and `active`, unset values left out. */
+export const toCognitoAttributes = (attributes: TargetAttributes): AttributeType[] =>
+  Object.entries(attributes).flatMap(([Name, raw]) => {
+    const Value = isUserAttribute(Name) ? toCognitoValue(raw) : undefined;
+    return Value === undefined ? [] : [{ Name, Value }];
+  });
+
+const toAccount = (username: string, attributes: AttributeType[] | undefined, enabled: boolean | undefined): TargetAccount => ({
   id: username,
   attributes: {
-    [USERNAME]: username,
-    ...Object.fromEntries((attributes ?? []).map((attribute) => [attribute.Name ?? '', attribute.Value])),
-    ...(enabled === undefined ? {} : { [ACTIVE]: enabled }),
+    [COGNITO_USERNAME]: username,
+    ...Object.fromEntries((attributes ?? []).filter((a) => a.Name).map((a) => [a.Name, a.Value])),
+    ...(enabled === undefined ? {} : { [COGNITO_ACTIVE]: enabled }),
   },
 });
 
-/** Cognito group names: 1 to 128 printable characters without whitespace. */
-export const cognitoGroupName = (displayName: string): string => displayName.trim().replace(/\s+/g, '_').slice(0, 128) || 'group';
-
-/** ListUsers filters quote values with double quotes; a quote or backslash in a value is escaped. */
-const filterValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+const GROUP_NAME_MAX_LENGTH = 128;
+/** Everything a GroupName may not contain: Cognito's pattern is `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`. */
+const GROUP_NAME_FORBIDDEN = /[^\p{L}\p{M}\p{S}\p{N}\p{P}]+/gu;
 
 /**
- * Provisions users and groups into a Cognito user pool through its admin API: users are keyed by
- * their Cognito Username (`username` in the attribute map), `active` maps to Enable/DisableUser,
- * every other key is a standard or `custom:` attribute. Cognito has no batch membership call, so
- * membership changes are one call per member, metered by the shared rate limiter.
+ * The Cognito GroupName for a hub group's displayName: whitespace, separators and control
+ * characters become `_`, and the name is cut to 128 characters without splitting a surrogate
+ * pair. Empty when nothing printable is left.
+ */
+export const cognitoGroupName = (displayName: string): string => {
+  const cleaned = displayName.trim().replace(GROUP_NAME_FORBIDDEN, '_');
+  let name = '';
+  for (const character of cleaned) {
+    if (name.length + character.length > GROUP_NAME_MAX_LENGTH) break;
+    name += character;
+  }
+  return name;
+};
+
+/**
+ * A ListUsers filter value is double-quoted; a quote (and the backslash that escapes it) inside
+ * the value is escaped with a backslash.
+ */
+export const listUsersFilter = (attribute: string, value: string): string =>
+  `${attribute} = "${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** Attribute names ListUsers accepts (`email`, `given_name`, `cognito:user_status`, ...). */
+const FILTER_ATTRIBUTE = /^[A-Za-z0-9_:.-]+$/;
+
+const LIST_USERS_PAGE_SIZE = 60;
+const USER_UPDATE_RATE = 25;
+
+/**
+ * Provisions users and groups into one Cognito user pool through its admin API.
+ *
+ * The attribute map's keys are Cognito attribute names (`email`, `given_name`, `custom:team`)
+ * plus `username` (the Cognito Username: the account's id, immutable after creation) and
+ * `active` (AdminEnableUser / AdminDisableUser). Groups are identified by their GroupName.
  */
 export class CognitoConnector implements Connector {
   readonly id: string;
   /**
-   * Cognito's published per-account, per-Region request rates: UserCreation 50/s
-   * (AdminCreateUser), UserList 30/s (ListUsers), UserUpdate 25/s (AdminUpdateUserAttributes,
-   * Admin(En|Dis)ableUser, AdminDeleteUser, AdminAdd/RemoveUserFromGroup), and the low
-   * UserPoolResource categories for group management and DescribeUserPool.
+   * Cognito's published request-rate quotas (per account and Region, "API operation categories
+   * and request rate quotas" in the Cognito developer guide), the category named per operation:
    */
   readonly defaultRateLimits: Partial<Record<ConnectorOperation, number>> = {
+    // UserCreation 50/s: AdminCreateUser (an inactive user also costs one UserUpdate call).
     createUser: 50,
+    // UserList 30/s: ListUsers. A lookup by username is AdminGetUser (UserRead, 120/s); the lower rate holds for both.
     findUser: 30,
+    // UserUpdate 25/s, not adjustable: AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminEnableUser, AdminDisableUser.
     updateUser: 25,
     disableUser: 25,
+    // UserUpdate 25/s: AdminDeleteUser.
     deleteUser: 25,
+    // UserUpdate 25/s: AdminAddUserToGroup, AdminRemoveUserFromGroup, one request per member, paced inside the call.
     changeGroupMembers: 25,
-    findGroup: 15,
-    createGroup: 15,
-    deleteGroup: 15,
+    // UserPoolResourceRead: 20/s per account, but at most 5/s per operation and user pool: GetGroup.
+    findGroup: 5,
+    // UserPoolResourceUpdate: 15/s per account, at most 5/s per operation and user pool: CreateGroup, DeleteGroup.
+    createGroup: 5,
+    deleteGroup: 5,
+    // UserPoolRead 15/s: DescribeUserPool.
     probe: 15,
   };
+  private readonly userPoolId: string;
+  private readonly memberRequests: RateLimiter;
 
   constructor(
-    private readonly config: Pick<CognitoConnectorConfig, 'id' | 'userPoolId' | 'sendInvitation'>,
+    private readonly config: CognitoConnectorSettings,
     private readonly client: CognitoIdentityProviderClient,
+    options: CognitoConnectorOptions = {},
   ) {
     this.id = config.id;
+    this.userPoolId = config.userPoolId;
+    this.memberRequests = new RateLimiter(options.memberRequestsPerSecond ?? USER_UPDATE_RATE);
   }
 
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  /** Sends one request, turning whatever it throws into a classified ConnectorError. */
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {
-      throw classifyCognitoError(error, `${this.id}: ${what}`);
+      throw classifyCognitoError(error, `${this.id}: ${operation}`);
     }
   }
 
-  /** Runs `run`, treating "does not exist" as done (deleting what is gone, reading what is not there). */
-  private async unlessNotFound<T>(what: string, run: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * Like `call`, for requests where "it does not exist" is a plain answer or the wanted end
+   * state: an error of one of the `absent` classes resolves to undefined. Only the class that
+   * names the missing thing counts (UserNotFound for a user), so a missing user pool still fails.
+   */
+  private async callUnlessAbsent<T>(operation: string, absent: readonly SdkErrorClass[], run: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await this.call(what, run);
+      return await this.call(operation, run);
     } catch (error) {
-      if (error instanceof ConnectorError && error.kind === 'notFound') return undefined;
+      if (error instanceof ConnectorError && absent.some((errorClass) => error.cause instanceof errorClass)) return undefined;
       throw error;
     }
   }
 
   async probe(): Promise<void> {
-    await this.call('DescribeUserPool', () => this.client.send(new DescribeUserPoolCommand({ UserPoolId: this.config.userPoolId })));
+    await this.call('DescribeUserPool', () => this.client.send(new DescribeUserPoolCommand({ UserPoolId: this.userPoolId })));
   }
 
+  /** `username` is one AdminGetUser; any other attribute is a ListUsers filter, paged until a match. */
   async findUser(attribute: string, value: string): Promise<TargetAccount | undefined> {
-    if (attribute === USERNAME) {
-      const user = await this.unlessNotFound('AdminGetUser', () =>
-        this.client.send(new AdminGetUserCommand({ UserPoolId: this.config.userPoolId, Username: value })),
+    if (attribute === COGNITO_USERNAME) {
+      const user = await this.callUnlessAbsent('AdminGetUser', [UserNotFoundException], () =>
+        this.client.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: value })),
       );
-      return user?.Username ? fromCognito(user.Username, user.UserAttributes, user.Enabled) : undefined;
+      return user?.Username ? toAccount(user.Username, user.UserAttributes, user.Enabled) : undefined;
     }
+    if (!FILTER_ATTRIBUTE.test(attribute)) {
+      throw new ConnectorError('permanent', `${this.id}: "${attribute}" is not an attribute ListUsers can filter on`);
+    }
+    const filter = listUsersFilter(attribute, value);
     let token: string | undefined;
     do {
       const page = await this.call('ListUsers', () =>
-        this.client.send(
-          new ListUsersCommand({ UserPoolId: this.config.userPoolId, Filter: `${attribute} = "${filterValue(value)}"`, Limit: 60, PaginationToken: token }),
-        ),
+        this.client.send(new ListUsersCommand({ UserPoolId: this.userPoolId, Filter: filter, Limit: LIST_USERS_PAGE_SIZE, PaginationToken: token })),
       );
+      // A filtered page may be empty and still carry a token: the matches can be on a later page.
       const user = page.Users?.find((candidate) => candidate.Username);
-      if (user?.Username) return fromCognito(user.Username, user.Attributes, user.Enabled);
+      if (user?.Username) return toAccount(user.Username, user.Attributes, user.Enabled);
       token = page.PaginationToken;
     } while (token);
     return undefined;
   }
 
   async createUser(attributes: TargetAttributes): Promise<TargetAccount> {
-    const username = attributes[USERNAME];
+    const username = attributes[COGNITO_USERNAME];
     if (typeof username !== 'string' || username === '') {
-      throw new ConnectorError('permanent', `${this.id}: a Cognito user needs a "username" (map one to it)`);
+      throw new ConnectorError('permanent', `${this.id}: a Cognito user needs a "${COGNITO_USERNAME}": map a hub attribute to it`);
     }
-    const created = await this.call('AdminCreateUser', () =>
-      this.client.send(
-        new AdminCreateUserCommand({
-          UserPoolId: this.config.userPoolId,
-          Username: username,
-          UserAttributes: toCognitoAttributes(attributes),
-          ...(this.config.sendInvitation ? {} : { MessageAction: 'SUPPRESS' }),
-        }),
-      ),
-    );
-    if (attributes[ACTIVE] === false) await this.setEnabled(username, false);
-    return fromCognito(created.User?.Username ?? username, created.User?.Attributes, attributes[ACTIVE] !== false);
+    const userAttributes = toCognitoAttributes(attributes);
+    const input: AdminCreateUserCommandInput = { UserPoolId: this.userPoolId, Username: username, UserAttributes: userAttributes };
+    if (this.config.sendInvitation) {
+      // Cognito's default medium is SMS: invite through whichever channel the user has.
+      const mediums = (['email', 'phone_number'] as const).filter((name) => userAttributes.some((a) => a.Name === name));
+      if (mediums.length > 0) input.DesiredDeliveryMediums = mediums.map((name) => (name === 'email' ? 'EMAIL' : 'SMS'));
+    } else {
+      input.MessageAction = 'SUPPRESS';
+    }
+    const created = await this.call('AdminCreateUser', () => this.client.send(new AdminCreateUserCommand(input)));
+    // In a pool whose usernames are email addresses Cognito makes up the Username: use its answer.
+    const id = created.User?.Username ?? username;
+    const inactive = attributes[COGNITO_ACTIVE] === false;
+    if (inactive) await this.setEnabled(id, false);
+    return toAccount(id, created.User?.Attributes ?? userAttributes, !inactive);
   }
 
+  /**
+   * Sends only what changed: AdminUpdateUserAttributes for `set`, AdminDeleteUserAttributes for
+   * `unset`, and AdminEnableUser / AdminDisableUser when `active` changed. A changed `username`
+   * is not sent: Cognito usernames cannot be renamed, so the account keeps its id.
+   */
   async updateUser(targetId: string, change: AttributeChange): Promise<void> {
     const set = toCognitoAttributes(change.set);
+    // A value mapped to nothing clears the attribute: Cognito cannot store an empty value.
+    const cleared = Object.entries(change.set)
+      .filter(([name, value]) => isUserAttribute(name) && (value === undefined || value === null))
+      .map(([name]) => name);
+    const unset = [...new Set([...change.unset.filter(isUserAttribute), ...cleared])];
     if (set.length > 0) {
       await this.call('AdminUpdateUserAttributes', () =>
-        this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: this.config.userPoolId, Username: targetId, UserAttributes: set })),
+        this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: this.userPoolId, Username: targetId, UserAttributes: set })),
       );
     }
-    const unset = change.unset.filter((name) => name !== USERNAME && name !== ACTIVE);
     if (unset.length > 0) {
       await this.call('AdminDeleteUserAttributes', () =>
-        this.client.send(new AdminDeleteUserAttributesCommand({ UserPoolId: this.config.userPoolId, Username: targetId, UserAttributeNames: unset })),
+        this.client.send(new AdminDeleteUserAttributesCommand({ UserPoolId: this.userPoolId, Username: targetId, UserAttributeNames: unset })),
       );
     }
-    if (typeof change.set[ACTIVE] === 'boolean') await this.setEnabled(targetId, change.set[ACTIVE]);
+    const active = change.set[COGNITO_ACTIVE];
+    if (typeof active === 'boolean') await this.setEnabled(targetId, active);
   }
 
   async disableUser(targetId: string): Promise<void> {
     await this.setEnabled(targetId, false);
   }
 
+  /** Deleting a user that is already gone succeeds. */
   async deleteUser(targetId: string): Promise<void> {
-    await this.unlessNotFound('AdminDeleteUser', () => this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.config.userPoolId, Username: targetId })));
+    await this.callUnlessAbsent('AdminDeleteUser', [UserNotFoundException], () => this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: targetId })));
   }
 
+  /** A Cognito group's id is its GroupName; a hub displayName is looked up by its sanitised GroupName. */
   async findGroup(by: { id: string } | { displayName: string }): Promise<TargetGroup | undefined> {
     const name = 'id' in by ? by.id : cognitoGroupName(by.displayName);
-    const found = await this.unlessNotFound('GetGroup', () => this.client.send(new GetGroupCommand({ UserPoolId: this.config.userPoolId, GroupName: name })));
-    return found?.Group?.GroupName ? { id: found.Group.GroupName, displayName: found.Group.GroupName } : undefined;
+    if (name === '') return undefined;
+    const found = await this.callUnlessAbsent('GetGroup', [ResourceNotFoundException], () => this.client.send(new GetGroupCommand({ UserPoolId: this.userPoolId, GroupName: name })));
+    const groupName = found?.Group?.GroupName;
+    return groupName ? { id: groupName, displayName: groupName } : undefined;
   }
 
+  /** Idempotent: a group of that name that already exists (an earlier attempt, or one made by hand) is the result. */
   async createGroup(displayName: string, externalId: string): Promise<TargetGroup> {
     const name = cognitoGroupName(displayName);
+    if (name === '') throw new ConnectorError('permanent', `${this.id}: group "${displayName}" has no characters a Cognito group name allows`);
     try {
       await this.call('CreateGroup', () =>
-        this.client.send(new CreateGroupCommand({ UserPoolId: this.config.userPoolId, GroupName: name, Description: `hub group ${externalId}` })),
+        this.client.send(new CreateGroupCommand({ UserPoolId: this.userPoolId, GroupName: name, Description: `Provisioned by the SCIM hub from hub group ${externalId}` })),
       );
     } catch (error) {
-      // Already there (an earlier attempt, or made by hand): creating it is done.
-      if (!(error instanceof ConnectorError && error.kind === 'conflict')) throw error;
+      if (!(error instanceof ConnectorError && error.cause instanceof GroupExistsException)) throw error;
     }
     return { id: name, displayName: name };
   }
 
+  /** Deleting a group that is already gone succeeds. */
   async deleteGroup(targetId: string): Promise<void> {
-    await this.unlessNotFound('DeleteGroup', () => this.client.send(new DeleteGroupCommand({ UserPoolId: this.config.userPoolId, GroupName: targetId })));
+    await this.callUnlessAbsent('DeleteGroup', [ResourceNotFoundException], () => this.client.send(new DeleteGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetId })));
   }
 
+  /**
+   * One AdminAddUserToGroup or AdminRemoveUserFromGroup per member, in order, paced to the
+   * UserUpdate rate. Both are idempotent in Cognito, so a retry of the whole delta after a
+   * failure part-way is safe. Removing a member that (or whose group) is gone succeeds.
+   */
   async changeGroupMembers(targetGroupId: string, delta: MembershipDelta): Promise<void> {
     for (const username of delta.add) {
+      await this.memberRequests.acquire();
       await this.call('AdminAddUserToGroup', () =>
-        this.client.send(new AdminAddUserToGroupCommand({ UserPoolId: this.config.userPoolId, GroupName: targetGroupId, Username: username })),
+        this.client.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetGroupId, Username: username })),
       );
     }
     for (const username of delta.remove) {
-      await this.unlessNotFound('AdminRemoveUserFromGroup', () =>
-        this.client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: this.config.userPoolId, GroupName: targetGroupId, Username: username })),
+      await this.memberRequests.acquire();
+      await this.callUnlessAbsent('AdminRemoveUserFromGroup', [UserNotFoundException, ResourceNotFoundException], () =>
+        this.client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetGroupId, Username: username })),
       );
     }
   }
 
   private async setEnabled(username: string, enabled: boolean): Promise<void> {
-    await this.call(enabled ? 'AdminEnableUser' : 'AdminDisableUser', () =>
-      this.client.send(
-        enabled
-          ? new AdminEnableUserCommand({ UserPoolId: this.config.userPoolId, Username: username })
-          : new AdminDisableUserCommand({ UserPoolId: this.config.userPoolId, Username: username }),
-      ),
-    );
+    if (enabled) {
+      await this.call('AdminEnableUser', () => this.client.send(new AdminEnableUserCommand({ UserPoolId: this.userPoolId, Username: username })));
+    } else {
+      await this.call('AdminDisableUser', () => this.client.send(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: username })));
+    }
   }
 }
 
-/** The connector with its SDK client, built once per container (credentials from the default chain). */
+/**
+ * The connector with its SDK client, built once per container: region from the connector's
+ * entry, its endpoint when set (cognito-local), credentials from the default provider chain.
+ * The client does not retry (`maxAttempts: 1`): the shared resilience layer and the queue own
+ * retries, and SDK retries underneath would multiply every attempt by three.
+ */
 export const createCognitoConnector = (config: CognitoConnectorConfig): CognitoConnector =>
-  new CognitoConnector(config, new CognitoIdentityProviderClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }));
+  new CognitoConnector(
+    config,
+    new CognitoIdentityProviderClient({ region: config.region, maxAttempts: 1, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }),
+  );
