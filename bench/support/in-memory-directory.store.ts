@@ -3,7 +3,8 @@ import type { DirectoryStore, Member, MembershipChange, Page, RecordIndexes, Res
 
 /**
  * The directory port in memory, for measuring the handler's own CPU time with the store
- * taken out. Same contract as the DynamoDB store for what the benchmark exercises.
+ * taken out (and for unit tests of the directory's use cases). Same contract as the DynamoDB
+ * store, except that it is not safe under concurrent writers and pages by offset.
  */
 export class InMemoryDirectoryStore implements DirectoryStore {
   private readonly records = new Map<string, ResourceRecord>();
@@ -39,11 +40,19 @@ export class InMemoryDirectoryStore implements DirectoryStore {
     }
     for (const key of before.uniques) this.uniques.delete(this.uniqueKey(record.resourceType, key));
     for (const key of after.uniques) this.uniques.set(this.uniqueKey(record.resourceType, key), record.id);
+    for (const email of before.emails) this.emails.get(email)?.delete(record.id);
+    for (const email of after.emails) this.emails.set(email, new Set([...(this.emails.get(email) ?? []), record.id]));
     this.records.set(this.key(record.resourceType, record.id), structuredClone(record));
   }
   async delete(record: ResourceRecord, indexes: RecordIndexes) {
-    this.records.delete(this.key(record.resourceType, record.id));
+    if (!this.records.delete(this.key(record.resourceType, record.id))) throw new ResourceNotFound(record.resourceType, record.id);
     for (const key of indexes.uniques) this.uniques.delete(this.uniqueKey(record.resourceType, key));
+    for (const email of indexes.emails) this.emails.get(email)?.delete(record.id);
+    // As the DynamoDB store does: the memberships it is part of go, and a group's own members.
+    for (const groupId of await this.groupIdsOf(record.id)) {
+      await this.changeMembers(groupId, { add: [], remove: [record.id] }, { lastModified: new Date().toISOString() });
+    }
+    if (record.resourceType === 'Group') this.memberships.delete(record.id);
   }
   async findIdByUnique(type: ResourceType, key: UniqueKey) {
     return this.uniques.get(this.uniqueKey(type, key));
@@ -77,8 +86,12 @@ export class InMemoryDirectoryStore implements DirectoryStore {
     if (!group) throw new ResourceNotFound('Group', groupId);
     if (options.expectedVersion !== undefined && group.version !== options.expectedVersion) throw new VersionConflict('Group', groupId);
     const members = this.memberships.get(groupId) ?? new Map<string, Member>();
-    for (const member of change.add) members.set(member.value, member);
-    for (const id of change.remove) members.delete(id);
+    const added = change.add.filter((member) => !members.has(member.value));
+    const removed = change.remove.filter((id) => members.has(id) && !change.add.some((member) => member.value === id));
+    // Like the DynamoDB store: a change that adds and removes nothing leaves the version alone.
+    if (added.length === 0 && removed.length === 0) return structuredClone(group);
+    for (const member of added) members.set(member.value, member);
+    for (const id of removed) members.delete(id);
     this.memberships.set(groupId, members);
     group.version++;
     group.memberCount = members.size;

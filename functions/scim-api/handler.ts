@@ -11,13 +11,21 @@ import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { routeScimRequest } from './scim-router.ts';
 import { scimErrors } from './scim-errors.middleware.ts';
 
-const env = readEnv(TableEnvSchema.extend({ SCIM_BASE_URL: z.url().optional() }));
+const env = readEnv(
+  TableEnvSchema.extend({
+    SCIM_BASE_URL: z.url().optional(),
+    // Lower than the defaults only to reach them cheaply (the integration tests do); unset in the stack.
+    SCIM_MAX_SCANNED: z.coerce.number().int().positive().optional(),
+    SCIM_MAX_INLINE_MEMBERS: z.coerce.number().int().nonnegative().optional(),
+  }),
+);
 const logger = createLogger('scim-api');
 const directory = makeDirectory({
   store: new DynamoDirectoryStore(createDocumentClient(), env.TABLE_NAME),
   clock: () => new Date(),
   newId: randomUUID,
   onUnknownAttributes: (resourceType, names) => logger.warn('ignored unknown attributes', { resourceType, names }),
+  limits: { maxScanned: env.SCIM_MAX_SCANNED, maxInlineMembers: env.SCIM_MAX_INLINE_MEMBERS },
 });
 
 /** The authorizer's answer for this token, as API Gateway passes it (context values arrive as strings). */

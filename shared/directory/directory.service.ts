@@ -28,6 +28,15 @@ export const DIRECTORY_LIMITS = {
   memberChunk: 1000,
 } as const;
 
+/**
+ * The limits a deployment may lower (tests do, to reach them with a handful of resources).
+ * `maxResults` and `defaultCount` are not among them: /ServiceProviderConfig advertises those.
+ */
+export interface AdjustableLimits {
+  maxScanned?: number;
+  maxInlineMembers?: number;
+}
+
 export const HUB_GROUP_EXTENSION = 'urn:ietf:params:scim:schemas:extension:hub:2.0:Group';
 
 export interface DirectoryDeps {
@@ -36,6 +45,8 @@ export interface DirectoryDeps {
   newId: () => string;
   /** Where ignored unknown attributes are reported (logged, by default). */
   onUnknownAttributes: (resourceType: ResourceType, names: string[]) => void;
+  /** Overrides of DIRECTORY_LIMITS; the defaults apply to what is not given. */
+  limits?: AdjustableLimits;
 }
 
 export interface RequestContext {
@@ -97,6 +108,10 @@ const toScimError = (error: unknown, ifMatch: boolean): unknown => {
  */
 export const makeDirectory = (deps: DirectoryDeps) => {
   const { store } = deps;
+  const limits = {
+    maxScanned: deps.limits?.maxScanned ?? DIRECTORY_LIMITS.maxScanned,
+    maxInlineMembers: deps.limits?.maxInlineMembers ?? DIRECTORY_LIMITS.maxInlineMembers,
+  };
   const now = () => deps.clock().toISOString();
 
   const load = async (type: ResourceType, id: string): Promise<ResourceRecord> => {
@@ -135,7 +150,21 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     return ids;
   };
 
-  const applyMemberChanges = async (groupId: string, changes: MemberChange[], expectedVersion: number | undefined): Promise<void> => {
+  /**
+   * Resolves the members every change adds or sets, before anything is written: a member that
+   * does not exist is a 400 that must leave the group as it was (RFC 7644 section 3.12).
+   */
+  const resolveMemberChanges = async (changes: MemberChange[]): Promise<ResolvedMemberChange[]> => {
+    const resolved: ResolvedMemberChange[] = [];
+    for (const change of changes) {
+      if (change.kind === 'add' || change.kind === 'replace') {
+        resolved.push({ kind: change.kind, members: change.ids.length > 0 ? await resolveMembers(change.ids.map((value) => ({ value }))) : [] });
+      } else resolved.push(change);
+    }
+    return resolved;
+  };
+
+  const applyMemberChanges = async (groupId: string, changes: ResolvedMemberChange[], expectedVersion: number | undefined): Promise<void> => {
     let guard = expectedVersion;
     const run = async (add: Member[], remove: string[]) => {
       for (let i = 0; i < Math.max(add.length, remove.length); i += DIRECTORY_LIMITS.memberChunk) {
@@ -145,11 +174,11 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       }
     };
     for (const change of changes) {
-      if (change.kind === 'add') await run(await resolveMembers(change.ids.map((value) => ({ value }))), []);
+      if (change.kind === 'add') await run(change.members, []);
       else if (change.kind === 'remove') await run([], change.ids);
       else {
         const current = await allMemberIds(groupId);
-        const wanted = change.kind === 'replace' ? await resolveMembers(change.ids.map((value) => ({ value }))) : [];
+        const wanted = change.kind === 'replace' ? change.members : [];
         const wantedIds = new Set(wanted.map((member) => member.value));
         const currentIds = new Set(current);
         await run(
@@ -177,7 +206,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     }
     if (record.resourceType === 'Group') {
       const memberCount = record.memberCount ?? 0;
-      if (memberCount > DIRECTORY_LIMITS.maxInlineMembers) {
+      if (memberCount > limits.maxInlineMembers) {
         resource.schemas = [...(resource.schemas as string[]), HUB_GROUP_EXTENSION];
         resource[HUB_GROUP_EXTENSION] = { memberCount, membersOmitted: true };
       } else if (memberCount > 0 && isAttributeRequested(projection, 'members', 'Group')) {
@@ -219,7 +248,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     }
     if (members.length > 0) {
       try {
-        await applyMemberChanges(record.id, [{ kind: 'add', ids: members.map((m) => m.value) }], undefined);
+        await applyMemberChanges(record.id, [{ kind: 'add', members }], undefined);
       } catch (error) {
         // A failed request writes nothing: take the half-created group away again.
         await store.delete(record, indexesOf(type, data)).catch(() => undefined);
@@ -257,7 +286,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     };
     try {
       await store.replace(record, existing.version, indexesOf(type, existing.data), indexesOf(type, data));
-      if (type === 'Group') await applyMemberChanges(id, [{ kind: 'replace', ids: members.map((m) => m.value) }], undefined);
+      if (type === 'Group') await applyMemberChanges(id, [{ kind: 'replace', members }], undefined);
     } catch (error) {
       throw toScimError(error, true);
     }
@@ -267,11 +296,13 @@ export const makeDirectory = (deps: DirectoryDeps) => {
 
   const patch = async (type: ResourceType, id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext, projection: Projection = {}): Promise<ResourceResult> => {
     const operations = parsePatchRequest(body);
+    const { memberChanges: requested, rest } = type === 'Group' ? extractMemberOperations(operations) : { memberChanges: [], rest: operations };
+    let memberChanges: ResolvedMemberChange[] | undefined;
     // Without If-Match a concurrent writer is not the client's problem: read again and re-apply.
     for (let attempt = 1; ; attempt++) {
       const existing = await load(type, id);
       checkIfMatch(existing, ifMatch);
-      const { memberChanges, rest } = type === 'Group' ? extractMemberOperations(operations) : { memberChanges: [], rest: operations };
+      memberChanges ??= await resolveMemberChanges(requested);
       const current = { ...toScimResource(existing, ctx.baseUrl) };
       const patched = applyPatch(current, rest, type);
       try {
@@ -382,9 +413,9 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       do {
         const page = await store.list(type, { limit: 500, cursor });
         scanned += page.items.length;
-        if (scanned > DIRECTORY_LIMITS.maxScanned) {
+        if (scanned > limits.maxScanned) {
           throw scimErrors.tooMany(
-            `This ${filter ? 'filter' : 'sort'} would examine more than ${DIRECTORY_LIMITS.maxScanned} ${ENDPOINTS[type]}; filter on an indexed attribute (id, externalId, ${type === 'User' ? 'userName, emails.value, groups.value' : 'displayName, members.value'})`,
+            `This ${filter ? 'filter' : 'sort'} would examine more than ${limits.maxScanned} ${ENDPOINTS[type]}; filter on an indexed attribute (id, externalId, ${type === 'User' ? 'userName, emails.value, groups.value' : 'displayName, members.value'})`,
           );
         }
         matches.push(...(filter ? page.items.filter((record) => evaluateCandidate(record, filter, ctx)) : page.items));
@@ -434,6 +465,11 @@ export const makeDirectory = (deps: DirectoryDeps) => {
 };
 
 export type Directory = ReturnType<typeof makeDirectory>;
+
+/** A membership change whose added members are known to exist, and of which type they are. */
+type ResolvedMemberChange =
+  | { kind: 'add' | 'replace'; members: Member[] }
+  | Exclude<MemberChange, { kind: 'add' } | { kind: 'replace' }>;
 
 const listResponse = (resources: ScimJson[], totalResults: number, startIndex: number, nextCursor: string | undefined, byCursor: boolean): ScimJson => ({
   schemas: [LIST_RESPONSE_SCHEMA],
