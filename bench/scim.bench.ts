@@ -12,7 +12,7 @@ import { ensureTable } from '../infra/local/table.ts';
 import { makeDirectory } from '../shared/directory/directory.service.ts';
 import { DynamoDirectoryStore } from '../shared/store/directory.repository.ts';
 import { createDocumentClient } from '../shared/store/dynamodb.client.ts';
-import { membershipIndexKey, membershipKey, resourceKey } from '../shared/store/hub-table.keys.ts';
+import { membershipIndexKey, membershipKey, resourceKey } from '../shared/store/hub-table.layout.ts';
 import { hubTable } from '../shared/topology/table.spec.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import { routeScimRequest } from '../functions/scim-api/scim-router.ts';
