@@ -16,6 +16,8 @@ import {
   countKey,
   emailKey,
   emailPartition,
+  externalIdKey,
+  externalIdPartition,
   GSI1,
   groupPartition,
   MEMBER_SK_PREFIX,
@@ -87,6 +89,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       },
       ...indexes.uniques.map((key) => this.putGuard(type, key, record.id)),
       ...unique(indexes.emails).map((email) => ({ Put: { TableName: this.tableName, Item: { ...emailKey(email, record.id), userId: record.id } } })),
+      ...(indexes.externalId === undefined ? [] : [this.putExternalId(type, indexes.externalId, record.id)]),
       this.countUpdate(type, 1),
     ];
     await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, indexes.uniques, record.id));
@@ -123,6 +126,12 @@ export class DynamoDirectoryStore implements DirectoryStore {
       ...beforeEmails
         .filter((email) => !afterEmails.includes(email))
         .map((email) => ({ Delete: { TableName: this.tableName, Key: emailKey(email, record.id) } })),
+      ...(before.externalId === after.externalId
+        ? []
+        : [
+            ...(after.externalId === undefined ? [] : [this.putExternalId(type, after.externalId, record.id)]),
+            ...(before.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, before.externalId, record.id) } }]),
+          ]),
     ];
     await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, addedKeys, record.id));
   }
@@ -156,6 +165,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
         },
       })),
       ...unique(indexes.emails).map((email) => ({ Delete: { TableName: this.tableName, Key: emailKey(email, record.id) } })),
+      ...(indexes.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, indexes.externalId, record.id) } }]),
       this.countUpdate(type, -1),
     ];
     await transactWrite(this.client, items, (reasons) =>
@@ -181,6 +191,16 @@ export class DynamoDirectoryStore implements DirectoryStore {
    * Merges the type's gsi1 shards in creation order. The cursor is the index sort key of the
    * last record returned: unique and ordered alike in every shard, it is each shard's position.
    */
+  async findIdsByExternalId(type: ResourceType, externalId: string): Promise<string[]> {
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': externalIdPartition(type, externalId) },
+      ConsistentRead: true,
+    });
+    return items.map((item) => item.resourceId as string);
+  }
+
   async list(type: ResourceType, options: { limit: number; cursor?: string }): Promise<Page<ResourceRecord>> {
     const after = afterOf(options.cursor);
     const merged = new MergedQuery(
@@ -359,6 +379,10 @@ export class DynamoDirectoryStore implements DirectoryStore {
         }
       }
     }
+  }
+
+  private putExternalId(type: ResourceType, externalId: string, id: string): TransactItem {
+    return { Put: { TableName: this.tableName, Item: { ...externalIdKey(type, externalId, id), resourceId: id } } };
   }
 
   private putGuard(type: ResourceType, key: UniqueKey, id: string): TransactItem {
