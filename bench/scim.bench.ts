@@ -12,7 +12,7 @@ import { ensureTable } from '../infra/local/table.ts';
 import { makeDirectory } from '../shared/directory/directory.service.ts';
 import { DynamoDirectoryStore } from '../shared/store/directory.repository.ts';
 import { createDocumentClient } from '../shared/store/dynamodb.client.ts';
-import { membershipIndexKey, membershipKey, resourceKey } from '../shared/store/hub-table.keys.ts';
+import { membershipIndexKey, membershipKey, resourceKey } from '../shared/store/hub-table.layout.ts';
 import { hubTable } from '../shared/topology/table.spec.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import { routeScimRequest } from '../functions/scim-api/scim-router.ts';
@@ -77,6 +77,8 @@ const capacity = async (endpoint: string) => {
     return result;
   };
   const ada = await measure('create user', () => directory.create('User', user('ada@example.com'), ctx));
+  // Entra ID and Okta send an externalId with every user.
+  await measure('create user with externalId', () => directory.create('User', { ...user('grace@example.com'), externalId: 'ext-grace' }, ctx));
   await measure('get user', () => directory.get('User', String(ada.resource.id), {}, ctx));
   await measure('filter userName eq', () => directory.list('User', { filter: 'userName eq "ADA@example.com"' }, ctx));
   await measure('PATCH one attribute', () => directory.patch('User', String(ada.resource.id), PATCH('Countess'), undefined, ctx));

@@ -10,6 +10,7 @@ export class InMemoryDirectoryStore implements DirectoryStore {
   private readonly records = new Map<string, ResourceRecord>();
   private readonly uniques = new Map<string, string>();
   private readonly emails = new Map<string, Set<string>>();
+  private readonly externalIds = new Map<string, Set<string>>();
   private readonly memberships = new Map<string, Map<string, Member>>();
 
   private key = (type: ResourceType, id: string) => `${type}#${id}`;
@@ -29,7 +30,17 @@ export class InMemoryDirectoryStore implements DirectoryStore {
     }
     for (const key of indexes.uniques) this.uniques.set(this.uniqueKey(record.resourceType, key), record.id);
     for (const email of indexes.emails) this.emails.set(email, new Set([...(this.emails.get(email) ?? []), record.id]));
+    this.indexExternalId(record, indexes.externalId);
     this.records.set(this.key(record.resourceType, record.id), structuredClone(record));
+  }
+  private externalIdKey = (type: ResourceType, externalId: string) => `${type}#${externalId}`;
+  private indexExternalId(record: ResourceRecord, externalId: string | undefined) {
+    if (externalId === undefined) return;
+    const key = this.externalIdKey(record.resourceType, externalId);
+    this.externalIds.set(key, new Set([...(this.externalIds.get(key) ?? []), record.id]));
+  }
+  private unindexExternalId(record: ResourceRecord, externalId: string | undefined) {
+    if (externalId !== undefined) this.externalIds.get(this.externalIdKey(record.resourceType, externalId))?.delete(record.id);
   }
   async replace(record: ResourceRecord, expectedVersion: number, before: RecordIndexes, after: RecordIndexes) {
     const current = this.records.get(this.key(record.resourceType, record.id));
@@ -42,12 +53,15 @@ export class InMemoryDirectoryStore implements DirectoryStore {
     for (const key of after.uniques) this.uniques.set(this.uniqueKey(record.resourceType, key), record.id);
     for (const email of before.emails) this.emails.get(email)?.delete(record.id);
     for (const email of after.emails) this.emails.set(email, new Set([...(this.emails.get(email) ?? []), record.id]));
+    this.unindexExternalId(record, before.externalId);
+    this.indexExternalId(record, after.externalId);
     this.records.set(this.key(record.resourceType, record.id), structuredClone(record));
   }
   async delete(record: ResourceRecord, indexes: RecordIndexes) {
     if (!this.records.delete(this.key(record.resourceType, record.id))) throw new ResourceNotFound(record.resourceType, record.id);
     for (const key of indexes.uniques) this.uniques.delete(this.uniqueKey(record.resourceType, key));
     for (const email of indexes.emails) this.emails.get(email)?.delete(record.id);
+    this.unindexExternalId(record, indexes.externalId);
     // As the DynamoDB store does: the memberships it is part of go, and a group's own members.
     for (const groupId of await this.groupIdsOf(record.id)) {
       await this.changeMembers(groupId, { add: [], remove: [record.id] }, { lastModified: new Date().toISOString() });
@@ -59,6 +73,9 @@ export class InMemoryDirectoryStore implements DirectoryStore {
   }
   async findUserIdsByEmail(email: string) {
     return [...(this.emails.get(email) ?? [])];
+  }
+  async findIdsByExternalId(type: ResourceType, externalId: string) {
+    return [...(this.externalIds.get(this.externalIdKey(type, externalId)) ?? [])];
   }
   async list(type: ResourceType, options: { limit: number; cursor?: string }): Promise<Page<ResourceRecord>> {
     const all = [...this.records.values()].filter((r) => r.resourceType === type);

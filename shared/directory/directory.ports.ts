@@ -24,15 +24,20 @@ export interface ResourceRecord {
 
 /** A value that must be unique per resource type (RFC 7643 `uniqueness: server`). */
 export interface UniqueKey {
-  attribute: 'userName' | 'externalId' | 'displayName';
+  attribute: 'userName' | 'displayName';
   /** Already normalised: lowercased where the attribute is case-insensitive. */
   value: string;
 }
 
-/** What a record's secondary lookups are: its unique keys and (users) its email addresses. */
+/**
+ * What a record's secondary lookups are: its unique keys, (users) its email addresses and its
+ * externalId. externalId is not unique: RFC 7643 section 3.1 scopes it to the provisioning
+ * client, so several resources of a type may carry the same one.
+ */
 export interface RecordIndexes {
   uniques: UniqueKey[];
   emails: string[];
+  externalId?: string;
 }
 
 export interface Member {
@@ -65,6 +70,8 @@ export interface DirectoryStore {
   delete(record: ResourceRecord, indexes: RecordIndexes): Promise<void>;
   findIdByUnique(type: ResourceType, key: UniqueKey): Promise<string | undefined>;
   findUserIdsByEmail(email: string): Promise<string[]>;
+  /** Every resource of the type with this externalId (exact match), in one bounded read. */
+  findIdsByExternalId(type: ResourceType, externalId: string): Promise<string[]>;
   /** Records of a type in creation order. */
   list(type: ResourceType, options: { limit: number; cursor?: string }): Promise<Page<ResourceRecord>>;
   count(type: ResourceType): Promise<number>;

@@ -78,7 +78,6 @@ const indexesOf = (type: ResourceType, data: ScimJson): RecordIndexes => {
   const uniques: RecordIndexes['uniques'] = [];
   if (type === 'User' && typeof data.userName === 'string') uniques.push({ attribute: 'userName', value: data.userName.toLowerCase() });
   if (type === 'Group' && typeof data.displayName === 'string') uniques.push({ attribute: 'displayName', value: data.displayName.toLowerCase() });
-  if (typeof data.externalId === 'string' && data.externalId !== '') uniques.push({ attribute: 'externalId', value: data.externalId });
   const emails =
     type === 'User' && Array.isArray(data.emails)
       ? data.emails.flatMap((email) =>
@@ -87,7 +86,9 @@ const indexesOf = (type: ResourceType, data: ScimJson): RecordIndexes => {
             : [],
         )
       : [];
-  return { uniques, emails };
+  // RFC 7643 section 3.1: externalId is the client's identifier, not unique: an index.
+  const externalId = typeof data.externalId === 'string' && data.externalId !== '' ? data.externalId : undefined;
+  return { uniques, emails, ...(externalId === undefined ? {} : { externalId }) };
 };
 
 /** Maps store errors to the SCIM errors of RFC 7644 section 3.12. */
@@ -354,8 +355,9 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     switch (lookup.attribute) {
       case 'id':
         return { records: await store.getMany(type, [lookup.value]) };
-      case 'userName':
       case 'externalId':
+        return { records: await store.getMany(type, await store.findIdsByExternalId(type, value)) };
+      case 'userName':
       case 'displayName': {
         if ((lookup.attribute === 'userName' && type !== 'User') || (lookup.attribute === 'displayName' && type !== 'Group')) return undefined;
         const found = await store.findIdByUnique(type, { attribute: lookup.attribute, value });

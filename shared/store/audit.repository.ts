@@ -1,8 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { InvalidCursor } from '../directory/directory.errors.ts';
 import type { AuditEntry, AuditLog } from '../sync/sync.ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { AUDIT_INDEX_PK, auditKey, GSI1 } from './hub-table.keys.ts';
+import {
+  auditHourKey,
+  auditHourOf,
+  auditHoursPartition,
+  auditIndexPartitions,
+  auditKey,
+  auditPartition,
+  GSI1,
+  stripKeys,
+  TABLE_KEYS,
+} from './hub-table.layout.ts';
+import { MergedQuery } from './merged-query.ts';
 
 export interface AuditQuery {
   connectorId?: string;
@@ -15,11 +27,20 @@ export interface AuditQuery {
   cursor?: string;
 }
 
+/** Hour markers read per Query while walking back in time. */
+const HOURS_PER_READ = 24;
+
 /**
- * Audit records, one item per operation, expiring by TTL after the retention period. Read per
- * connector (its partition) or across connectors (gsi1), newest first, in a time range.
+ * Audit records, one item per operation, expiring by TTL after the retention period. Records
+ * are bucketed by hour (per connector in the table, across connectors in gsi1, spread over a
+ * few keys per hour), so no key takes every write of a busy day. A query walks the hours that
+ * hold records, newest first, within the asked range; its cursor is the hour and the sort key
+ * of the last record returned.
  */
 export class DynamoAuditLog implements AuditLog {
+  /** Hours already marked by this process: the marker is written once per hour, not per record. */
+  private readonly markedHours = new Set<string>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -29,52 +50,95 @@ export class DynamoAuditLog implements AuditLog {
   async record(entry: AuditEntry): Promise<void> {
     const id = randomUUID();
     const ttl = Math.floor(Date.parse(entry.time) / 1000) + this.retentionDays * 86_400;
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...auditKey(entry.connectorId, entry.time, id), gsi1pk: AUDIT_INDEX_PK, gsi1sk: `${entry.time}#${entry.connectorId}#${id}`, id, ttl, ...entry },
-      }),
-    );
+    const hour = auditHourOf(entry.time);
+    const writes: Array<Promise<unknown>> = [
+      this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...auditKey(entry.connectorId, entry.time, id), id, ttl, ...entry } })),
+    ];
+    for (const connectorId of [entry.connectorId, undefined]) {
+      const marker = auditHourKey(connectorId, hour);
+      const name = `${marker.pk}|${marker.sk}`;
+      if (this.markedHours.has(name)) continue;
+      // Expires with the last record the hour can hold.
+      const markerTtl = Math.floor(Date.parse(`${hour}:00:00.000Z`) / 1000) + 3600 + this.retentionDays * 86_400;
+      writes.push(this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...marker, ttl: markerTtl } })).then(() => this.markedHours.add(name)));
+    }
+    await Promise.all(writes);
   }
 
   async query(query: AuditQuery): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }> {
     const byConnector = query.connectorId !== undefined;
-    const keyName = byConnector ? 'sk' : 'gsi1sk';
-    const from = query.from ?? '0000';
+    const rangeKey = byConnector ? TABLE_KEYS.sk : GSI1.sk;
+    const from = query.from === undefined ? '0000' : utc(query.from);
     // `~` sorts after every character of an ISO time and of the ids that follow it.
-    const to = `${query.to ?? '9999'}~`;
+    const to = `${query.to === undefined ? '9999' : utc(query.to)}~`;
+    const position = positionOf(query.cursor);
+    const fromHour = query.from === undefined ? '0000' : from.slice(0, 13);
+    const lastHour = position?.hour ?? (query.to === undefined ? '9999' : to.slice(0, 13));
+
     const filters: string[] = [];
-    const values: Record<string, unknown> = { ':pk': byConnector ? `AUDIT#${query.connectorId}` : AUDIT_INDEX_PK, ':from': from, ':to': to };
-    const names: Record<string, string> = { '#range': keyName, '#pk': byConnector ? 'pk' : 'gsi1pk' };
+    const names: Record<string, string> = { '#pk': byConnector ? TABLE_KEYS.pk : GSI1.pk, '#range': rangeKey };
+    const filterValues: Record<string, unknown> = {};
     for (const field of ['status', 'action', 'resourceId'] as const) {
       if (query[field] !== undefined) {
         filters.push(`#${field} = :${field}`);
         names[`#${field}`] = field;
-        values[`:${field}`] = query[field];
+        filterValues[`:${field}`] = query[field];
       }
     }
+
     const items: Array<AuditEntry & { id: string }> = [];
-    let start = decodeCursor(query.cursor);
-    // Filters apply after the key range is read: keep reading until the page is full.
+    let lastKey: string | undefined;
+    let hoursStart: Record<string, unknown> | undefined;
     do {
-      const input: QueryCommandInput = {
-        TableName: this.tableName,
-        ...(byConnector ? {} : { IndexName: GSI1 }),
-        KeyConditionExpression: '#pk = :pk AND #range BETWEEN :from AND :to',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
-        ScanIndexForward: false,
-        Limit: query.limit - items.length,
-        ExclusiveStartKey: start,
-      };
-      const page = await this.client.send(new QueryCommand(input));
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ttl: _ttl, ...entry } = item;
-        items.push(entry as AuditEntry & { id: string });
+      const hours = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': auditHoursPartition(query.connectorId), ':from': fromHour, ':to': lastHour },
+          ScanIndexForward: false,
+          Limit: HOURS_PER_READ,
+          ExclusiveStartKey: hoursStart,
+        }),
+      );
+      hoursStart = hours.LastEvaluatedKey;
+      for (const marker of hours.Items ?? []) {
+        const hour = marker.sk as string;
+        // Within the cursor's hour, resume below the last record returned (sort keys are unique).
+        const below = position?.hour === hour ? position.key : undefined;
+        const partitions = byConnector ? [auditPartition(query.connectorId as string, hour)] : auditIndexPartitions(hour);
+        const inputs: QueryCommandInput[] = partitions.map((partition) => ({
+          TableName: this.tableName,
+          ...(byConnector ? {} : { IndexName: GSI1.name }),
+          KeyConditionExpression: '#pk = :pk AND #range BETWEEN :from AND :to',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':pk': partition, ':from': from, ':to': below !== undefined && below < to ? below : to, ...filterValues },
+          ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+        }));
+        const merged = new MergedQuery(this.client, inputs, rangeKey, true, query.limit - items.length + 1);
+        for (;;) {
+          if (items.length === query.limit) return { items, next: encodeCursor({ hour, key: lastKey as string }) };
+          const item = await merged.next();
+          if (!item) break;
+          if (item[rangeKey] === below) continue;
+          const { ttl: _ttl, ...entry } = stripKeys<Record<string, unknown>>(item);
+          lastKey = item[rangeKey] as string;
+          items.push(entry as unknown as AuditEntry & { id: string });
+        }
       }
-      start = page.LastEvaluatedKey;
-    } while (start && items.length < query.limit);
-    return { items, next: encodeCursor(start) };
+    } while (hoursStart);
+    return { items, next: undefined };
   }
 }
+
+/** Times compare as stored (UTC ISO strings): a bound given with an offset is brought to UTC. */
+const utc = (time: string): string => {
+  const parsed = Date.parse(time);
+  return Number.isNaN(parsed) ? time : new Date(parsed).toISOString();
+};
+
+const positionOf = (cursor: string | undefined): { hour: string; key: string } | undefined => {
+  const position = decodeCursor(cursor);
+  if (position === undefined) return undefined;
+  if (typeof position.hour !== 'string' || typeof position.key !== 'string') throw new InvalidCursor(cursor ?? '');
+  return { hour: position.hour, key: position.key };
+};

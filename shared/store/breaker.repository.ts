@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type BreakerState, initialBreaker } from '../connectors/resilience/circuit-breaker.ts';
-import { breakerKey } from './hub-table.keys.ts';
+import { breakerKey, stripKeys } from './hub-table.layout.ts';
 
 /** Circuit breaker state per connector, shared by every worker; writes are conditional on the revision. */
 export class DynamoBreakerStore {
@@ -13,8 +13,7 @@ export class DynamoBreakerStore {
   async get(connectorId: string): Promise<BreakerState> {
     const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: breakerKey(connectorId), ConsistentRead: true }));
     if (!result.Item) return initialBreaker();
-    const { pk: _pk, sk: _sk, ...state } = result.Item;
-    return state as BreakerState;
+    return stripKeys<BreakerState>(result.Item);
   }
 
   /** Writes `next` if the stored state is still at `expectedRevision`; false when someone else changed it first. */

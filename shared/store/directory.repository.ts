@@ -1,5 +1,5 @@
 import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
+import { InvalidCursor, ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
 import type {
   DirectoryStore,
   Member,
@@ -10,38 +10,32 @@ import type {
   ResourceType,
   UniqueKey,
 } from '../directory/directory.ports.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   COUNT_SHARDS,
   countKey,
   emailKey,
+  emailPartition,
+  externalIdKey,
+  externalIdPartition,
   GSI1,
+  groupPartition,
+  MEMBER_SK_PREFIX,
+  memberIndexPartition,
   membershipIndexKey,
   membershipKey,
   resourceKey,
+  stripKeys,
+  TYPE_SHARDS,
   typeIndexKey,
+  typeIndexPartitions,
   uniqueKey,
-} from './hub-table.keys.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+} from './hub-table.layout.ts';
+import { MergedQuery } from './merged-query.ts';
 import { queryAll } from './query-all.ts';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, transactWrite } from './transactions.ts';
 
-interface ResourceItem extends ResourceRecord {
-  pk: string;
-  sk: string;
-}
-
-interface MembershipItem {
-  pk: string;
-  sk: string;
-  groupId: string;
-  value: string;
-  type: ResourceType;
-}
-
-const toRecord = (item: Record<string, unknown>): ResourceRecord => {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...record } = item as unknown as ResourceItem & { gsi1pk: string; gsi1sk: string };
-  return record;
-};
+const toRecord = (item: Record<string, unknown>): ResourceRecord => stripKeys<ResourceRecord>(item);
 
 const sameKey = (a: UniqueKey, b: UniqueKey) => a.attribute === b.attribute && a.value === b.value;
 const chunk = <T>(items: T[], size: number): T[][] => {
@@ -95,6 +89,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       },
       ...indexes.uniques.map((key) => this.putGuard(type, key, record.id)),
       ...unique(indexes.emails).map((email) => ({ Put: { TableName: this.tableName, Item: { ...emailKey(email, record.id), userId: record.id } } })),
+      ...(indexes.externalId === undefined ? [] : [this.putExternalId(type, indexes.externalId, record.id)]),
       this.countUpdate(type, 1),
     ];
     await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, indexes.uniques, record.id));
@@ -131,6 +126,12 @@ export class DynamoDirectoryStore implements DirectoryStore {
       ...beforeEmails
         .filter((email) => !afterEmails.includes(email))
         .map((email) => ({ Delete: { TableName: this.tableName, Key: emailKey(email, record.id) } })),
+      ...(before.externalId === after.externalId
+        ? []
+        : [
+            ...(after.externalId === undefined ? [] : [this.putExternalId(type, after.externalId, record.id)]),
+            ...(before.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, before.externalId, record.id) } }]),
+          ]),
     ];
     await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, addedKeys, record.id));
   }
@@ -164,6 +165,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
         },
       })),
       ...unique(indexes.emails).map((email) => ({ Delete: { TableName: this.tableName, Key: emailKey(email, record.id) } })),
+      ...(indexes.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, indexes.externalId, record.id) } }]),
       this.countUpdate(type, -1),
     ];
     await transactWrite(this.client, items, (reasons) =>
@@ -180,23 +182,49 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const items = await queryAll(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': `EMAIL#${email}` },
+      ExpressionAttributeValues: { ':pk': emailPartition(email) },
     });
     return items.map((item) => item.userId as string);
   }
 
+  /**
+   * Merges the type's gsi1 shards in creation order. The cursor is the index sort key of the
+   * last record returned: unique and ordered alike in every shard, it is each shard's position.
+   */
+  async findIdsByExternalId(type: ResourceType, externalId: string): Promise<string[]> {
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': externalIdPartition(type, externalId) },
+      ConsistentRead: true,
+    });
+    return items.map((item) => item.resourceId as string);
+  }
+
   async list(type: ResourceType, options: { limit: number; cursor?: string }): Promise<Page<ResourceRecord>> {
-    const result = await this.client.send(
-      new QueryCommand({
+    const after = afterOf(options.cursor);
+    const merged = new MergedQuery(
+      this.client,
+      typeIndexPartitions(type).map((partition) => ({
         TableName: this.tableName,
-        IndexName: GSI1,
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': `TYPE#${type}` },
-        Limit: options.limit,
-        ExclusiveStartKey: decodeCursor(options.cursor),
-      }),
+        IndexName: GSI1.name,
+        KeyConditionExpression: after === undefined ? '#pk = :pk' : '#pk = :pk AND #sk > :after',
+        ExpressionAttributeNames: { '#pk': GSI1.pk, ...(after === undefined ? {} : { '#sk': GSI1.sk }) },
+        ExpressionAttributeValues: { ':pk': partition, ...(after === undefined ? {} : { ':after': after }) },
+      })),
+      GSI1.sk,
+      false,
+      Math.ceil(options.limit / TYPE_SHARDS) + 1,
     );
-    return { items: (result.Items ?? []).map(toRecord), next: encodeCursor(result.LastEvaluatedKey) };
+    const items: Array<Record<string, unknown>> = [];
+    while (items.length < options.limit) {
+      const item = await merged.next();
+      if (!item) break;
+      items.push(item);
+    }
+    const last = items.at(-1);
+    const next = last && items.length === options.limit && !merged.exhausted ? encodeCursor({ after: last[GSI1.sk] }) : undefined;
+    return { items: items.map(toRecord), next };
   }
 
   async count(type: ResourceType): Promise<number> {
@@ -210,7 +238,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :member)',
-        ExpressionAttributeValues: { ':pk': `GROUP#${groupId}`, ':member': 'MEMBER#' },
+        ExpressionAttributeValues: { ':pk': groupPartition(groupId), ':member': MEMBER_SK_PREFIX },
         ProjectionExpression: '#value, #type',
         ExpressionAttributeNames: { '#value': 'value', '#type': 'type' },
         Limit: options.limit,
@@ -243,11 +271,12 @@ export class DynamoDirectoryStore implements DirectoryStore {
   async groupIdsOf(memberId: string): Promise<string[]> {
     const items = await queryAll(this.client, {
       TableName: this.tableName,
-      IndexName: GSI1,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': `MEMBER#${memberId}` },
+      IndexName: GSI1.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': GSI1.pk },
+      ExpressionAttributeValues: { ':pk': memberIndexPartition(memberId) },
     });
-    return items.map((item) => (item as unknown as MembershipItem).groupId);
+    return items.map((item) => item.groupId as string);
   }
 
   async changeMembers(
@@ -352,6 +381,10 @@ export class DynamoDirectoryStore implements DirectoryStore {
     }
   }
 
+  private putExternalId(type: ResourceType, externalId: string, id: string): TransactItem {
+    return { Put: { TableName: this.tableName, Item: { ...externalIdKey(type, externalId, id), resourceId: id } } };
+  }
+
   private putGuard(type: ResourceType, key: UniqueKey, id: string): TransactItem {
     return {
       Put: {
@@ -393,3 +426,11 @@ class GroupGuardFailed extends Error {
 }
 
 const unique = (values: string[]): string[] => [...new Set(values)];
+
+/** The listing position a cursor holds; anything else is not a cursor of ours. */
+const afterOf = (cursor: string | undefined): string | undefined => {
+  const position = decodeCursor(cursor);
+  if (position === undefined) return undefined;
+  if (typeof position.after !== 'string' || Object.keys(position).length !== 1) throw new InvalidCursor(cursor ?? '');
+  return position.after;
+};

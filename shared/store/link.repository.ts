@@ -1,6 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Link, LinkKind, LinkStore } from '../sync/sync.ports.ts';
-import { linkKey } from './hub-table.keys.ts';
+import { linkKey, stripKeys } from './hub-table.layout.ts';
 
 export class DynamoLinkStore implements LinkStore {
   constructor(
@@ -11,8 +11,7 @@ export class DynamoLinkStore implements LinkStore {
   async get(connectorId: string, kind: LinkKind, hubId: string): Promise<Link | undefined> {
     const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: linkKey(connectorId, kind, hubId), ConsistentRead: true }));
     if (!result.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...link } = result.Item;
-    return link as Link;
+    return stripKeys<Link>(result.Item);
   }
 
   async put(link: Link): Promise<void> {

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './query-all.ts';
-import { TOKEN_INDEX_PK, tokenKey, GSI1 } from './hub-table.keys.ts';
+import { GSI1, stripKeys, TOKEN_INDEX_PK, tokenIndexKey, tokenKey } from './hub-table.layout.ts';
 
 export interface TokenRecord {
   id: string;
@@ -22,7 +22,7 @@ export class TokenRepository {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...tokenKey(token.hash), gsi1pk: TOKEN_INDEX_PK, gsi1sk: `${token.created}#${token.id}`, ...token },
+        Item: { ...tokenKey(token.hash), ...tokenIndexKey(token.created, token.id), ...token },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -36,8 +36,9 @@ export class TokenRepository {
   async list(): Promise<TokenRecord[]> {
     const items = await queryAll(this.client, {
       TableName: this.tableName,
-      IndexName: GSI1,
-      KeyConditionExpression: 'gsi1pk = :pk',
+      IndexName: GSI1.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': GSI1.pk },
       ExpressionAttributeValues: { ':pk': TOKEN_INDEX_PK },
     });
     return items.map(strip);
@@ -59,7 +60,4 @@ export class TokenRepository {
   }
 }
 
-const strip = (item: Record<string, unknown>): TokenRecord => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...token } = item;
-  return token as unknown as TokenRecord;
-};
+const strip = (item: Record<string, unknown>): TokenRecord => stripKeys<TokenRecord>(item);

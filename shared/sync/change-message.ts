@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parseKey } from '../store/hub-table.layout.ts';
 
 /**
  * The message on a connector's queue. It says only *what* changed; the worker reads the current
@@ -47,18 +48,18 @@ export const changeOfRecord = (record: {
   const lastModified = image?.lastModified?.S;
   const changedAt = lastModified ? Date.parse(lastModified) : (record.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000 || undefined;
   const sequence = record.dynamodb?.SequenceNumber ?? '';
-  if ((sk === 'USER' || sk === 'GROUP') && pk.startsWith(`${sk}#`)) {
-    const id = pk.slice(sk.length + 1);
+  const parsed = parseKey(pk, sk);
+  if (parsed?.item === 'resource') {
+    const { id } = parsed;
     const version = image?.version?.N ?? '0';
     return {
-      change: { kind: sk === 'USER' ? 'user' : 'group', id, trigger: 'realtime', ...(changedAt ? { changedAt } : {}) },
+      change: { kind: parsed.type === 'User' ? 'user' : 'group', id, trigger: 'realtime', ...(changedAt ? { changedAt } : {}) },
       groupId: id,
       deduplicationId: `${sk}:${id}:${version}:${record.eventName ?? ''}`.slice(0, 128),
     };
   }
-  if (sk.startsWith('MEMBER#') && pk.startsWith('GROUP#')) {
-    const groupId = pk.slice('GROUP#'.length);
-    const memberId = sk.slice('MEMBER#'.length);
+  if (parsed?.item === 'membership') {
+    const { groupId, memberId } = parsed;
     return {
       change: { kind: 'membership', groupId, memberId, trigger: 'realtime', ...(changedAt ? { changedAt } : {}) },
       groupId,

@@ -1,3 +1,4 @@
+import { CHANGE_STREAM_SORT_KEYS } from '../store/hub-table.layout.ts';
 import type { Topology } from './topology.types.ts';
 
 /**
@@ -59,7 +60,7 @@ export const hubTopology: Topology = {
         {
           kind: 'stream',
           // Only resources and memberships: links, audit records and tokens never leave the table.
-          filters: [{ dynamodb: { Keys: { sk: { S: ['USER', 'GROUP', { prefix: 'MEMBER#' }] } } } }],
+          filters: [{ dynamodb: { Keys: { sk: { S: CHANGE_STREAM_SORT_KEYS } } } }],
           batchSize: 100,
           maxBatchingWindowSeconds: 0,
           maxRetryAttempts: 10,

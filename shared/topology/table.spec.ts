@@ -1,3 +1,5 @@
+import { GSI1, TABLE_KEYS } from '../store/hub-table.layout.ts';
+
 /**
  * The hub's one DynamoDB table, written once as data. The CDK stack and the local runner both
  * build the table from this spec, so local and deployed keys, indexes, stream and TTL agree.
@@ -24,12 +26,12 @@ export interface TableSpec {
 
 export const hubTable: TableSpec = {
   logicalName: 'HubTable',
-  partitionKey: { name: 'pk', type: 'S' },
-  sortKey: { name: 'sk', type: 'S' },
+  partitionKey: { name: TABLE_KEYS.pk, type: 'S' },
+  sortKey: { name: TABLE_KEYS.sk, type: 'S' },
   globalIndexes: [
     // Inverted index: memberships by member (a user's groups), resources listed by type in
-    // creation order, audit records by connector and time.
-    { name: 'gsi1', partitionKey: { name: 'gsi1pk', type: 'S' }, sortKey: { name: 'gsi1sk', type: 'S' } },
+    // creation order, all connectors' audit records by hour (keys: shared/store/hub-table.layout.ts).
+    { name: GSI1.name, partitionKey: { name: GSI1.pk, type: 'S' }, sortKey: { name: GSI1.sk, type: 'S' } },
   ],
   stream: 'NEW_AND_OLD_IMAGES',
   timeToLiveAttribute: 'ttl',

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../../shared/auth/bearer-token.ts';
-import { resourceKey } from '../../../shared/store/hub-table.keys.ts';
+import { resourceKey } from '../../../shared/store/hub-table.layout.ts';
 import { TokenRepository } from '../../../shared/store/token.repository.ts';
 import { ERROR_SCHEMA, filterQuery, groupBody, patchBody, scimError, SEARCH_REQUEST_SCHEMA, USER_SCHEMA, userBody } from '../../builders/scim.builders.ts';
 import { hubTableOf } from '../../support/hub-table.ts';

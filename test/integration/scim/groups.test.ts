@@ -89,21 +89,24 @@ describe('SCIM /Groups', () => {
     expect(memberIdsOf(withBody.json)).toEqual([a, b].sort());
   });
 
-  it('keeps displayName unique ignoring case and externalId unique among groups, but shared with a user', async () => {
+  it('keeps displayName unique ignoring case, while groups and users may share an externalId (RFC 7643 section 3.1)', async () => {
     // Prepare
-    await api().post('/Groups', groupBody('Engineering', [], { externalId: 'shared-ext' }));
+    const first = (await api().post('/Groups', groupBody('Engineering', [], { externalId: 'shared-ext' }))).json;
 
     // Act
     const sameName = await api().post('/Groups', groupBody('ENGINEERING'));
     const sameExternalId = await api().post('/Groups', groupBody('Other team', [], { externalId: 'shared-ext' }));
     const userWithIt = await api().post('/Users', userBody('shares-ext@example.com', { externalId: 'shared-ext' }));
+    const found = await api().get(`/Groups?filter=${encodeURIComponent('externalId eq "shared-ext"')}`);
 
     // Assess
     expect(sameName.status).toBe(409);
     expect(sameName.json).toMatchObject(scimError(409, 'uniqueness'));
-    expect(sameExternalId.status).toBe(409);
-    expect(sameExternalId.json).toMatchObject(scimError(409, 'uniqueness'));
+    expect(sameExternalId.status).toBe(201);
     expect(userWithIt.status).toBe(201);
+    expect(found.status).toBe(200);
+    expect(found.json.totalResults).toBe(2);
+    expect((found.json.Resources as Array<{ id: string }>).map((group) => group.id).sort()).toEqual([first.id, sameExternalId.json.id].sort());
   });
 
   it('deletes a group: 204, then 404, its members keep existing and its displayName is free', async () => {

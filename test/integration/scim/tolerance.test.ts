@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../../shared/directory/password.ts';
-import { resourceKey } from '../../../shared/store/hub-table.keys.ts';
+import { resourceKey } from '../../../shared/store/hub-table.layout.ts';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, groupBody, memberIdsOf, MICROSOFT_GROUP_SCHEMA, type PatchOperation, patchBody, USER_SCHEMA, userBody } from '../../builders/scim.builders.ts';
 import { hubTableOf } from '../../support/hub-table.ts';
 import { scimClient, startTestHub, TEST_TOKEN } from '../../support/local-hub.ts';

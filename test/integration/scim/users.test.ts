@@ -148,9 +148,12 @@ describe('SCIM /Users', () => {
   });
 
   describe('delete', () => {
-    it('answers 204, then 404 for the user, and frees its userName and externalId', async () => {
+    it('answers 204, then 404 for the user, frees its userName and takes it out of the externalId index', async () => {
       // Prepare
       const created = await createUser('deleted', { externalId: 'ext-deleted' });
+      const twin = await createUser('deleted-twin', { externalId: 'ext-deleted' });
+      const byExternalId = () => api().get(`/Users?filter=${encodeURIComponent('externalId eq "ext-deleted"')}`);
+      expect((await byExternalId()).json.totalResults).toBe(2);
 
       // Act
       const deleted = await api().delete(`/Users/${created.id}`);
@@ -160,6 +163,7 @@ describe('SCIM /Users', () => {
       expect(deleted.text).toBe('');
       expect((await api().get(`/Users/${created.id}`)).status).toBe(404);
       expect((await api().delete(`/Users/${created.id}`)).status).toBe(404);
+      expect((await byExternalId()).json.Resources.map((user: { id: string }) => user.id)).toEqual([twin.id]);
       const again = await api().post('/Users', userBody(created.userName.toUpperCase(), { externalId: 'ext-deleted' }));
       expect(again.status).toBe(201);
       expect(again.json.id).not.toBe(created.id);

@@ -96,4 +96,21 @@ describe('DynamoDirectoryStore', () => {
     const rest = await store.list('User', { limit: 100, cursor: first.next });
     expect(first.items.length + rest.items.length).toBe(count);
   });
+
+  it('indexes externalId without making it unique, and moves and drops the index with the record', async () => {
+    const withExt = (id: string, externalId: string): RecordIndexes => ({ ...userIndexes(id), externalId });
+    await store.create(user('x1', 'x1'), withExt('x1', 'Ext-1'));
+    await store.create(user('x2', 'x2'), withExt('x2', 'Ext-1'));
+    expect((await store.findIdsByExternalId('User', 'Ext-1')).sort()).toEqual(['x1', 'x2']);
+    // Exact match, scoped to the type.
+    expect(await store.findIdsByExternalId('User', 'ext-1')).toEqual([]);
+    expect(await store.findIdsByExternalId('Group', 'Ext-1')).toEqual([]);
+
+    await store.replace(user('x1', 'x1', { version: 2 }), 1, withExt('x1', 'Ext-1'), withExt('x1', 'Ext-2'));
+    expect(await store.findIdsByExternalId('User', 'Ext-1')).toEqual(['x2']);
+    expect(await store.findIdsByExternalId('User', 'Ext-2')).toEqual(['x1']);
+
+    await store.delete((await store.get('User', 'x2')) as ResourceRecord, withExt('x2', 'Ext-1'));
+    expect(await store.findIdsByExternalId('User', 'Ext-1')).toEqual([]);
+  });
 });

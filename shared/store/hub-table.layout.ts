@@ -1,0 +1,171 @@
+import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
+
+/**
+ * The item layout of the hub table, written once: every key the hub reads or writes is built
+ * and parsed here, the stream filter and the index names come from here, and nothing else
+ * spells a key prefix. Pure data and functions (no AWS SDK), so `shared/sync` may parse stream
+ * keys with it and `shared/topology` may build the table from it.
+ *
+ * | item              | pk                                        | sk                   | gsi1pk                      | gsi1sk                     |
+ * |-------------------|-------------------------------------------|----------------------|-----------------------------|----------------------------|
+ * | user / group      | `USER#<id>` / `GROUP#<id>`                | `USER` / `GROUP`     | `TYPE#<type>#<shard>`       | `<created>#<id>`           |
+ * | unique guard      | `UNIQUE#<type>#<attribute>#<value>`       | `UNIQUE`             |                             |                            |
+ * | email index       | `EMAIL#<lowercased address>`              | `USER#<id>`          |                             |                            |
+ * | externalId index  | `EXTERNALID#<type>#<externalId>`          | `USER#<id>`/`GROUP#` |                             |                            |
+ * | membership        | `GROUP#<groupId>`                         | `MEMBER#<id>`        | `MEMBER#<id>`               | `GROUP#<groupId>`          |
+ * | count shard       | `COUNT#<type>#<shard>`                    | `COUNT`              |                             |                            |
+ * | token             | `TOKEN#<sha256>`                          | `TOKEN`              | `TYPE#Token`                | `<created>#<id>`           |
+ * | link              | `LINK#<connector>#<kind>#<hubId>`         | `LINK`               |                             |                            |
+ * | link by target    | `LINKTARGET#<connector>#<kind>#<targetId>`| `LINKTARGET`         |                             |                            |
+ * | breaker           | `CONNECTOR#<connector>`                   | `BREAKER`            |                             |                            |
+ * | audit record      | `AUDIT#<connector>#<hour>`                | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
+ * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
+ *
+ * One partition key takes about 1 000 writes a second, so nothing written per resource or per
+ * operation shares one key: the by-type listing is spread over TYPE_SHARDS keys by a hash of the
+ * id, counts over COUNT_SHARDS keys, audit records over hour buckets (and the all-connector
+ * index over AUDIT_INDEX_SHARDS keys per hour). Membership items sit in the group's partition so
+ * members page by Query, and are inverted by gsi1 so a user's groups are one Query too.
+ */
+
+/** The table's key attributes. */
+export const TABLE_KEYS = { pk: 'pk', sk: 'sk' } as const;
+
+/** The one global index: memberships by member, resources and tokens by type, audit by hour. */
+export const GSI1 = { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' } as const;
+
+type Key = { pk: string; sk: string };
+type IndexKey = { gsi1pk: string; gsi1sk: string };
+
+/** An item without its table and index keys: what repositories hand out. */
+export const stripKeys = <T = Record<string, unknown>>(item: Record<string, unknown>): T => {
+  const { [TABLE_KEYS.pk]: _pk, [TABLE_KEYS.sk]: _sk, [GSI1.pk]: _gpk, [GSI1.sk]: _gsk, ...rest } = item;
+  return rest as T;
+};
+
+/** FNV-1a, 32 bits: a stable spread of ids over shards, the same in every process. */
+const hash = (value: string): number => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    h ^= value.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+};
+
+// Users and groups.
+
+export const RESOURCE_SK: Record<ResourceType, string> = { User: 'USER', Group: 'GROUP' };
+const RESOURCE_TYPES = Object.keys(RESOURCE_SK) as ResourceType[];
+
+export const resourceKey = (type: ResourceType, id: string): Key => ({ pk: `${RESOURCE_SK[type]}#${id}`, sk: RESOURCE_SK[type] });
+
+/**
+ * Shards of the by-type listing: 3 000 creates a second spread over 16 keys is under 200 writes
+ * a second on each. Changing it re-keys every resource: it is part of the layout.
+ */
+export const TYPE_SHARDS = 16;
+export const typeShardOf = (id: string): number => hash(id) % TYPE_SHARDS;
+const typePartition = (type: string, shard: number) => `TYPE#${type}#${shard}`;
+
+export const typeIndexKey = (type: ResourceType, created: string, id: string): IndexKey => ({
+  gsi1pk: typePartition(type, typeShardOf(id)),
+  gsi1sk: `${created}#${id}`,
+});
+/** Every gsi1 partition of a type's listing; each is in creation order, so they merge into one. */
+export const typeIndexPartitions = (type: ResourceType): string[] => Array.from({ length: TYPE_SHARDS }, (_, shard) => typePartition(type, shard));
+
+export const uniqueKey = (type: ResourceType, key: UniqueKey): Key => ({ pk: `UNIQUE#${type}#${key.attribute}#${key.value}`, sk: 'UNIQUE' });
+
+export const emailPartition = (email: string) => `EMAIL#${email}`;
+export const emailKey = (email: string, userId: string): Key => ({ pk: emailPartition(email), sk: `${RESOURCE_SK.User}#${userId}` });
+
+/** externalId is scoped to the provisioning client (RFC 7643 section 3.1): an index, not a guard. */
+export const externalIdPartition = (type: ResourceType, externalId: string) => `EXTERNALID#${type}#${externalId}`;
+export const externalIdKey = (type: ResourceType, externalId: string, id: string): Key => ({
+  pk: externalIdPartition(type, externalId),
+  sk: `${RESOURCE_SK[type]}#${id}`,
+});
+
+// Memberships.
+
+export const MEMBER_SK_PREFIX = 'MEMBER#';
+export const groupPartition = (groupId: string) => `${RESOURCE_SK.Group}#${groupId}`;
+export const membershipKey = (groupId: string, memberId: string): Key => ({ pk: groupPartition(groupId), sk: `${MEMBER_SK_PREFIX}${memberId}` });
+/** The gsi1 partition holding a member's memberships (its groups). */
+export const memberIndexPartition = (memberId: string) => `${MEMBER_SK_PREFIX}${memberId}`;
+export const membershipIndexKey = (groupId: string, memberId: string): IndexKey => ({
+  gsi1pk: memberIndexPartition(memberId),
+  gsi1sk: groupPartition(groupId),
+});
+
+/**
+ * Resource counts are kept in shards so concurrent creates rarely touch the same item (a shared
+ * item would make their transactions conflict), each shard under a key of its own.
+ */
+export const COUNT_SHARDS = 16;
+export const countKey = (type: ResourceType, shard: number): Key => ({ pk: `COUNT#${type}#${shard}`, sk: 'COUNT' });
+
+// Tokens.
+
+export const tokenKey = (hash: string): Key => ({ pk: `TOKEN#${hash}`, sk: 'TOKEN' });
+export const TOKEN_INDEX_PK = 'TYPE#Token';
+export const tokenIndexKey = (created: string, id: string): IndexKey => ({ gsi1pk: TOKEN_INDEX_PK, gsi1sk: `${created}#${id}` });
+
+// Sync state.
+
+/** A link per (connector, kind, hub id). */
+export const linkKey = (connectorId: string, kind: string, hubId: string): Key => ({ pk: `LINK#${connectorId}#${kind}#${hubId}`, sk: 'LINK' });
+/** The reverse of a link: (connector, kind, target id) to the hub id, written with the link. */
+export const linkTargetKey = (connectorId: string, kind: string, targetId: string): Key => ({
+  pk: `LINKTARGET#${connectorId}#${kind}#${targetId}`,
+  sk: 'LINKTARGET',
+});
+export const breakerKey = (connectorId: string): Key => ({ pk: `CONNECTOR#${connectorId}`, sk: 'BREAKER' });
+
+// Audit records.
+
+/** The hour bucket of an ISO time: `2026-01-01T13`. */
+export const auditHourOf = (time: string): string => new Date(time).toISOString().slice(0, 13);
+/** All connectors' audit records of one hour are spread over this many gsi1 keys. */
+export const AUDIT_INDEX_SHARDS = 4;
+export const auditPartition = (connectorId: string, hour: string) => `AUDIT#${connectorId}#${hour}`;
+const auditIndexPartition = (hour: string, shard: number) => `AUDIT#${hour}#${shard}`;
+export const auditIndexPartitions = (hour: string): string[] => Array.from({ length: AUDIT_INDEX_SHARDS }, (_, shard) => auditIndexPartition(hour, shard));
+export const auditKey = (connectorId: string, time: string, id: string): Key & IndexKey => ({
+  pk: auditPartition(connectorId, auditHourOf(time)),
+  sk: `${time}#${id}`,
+  gsi1pk: auditIndexPartition(auditHourOf(time), hash(id) % AUDIT_INDEX_SHARDS),
+  gsi1sk: `${time}#${connectorId}#${id}`,
+});
+/**
+ * The hours that hold audit records, per connector and for all: a query walks these instead of
+ * every hour of the retention period. Written once per hour per process.
+ */
+export const auditHoursPartition = (connectorId?: string) => (connectorId === undefined ? 'AUDITHOURS' : `AUDITHOURS#${connectorId}`);
+export const auditHourKey = (connectorId: string | undefined, hour: string): Key => ({ pk: auditHoursPartition(connectorId), sk: hour });
+
+// Stream records.
+
+/**
+ * The stream filter of the fanout (EventBridge pattern syntax on the sort key): resources and
+ * memberships only. Links, audit records, guards, indexes and tokens never leave the table.
+ */
+export const CHANGE_STREAM_SORT_KEYS = [RESOURCE_SK.User, RESOURCE_SK.Group, { prefix: MEMBER_SK_PREFIX }];
+
+export type ParsedKey =
+  | { item: 'resource'; type: ResourceType; id: string }
+  | { item: 'membership'; groupId: string; memberId: string };
+
+/** What a table key is, for the items the hub announces; undefined for every other item. */
+export const parseKey = (pk: string, sk: string): ParsedKey | undefined => {
+  for (const type of RESOURCE_TYPES) {
+    const prefix = `${RESOURCE_SK[type]}#`;
+    if (sk === RESOURCE_SK[type] && pk.startsWith(prefix)) return { item: 'resource', type, id: pk.slice(prefix.length) };
+  }
+  const groupPrefix = `${RESOURCE_SK.Group}#`;
+  if (sk.startsWith(MEMBER_SK_PREFIX) && pk.startsWith(groupPrefix)) {
+    return { item: 'membership', groupId: pk.slice(groupPrefix.length), memberId: sk.slice(MEMBER_SK_PREFIX.length) };
+  }
+  return undefined;
+};
