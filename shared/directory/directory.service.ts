@@ -295,7 +295,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
   };
 
   const patch = async (type: ResourceType, id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext, projection: Projection = {}): Promise<ResourceResult> => {
-    const operations = parsePatchRequest(body);
+    const operations = parsePatchRequest(body, { requireSchemas: ctx.strictUnknownAttributes });
     const { memberChanges: requested, rest } = type === 'Group' ? extractMemberOperations(operations) : { memberChanges: [], rest: operations };
     let memberChanges: ResolvedMemberChange[] | undefined;
     // Without If-Match a concurrent writer is not the client's problem: read again and re-apply.

@@ -192,8 +192,12 @@ class Parser {
       throw scimErrors.invalidFilter(`The filter has more than ${MAX_COMPARISONS} comparisons`);
     }
     const path = parseAttributeName(pathText, scimErrors.invalidFilter);
+    if (this.peek()?.kind === '[') return this.parseValuePath(path, pathText, (this.next() as Token).at, inside);
+    return this.parseComparison(path, pathText);
+  }
+
+  private parseComparison(path: AttributePath, pathText: string): FilterNode {
     const token = this.next();
-    if (token?.kind === '[') return this.parseValuePath(path, pathText, token.at, inside);
     const operator = token?.kind === 'word' ? token.text.toLowerCase() : undefined;
     if (operator === 'pr') return { op: 'pr', path };
     if (!COMPARE_OPERATORS.includes(operator as CompareOperator)) {
@@ -210,7 +214,17 @@ class Parser {
     }
     const filter = this.parseOr(true);
     this.expect(']', `to close the '[' at character ${at + 1}`);
-    return { op: 'valuePath', path, filter };
+    const tail = this.peek();
+    if (tail?.kind !== 'word' || !tail.text.startsWith('.')) return { op: 'valuePath', path, filter };
+    // `emails[type eq "work"].value eq "a@b.c"` (Entra ID checks uniqueness this way): a value path
+    // followed by a sub-attribute and a comparison, which means one value satisfying both, i.e.
+    // `emails[type eq "work" and value eq "a@b.c"]`.
+    this.next();
+    const subName = tail.text.slice(1);
+    const sub = parseAttributeName(subName, scimErrors.invalidFilter);
+    if (sub.subAttribute !== undefined) throw scimErrors.invalidFilter(`'${pathText}[...]${tail.text}' names a sub-attribute of a sub-attribute`);
+    const comparison = this.parseComparison(sub, `${pathText}[...]${tail.text}`);
+    return { op: 'valuePath', path, filter: { op: 'and', left: filter, right: comparison } };
   }
 
   private parseValue(operator: string): CompareValue {
@@ -516,6 +530,8 @@ export function indexableEquality(node: FilterNode): IndexableEquality | undefin
 
 /** `emails[value eq "x"]` is the same lookup as `emails.value eq "x"`. */
 function valuePathEquality(path: AttributePath, filter: FilterNode): IndexableEquality | undefined {
+  // `emails[type eq "work" and value eq "x"]` (also the reading of `emails[type eq "work"].value eq "x"`).
+  if (filter.op === 'and') return valuePathEquality(path, filter.left) ?? valuePathEquality(path, filter.right);
   if (path.schema !== undefined || filter.op !== 'eq' || filter.path.subAttribute !== undefined) return undefined;
   const attribute = indexedName(path.attribute, filter.path.attribute);
   return attribute === undefined ? undefined : equality(attribute, filter.value);
