@@ -284,9 +284,72 @@ const assigned = (values: unknown[]): unknown[] => values.filter((value) => valu
  * `invalidFilter` for unknown attributes and unsupported operator/type combinations, so a caller
  * can validate a filter before planning a query even if no resource is ever evaluated.
  */
-export function compileFilter(node: FilterNode, resourceType: ResourceTypeRef): Predicate {
-  return compile(node, rootResolver(resourceType), (path, filter) => compileRootValuePath(resourceType, path, filter));
+export function compileFilter(node: FilterNode, resourceType: ResourceTypeRef, options: CompileOptions = {}): Predicate {
+  const absent = options.unknownAttributesAbsent === true;
+  return compile(node, rootResolver(resourceType, absent), (path, filter) => compileRootValuePath(resourceType, path, filter, absent));
 }
+
+export interface CompileOptions {
+  /**
+   * Reads an attribute the resource type does not have as one that is never assigned, instead of
+   * raising `invalidFilter`. A search at the root of the SCIM base (RFC 7644 section 3.4.3) runs
+   * one filter over several resource types: `userName eq "x"` then matches no Group.
+   */
+  readonly unknownAttributesAbsent?: boolean;
+}
+
+/**
+ * True when the filter can match no resource of the type because a term it needs names an
+ * attribute the type does not have (read as absent): the root search then need not read that
+ * type at all. Conservative: false whenever it cannot tell.
+ */
+export function neverMatches(node: FilterNode, resourceType: ResourceTypeRef): boolean {
+  switch (node.op) {
+    case 'and':
+      return neverMatches(node.left, resourceType) || neverMatches(node.right, resourceType);
+    case 'or':
+      return neverMatches(node.left, resourceType) && neverMatches(node.right, resourceType);
+    case 'not':
+      return false;
+    case 'ne':
+      return false;
+    case 'eq':
+      return node.value !== null && isUnknown(node.path, resourceType);
+    default:
+      return isUnknown(node.path, resourceType);
+  }
+}
+
+/**
+ * Raises `invalidFilter` for an attribute that none of the resource types has: a typo must not
+ * read as "matches nothing" just because the filter runs over several types.
+ */
+export function assertKnownToSomeType(node: FilterNode, resourceTypes: readonly ResourceTypeRef[]): void {
+  switch (node.op) {
+    case 'and':
+    case 'or':
+      assertKnownToSomeType(node.left, resourceTypes);
+      assertKnownToSomeType(node.right, resourceTypes);
+      return;
+    case 'not':
+      assertKnownToSomeType(node.filter, resourceTypes);
+      return;
+    default:
+      if (resourceTypes.every((type) => isUnknown(node.path, type))) {
+        throw scimErrors.invalidFilter(`'${formatAttributeName(node.path)}' is not an attribute of ${resourceTypes.map((type) => resourceTypeOf(type).name).join(' or ')}`);
+      }
+  }
+}
+
+const isUnknown = (path: AttributePath, resourceType: ResourceTypeRef): boolean => resolveAttribute(resourceType, path) === undefined;
+
+/** An attribute read as never assigned: no values to compare, nothing present. */
+const absentOperand = (name: string): Operand => ({
+  name,
+  definition: { name, type: 'string', multiValued: false, required: false, caseExact: false, mutability: 'readWrite', returned: 'default', uniqueness: 'none', description: '' },
+  values: () => [],
+  presence: () => undefined,
+});
 
 /** Compiled predicates per parsed filter, so evaluating one filter over a page of resources compiles it once. */
 const compiled = new WeakMap<FilterNode, Map<ResourceTypeRef, Predicate>>();
@@ -344,10 +407,11 @@ function compile(
   }
 }
 
-function rootResolver(resourceType: ResourceTypeRef): OperandResolver {
+function rootResolver(resourceType: ResourceTypeRef, absent: boolean): OperandResolver {
   return (path) => {
     const resolved = resolveAttribute(resourceType, path);
     const name = formatAttributeName(path);
+    if (resolved === undefined && absent) return absentOperand(name);
     if (resolved === undefined) throw unknownAttribute(name, resourceType);
     const { attribute, subAttribute, extension } = resolved;
     const top = (subject: JsonObject): unknown =>
@@ -381,9 +445,10 @@ function valueResolver(parent: AttributeDefinition): OperandResolver {
 const unknownAttribute = (name: string, resourceType: ResourceTypeRef) =>
   scimErrors.invalidFilter(`'${name}' is not an attribute of ${resourceTypeOf(resourceType).name}`);
 
-function compileRootValuePath(resourceType: ResourceTypeRef, path: AttributePath, filter: FilterNode): Predicate {
+function compileRootValuePath(resourceType: ResourceTypeRef, path: AttributePath, filter: FilterNode, absent: boolean): Predicate {
   const resolved = resolveAttribute(resourceType, path);
   const name = formatAttributeName(path);
+  if (resolved === undefined && absent) return () => false;
   if (resolved === undefined) throw unknownAttribute(name, resourceType);
   if (resolved.attribute.type !== 'complex') throw scimErrors.invalidFilter(`'${name}' is not complex, so it cannot take a value filter`);
   const { attribute, extension } = resolved;

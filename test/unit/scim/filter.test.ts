@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../../../shared/scim/errors.ts';
 import {
+  assertKnownToSomeType,
   type CompareValue,
   compileFilter,
   compileValueFilter,
@@ -9,6 +10,7 @@ import {
   type FilterNode,
   type IndexableEquality,
   indexableEquality,
+  neverMatches,
   parseFilter,
   validateFilter,
 } from '../../../shared/scim/filter.ts';
@@ -591,5 +593,46 @@ describe('indexableEquality', () => {
         expect(plan).toEqual({ attribute: 'userName', value, caseExact: false });
       }),
     );
+  });
+});
+
+describe('filters over several resource types (a search at the root)', () => {
+  it.each<[string, boolean]>([
+    ['userName eq "x"', true],
+    ['userName pr', true],
+    ['userName eq null', false],
+    ['userName ne "x"', false],
+    ['not (userName eq "x")', false],
+    ['userName eq "x" and displayName eq "y"', true],
+    ['userName eq "x" or displayName eq "y"', false],
+    ['emails[type eq "work"]', true],
+    ['displayName eq "y"', false],
+  ])('for Group, %s never matches: %s', (filter, expected) => {
+    // Act
+    const result = neverMatches(parseFilter(filter), 'Group');
+
+    // Assess
+    expect(result).toBe(expected);
+  });
+
+  it('reads an attribute the type lacks as unassigned when asked to', () => {
+    // Prepare
+    const filter = parseFilter('userName eq "x" or displayName eq "Admins"');
+
+    // Act
+    const strict = scimErrorFrom(() => compileFilter(filter, 'Group'));
+    const lenient = compileFilter(filter, 'Group', { unknownAttributesAbsent: true });
+
+    // Assess
+    expect(strict).toMatchObject({ scimType: 'invalidFilter' });
+    expect([lenient(GROUP), lenient({ ...GROUP, displayName: 'Other' })]).toEqual([true, false]);
+  });
+
+  it('refuses an attribute that no type has', () => {
+    // Act
+    const error = scimErrorFrom(() => assertKnownToSomeType(parseFilter('displayName eq "a" or shoeSize eq 1'), ['User', 'Group']));
+
+    // Assess
+    expect(error).toMatchObject({ scimType: 'invalidFilter', message: "'shoeSize' is not an attribute of User or Group" });
   });
 });
