@@ -133,6 +133,11 @@ export const routeScimRequest = async (event: APIGatewayProxyEvent, deps: Router
       const bulkDeps: BulkDeps = { directory, ctx };
       return scimResponse(200, await runBulk(jsonBody(event, BULK_LIMITS.maxPayloadSize), bulkDeps));
     }
+    case '.search':
+      // RFC 7644 section 3.4.3: a search at the root of the SCIM base covers every resource type.
+      if (second !== undefined) throw scimErrors.notFound(`No SCIM endpoint at ${event.path}`);
+      if (method !== 'POST') throw methodNotAllowed(method, event.path);
+      return scimResponse(200, await directory.search(parseSearchRequest(jsonBody(event, MAX_BODY_BYTES)), ctx));
     case 'me':
       throw scimErrors.notImplemented('/Me is not supported: tokens identify a client, not a user (RFC 7644 section 3.11)');
     default:

@@ -1,9 +1,9 @@
 import { ScimError, scimErrors } from '../scim/errors.ts';
-import { evaluateFilter, type FilterNode, indexableEquality, parseFilter, validateFilter } from '../scim/filter.ts';
+import { assertKnownToSomeType, compileFilter, evaluateFilter, type FilterNode, indexableEquality, neverMatches, parseFilter, validateFilter } from '../scim/filter.ts';
 import { normalizeGroup, normalizeUser } from '../scim/input.ts';
 import { applyPatch, extractMemberOperations, type MemberChange, parsePatchRequest } from '../scim/patch.ts';
 import { isAttributeRequested, project } from '../scim/projection.ts';
-import { compareBy } from '../scim/sort.ts';
+import { compareAcrossTypes, compareBy } from '../scim/sort.ts';
 import { InvalidCursor, ResourceNotFound, UniquenessConflict, VersionConflict } from './directory.errors.ts';
 import type { DirectoryStore, Member, RecordIndexes, ResourceRecord, ResourceType, ScimJson } from './directory.ports.ts';
 import { hashPassword } from './password.ts';
@@ -296,7 +296,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
   };
 
   const patch = async (type: ResourceType, id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext, projection: Projection = {}): Promise<ResourceResult> => {
-    const operations = parsePatchRequest(body);
+    const operations = parsePatchRequest(body, { requireSchemas: ctx.strictUnknownAttributes });
     const { memberChanges: requested, rest } = type === 'Group' ? extractMemberOperations(operations) : { memberChanges: [], rest: operations };
     let memberChanges: ResolvedMemberChange[] | undefined;
     // Without If-Match a concurrent writer is not the client's problem: read again and re-apply.
@@ -404,26 +404,8 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       return listResponse(await Promise.all(records.map((r) => represent(r, query, ctx))), totalResults, startIndex, byCursor ? next : undefined, byCursor);
     }
 
-    let matches: ResourceRecord[];
-    const candidates = filter ? await candidatesFor(type, filter) : undefined;
-    if (candidates) {
-      matches = candidates.records.filter((record) => evaluateCandidate(record, filter as FilterNode, ctx, candidates.derived));
-    } else {
-      matches = [];
-      let cursor: string | undefined;
-      let scanned = 0;
-      do {
-        const page = await store.list(type, { limit: 500, cursor });
-        scanned += page.items.length;
-        if (scanned > limits.maxScanned) {
-          throw scimErrors.tooMany(
-            `This ${filter ? 'filter' : 'sort'} would examine more than ${limits.maxScanned} ${ENDPOINTS[type]}; filter on an indexed attribute (id, externalId, ${type === 'User' ? 'userName, emails.value, groups.value' : 'displayName, members.value'})`,
-          );
-        }
-        matches.push(...(filter ? page.items.filter((record) => evaluateCandidate(record, filter, ctx)) : page.items));
-        cursor = page.next;
-      } while (cursor);
-    }
+    const predicate = filter ? (resource: ScimJson) => evaluateFilter(filter, resource, type) : undefined;
+    let matches = await matchingRecords(type, filter, predicate, ctx);
     if (query.sortBy) {
       const compare = compareBy(query.sortBy, query.sortOrder ?? 'ascending', type);
       const withResources = matches.map((record) => ({ record, resource: toScimResource(record, ctx.baseUrl) }));
@@ -436,8 +418,108 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     return listResponse(await Promise.all(page.map((r) => represent(r, query, ctx))), matches.length, byCursor ? offset + 1 : startIndex, next, byCursor);
   };
 
-  const evaluateCandidate = (record: ResourceRecord, filter: FilterNode, ctx: RequestContext, derived?: ScimJson): boolean =>
-    evaluateFilter(filter, { ...toScimResource(record, ctx.baseUrl), ...derived }, record.resourceType);
+  /**
+   * The records of a type that match a filter (all of them without one): by an index when one
+   * answers the filter, else by reading at most `maxScanned` records (then 400 tooMany).
+   */
+  const matchingRecords = async (
+    type: ResourceType,
+    filter: FilterNode | undefined,
+    predicate: ((resource: ScimJson) => boolean) | undefined,
+    ctx: RequestContext,
+  ): Promise<ResourceRecord[]> => {
+    const matches = (record: ResourceRecord, derived?: ScimJson) => predicate === undefined || predicate({ ...toScimResource(record, ctx.baseUrl), ...derived });
+    const candidates = filter ? await candidatesFor(type, filter) : undefined;
+    if (candidates) return candidates.records.filter((record) => matches(record, candidates.derived));
+    const found: ResourceRecord[] = [];
+    let cursor: string | undefined;
+    let scanned = 0;
+    do {
+      const page = await store.list(type, { limit: 500, cursor });
+      scanned += page.items.length;
+      if (scanned > limits.maxScanned) {
+        throw scimErrors.tooMany(
+          `This ${filter ? 'filter' : 'sort'} would examine more than ${limits.maxScanned} ${ENDPOINTS[type]}; filter on an indexed attribute (id, externalId, ${type === 'User' ? 'userName, emails.value, groups.value' : 'displayName, members.value'})`,
+        );
+      }
+      found.push(...page.items.filter((record) => matches(record)));
+      cursor = page.next;
+    } while (cursor);
+    return found;
+  };
+
+  /**
+   * RFC 7644 section 3.4.3: `POST /.search` at the root of the SCIM base, one query over Users and
+   * Groups with the rules of the per-type endpoints. Users come before Groups (each in creation
+   * order) unless `sortBy` orders them; an attribute one type lacks is read as unassigned there,
+   * so `userName eq "x"` matches no Group, and a filter no type understands is 400 invalidFilter.
+   */
+  const search = async (query: ListQuery, ctx: RequestContext): Promise<ScimJson> => {
+    const count = Math.max(0, Math.min(query.count ?? DIRECTORY_LIMITS.defaultCount, DIRECTORY_LIMITS.maxResults));
+    const startIndex = Math.max(1, query.startIndex ?? 1);
+    const byCursor = query.cursor !== undefined;
+    if (byCursor && query.startIndex !== undefined) {
+      throw scimErrors.invalidValue('startIndex and cursor cannot be used together (RFC 9865 section 2)');
+    }
+    const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseFilter(query.filter);
+    const represented = (record: ResourceRecord) => representInSearch(record, query, ctx);
+
+    if (!filter && !query.sortBy) {
+      const counts = await Promise.all(SEARCH_TYPES.map((type) => store.count(type)));
+      const totalResults = counts.reduce((sum, n) => sum + n, 0);
+      const records: ResourceRecord[] = [];
+      let next: string | undefined;
+      if (byCursor) {
+        let position: RootPosition | undefined = decodeRootCursor(query.cursor);
+        while (records.length < count && position !== undefined) {
+          const type = SEARCH_TYPES[position.type] as ResourceType;
+          const page = await listPage(type, count - records.length, position.cursor);
+          records.push(...page.items);
+          position = page.next ? { type: position.type, cursor: page.next } : position.type + 1 < SEARCH_TYPES.length ? { type: position.type + 1 } : undefined;
+        }
+        next = position === undefined ? undefined : encodeRootCursor(position);
+      } else {
+        let skip = startIndex - 1;
+        for (const [index, type] of SEARCH_TYPES.entries()) {
+          const inType = counts[index] ?? 0;
+          if (skip >= inType) {
+            skip -= inType;
+            continue;
+          }
+          if (records.length >= count) break;
+          records.push(...(await skipAndTake(type, skip, count - records.length)));
+          skip = 0;
+        }
+      }
+      return listResponse(await Promise.all(records.map(represented)), totalResults, startIndex, next, byCursor);
+    }
+
+    if (filter) assertKnownToSomeType(filter, SEARCH_TYPES);
+    const plans = SEARCH_TYPES.flatMap((type): Array<{ type: ResourceType; predicate: ((resource: ScimJson) => boolean) | undefined }> => {
+      if (!filter) return [{ type, predicate: undefined }];
+      if (neverMatches(filter, type)) return [];
+      const predicate = compileFilter(filter, type, { unknownAttributesAbsent: true });
+      return [{ type, predicate }];
+    });
+    const entries: Array<{ type: ResourceType; record: ResourceRecord; resource: ScimJson }> = [];
+    for (const plan of plans) {
+      for (const record of await matchingRecords(plan.type, filter, plan.predicate, ctx)) {
+        entries.push({ type: plan.type, record, resource: toScimResource(record, ctx.baseUrl) });
+      }
+    }
+    if (query.sortBy) entries.sort(compareAcrossTypes(query.sortBy, query.sortOrder ?? 'ascending', SEARCH_TYPES));
+    const offset = byCursor ? decodeOffset(query.cursor) : startIndex - 1;
+    const page = entries.slice(offset, offset + count);
+    const next = offset + count < entries.length ? encodeOffset(offset + count) : undefined;
+    return listResponse(await Promise.all(page.map((entry) => represented(entry.record))), entries.length, byCursor ? offset + 1 : startIndex, next, byCursor);
+  };
+
+  /** In a search over several types each resource says which it is, whatever the projection. */
+  const representInSearch = async (record: ResourceRecord, projection: Projection, ctx: RequestContext): Promise<ScimJson> => {
+    const resource = await represent(record, projection, ctx);
+    const meta = (resource.meta ?? {}) as ScimJson;
+    return meta.resourceType === undefined ? { ...resource, meta: { ...meta, resourceType: record.resourceType } } : resource;
+  };
 
   const listPage = async (type: ResourceType, count: number, cursor: string | undefined) => {
     if (count === 0) return { items: [], next: cursor };
@@ -463,7 +545,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     return taken;
   };
 
-  return { create, get, list, replace, patch, delete: remove };
+  return { create, get, list, search, replace, patch, delete: remove };
 };
 
 export type Directory = ReturnType<typeof makeDirectory>;
@@ -481,6 +563,30 @@ const listResponse = (resources: ScimJson[], totalResults: number, startIndex: n
   ...(nextCursor ? { nextCursor } : {}),
   Resources: resources,
 });
+
+/** The resource types a search at the root covers, in the order an unsorted search returns them. */
+const SEARCH_TYPES: readonly ResourceType[] = ['User', 'Group'];
+
+/** Where an unsorted root search stands: the type it is reading and the store's cursor in it. */
+interface RootPosition {
+  type: number;
+  cursor?: string;
+}
+
+const encodeRootCursor = (position: RootPosition): string => Buffer.from(JSON.stringify({ t: position.type, c: position.cursor })).toString('base64url');
+
+const decodeRootCursor = (cursor: string | undefined): RootPosition => {
+  if (!cursor) return { type: 0 };
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; c?: unknown };
+    if (typeof parsed.t === 'number' && Number.isInteger(parsed.t) && parsed.t >= 0 && parsed.t < SEARCH_TYPES.length && (parsed.c === undefined || typeof parsed.c === 'string')) {
+      return { type: parsed.t, ...(parsed.c === undefined ? {} : { cursor: parsed.c }) };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw scimErrors.invalidCursor('The cursor is not valid for this query');
+};
 
 const encodeOffset = (offset: number): string => Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
 

@@ -1,8 +1,9 @@
 /**
  * Turns client-sent attribute values into the types their schema declares (RFC 7643 section 2.3),
  * accepting the near-misses real identity providers send: `"True"`/`"False"` strings for booleans
- * (Entra ID), numbers for strings (employee numbers), a bare id string for a complex attribute with
- * a `value` sub-attribute (enterprise `manager`), `null` for "no value" (RFC 7643 section 2.5).
+ * (Entra ID), numbers for strings (employee numbers), a bare id string or a list of one value for a
+ * single complex attribute with a `value` sub-attribute (enterprise `manager`), one object where a
+ * list belongs, `null` for "no value" (RFC 7643 section 2.5).
  */
 import { scimErrors } from './errors.ts';
 import { isPlainObject, isUnassigned, type JsonObject } from './json.ts';
@@ -39,8 +40,11 @@ export function coerceAttributeValue(
 ): unknown {
   if (!definition.multiValued) return coerceSingle(definition, value, name, unknown);
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw scimErrors.invalidValue(`'${name}' is multi-valued, so its value must be an array`);
-  const items = value
+  // OneLogin's documented templates send `"emails": {"value": "a@b.c", "primary": true}`: one
+  // value where a list belongs. It is read as a list of that one value.
+  const list = Array.isArray(value) ? value : definition.type === 'complex' && isPlainObject(value) ? [value] : undefined;
+  if (list === undefined) throw scimErrors.invalidValue(`'${name}' is multi-valued, so its value must be an array`);
+  const items = list
     .map((item) => coerceSingle(definition, item, name, unknown))
     .filter((item) => item !== undefined);
   assertSinglePrimary(items, name);
@@ -96,6 +100,11 @@ function coerceNumber(type: 'integer' | 'decimal', value: unknown, name: string)
 }
 
 function coerceComplex(definition: AttributeDefinition, value: unknown, name: string, unknown: string[]): unknown {
+  if (Array.isArray(value) && !definition.multiValued) {
+    // Entra ID sends the single-valued `manager` as `[{"value": "id"}]`; an empty list means no value.
+    if (value.length > 1) throw scimErrors.invalidValue(`'${name}' is single-valued, so it takes one value, not a list of ${value.length}`);
+    return value.length === 0 ? undefined : coerceSingle(definition, value[0], name, unknown);
+  }
   const valueSub = findSubAttribute(definition, 'value');
   if (valueSub !== undefined && (typeof value === 'string' || typeof value === 'number')) {
     // `"manager": "26118915-6090-4610-87e4-49d8ca9f808d"` means `{ "value": "2611..." }`.

@@ -192,8 +192,12 @@ class Parser {
       throw scimErrors.invalidFilter(`The filter has more than ${MAX_COMPARISONS} comparisons`);
     }
     const path = parseAttributeName(pathText, scimErrors.invalidFilter);
+    if (this.peek()?.kind === '[') return this.parseValuePath(path, pathText, (this.next() as Token).at, inside);
+    return this.parseComparison(path, pathText);
+  }
+
+  private parseComparison(path: AttributePath, pathText: string): FilterNode {
     const token = this.next();
-    if (token?.kind === '[') return this.parseValuePath(path, pathText, token.at, inside);
     const operator = token?.kind === 'word' ? token.text.toLowerCase() : undefined;
     if (operator === 'pr') return { op: 'pr', path };
     if (!COMPARE_OPERATORS.includes(operator as CompareOperator)) {
@@ -210,7 +214,17 @@ class Parser {
     }
     const filter = this.parseOr(true);
     this.expect(']', `to close the '[' at character ${at + 1}`);
-    return { op: 'valuePath', path, filter };
+    const tail = this.peek();
+    if (tail?.kind !== 'word' || !tail.text.startsWith('.')) return { op: 'valuePath', path, filter };
+    // `emails[type eq "work"].value eq "a@b.c"` (Entra ID checks uniqueness this way): a value path
+    // followed by a sub-attribute and a comparison, which means one value satisfying both, i.e.
+    // `emails[type eq "work" and value eq "a@b.c"]`.
+    this.next();
+    const subName = tail.text.slice(1);
+    const sub = parseAttributeName(subName, scimErrors.invalidFilter);
+    if (sub.subAttribute !== undefined) throw scimErrors.invalidFilter(`'${pathText}[...]${tail.text}' names a sub-attribute of a sub-attribute`);
+    const comparison = this.parseComparison(sub, `${pathText}[...]${tail.text}`);
+    return { op: 'valuePath', path, filter: { op: 'and', left: filter, right: comparison } };
   }
 
   private parseValue(operator: string): CompareValue {
@@ -270,9 +284,72 @@ const assigned = (values: unknown[]): unknown[] => values.filter((value) => valu
  * `invalidFilter` for unknown attributes and unsupported operator/type combinations, so a caller
  * can validate a filter before planning a query even if no resource is ever evaluated.
  */
-export function compileFilter(node: FilterNode, resourceType: ResourceTypeRef): Predicate {
-  return compile(node, rootResolver(resourceType), (path, filter) => compileRootValuePath(resourceType, path, filter));
+export function compileFilter(node: FilterNode, resourceType: ResourceTypeRef, options: CompileOptions = {}): Predicate {
+  const absent = options.unknownAttributesAbsent === true;
+  return compile(node, rootResolver(resourceType, absent), (path, filter) => compileRootValuePath(resourceType, path, filter, absent));
 }
+
+export interface CompileOptions {
+  /**
+   * Reads an attribute the resource type does not have as one that is never assigned, instead of
+   * raising `invalidFilter`. A search at the root of the SCIM base (RFC 7644 section 3.4.3) runs
+   * one filter over several resource types: `userName eq "x"` then matches no Group.
+   */
+  readonly unknownAttributesAbsent?: boolean;
+}
+
+/**
+ * True when the filter can match no resource of the type because a term it needs names an
+ * attribute the type does not have (read as absent): the root search then need not read that
+ * type at all. Conservative: false whenever it cannot tell.
+ */
+export function neverMatches(node: FilterNode, resourceType: ResourceTypeRef): boolean {
+  switch (node.op) {
+    case 'and':
+      return neverMatches(node.left, resourceType) || neverMatches(node.right, resourceType);
+    case 'or':
+      return neverMatches(node.left, resourceType) && neverMatches(node.right, resourceType);
+    case 'not':
+      return false;
+    case 'ne':
+      return false;
+    case 'eq':
+      return node.value !== null && isUnknown(node.path, resourceType);
+    default:
+      return isUnknown(node.path, resourceType);
+  }
+}
+
+/**
+ * Raises `invalidFilter` for an attribute that none of the resource types has: a typo must not
+ * read as "matches nothing" just because the filter runs over several types.
+ */
+export function assertKnownToSomeType(node: FilterNode, resourceTypes: readonly ResourceTypeRef[]): void {
+  switch (node.op) {
+    case 'and':
+    case 'or':
+      assertKnownToSomeType(node.left, resourceTypes);
+      assertKnownToSomeType(node.right, resourceTypes);
+      return;
+    case 'not':
+      assertKnownToSomeType(node.filter, resourceTypes);
+      return;
+    default:
+      if (resourceTypes.every((type) => isUnknown(node.path, type))) {
+        throw scimErrors.invalidFilter(`'${formatAttributeName(node.path)}' is not an attribute of ${resourceTypes.map((type) => resourceTypeOf(type).name).join(' or ')}`);
+      }
+  }
+}
+
+const isUnknown = (path: AttributePath, resourceType: ResourceTypeRef): boolean => resolveAttribute(resourceType, path) === undefined;
+
+/** An attribute read as never assigned: no values to compare, nothing present. */
+const absentOperand = (name: string): Operand => ({
+  name,
+  definition: { name, type: 'string', multiValued: false, required: false, caseExact: false, mutability: 'readWrite', returned: 'default', uniqueness: 'none', description: '' },
+  values: () => [],
+  presence: () => undefined,
+});
 
 /** Compiled predicates per parsed filter, so evaluating one filter over a page of resources compiles it once. */
 const compiled = new WeakMap<FilterNode, Map<ResourceTypeRef, Predicate>>();
@@ -330,10 +407,11 @@ function compile(
   }
 }
 
-function rootResolver(resourceType: ResourceTypeRef): OperandResolver {
+function rootResolver(resourceType: ResourceTypeRef, absent: boolean): OperandResolver {
   return (path) => {
     const resolved = resolveAttribute(resourceType, path);
     const name = formatAttributeName(path);
+    if (resolved === undefined && absent) return absentOperand(name);
     if (resolved === undefined) throw unknownAttribute(name, resourceType);
     const { attribute, subAttribute, extension } = resolved;
     const top = (subject: JsonObject): unknown =>
@@ -367,9 +445,10 @@ function valueResolver(parent: AttributeDefinition): OperandResolver {
 const unknownAttribute = (name: string, resourceType: ResourceTypeRef) =>
   scimErrors.invalidFilter(`'${name}' is not an attribute of ${resourceTypeOf(resourceType).name}`);
 
-function compileRootValuePath(resourceType: ResourceTypeRef, path: AttributePath, filter: FilterNode): Predicate {
+function compileRootValuePath(resourceType: ResourceTypeRef, path: AttributePath, filter: FilterNode, absent: boolean): Predicate {
   const resolved = resolveAttribute(resourceType, path);
   const name = formatAttributeName(path);
+  if (resolved === undefined && absent) return () => false;
   if (resolved === undefined) throw unknownAttribute(name, resourceType);
   if (resolved.attribute.type !== 'complex') throw scimErrors.invalidFilter(`'${name}' is not complex, so it cannot take a value filter`);
   const { attribute, extension } = resolved;
@@ -516,6 +595,8 @@ export function indexableEquality(node: FilterNode): IndexableEquality | undefin
 
 /** `emails[value eq "x"]` is the same lookup as `emails.value eq "x"`. */
 function valuePathEquality(path: AttributePath, filter: FilterNode): IndexableEquality | undefined {
+  // `emails[type eq "work" and value eq "x"]` (also the reading of `emails[type eq "work"].value eq "x"`).
+  if (filter.op === 'and') return valuePathEquality(path, filter.left) ?? valuePathEquality(path, filter.right);
   if (path.schema !== undefined || filter.op !== 'eq' || filter.path.subAttribute !== undefined) return undefined;
   const attribute = indexedName(path.attribute, filter.path.attribute);
   return attribute === undefined ? undefined : equality(attribute, filter.value);

@@ -110,6 +110,8 @@ function collectExtension(collected: Collected, extension: SchemaDefinition, val
   if (!isPlainObject(value)) throw scimErrors.invalidValue(`'${extension.id}' must be an object of its attributes`);
   const section: JsonObject = {};
   for (const [key, item] of Object.entries(value)) {
+    // An extension object carrying its own `schemas` list: the server sets `schemas`.
+    if (key.toLowerCase() === 'schemas') continue;
     const definition = findAttribute(extension.attributes, key);
     const name = `${extension.id}:${definition?.name ?? key}`;
     if (definition === undefined) {

@@ -70,21 +70,35 @@ const PatchOperationSchema = z.preprocess(
   }),
 );
 
-const PatchRequestSchema = z.preprocess(
-  withCanonicalKeys(['schemas', 'Operations']),
-  z.object({
-    schemas: z
-      .array(z.string())
-      .refine((schemas) => schemas.some((schema) => schema.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase()), {
-        message: `must contain ${PATCH_OP_SCHEMA}`,
-      }),
-    Operations: z.array(PatchOperationSchema),
-  }),
-);
+const PatchSchemasSchema = z
+  .array(z.string())
+  .refine((schemas) => schemas.some((schema) => schema.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase()), {
+    message: `must contain ${PATCH_OP_SCHEMA}`,
+  });
+
+const patchRequestSchema = (requireSchemas: boolean) =>
+  z.preprocess(
+    withCanonicalKeys(['schemas', 'Operations']),
+    z.object({
+      // authentik renames a group with a PatchOp that has no `schemas`; a `schemas` that is sent must be right.
+      schemas: requireSchemas ? PatchSchemasSchema : PatchSchemasSchema.optional(),
+      Operations: z.array(PatchOperationSchema),
+    }),
+  );
+
+const PATCH_REQUEST = { strict: patchRequestSchema(true), lenient: patchRequestSchema(false) };
+
+export interface PatchRequestOptions {
+  /**
+   * RFC 7644 section 3.5.2 makes the PatchOp `schemas` REQUIRED. A strict token keeps that rule;
+   * otherwise a body without `schemas` is accepted.
+   */
+  readonly requireSchemas: boolean;
+}
 
 /** Validates a PatchOp request body (RFC 7644 section 3.5.2); anything malformed is `invalidSyntax`. */
-export function parsePatchRequest(body: unknown): PatchOperation[] {
-  const parsed = PatchRequestSchema.safeParse(body);
+export function parsePatchRequest(body: unknown, options: PatchRequestOptions = { requireSchemas: true }): PatchOperation[] {
+  const parsed = (options.requireSchemas ? PATCH_REQUEST.strict : PATCH_REQUEST.lenient).safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
@@ -157,7 +171,8 @@ function applyToExtension(state: PatchState, op: PatchOperationName, urn: string
     return;
   }
   if (!isPlainObject(value)) throw scimErrors.invalidValue(`The value of '${urn}' must be an object of its attributes`);
-  for (const [key, item] of Object.entries(value)) applyAtPath(state, op, `${urn}:${key}`, item);
+  // Some clients send the extension object with its own `schemas` list; the server sets `schemas`.
+  for (const [key, item] of Object.entries(value)) if (key.toLowerCase() !== 'schemas') applyAtPath(state, op, `${urn}:${key}`, item);
 }
 
 /** Where an operation writes: the object holding the attribute (the resource or its extension object). */

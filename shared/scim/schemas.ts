@@ -372,7 +372,7 @@ export interface ResolvedAttribute {
 /**
  * Finds the definition an attribute path refers to, or undefined if the resource type has no such
  * attribute. Names and URNs match ignoring case (RFC 7643 section 2.1). An unqualified name is a
- * core or common attribute: extension attributes must carry their URN (RFC 7644 section 3.10).
+ * core or common attribute, or else the one extension attribute of that name.
  */
 export function resolveAttribute(resourceType: ResourceTypeRef, path: AttributePath): ResolvedAttribute | undefined {
   const base = resolveTopLevel(resourceType, path);
@@ -385,12 +385,27 @@ function resolveTopLevel(resourceType: ResourceTypeRef, path: AttributePath): Re
   const core = resourceTypeOf(resourceType).schema;
   if (path.schema === undefined || path.schema.toLowerCase() === core.id.toLowerCase()) {
     const found = findAttribute(core.attributes, path.attribute) ?? findAttribute(COMMON_ATTRIBUTES, path.attribute);
-    return found === undefined ? undefined : { schemaId: core.id, attribute: found };
+    if (found !== undefined) return { schemaId: core.id, attribute: found };
+    return path.schema === undefined ? resolveUnqualifiedExtension(resourceType, path.attribute) : undefined;
   }
   const extension = findExtension(resourceType, path.schema);
   const found = extension === undefined ? undefined : findAttribute(extension.attributes, path.attribute);
   if (extension === undefined || found === undefined) return undefined;
   return { schemaId: extension.id, extension: extension.id, attribute: found };
+}
+
+/**
+ * An extension attribute named without its URN (`manager`, `department`): RFC 7644 section 3.10
+ * wants the URN, but Entra ID and OneLogin send the bare name in PATCH paths and filters. It is
+ * read as the extension's attribute only when no core or common attribute has that name and
+ * exactly one extension of the resource type defines it, so the reading is never ambiguous.
+ */
+function resolveUnqualifiedExtension(resourceType: ResourceTypeRef, name: string): ResolvedAttribute | undefined {
+  const candidates = resourceTypeOf(resourceType).schemaExtensions.flatMap(({ schema }) => {
+    const found = findAttribute(schema.attributes, name);
+    return found === undefined ? [] : [{ schemaId: schema.id, extension: schema.id, attribute: found }];
+  });
+  return candidates.length === 1 ? candidates[0] : undefined;
 }
 
 const trimSlash = (baseUrl: string): string => baseUrl.replace(/\/+$/, '');

@@ -47,6 +47,36 @@ export function compareBy(
   };
 }
 
+/**
+ * Orders resources of several types by one attribute (a search at the root, RFC 7644 section
+ * 3.4.3): a type that lacks the attribute sorts as unassigned, i.e. last. The attribute must
+ * belong to at least one of the types.
+ */
+export function compareAcrossTypes<T extends { type: ResourceTypeRef; resource: Record<string, unknown> }>(
+  sortBy: string,
+  order: SortOrder,
+  resourceTypes: readonly ResourceTypeRef[],
+): (left: T, right: T) => number {
+  const readers = new Map<ResourceTypeRef, (resource: Record<string, unknown>) => SortKey>();
+  let firstError: unknown;
+  for (const type of resourceTypes) {
+    try {
+      readers.set(type, sortKeyReader(sortBy, type));
+    } catch (error) {
+      if (!(error instanceof ScimError)) throw error;
+      firstError ??= error;
+    }
+  }
+  if (readers.size === 0) throw firstError;
+  const direction = order === 'descending' ? -1 : 1;
+  const keyOf = (entry: T) => readers.get(entry.type)?.(entry.resource);
+  return (left, right) => {
+    const byKey = compareKeys(keyOf(left), keyOf(right));
+    const byId = byKey === 0 ? compareKeys(idOf(left.resource), idOf(right.resource)) : byKey;
+    return byId === 0 ? 0 : byId * direction;
+  };
+}
+
 const idOf = (resource: Record<string, unknown>): SortKey => (typeof resource.id === 'string' ? resource.id : undefined);
 
 function compareKeys(left: SortKey, right: SortKey): number {

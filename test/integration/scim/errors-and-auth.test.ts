@@ -262,5 +262,21 @@ describe('SCIM errors and authentication', () => {
       const stored = await table.documents.send(new GetCommand({ TableName: table.tableName, Key: resourceKey('User', lenientCreate.json.id) }));
       expect(stored.Item?.data).not.toHaveProperty('shoeSize');
     });
+
+    it('accepts a PATCH without schemas from a default token and refuses it with 400 invalidSyntax for a strict one', async () => {
+      // Prepare
+      const strict = scimClient(hub.scim, await storeToken('strict-patch', { strict: true }));
+      const user = await createUser();
+      const body = { Operations: [{ op: 'replace', path: 'title', value: 'No schemas' }] };
+
+      // Act
+      const refused = await strict.patch(`/Users/${user.id}`, body);
+      const accepted = await api().patch(`/Users/${user.id}`, body);
+
+      // Assess
+      expect(refused.json).toMatchObject(scimError(400, 'invalidSyntax'));
+      expect(accepted.status).toBe(200);
+      expect(accepted.json.title).toBe('No schemas');
+    });
   });
 });

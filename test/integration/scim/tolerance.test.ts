@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../../shared/directory/password.ts';
 import { resourceKey } from '../../../shared/store/hub-table.layout.ts';
-import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, groupBody, memberIdsOf, MICROSOFT_GROUP_SCHEMA, type PatchOperation, patchBody, USER_SCHEMA, userBody } from '../../builders/scim.builders.ts';
+import { ENTERPRISE_SCHEMA, filterQuery, GROUP_SCHEMA, groupBody, idsOf, memberIdsOf, MICROSOFT_GROUP_SCHEMA, type PatchOperation, patchBody, USER_SCHEMA, userBody } from '../../builders/scim.builders.ts';
 import { hubTableOf } from '../../support/hub-table.ts';
 import { scimClient, startTestHub, TEST_TOKEN } from '../../support/local-hub.ts';
 
@@ -230,5 +230,113 @@ describe('SCIM tolerance of what Entra ID and Okta send', () => {
     expect(created.status).toBe(201);
     expect(created.json.schemas).toEqual([GROUP_SCHEMA]);
     expect(created.json['urn:example:vendor:2.0:Group']).toBeUndefined();
+  });
+
+  describe('shapes Entra ID, OneLogin and authentik send', () => {
+    it('filters /Users with a value path followed by a sub-attribute (Entra ID uniqueness query)', async () => {
+      // Prepare
+      const work = `vp-${++counter}@example.com`;
+      const user = await createUser({ emails: [{ value: work, type: 'work' }, { value: `home-${counter}@example.com`, type: 'home' }] });
+
+      // Act
+      const found = await api().get(`/Users${filterQuery(`emails[type eq "work"].value eq "${work.toUpperCase()}"`)}`);
+      const wrongType = await api().get(`/Users${filterQuery(`emails[type eq "home"].value eq "${work}"`)}`);
+
+      // Assess
+      expect(found.status).toBe(200);
+      expect(idsOf(found.json)).toEqual([user.id]);
+      expect(wrongType.json.totalResults).toBe(0);
+    });
+
+    it('takes enterprise attributes named without their URN in PATCH paths and in filters', async () => {
+      // Prepare
+      const user = await createUser();
+      const department = `Dept ${++counter}`;
+
+      // Act
+      const patched = await patch(
+        `/Users/${user.id}`,
+        { op: 'Replace', path: 'department', value: department },
+        { op: 'Add', path: 'employeeNumber', value: '701984' },
+        { op: 'Add', path: 'costCenter', value: 'CC-1' },
+        { op: 'Add', path: 'organization', value: 'Acme' },
+        { op: 'Add', path: 'division', value: 'West' },
+      );
+      const found = await api().get(`/Users${filterQuery(`department eq "${department}" and employeeNumber eq "701984"`)}`);
+
+      // Assess
+      expect(patched.status).toBe(200);
+      expect(patched.json.schemas).toEqual([USER_SCHEMA, ENTERPRISE_SCHEMA]);
+      expect(patched.json[ENTERPRISE_SCHEMA]).toEqual({ department, employeeNumber: '701984', costCenter: 'CC-1', organization: 'Acme', division: 'West' });
+      expect(idsOf(found.json)).toEqual([user.id]);
+    });
+
+    it('takes manager as a plain id, as {value} and as a list of one {value}, and filters manager eq "<id>"', async () => {
+      // Prepare
+      const boss = await createUser();
+      const [a, b, c] = [await createUser(), await createUser(), await createUser()];
+
+      // Act
+      const answers = [
+        await patch(`/Users/${a.id}`, { op: 'Add', path: 'manager', value: boss.id }),
+        await patch(`/Users/${b.id}`, { op: 'Replace', path: `${ENTERPRISE_SCHEMA}:manager`, value: { value: boss.id } }),
+        await patch(`/Users/${c.id}`, { op: 'Replace', path: `${ENTERPRISE_SCHEMA}:manager`, value: [{ value: boss.id }] }),
+      ];
+      const created = await createUser({ [ENTERPRISE_SCHEMA]: { manager: [{ value: boss.id }] } });
+      const reports = await api().get(`/Users${filterQuery(`manager eq "${boss.id}"`, 'sortBy=meta.created')}`);
+
+      // Assess
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+      for (const answer of answers) expect(answer.json[ENTERPRISE_SCHEMA]).toEqual({ manager: { value: boss.id } });
+      expect(created[ENTERPRISE_SCHEMA]).toEqual({ manager: { value: boss.id } });
+      expect(idsOf(reports.json).sort()).toEqual([a.id, b.id, c.id, created.id].sort());
+    });
+
+    it('ignores schemas inside the value of a PATCH whose path is the extension URN', async () => {
+      // Prepare
+      const user = await createUser();
+
+      // Act
+      const added = await patch(`/Users/${user.id}`, { op: 'add', path: ENTERPRISE_SCHEMA, value: { schemas: [ENTERPRISE_SCHEMA], department: 'Engines' } });
+      const replaced = await patch(`/Users/${user.id}`, { op: 'replace', path: ENTERPRISE_SCHEMA, value: { schemas: [ENTERPRISE_SCHEMA], costCenter: 'CC-2' } });
+
+      // Assess
+      expect(added.status).toBe(200);
+      expect(replaced.status).toBe(200);
+      expect(replaced.json[ENTERPRISE_SCHEMA]).toEqual({ department: 'Engines', costCenter: 'CC-2' });
+    });
+
+    it('reads one email object sent instead of a list as a list of one, on POST, PUT and PATCH (OneLogin)', async () => {
+      // Prepare
+      const email = (n: string) => ({ value: `${n}-${++counter}@example.com`, primary: true });
+
+      // Act
+      const created = await createUser({ emails: email('post') });
+      const replaced = await api().put(`/Users/${created.id}`, userBody(String(created.userName), { emails: email('put') }));
+      const patched = await patch(`/Users/${created.id}`, { op: 'replace', value: { emails: email('patch') } });
+      const group = await api().post('/Groups', groupBody(`Single member ${counter}`, [], { members: { value: created.id } }));
+
+      // Assess
+      expect(created.emails).toEqual([expect.objectContaining({ primary: true })]);
+      expect(replaced.status).toBe(200);
+      expect(replaced.json.emails).toHaveLength(1);
+      expect(replaced.json.emails[0].value).toMatch(/^put-/);
+      expect(patched.json.emails).toHaveLength(1);
+      expect(patched.json.emails[0].value).toMatch(/^patch-/);
+      expect(group.status).toBe(201);
+      expect(memberIdsOf(group.json)).toEqual([created.id]);
+    });
+
+    it('accepts a PATCH without schemas (authentik renames groups so) from a default token', async () => {
+      // Prepare
+      const group = (await api().post('/Groups', groupBody(`Before rename ${++counter}`))).json;
+
+      // Act
+      const answer = await api().patch(`/Groups/${group.id}`, { Operations: [{ op: 'replace', path: 'displayName', value: `After rename ${counter}` }] });
+
+      // Assess
+      expect(answer.status).toBe(204);
+      expect((await api().get(`/Groups/${group.id}`)).json.displayName).toBe(`After rename ${counter}`);
+    });
   });
 });

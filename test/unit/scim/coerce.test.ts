@@ -89,9 +89,21 @@ describe('coerceAttributeValue', () => {
     expect(coerced).toBeUndefined();
   });
 
-  it('rejects a multi-valued attribute given a single value', () => {
+  it('reads one object given for a multi-valued complex attribute as a list of one (OneLogin)', () => {
     // Act
-    const error = scimErrorFrom(() => coerceAttributeValue(widget('parts'), { value: 1 }, 'parts', []));
+    const coerced = coerceAttributeValue(widget('parts'), { value: 1 }, 'parts', []);
+
+    // Assess
+    expect(coerced).toEqual(coerceAttributeValue(widget('parts'), [{ value: 1 }], 'parts', []));
+  });
+
+  it.each<[string, unknown]>([
+    ['a string', 'one'],
+    ['a number', 1],
+    ['a boolean', true],
+  ])('rejects a multi-valued attribute given %s', (_, value) => {
+    // Act
+    const error = scimErrorFrom(() => coerceAttributeValue(widget('parts'), value, 'parts', []));
 
     // Assess
     expect(error.message).toBe("'parts' is multi-valued, so its value must be an array");

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../../../shared/scim/errors.ts';
 import {
+  assertKnownToSomeType,
   type CompareValue,
   compileFilter,
   compileValueFilter,
@@ -9,6 +10,7 @@ import {
   type FilterNode,
   type IndexableEquality,
   indexableEquality,
+  neverMatches,
   parseFilter,
   validateFilter,
 } from '../../../shared/scim/filter.ts';
@@ -122,7 +124,8 @@ describe('parseFilter (RFC 7644 section 3.4.2.2)', () => {
     ['emails[type eq "work")', "Expected ']' to close the '[' at character 7 but found ')'"],
     ['emails[type[value eq "x"] eq "y"]', 'Value filters cannot be nested'],
     ['name.givenName[value eq "x"]', "must follow an attribute, not the sub-attribute 'name.givenName'"],
-    ['emails[type eq "work"].value eq "x"', "Unexpected '.value'"],
+    ['emails[type eq "work"].value.x eq "x"', 'names a sub-attribute of a sub-attribute'],
+    ['emails[type eq "work"].value', "Expected an operator"],
     ['userName eq "a" and', 'Expected an attribute path or'],
     ['and userName eq "a"', "Expected an attribute path or '(' but found 'and'"],
     ['not', 'found the end of the filter'],
@@ -305,6 +308,17 @@ describe('evaluateFilter', () => {
     [`${ENTERPRISE}:manager pr`, true],
     [`${ENTERPRISE}:manager[value eq "boss-1"]`, true],
     [`${ENTERPRISE}:costCenter pr`, false],
+    // Extension attributes without their URN (Entra ID), and manager compared by its value.
+    ['department eq "R&D"', true],
+    ['manager eq "boss-1"', true],
+    ['manager.value eq "boss-2"', false],
+    ['costCenter pr', false],
+    // A value path followed by a sub-attribute (Entra ID's uniqueness queries): one value satisfies both.
+    ['emails[type eq "work"].value eq "bjensen@example.com"', true],
+    ['emails[type eq "home"].value eq "bjensen@example.com"', false],
+    ['emails[type eq "work"].value co "EXAMPLE"', true],
+    ['emails[type eq "work"].primary eq true', true],
+    ['emails[type eq "work"].display pr', false],
     ['userName eq "bjensen" and active eq false', false],
     ['userName eq "nobody" or active eq true', true],
     ['not (userName eq "bjensen")', false],
@@ -362,7 +376,8 @@ describe('evaluateFilter', () => {
   it.each<[string, string]>([
     ['nope eq "x"', "'nope' is not an attribute of User"],
     ['name.nope eq "x"', "'name.nope' is not an attribute of User"],
-    ['department eq "x"', "'department' is not an attribute of User"],
+    ['badge eq "x"', "'badge' is not an attribute of User"],
+    ['emails[type eq "work"].nope eq "x"', "'nope' is not a sub-attribute of emails"],
     ['nope[value eq "x"]', "'nope' is not an attribute of User"],
     ['name eq "x"', "'name' is complex: compare one of its sub-attributes instead"],
     ['userName[value eq "x"]', "'userName' is not complex"],
@@ -527,6 +542,8 @@ describe('indexableEquality', () => {
     ['emails[value eq "A@x.com"]', { attribute: 'emails.value', value: 'A@x.com', caseExact: false }],
     ['members.value eq "u-1"', { attribute: 'members.value', value: 'u-1', caseExact: true }],
     ['members[value eq "u-1"]', { attribute: 'members.value', value: 'u-1', caseExact: true }],
+    ['emails[value eq "A@x.com" and type eq "work"]', { attribute: 'emails.value', value: 'A@x.com', caseExact: false }],
+    ['emails[type eq "work"].value eq "A@x.com"', { attribute: 'emails.value', value: 'A@x.com', caseExact: false }],
     ['groups.value eq "g-1"', { attribute: 'groups.value', value: 'g-1', caseExact: true }],
     ['userName eq "a" and active eq true', { attribute: 'userName', value: 'a', caseExact: false }],
     ['active eq true and externalId eq "e"', { attribute: 'externalId', value: 'e', caseExact: true }],
@@ -548,8 +565,9 @@ describe('indexableEquality', () => {
     'name.givenName eq "x"',
     'emails.type eq "work"',
     'emails[type eq "work"]',
+    'emails[type eq "work"].value co "x"',
+    'emails[value eq "x" or type eq "work"]',
     'emails[value co "x"]',
-    'emails[value eq "x" and type eq "work"]',
     'emails[value.x eq "y"]',
     'userName[value eq "x"]',
     'userName eq true',
@@ -575,5 +593,46 @@ describe('indexableEquality', () => {
         expect(plan).toEqual({ attribute: 'userName', value, caseExact: false });
       }),
     );
+  });
+});
+
+describe('filters over several resource types (a search at the root)', () => {
+  it.each<[string, boolean]>([
+    ['userName eq "x"', true],
+    ['userName pr', true],
+    ['userName eq null', false],
+    ['userName ne "x"', false],
+    ['not (userName eq "x")', false],
+    ['userName eq "x" and displayName eq "y"', true],
+    ['userName eq "x" or displayName eq "y"', false],
+    ['emails[type eq "work"]', true],
+    ['displayName eq "y"', false],
+  ])('for Group, %s never matches: %s', (filter, expected) => {
+    // Act
+    const result = neverMatches(parseFilter(filter), 'Group');
+
+    // Assess
+    expect(result).toBe(expected);
+  });
+
+  it('reads an attribute the type lacks as unassigned when asked to', () => {
+    // Prepare
+    const filter = parseFilter('userName eq "x" or displayName eq "Admins"');
+
+    // Act
+    const strict = scimErrorFrom(() => compileFilter(filter, 'Group'));
+    const lenient = compileFilter(filter, 'Group', { unknownAttributesAbsent: true });
+
+    // Assess
+    expect(strict).toMatchObject({ scimType: 'invalidFilter' });
+    expect([lenient(GROUP), lenient({ ...GROUP, displayName: 'Other' })]).toEqual([true, false]);
+  });
+
+  it('refuses an attribute that no type has', () => {
+    // Act
+    const error = scimErrorFrom(() => assertKnownToSomeType(parseFilter('displayName eq "a" or shoeSize eq 1'), ['User', 'Group']));
+
+    // Assess
+    expect(error).toMatchObject({ scimType: 'invalidFilter', message: "'shoeSize' is not an attribute of User or Group" });
   });
 });

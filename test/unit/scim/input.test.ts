@@ -133,7 +133,8 @@ describe('normalizeUser', () => {
     ['an empty userName', { userName: '  ' }, 'invalidValue', "'userName' is required"],
     ['a null userName', { userName: null }, 'invalidValue', "'userName' is required"],
     ['a numeric active', { userName: 'a', active: 12 }, 'invalidValue', "'active' must be a boolean"],
-    ['emails not an array', { userName: 'a', emails: { value: 'a@example.com' } }, 'invalidValue', "'emails' is multi-valued"],
+    ['emails a string', { userName: 'a', emails: 'a@example.com' }, 'invalidValue', "'emails' is multi-valued"],
+    ['a manager list of two', { userName: 'a', [ENTERPRISE]: { manager: [{ value: 'a' }, { value: 'b' }] } }, 'invalidValue', 'single-valued'],
     ['an email that is not an object', { userName: 'a', emails: [true] }, 'invalidValue', "'emails' must be an object"],
     ['name that is not an object', { userName: 'a', name: 'A B' }, 'invalidValue', "'name' must be an object"],
     ['a boolean string attribute', { userName: 'a', title: true }, 'invalidValue', "'title' must be a string"],
@@ -167,6 +168,34 @@ describe('normalizeUser', () => {
     // Assess
     expect(resource).toEqual({ schemas: [USER_SCHEMA_ID], userName: 'a' });
   });
+  it.each<[string, unknown]>([
+    ['a plain id', 'boss-1'],
+    ['{ value }', { value: 'boss-1' }],
+    ['a list of one { value } (Entra ID)', [{ value: 'boss-1' }]],
+  ])('reads manager given as %s', (_, manager) => {
+    // Act
+    const { resource } = normalizeUser({ userName: 'a', [ENTERPRISE]: { manager } }, lenient);
+
+    // Assess
+    expect(resource[ENTERPRISE]).toEqual({ manager: { value: 'boss-1' } });
+  });
+
+  it('reads one object given for a multi-valued attribute as a list of one (OneLogin)', () => {
+    // Act
+    const { resource } = normalizeUser({ userName: 'a', emails: { value: 'a@example.com', primary: true }, phoneNumbers: { value: '+1 555 0100' } }, lenient);
+
+    // Assess
+    expect(resource).toMatchObject({ emails: [{ value: 'a@example.com', primary: true }], phoneNumbers: [{ value: '+1 555 0100' }] });
+  });
+
+  it('ignores a schemas key inside the enterprise extension object, even for a strict token', () => {
+    // Act
+    const { resource, unknownAttributes } = normalizeUser({ userName: 'a', [ENTERPRISE]: { schemas: [ENTERPRISE], department: 'R&D' } }, strict);
+
+    // Assess
+    expect(resource[ENTERPRISE]).toEqual({ department: 'R&D' });
+    expect(unknownAttributes).toEqual([]);
+  });
 });
 
 describe('normalizeGroup', () => {
@@ -190,6 +219,14 @@ describe('normalizeGroup', () => {
       members: [{ value: 'u-1', display: 'VP' }, { value: 'u-2', type: 'User' }],
     });
     expect(unknownAttributes).toEqual([]);
+  });
+
+  it('reads one member object given instead of a list as a list of one', () => {
+    // Act
+    const { resource } = normalizeGroup({ displayName: 'G', members: { value: 'u-1' } }, strict);
+
+    // Assess
+    expect(resource.members).toEqual([{ value: 'u-1' }]);
   });
 
   it('accepts an empty members list as no members', () => {

@@ -93,9 +93,24 @@ describe('parsePatchRequest (RFC 7644 section 3.5.2)', () => {
     expect(operations).toEqual([]);
   });
 
+  it('accepts a PatchOp without schemas unless schemas are required (authentik renames groups so)', () => {
+    // Prepare
+    const body = { Operations: [{ op: 'replace', path: 'displayName', value: 'Renamed' }] };
+
+    // Act
+    const lenient = parsePatchRequest(body, { requireSchemas: false });
+    const strict = scimErrorFrom(() => parsePatchRequest(body, { requireSchemas: true }));
+    const wrongSchemas = scimErrorFrom(() => parsePatchRequest({ ...body, schemas: ['urn:other'] }, { requireSchemas: false }));
+
+    // Assess
+    expect(lenient).toEqual([{ op: 'replace', path: 'displayName', value: 'Renamed' }]);
+    expect(strict).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+    expect(wrongSchemas).toMatchObject({ status: 400, scimType: 'invalidSyntax' });
+  });
+
   it.each<[string, unknown, string]>([
     ['a non-object body', 'patch', 'Invalid PatchOp request'],
-    ['no schemas', { Operations: [] }, 'schemas'],
+    ['no schemas (a strict token)', { Operations: [] }, 'schemas'],
     ['schemas without PatchOp', { schemas: ['urn:other'], Operations: [] }, `must contain ${PATCH_OP_SCHEMA}`],
     ['no Operations', { schemas: [PATCH_OP_SCHEMA] }, 'Operations'],
     ['Operations not an array', { schemas: [PATCH_OP_SCHEMA], Operations: {} }, 'Operations'],
@@ -438,6 +453,53 @@ const cases: PatchCase[] = [
     expected: { title: 'B', nickName: 'Babs' },
     changed: true,
   },
+  // Request shapes identity providers send (Entra ID, OneLogin).
+  {
+    name: 'replace an enterprise attribute named without its URN',
+    operations: [op('replace', 'department', 'Engines'), op('add', 'employeeNumber', 701984)],
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { department: 'Engines', employeeNumber: '701984' } },
+    changed: true,
+  },
+  {
+    name: 'remove an enterprise attribute named without its URN',
+    resource: user({ schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { costCenter: 'CC-1' } }),
+    operations: [op('remove', 'costCenter')],
+    expected: { schemas: [USER_SCHEMA_ID] },
+    absent: [ENTERPRISE],
+    changed: true,
+  },
+  {
+    name: 'path-less keys naming enterprise attributes without their URN',
+    operations: [op('replace', undefined, { organization: 'Acme', division: 'West' })],
+    expected: { [ENTERPRISE]: { organization: 'Acme', division: 'West' } },
+    changed: true,
+  },
+  { name: 'manager as a plain id', operations: [op('replace', 'manager', 'boss-1')], expected: { [ENTERPRISE]: { manager: { value: 'boss-1' } } }, changed: true },
+  { name: 'manager as {value}', operations: [op('add', 'manager', { value: 'boss-1' })], expected: { [ENTERPRISE]: { manager: { value: 'boss-1' } } }, changed: true },
+  {
+    name: 'manager as a list of one {value} (Entra ID)',
+    operations: [op('replace', `${ENTERPRISE}:manager`, [{ value: 'boss-1' }])],
+    expected: { [ENTERPRISE]: { manager: { value: 'boss-1' } } },
+    changed: true,
+  },
+  {
+    name: 'an extension URN path whose value carries schemas',
+    operations: [op('add', ENTERPRISE, { schemas: [ENTERPRISE], department: 'Engines' })],
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { department: 'Engines' } },
+    changed: true,
+  },
+  {
+    name: 'replace of a multi-valued attribute with one object instead of a list (OneLogin)',
+    operations: [op('replace', 'emails', { value: 'new@example.com', primary: true })],
+    expected: { emails: [{ value: 'new@example.com', primary: true }] },
+    changed: true,
+  },
+  {
+    name: 'path-less replace of a multi-valued attribute with one object',
+    operations: [op('replace', undefined, { phoneNumbers: { value: '+1 555 0100', type: 'work' } })],
+    expected: { phoneNumbers: [{ value: '+1 555 0100', type: 'work' }] },
+    changed: true,
+  },
   {
     name: 'the server sets schemas when the stored resource has none',
     resource: deepFreeze({ id: 'u-1', userName: 'bjensen' }),
@@ -492,6 +554,7 @@ describe('applyPatch on a User', () => {
     ['an unknown attribute', [op('replace', 'nope', 'x')], 'invalidPath', "'nope' is not an attribute of User"],
     ['an unknown sub-attribute', [op('replace', 'name.nope', 'x')], 'invalidPath', "'name.nope' is not an attribute"],
     ['an unknown enterprise attribute', [op('replace', `${ENTERPRISE}:nope`, 'x')], 'invalidPath', 'is not an attribute'],
+    ['a manager list of two', [op('replace', 'manager', [{ value: 'a' }, { value: 'b' }])], 'invalidValue', 'single-valued'],
     ['an unknown extension', [op('replace', 'urn:example:vendor:1.0:User:badge', 'x')], 'invalidPath', 'is not an attribute'],
     ['an unknown key without a path', [op('add', undefined, { nope: 1 })], 'invalidPath', "'nope' is not an attribute"],
     ['a malformed path', [op('replace', 'name..givenName', 'x')], 'invalidPath', 'not a valid attribute path'],

@@ -104,6 +104,13 @@ describe('resolveAttribute', () => {
       { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'manager', sub: 'value' },
     ],
     ['User', 'meta.lastModified', { schemaId: USER_SCHEMA.id, attribute: 'meta', sub: 'lastModified' }],
+    // Extension attributes named without their URN, as Entra ID and OneLogin send them.
+    ['User', 'department', { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'department' }],
+    ['User', 'Manager.value', { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'manager', sub: 'value' }],
+    ['User', 'employeeNumber', { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'employeeNumber' }],
+    ['User', 'costCenter', { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'costCenter' }],
+    ['User', 'organization', { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'organization' }],
+    ['User', 'division', { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'division' }],
     ['Group', 'members.$ref', { schemaId: GROUP_SCHEMA.id, attribute: 'members', sub: '$ref' }],
     ['Group', 'externalId', { schemaId: GROUP_SCHEMA.id, attribute: 'externalId' }],
   ])('%s %s resolves', (resourceType, path, expected) => {
@@ -123,8 +130,8 @@ describe('resolveAttribute', () => {
     ['User', 'nope'],
     ['User', 'name.nope'],
     ['User', 'userName.value'],
-    ['User', 'department'],
     ['User', `${ENTERPRISE}:nope`],
+    ['Group', 'department'],
     ['User', 'urn:example:vendor:2.0:User:badge'],
     ['Group', `${ENTERPRISE}:department`],
     ['Group', 'userName'],
