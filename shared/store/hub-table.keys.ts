@@ -43,6 +43,7 @@ export const GSI1 = 'gsi1';
 
 /** Sync state: links per (connector, kind, hub id), the breaker per connector, audit records. */
 export const linkKey = (connectorId: string, kind: string, hubId: string) => ({ pk: `LINK#${connectorId}#${kind}#${hubId}`, sk: 'LINK' });
+export const linkTargetKey = (connectorId: string, kind: string, targetId: string) => ({ pk: `LINKTARGET#${connectorId}#${kind}#${targetId}`, sk: 'LINKTARGET' });
 export const breakerKey = (connectorId: string) => ({ pk: `CONNECTOR#${connectorId}`, sk: 'BREAKER' });
 export const auditKey = (connectorId: string, time: string, id: string) => ({ pk: `AUDIT#${connectorId}`, sk: `${time}#${id}` });
 /** All connectors' audit records in time order, through gsi1. */
