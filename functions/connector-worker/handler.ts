@@ -4,8 +4,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { ConnectorQueuesEnvSchema, dlqUrlOf } from '#shared/config/connector-queues.ts';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
+import { makeConnectorCache } from '#shared/connectors/connector.cache.ts';
 import { createConnector } from '#shared/connectors/connector.factory.ts';
-import type { Connector } from '#shared/connectors/connector.port.ts';
 import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
 import { METRICS_NAMESPACE, withAuditMetrics } from '#shared/observability/audit-metrics.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -14,11 +14,11 @@ import { DynamoBreakerStore } from '#shared/store/breaker.repository.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { DynamoLinkStore } from '#shared/store/link.repository.ts';
-import { ChangeMessageSchema } from '#shared/sync/change-message.ts';
+import { ChangeMessageSchema, messageGroupOf } from '#shared/sync/change-message.ts';
 import { makeChangeWorker, type ReceivedChange } from '#shared/sync/change-worker.ts';
 import { hubReaderOf } from '#shared/sync/directory-hub.reader.ts';
-import { stableHash } from '#shared/sync/stable-hash.ts';
 import { makeSync } from '#shared/sync/sync.service.ts';
+import { hubTopology } from '#shared/topology/hub.topology.ts';
 
 const env = readEnv(TableEnvSchema.merge(ConnectorQueuesEnvSchema).extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }));
 const logger = createLogger('connector-worker');
@@ -34,8 +34,10 @@ const sync = makeSync({
   clock: () => new Date(),
 });
 
-/** Connectors built once per container, rebuilt when their document entry changes. */
-const connectors = new Map<string, { hash: string; connector: Promise<Connector> }>();
+/** Connectors built once per container, rebuilt when their document entry changes or their build failed. */
+const connectorOf = makeConnectorCache(createConnector);
+/** The lane's redrive safety net, from the same topology the stack and the local runner build the queue from. */
+const maxReceiveCount = hubTopology.queues.find((queue) => queue.perConnector)?.maxReceiveCount ?? 100;
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const receipts = new Map(event.Records.map((record) => [record.messageId, record.receiptHandle]));
@@ -57,21 +59,16 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const document = await connectorsDocument();
   for (const [connectorId, changes] of byConnector) {
     const config = document.connectors.find((c) => c.id === connectorId);
-    if (!config?.enabled) {
-      logger.warn('change for a connector that is missing or disabled: dropped', { connectorId, count: changes.length });
+    if (!config) {
+      logger.warn('change for a connector that is no longer in the document: dropped', { connectorId, count: changes.length });
       continue;
-    }
-    const hash = stableHash(config);
-    let cached = connectors.get(connectorId);
-    if (!cached || cached.hash !== hash) {
-      cached = { hash, connector: createConnector(config) };
-      connectors.set(connectorId, cached);
     }
     const worker = makeChangeWorker({
       sync,
       audit,
       clock: () => new Date(),
       breakers: new DynamoBreakerStore(documents, env.TABLE_NAME),
+      maxReceiveCount,
       queue: {
         delay: async (messageIds, ms) => {
           await sqs.send(
@@ -85,13 +82,23 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
             }),
           );
         },
+        requeue: async (change, message) => {
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl(connectorId),
+              MessageBody: JSON.stringify(message),
+              MessageGroupId: messageGroupOf(message),
+              // A fresh id: the original's may still be inside SQS's five-minute deduplication window.
+              MessageDeduplicationId: `${change.messageId}:${message.attempts ?? 0}:${message.notBefore ?? 0}`.slice(0, 128),
+            }),
+          );
+        },
         deadLetter: async (change, reason) => {
-          const message = change.message;
           await sqs.send(
             new SendMessageCommand({
               QueueUrl: dlqUrlOf(queueUrl(connectorId)),
               MessageBody: change.body,
-              MessageGroupId: message.kind === 'membership' ? message.groupId : message.id,
+              MessageGroupId: messageGroupOf(change.message),
               MessageDeduplicationId: change.messageId,
               MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) } },
             }),
@@ -99,7 +106,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
         },
       },
     });
-    failures.push(...(await worker.process({ config, connector: await cached.connector }, changes)));
+    failures.push(...(await worker.process(config, () => connectorOf(config), changes)));
   }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 };

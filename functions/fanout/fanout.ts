@@ -17,15 +17,16 @@ export interface FanoutDeps {
 }
 
 /**
- * Turns a batch of hub table changes into one message per change per enabled connector on that
- * connector's FIFO queue. A record whose messages could not all be sent is reported as the
+ * Turns a batch of hub table changes into one message per change per connector on that
+ * connector's FIFO queue. Disabled connectors get their messages too: their worker holds them
+ * until the connector is enabled again, so disabling a connector loses no change. A record whose messages could not all be sent is reported as the
  * batch item failure, so Lambda retries from it (SQS deduplication drops what was sent already).
  */
 export const makeFanout =
   (deps: FanoutDeps) =>
   async (records: DynamoDBRecord[]): Promise<DynamoDBBatchResponse> => {
     const document = await deps.connectors();
-    const lanes = document.connectors.filter((c) => c.enabled && deps.queueUrls[c.id]);
+    const lanes = document.connectors.filter((c) => deps.queueUrls[c.id]);
     const messages: OutgoingMessage[] = [];
     const recordOf: number[] = [];
     records.forEach((record, index) => {

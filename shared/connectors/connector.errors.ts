@@ -3,21 +3,26 @@ import { AppError } from '../errors.ts';
 /**
  * How a target's failure is handled: `retryable` and `throttled` are retried with backoff
  * (throttled honours the target's Retry-After), `conflict` and `notFound` are resolved by the
- * planner (match again, or re-create), `permanent` fails the operation at once.
+ * planner (match again, or re-create), `unauthorized` (the target refused our credentials after
+ * one refresh of the secret) is the connector's fault, not the message's: it counts toward the
+ * circuit breaker and never dead-letters a message; `permanent` fails the operation at once.
  */
-export type FailureKind = 'retryable' | 'throttled' | 'conflict' | 'notFound' | 'permanent';
+export type FailureKind = 'retryable' | 'throttled' | 'conflict' | 'notFound' | 'unauthorized' | 'permanent';
 
 export class ConnectorError extends AppError {
   readonly kind: FailureKind;
   /** Milliseconds the target asked us to wait (Retry-After), when it said. */
   readonly retryAfterMs: number | undefined;
   readonly status: number | undefined;
+  /** The SCIM error's `scimType` (RFC 7644 section 3.12), when the target sent one. */
+  readonly scimType: string | undefined;
 
-  constructor(kind: FailureKind, message: string, options: { cause?: unknown; retryAfterMs?: number; status?: number } = {}) {
+  constructor(kind: FailureKind, message: string, options: { cause?: unknown; retryAfterMs?: number; status?: number; scimType?: string } = {}) {
     super(`connector.${kind}`, message, { cause: options.cause, retryable: kind === 'retryable' || kind === 'throttled' });
     this.kind = kind;
     this.retryAfterMs = options.retryAfterMs;
     this.status = options.status;
+    this.scimType = options.scimType;
   }
 }
 
@@ -26,6 +31,7 @@ export const kindOfStatus = (status: number): FailureKind => {
   if (status === 429) return 'throttled';
   if (status === 404) return 'notFound';
   if (status === 409) return 'conflict';
+  if (status === 401 || status === 403) return 'unauthorized';
   if (status === 408 || status >= 500) return 'retryable';
   return 'permanent';
 };

@@ -1,6 +1,6 @@
 import type { Connector } from './connector.port.ts';
 import type { ConnectorConfig } from './connectors.schema.ts';
-import { resolveSecret } from './connectors.source.ts';
+import { secretSourceOf } from './connectors.source.ts';
 import { withResilience } from './resilience/resilient.connector.ts';
 import { ScimConnector } from './scim/scim.connector.ts';
 
@@ -13,7 +13,12 @@ export const createConnector = async (config: ConnectorConfig): Promise<Connecto
 const createRaw = async (config: ConnectorConfig): Promise<Connector> => {
   switch (config.type) {
     case 'scim':
-      return new ScimConnector(config, await resolveSecret(config.bearerToken));
+      {
+      // Read once now, so a secret that cannot be read fails the connector's construction.
+      const token = secretSourceOf(config.bearerToken);
+      await token.get();
+      return new ScimConnector(config, token);
+    }
     case 'cognito': {
       // Loaded on demand: functions that never meet a Cognito connector do not pay for its SDK at start.
       const { createCognitoConnector } = await import('./cognito/cognito.connector.ts');

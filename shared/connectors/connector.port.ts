@@ -17,6 +17,8 @@ export interface TargetAccount {
 export interface TargetGroup {
   id: string;
   displayName: string;
+  /** The hub group id the target keeps for the group, when it keeps one (SCIM externalId, a Cognito description). */
+  externalId?: string;
 }
 
 /** The minimal change to an account: attributes to set and attributes to clear. */
@@ -40,6 +42,7 @@ export type ConnectorOperation =
   | 'deleteUser'
   | 'findGroup'
   | 'createGroup'
+  | 'renameGroup'
   | 'deleteGroup'
   | 'changeGroupMembers'
   | 'probe';
@@ -60,6 +63,12 @@ export interface Connector {
   deleteUser(targetId: string): Promise<void>;
   findGroup(by: { id: string } | { displayName: string }): Promise<TargetGroup | undefined>;
   createGroup(displayName: string, externalId: string): Promise<TargetGroup>;
+  /**
+   * Gives a group the hub created a new name; returns the group as it is now. A target that can
+   * rename in place keeps the id; one whose group names are ids (Cognito) makes the renamed
+   * group anew, moves the members and deletes the old one, so the id changes.
+   */
+  renameGroup(targetId: string, displayName: string, externalId: string): Promise<TargetGroup>;
   deleteGroup(targetId: string): Promise<void>;
   /** Adds and removes members with as few requests as the target allows; never replaces the list. */
   changeGroupMembers(targetGroupId: string, delta: MembershipDelta): Promise<void>;

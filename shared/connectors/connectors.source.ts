@@ -33,21 +33,50 @@ export const makeConnectorsSource = (env: { CONNECTORS_FILE?: string; CONNECTORS
   };
 };
 
-let secrets: SecretsManagerClient | undefined;
-const secretCache = new Map<string, Promise<string>>();
+/** A secret that can be read again: `refresh` skips the cache (after the target refused it). */
+export interface SecretSource {
+  get(): Promise<string>;
+  refresh(): Promise<string>;
+}
 
-/** A secret from the document: inline (local files) or a Secrets Manager ARN (AWS). */
-export const resolveSecret = (value: SecretValue): Promise<string> => {
-  if (typeof value === 'string') return Promise.resolve(value);
-  let found = secretCache.get(value.secretArn);
-  if (!found) {
-    secrets ??= new SecretsManagerClient({});
-    found = secrets.send(new GetSecretValueCommand({ SecretId: value.secretArn })).then((result) => {
-      if (!result.SecretString) throw new ConfigError(`secret ${value.secretArn} has no string value`);
-      return result.SecretString;
+/** Cached secrets expire after this: a rotated secret reaches every container within 5 minutes. */
+export const SECRET_TTL_MS = 5 * 60_000;
+
+/**
+ * Secrets by ARN, cached per container for at most `ttlMs`. A failed read is not cached (the
+ * next call tries again), and `fresh` reads past the cache, e.g. after a 401 from the target.
+ */
+export const makeSecretResolver = (read: (arn: string) => Promise<string>, options: { ttlMs?: number; now?: () => number } = {}) => {
+  const ttlMs = options.ttlMs ?? SECRET_TTL_MS;
+  const clock = options.now ?? Date.now;
+  const cache = new Map<string, { at: number; value: Promise<string> }>();
+  const resolve = (value: SecretValue, fresh = false): Promise<string> => {
+    if (typeof value === 'string') return Promise.resolve(value);
+    const cached = cache.get(value.secretArn);
+    if (cached && !fresh && clock() - cached.at < ttlMs) return cached.value;
+    const entry = { at: clock(), value: read(value.secretArn) };
+    entry.value.catch(() => {
+      if (cache.get(value.secretArn) === entry) cache.delete(value.secretArn);
     });
-    found.catch(() => secretCache.delete(value.secretArn));
-    secretCache.set(value.secretArn, found);
-  }
-  return found;
+    cache.set(value.secretArn, entry);
+    return entry.value;
+  };
+  return {
+    resolve,
+    sourceOf: (value: SecretValue): SecretSource => ({ get: () => resolve(value), refresh: () => resolve(value, true) }),
+  };
 };
+
+let secrets: SecretsManagerClient | undefined;
+const secretResolver = makeSecretResolver(async (arn) => {
+  secrets ??= new SecretsManagerClient({});
+  const result = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
+  if (!result.SecretString) throw new ConfigError(`secret ${arn} has no string value`);
+  return result.SecretString;
+});
+
+/** A secret from the document: inline (local files) or a Secrets Manager ARN (AWS), cached at most 5 minutes. */
+export const resolveSecret = (value: SecretValue): Promise<string> => secretResolver.resolve(value);
+
+/** The secret as a source a connector reads on each use and refreshes when the target refuses it. */
+export const secretSourceOf = (value: SecretValue): SecretSource => secretResolver.sourceOf(value);

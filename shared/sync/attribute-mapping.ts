@@ -28,10 +28,14 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
   ],
 };
 
-/** The matching attributes tried in order when a connector's document names none. */
+/**
+ * The matching attributes tried in order when a connector's document names none: only
+ * attributes the hub keeps unique (userName, and its own id as the SCIM externalId). Matching on
+ * email, which two hub users may share, happens only when a connector's `matching` names it.
+ */
 export const DEFAULT_MATCHING: Record<ConnectorConfig['type'], string[]> = {
   scim: ['userName', 'externalId'],
-  cognito: ['username', 'email'],
+  cognito: ['username'],
 };
 
 const readSource = (user: Json, source: string): unknown => {

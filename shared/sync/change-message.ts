@@ -5,23 +5,36 @@ import { parseKey } from '../store/hub-table.layout.ts';
  * The message on a connector's queue. It says only *what* changed; the worker reads the current
  * state itself (state-based sync), so a late, repeated or reordered message is harmless.
  */
+const TriggerSchema = z.enum(['realtime', 'schedule', 'on-demand', 'import']);
+
+/**
+ * Carried by a copy the worker re-enqueued (a retry, or a long wait past the queue's
+ * maxReceiveCount): `attempts` real attempts were spent on the change already, and the copy is
+ * not to run before `notBefore` (epoch ms; FIFO queues have no per-message delay).
+ */
+const RetryFields = { attempts: z.number().int().min(0).optional(), notBefore: z.number().optional() };
+
 export const ChangeMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('user'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: z.enum(['realtime', 'schedule', 'on-demand', 'import']) }),
-  z.object({ kind: z.literal('group'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: z.enum(['realtime', 'schedule', 'on-demand', 'import']) }),
+  z.object({ kind: z.literal('user'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: TriggerSchema, ...RetryFields }),
+  z.object({ kind: z.literal('group'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: TriggerSchema, ...RetryFields }),
   z.object({
     kind: z.literal('membership'),
     connectorId: z.string(),
     groupId: z.string(),
     memberId: z.string(),
     changedAt: z.number().optional(),
-    trigger: z.enum(['realtime', 'schedule', 'on-demand', 'import']),
+    trigger: TriggerSchema,
+    ...RetryFields,
   }),
 ]);
 
 export type ChangeMessage = z.infer<typeof ChangeMessageSchema>;
 
 /** A change without its connector: what the stream says happened. */
-export type Change = ChangeMessage extends infer M ? (M extends ChangeMessage ? Omit<M, 'connectorId'> : never) : never;
+export type Change = ChangeMessage extends infer M ? (M extends ChangeMessage ? Omit<M, 'connectorId' | 'attempts' | 'notBefore'> : never) : never;
+
+/** The FIFO message group of a change: one resource, or a group with its memberships. */
+export const messageGroupOf = (message: ChangeMessage): string => (message.kind === 'membership' ? message.groupId : message.id);
 
 export interface QueuedChange {
   change: Change;

@@ -1,13 +1,16 @@
 import { ConnectorError } from '../connectors/connector.errors.ts';
+import type { Connector } from '../connectors/connector.port.ts';
+import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import { backoffMs } from '../connectors/resilience/backoff.ts';
 import { type BreakerState, decide, onFailure, onSuccess } from '../connectors/resilience/circuit-breaker.ts';
 import type { ChangeMessage } from './change-message.ts';
-import type { ConnectorContext, SyncService } from './sync.service.ts';
 import type { AuditLog } from './sync.ports.ts';
+import type { ConnectorContext, SyncService } from './sync.service.ts';
 
 /** One received queue message. */
 export interface ReceivedChange {
   messageId: string;
+  /** SQS's ApproximateReceiveCount of this copy: waits and attempts alike. */
   receiveCount: number;
   message: ChangeMessage;
   body: string;
@@ -19,8 +22,13 @@ export interface BreakerPort {
 }
 
 export interface QueuePort {
-  /** Keeps the messages invisible for `ms` more (retry backoff, quarantine). */
+  /** Keeps the messages invisible for `ms` more (a wait: quarantine, throttling, a disabled connector). */
   delay(messageIds: string[], ms: number): Promise<void>;
+  /**
+   * Sends a fresh copy of the change (new deduplication id, same FIFO group, receive count back
+   * to zero) carrying `message`; the worker then reports the original done, so it is deleted.
+   */
+  requeue(change: ReceivedChange, message: ChangeMessage): Promise<void>;
   /** Moves the message to the connector's DLQ (the caller then reports it done). */
   deadLetter(change: ReceivedChange, reason: string): Promise<void>;
 }
@@ -31,26 +39,55 @@ export interface ChangeWorkerDeps {
   queue: QueuePort;
   audit: AuditLog;
   clock: () => Date;
+  /**
+   * The queue's redrive maxReceiveCount: SQS dead-letters a message received more often. Waits
+   * are receives too, so a copy close to it is re-enqueued instead of waiting once more.
+   */
+  maxReceiveCount: number;
 }
+
+/** How long the changes of a disabled connector wait before they look again. */
+export const DISABLED_HOLD_MS = 5 * 60_000;
+/** Backoff of real attempts (5xx, timeouts): 1 s doubling to 5 min, with full jitter. */
+const RETRY_BACKOFF = { baseMs: 1_000, maxMs: 300_000 };
 
 const describe = (message: ChangeMessage) =>
   message.kind === 'membership'
     ? { resourceType: 'Membership' as const, resourceId: message.groupId }
     : { resourceType: message.kind === 'user' ? ('User' as const) : ('Group' as const), resourceId: message.id };
 
+/** Real attempts spent on a unit before this one. */
+const attemptsOf = (unit: ReceivedChange[]) => Math.max(...unit.map((c) => c.message.attempts ?? 0));
+
 /**
- * Applies a batch of change messages for one connector, in order: the circuit breaker decides
- * whether the target may be called; failures are classified, retried with backoff (honouring
- * Retry-After), and after the connector's maxAttempts moved to its DLQ with an audit record
- * saying so. Returns the ids of messages to leave on the queue (a partial batch response).
- * Consecutive membership messages of one group become one minimal add/remove delta.
+ * What becomes of a unit that did not finish: `wait` (nothing was tried, or the failure was the
+ * connector's, not the change's: no attempt is spent), `retry` (a real attempt failed: one is
+ * spent, and the change runs again after the backoff), or `done` (applied or dead-lettered).
+ */
+type Disposition = { kind: 'done' } | { kind: 'wait'; ms: number } | { kind: 'retry'; ms: number; attempts: number };
+
+/**
+ * Applies a batch of change messages for one connector, in order, and classifies what fails:
+ *
+ * - a real attempt that failed (a 5xx, a timeout, our own error) spends one of the connector's
+ *   `retry.maxAttempts`; the count travels in the message, whose fresh copy is re-enqueued to
+ *   run after the backoff, and the last one moves the change to the DLQ with an audit record;
+ * - a change the target refuses for good (`permanent`, an unresolved conflict) goes to the DLQ
+ *   at once;
+ * - waits spend nothing: the circuit breaker's quarantine, a throttled answer (Retry-After), a
+ *   target refusing our credentials (it counts toward the breaker instead), a connector that
+ *   could not be built, a disabled connector holding its changes. A wait is a visibility delay,
+ *   and a copy near the queue's maxReceiveCount is re-enqueued so SQS never dead-letters it.
+ *
+ * Returns the ids of messages to leave on the queue (a partial batch response). Consecutive
+ * membership messages of one group become one minimal add/remove delta.
  */
 export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
   const now = () => deps.clock().getTime();
 
   const apply = (ctx: ConnectorContext, unit: ReceivedChange[]) => {
     const first = unit[0]?.message as ChangeMessage;
-    const attempt = Math.max(...unit.map((c) => c.receiveCount));
+    const attempt = attemptsOf(unit) + 1;
     const options = { trigger: first.trigger, attempt, ...(first.changedAt ? { changedAt: Math.min(...unit.map((c) => c.message.changedAt ?? Number.MAX_SAFE_INTEGER)) } : {}) };
     if (first.kind === 'user') return deps.sync.syncUser(ctx, first.id, options);
     if (first.kind === 'group') return deps.sync.syncGroup(ctx, first.id, options);
@@ -62,11 +99,11 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     );
   };
 
-  const recordFailure = async (ctx: ConnectorContext, unit: ReceivedChange[], status: 'retrying' | 'dead-lettered' | 'failed', error: unknown) => {
+  const recordFailure = async (config: ConnectorConfig, unit: ReceivedChange[], status: 'retrying' | 'dead-lettered', error: unknown, attempt: number) => {
     const first = unit[0] as ReceivedChange;
     await deps.audit.record({
       time: deps.clock().toISOString(),
-      connectorId: ctx.config.id,
+      connectorId: config.id,
       ...describe(first.message),
       trigger: first.message.trigger,
       action: first.message.kind === 'membership' ? 'membership' : 'sync',
@@ -76,26 +113,26 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
         code: error instanceof ConnectorError ? error.code : 'internal',
         message: error instanceof Error ? error.message : String(error),
       },
-      attempt: first.receiveCount,
+      attempt,
     });
   };
 
-  const updateBreaker = async (ctx: ConnectorContext, change: (state: BreakerState) => BreakerState) => {
+  const updateBreaker = async (config: ConnectorConfig, change: (state: BreakerState) => BreakerState) => {
     for (let i = 0; i < 3; i++) {
-      const state = await deps.breakers.get(ctx.config.id);
+      const state = await deps.breakers.get(config.id);
       const next = change(state);
       if (next === state || next.revision === state.revision) return { before: state, after: state };
-      if (await deps.breakers.compareAndSet(ctx.config.id, state.revision, next)) return { before: state, after: next };
+      if (await deps.breakers.compareAndSet(config.id, state.revision, next)) return { before: state, after: next };
     }
     return undefined;
   };
 
-  const recordBreaker = async (ctx: ConnectorContext, action: 'quarantine' | 'resume', reason: string) => {
+  const recordBreaker = async (config: ConnectorConfig, action: 'quarantine' | 'resume', reason: string) => {
     await deps.audit.record({
       time: deps.clock().toISOString(),
-      connectorId: ctx.config.id,
+      connectorId: config.id,
       resourceType: 'Connector',
-      resourceId: ctx.config.id,
+      resourceId: config.id,
       trigger: 'realtime',
       action,
       status: action === 'resume' ? 'success' : 'failed',
@@ -104,58 +141,89 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     });
   };
 
-  /** Runs one unit; returns the message ids that must stay on the queue. */
-  const runUnit = async (ctx: ConnectorContext, unit: ReceivedChange[]): Promise<string[]> => {
-    const ids = unit.map((c) => c.messageId);
-    const breaker = await deps.breakers.get(ctx.config.id);
-    const decision = decide(breaker, now());
-    if (decision.kind === 'wait') {
-      // Quarantined: the messages wait (invisible) until the next probe.
-      await deps.queue.delay(ids, Math.max(1_000, decision.untilMs - now()));
-      return ids;
-    }
-    if (decision.kind === 'probe') {
-      // Exactly one worker wins the probe; the others wait like the rest.
-      if (!(await deps.breakers.compareAndSet(ctx.config.id, breaker.revision, decision.next))) {
-        await deps.queue.delay(ids, ctx.config.breaker.probeIntervalSeconds * 1000);
-        return ids;
-      }
-    }
-    try {
-      await apply(ctx, unit);
-      // The common case, a healthy connector, costs no second read of the breaker.
-      if (breaker.state !== 'closed' || breaker.consecutiveFailures > 0 || decision.kind === 'probe') {
-        const changed = await updateBreaker(ctx, onSuccess);
-        if (changed && changed.before.state !== 'closed') await recordBreaker(ctx, 'resume', 'a probe succeeded: the target answers again');
-      }
-      return [];
-    } catch (error) {
-      const targetFailure = error instanceof ConnectorError && error.retryable;
-      if (targetFailure) {
-        const changed = await updateBreaker(ctx, (state) =>
-          onFailure(state, { failureThreshold: ctx.config.breaker.failureThreshold, probeIntervalMs: ctx.config.breaker.probeIntervalSeconds * 1000 }, now(), (error as Error).message),
-        );
-        if (changed && changed.before.state === 'closed' && changed.after.state === 'open') {
-          await recordBreaker(ctx, 'quarantine', `${changed.after.consecutiveFailures} consecutive failures: ${(error as Error).message}`);
-        }
-      }
-      const permanent = error instanceof ConnectorError && !error.retryable;
-      const attempts = Math.max(...unit.map((c) => c.receiveCount));
-      if (permanent || attempts >= ctx.config.retry.maxAttempts) {
-        for (const change of unit) await deps.queue.deadLetter(change, error instanceof Error ? error.message : String(error));
-        await recordFailure(ctx, unit, 'dead-lettered', error);
-        return [];
-      }
-      await recordFailure(ctx, unit, 'retrying', error);
-      const wait = (error instanceof ConnectorError ? error.retryAfterMs : undefined) ?? backoffMs(attempts, { baseMs: 1_000, maxMs: 300_000 });
-      await deps.queue.delay(ids, Math.max(1_000, wait));
-      return ids;
+  /** A failure of the connector itself: one more toward its breaker, quarantine at the threshold. */
+  const breakerFailure = async (config: ConnectorConfig, message: string) => {
+    const changed = await updateBreaker(config, (state) =>
+      onFailure(state, { failureThreshold: config.breaker.failureThreshold, probeIntervalMs: config.breaker.probeIntervalSeconds * 1000 }, now(), message),
+    );
+    if (changed && changed.before.state === 'closed' && changed.after.state === 'open') {
+      await recordBreaker(config, 'quarantine', `${changed.after.consecutiveFailures} consecutive failures: ${message}`);
     }
   };
 
-  /** Runs one FIFO group's messages in order; after a failure the rest of the group waits too. */
-  const runGroup = async (ctx: ConnectorContext, changes: ReceivedChange[]): Promise<string[]> => {
-    const failed: string[] = [];
+  /** Runs one unit and says what becomes of it. */
+  const runUnit = async (config: ConnectorConfig, connect: () => Promise<Connector>, unit: ReceivedChange[]): Promise<Disposition> => {
+    const notBefore = Math.max(...unit.map((c) => c.message.notBefore ?? 0));
+    if (notBefore > now()) return { kind: 'wait', ms: notBefore - now() };
+    const breaker = await deps.breakers.get(config.id);
+    const decision = decide(breaker, now());
+    // Quarantined: the messages wait until the next probe.
+    if (decision.kind === 'wait') return { kind: 'wait', ms: decision.untilMs - now() };
+    // Exactly one worker wins the probe; the others wait like the rest.
+    if (decision.kind === 'probe' && !(await deps.breakers.compareAndSet(config.id, breaker.revision, decision.next))) {
+      return { kind: 'wait', ms: config.breaker.probeIntervalSeconds * 1000 };
+    }
+    let connector: Connector;
+    try {
+      connector = await connect();
+    } catch (error) {
+      // The connector could not be built (its secret unreadable, Secrets Manager throttling):
+      // no change was tried, so none is at fault. The breaker quarantines a lasting failure.
+      const message = `the connector could not be built: ${error instanceof Error ? error.message : String(error)}`;
+      await breakerFailure(config, message);
+      return { kind: 'wait', ms: backoffMs(Math.max(...unit.map((c) => c.receiveCount)), RETRY_BACKOFF) };
+    }
+    try {
+      await apply({ config, connector }, unit);
+      // The common case, a healthy connector, costs no second read of the breaker.
+      if (breaker.state !== 'closed' || breaker.consecutiveFailures > 0 || decision.kind === 'probe') {
+        const changed = await updateBreaker(config, onSuccess);
+        if (changed && changed.before.state !== 'closed') await recordBreaker(config, 'resume', 'a probe succeeded: the target answers again');
+      }
+      return { kind: 'done' };
+    } catch (error) {
+      const kind = error instanceof ConnectorError ? error.kind : undefined;
+      const message = error instanceof Error ? error.message : String(error);
+      if (kind === 'retryable' || kind === 'throttled' || kind === 'unauthorized') await breakerFailure(config, message);
+      if (kind === 'throttled') {
+        // The target asked us to slow down: a wait, not a failed attempt of this change.
+        return { kind: 'wait', ms: (error as ConnectorError).retryAfterMs ?? backoffMs(Math.max(...unit.map((c) => c.receiveCount)), RETRY_BACKOFF) };
+      }
+      if (kind === 'unauthorized') {
+        // Our credentials were refused even after reading the secret again: every change of
+        // this connector would fail alike, so none is dead-lettered; the breaker opens instead.
+        return { kind: 'wait', ms: backoffMs(Math.max(...unit.map((c) => c.receiveCount)), RETRY_BACKOFF) };
+      }
+      const attempts = attemptsOf(unit) + 1;
+      if ((error instanceof ConnectorError && !error.retryable) || attempts >= config.retry.maxAttempts) {
+        for (const change of unit) await deps.queue.deadLetter(change, message);
+        await recordFailure(config, unit, 'dead-lettered', error, attempts);
+        return { kind: 'done' };
+      }
+      await recordFailure(config, unit, 'retrying', error, attempts);
+      return { kind: 'retry', attempts, ms: (error instanceof ConnectorError ? error.retryAfterMs : undefined) ?? backoffMs(attempts, RETRY_BACKOFF) };
+    }
+  };
+
+  /**
+   * Carries out a disposition for messages that did not finish; returns the ids to leave on the
+   * queue. A retry, and a wait of a copy near the queue's maxReceiveCount, re-enqueue fresh
+   * copies in order (the originals are reported done); other waits delay the originals.
+   */
+  const settle = async (changes: ReceivedChange[], disposition: Disposition): Promise<string[]> => {
+    if (disposition.kind === 'done' || changes.length === 0) return [];
+    const ms = Math.max(1_000, disposition.ms);
+    if (disposition.kind === 'retry' || changes.some((c) => c.receiveCount >= deps.maxReceiveCount - 1)) {
+      for (const change of changes) await deps.queue.requeue(change, { ...change.message, notBefore: now() + ms });
+      return [];
+    }
+    const ids = changes.map((c) => c.messageId);
+    await deps.queue.delay(ids, ms);
+    return ids;
+  };
+
+  /** Runs one FIFO group's messages in order; after a failure the rest of the group waits with it. */
+  const runGroup = async (config: ConnectorConfig, connect: () => Promise<Connector>, changes: ReceivedChange[]): Promise<string[]> => {
     let index = 0;
     while (index < changes.length) {
       const first = changes[index] as ReceivedChange;
@@ -166,28 +234,34 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
         unit.push(changes[index] as ReceivedChange);
         index++;
       }
-      if (failed.length > 0) {
-        failed.push(...unit.map((c) => c.messageId));
-        continue;
-      }
-      failed.push(...(await runUnit(ctx, unit)));
+      const disposition = await runUnit(config, connect, unit);
+      if (disposition.kind === 'done') continue;
+      // The failed unit carries the attempts spent on it; the group's later changes wait with it.
+      const failed = disposition.kind === 'retry' ? unit.map((c) => ({ ...c, message: { ...c.message, attempts: disposition.attempts } })) : unit;
+      return settle([...failed, ...changes.slice(index)], disposition);
     }
-    return failed;
+    return [];
   };
 
   return {
     /**
-     * Processes a batch: FIFO groups (one resource each) run side by side, each group's messages
-     * in order, so a batch of ten different users takes as long as the slowest, not the sum.
-     * Returns the ids to leave on the queue: a failed message and the later ones of its group.
+     * Processes a batch for one connector: FIFO groups (one resource each) run side by side,
+     * each group's messages in order, so a batch of ten different users takes as long as the
+     * slowest, not the sum. `connect` builds (or returns the cached) connector; it is called
+     * only when a change is about to run. A disabled connector's changes are held, not dropped
+     * and not tried: they run when it is enabled again. Returns the ids to leave on the queue.
      */
-    async process(ctx: ConnectorContext, changes: ReceivedChange[]): Promise<string[]> {
+    async process(config: ConnectorConfig, connect: () => Promise<Connector>, changes: ReceivedChange[]): Promise<string[]> {
       const groups = new Map<string, ReceivedChange[]>();
       for (const change of changes) {
         const key = change.message.kind === 'membership' ? change.message.groupId : change.message.id;
         groups.set(key, [...(groups.get(key) ?? []), change]);
       }
-      const failed = await Promise.all([...groups.values()].map((group) => runGroup(ctx, group)));
+      if (!config.enabled) {
+        const held = await Promise.all([...groups.values()].map((group) => settle(group, { kind: 'wait', ms: DISABLED_HOLD_MS })));
+        return held.flat();
+      }
+      const failed = await Promise.all([...groups.values()].map((group) => runGroup(config, connect, group)));
       return failed.flat();
     },
   };

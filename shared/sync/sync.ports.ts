@@ -1,3 +1,4 @@
+import { AppError } from '../errors.ts';
 import type { TargetAttributes } from '../connectors/connector.port.ts';
 
 export type Trigger = 'realtime' | 'schedule' | 'on-demand' | 'import';
@@ -21,12 +22,44 @@ export interface Link {
   updated: string;
 }
 
-export interface LinkStore {
-  get(connectorId: string, kind: LinkKind, hubId: string): Promise<Link | undefined>;
-  put(link: Link): Promise<void>;
-  delete(connectorId: string, kind: LinkKind, hubId: string): Promise<void>;
+/**
+ * A target account or group is already linked to another hub resource: linking it again would
+ * hand one person's account to another. Nothing was written.
+ */
+export class LinkCollisionError extends AppError {
+  constructor(
+    readonly link: Pick<Link, 'connectorId' | 'kind' | 'hubId' | 'targetId'>,
+    /** The hub id the target is linked to already. */
+    readonly ownerHubId: string,
+  ) {
+    super('sync.linkCollision', `${link.kind} ${link.targetId} on ${link.connectorId} is linked to hub ${link.kind} ${ownerHubId}, not ${link.hubId}`);
+  }
 }
 
+/** Link kinds whose target id belongs to one hub resource only, so they keep a reverse index. */
+export const OWNED_LINK_KINDS: ReadonlySet<LinkKind> = new Set(['user', 'group']);
+
+export interface LinkStore {
+  get(connectorId: string, kind: LinkKind, hubId: string): Promise<Link | undefined>;
+  /** The hub id a target id is linked to (users and groups only). */
+  ownerOf(connectorId: string, kind: LinkKind, targetId: string): Promise<string | undefined>;
+  /**
+   * Writes the link and, for users and groups, its reverse (target id -> hub id) in one
+   * transaction; rejects with LinkCollisionError, writing nothing, when the target id is linked
+   * to another hub id. `replaces` is the link being rewritten, so a changed target id (a
+   * re-created group) releases the old reverse entry in the same transaction.
+   */
+  put(link: Link, replaces?: Link): Promise<void>;
+  /** Deletes the link and its reverse in one transaction. */
+  delete(link: Link): Promise<void>;
+}
+
+/**
+ * A collision (a target account already linked to another hub user) is recorded as action
+ * `collision` with status `skipped`: nothing was changed, like every other skip, and the status
+ * set the admin API filters on and the Operations metric counts stays closed. Operators find
+ * collisions by action, and `collidesWith` names the other hub id.
+ */
 export type AuditStatus = 'success' | 'failed' | 'skipped' | 'retrying' | 'dead-lettered';
 
 /** One operation of the sync engine, as operators read it in the reporting dashboard. */
@@ -44,6 +77,8 @@ export interface AuditEntry {
   steps: string[];
   changes?: Array<{ attribute: string; old?: unknown; new?: unknown }>;
   reason?: string;
+  /** For a collision: the hub id the target account or group is linked to already. */
+  collidesWith?: string;
   error?: { code: string; message: string };
   attempt?: number;
   /** Milliseconds from the hub change to the target applying it (real-time runs). */

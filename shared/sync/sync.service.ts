@@ -4,7 +4,7 @@ import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import { evaluateFilter, parseFilter } from '../scim/filter.ts';
 import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from './attribute-mapping.ts';
 import { stableHash, stableJson } from './stable-hash.ts';
-import type { AuditEntry, AuditLog, HubReader, LinkStore, Trigger } from './sync.ports.ts';
+import { type AuditEntry, type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, type Trigger } from './sync.ports.ts';
 
 export interface SyncDeps {
   hub: HubReader;
@@ -34,7 +34,16 @@ export interface SyncOutcome {
   targetId?: string;
   reason?: string;
   changes?: AuditEntry['changes'];
+  /** For a collision: the hub id the target is linked to already. */
+  collidesWith?: string;
 }
+
+/**
+ * Where a user's sync is in its match-or-create plan: `first` matches, then creates;
+ * `rematch-after-conflict` is the one second pass after the target refused a create because the
+ * account exists (made between our match and our create): it matches again and never creates.
+ */
+type MatchPass = 'first' | 'rematch-after-conflict';
 
 const SECRET = /password|secret|token/i;
 const redact = (attribute: string, value: unknown) => (SECRET.test(attribute) ? '[redacted]' : value);
@@ -89,13 +98,25 @@ export const makeSync = (deps: SyncDeps) => {
       steps: outcome.steps,
       ...(outcome.changes?.length ? { changes: outcome.changes } : {}),
       ...(outcome.reason ? { reason: outcome.reason } : {}),
+      ...(outcome.collidesWith ? { collidesWith: outcome.collidesWith } : {}),
       ...(options.attempt ? { attempt: options.attempt } : {}),
       ...(options.changedAt && outcome.status === 'success' ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) } : {}),
     });
   };
 
+  /** The outcome when a target id is linked to another hub resource: nothing changes. */
+  const collision = (kind: 'user' | 'group', targetId: string, hubId: string, owner: string, how: string) => ({
+    action: 'collision',
+    status: 'skipped' as const,
+    targetId,
+    collidesWith: owner,
+    reason: `target ${kind} ${targetId} (${how}) is linked to hub ${kind} ${owner}, not to ${hubId}: nothing changed`,
+  });
+
   /** Brings one hub user to the connector's target. */
-  const syncUser = async (ctx: ConnectorContext, userId: string, options: SyncOptions): Promise<SyncOutcome> => {
+  const syncUser = (ctx: ConnectorContext, userId: string, options: SyncOptions): Promise<SyncOutcome> => syncUserPass(ctx, userId, options, 'first');
+
+  const syncUserPass = async (ctx: ConnectorContext, userId: string, options: SyncOptions, pass: MatchPass): Promise<SyncOutcome> => {
     const { config, connector } = ctx;
     const steps: string[] = [];
     const user = await deps.hub.getUser(userId);
@@ -117,9 +138,12 @@ export const makeSync = (deps: SyncDeps) => {
         steps.push(`action: delete target account ${link.targetId} (deprovision policy: delete)`);
         if (options.dryRun) return { action: 'delete', status: 'success', steps, targetId: link.targetId };
         await connector.deleteUser(link.targetId);
-        await deps.links.delete(config.id, 'user', userId);
+        await deps.links.delete(link);
         return finish({ action: 'delete', status: 'success', targetId: link.targetId });
       }
+      // Deprovisioning by disable keeps the link, also for a user deleted from the hub: the
+      // disabled account stays owned by that person, so a later hub user who gets the same
+      // userName meets a collision rather than re-adopting it.
       if (link.status === 'disabled') return finish({ action: 'disable', status: 'skipped', targetId: link.targetId, reason: 'already disabled' });
       if (!config.operations.disable) return finish({ action: 'disable', status: 'skipped', targetId: link.targetId, reason: 'disable is not an enabled operation' });
       steps.push(`action: disable target account ${link.targetId} (deprovision policy: disable)`);
@@ -148,8 +172,8 @@ export const makeSync = (deps: SyncDeps) => {
         if (!(error instanceof ConnectorError && error.kind === 'notFound')) throw error;
         // The account was removed on the target behind our back: forget the link, match or create again.
         steps.push(`target account ${link.targetId} is gone: linking again`);
-        await deps.links.delete(config.id, 'user', userId);
-        return syncUser(ctx, userId, options);
+        await deps.links.delete(link);
+        return syncUserPass(ctx, userId, options, pass);
       }
       const pushed = { ...Object.fromEntries(Object.entries(link.pushed).filter(([key]) => !change.unset.includes(key))), ...change.set };
       await deps.links.put({ ...link, status: wanted.active === false ? 'disabled' : 'active', pushed, hash: stableHash(pushed), updated: now() });
@@ -157,6 +181,8 @@ export const makeSync = (deps: SyncDeps) => {
     }
 
     // No link yet: match an existing account by the matching attributes, in order, else create.
+    // Only attributes the connector names match (email only when its `matching` says so), and
+    // an account linked to another hub user is a collision, never taken over.
     const wanted = mapUser(user, mappings, 'create');
     const matching = config.matching ?? DEFAULT_MATCHING[config.type];
     for (const attribute of matching) {
@@ -165,12 +191,16 @@ export const makeSync = (deps: SyncDeps) => {
       const found = await connector.findUser(attribute, value);
       steps.push(`match: ${attribute} = "${value}": ${found ? `found ${found.id}` : 'no account'}`);
       if (!found) continue;
+      const owner = await deps.links.ownerOf(config.id, 'user', found.id);
+      if (owner !== undefined && owner !== userId) {
+        steps.push(`collision: ${found.id} is linked to hub user ${owner}`);
+        return finish(collision('user', found.id, userId, owner, `matched by ${attribute} = "${value}"`));
+      }
       const update = mapUser(user, mappings, 'update');
       const change = diffAttributes(found.attributes, update, createOnlyTargets(mappings));
       steps.push(`action: link ${found.id}${Object.keys(change.set).length ? ` and update ${Object.keys(change.set).join(', ')}` : ''}`);
       if (options.dryRun) return { action: 'link', status: 'success', steps, targetId: found.id };
-      if (Object.keys(change.set).length > 0) await connector.updateUser(found.id, { set: change.set, unset: [] }, update);
-      await deps.links.put({
+      const link: Link = {
         connectorId: config.id,
         kind: 'user',
         hubId: userId,
@@ -180,8 +210,21 @@ export const makeSync = (deps: SyncDeps) => {
         hash: stableHash(update),
         origin: 'matched',
         updated: now(),
-      });
+      };
+      // Link first, then change the account: a racing worker that linked it to someone else
+      // makes this put fail before anything of theirs is touched.
+      try {
+        await deps.links.put(link);
+      } catch (error) {
+        if (!(error instanceof LinkCollisionError)) throw error;
+        steps.push(`collision: ${found.id} was linked to hub user ${error.ownerHubId} meanwhile`);
+        return finish(collision('user', found.id, userId, error.ownerHubId, `matched by ${attribute} = "${value}"`));
+      }
+      if (Object.keys(change.set).length > 0) await connector.updateUser(found.id, { set: change.set, unset: [] }, update);
       return finish({ action: 'link', status: 'success', targetId: found.id, changes: changesOf({}, { set: change.set, unset: [] }) });
+    }
+    if (pass === 'rematch-after-conflict') {
+      throw new ConnectorError('permanent', `${config.id}: the target refused to create ${name ?? userId} because it exists, and no matching attribute finds it`);
     }
     if (!config.operations.create) return finish({ action: 'create', status: 'skipped', reason: 'create is not an enabled operation' });
     if (user.active === false) {
@@ -194,29 +237,39 @@ export const makeSync = (deps: SyncDeps) => {
     try {
       created = await connector.createUser(wanted);
     } catch (error) {
-      if (!(error instanceof ConnectorError && error.kind === 'conflict') || options.attempt === -1) throw error;
+      if (!(error instanceof ConnectorError && error.kind === 'conflict')) throw error;
       // Someone made the account between our match and our create: match again, once.
       steps.push('create: the target reports the account exists; matching again');
-      return syncUser(ctx, userId, { ...options, attempt: -1 });
+      return syncUserPass(ctx, userId, options, 'rematch-after-conflict');
     }
-    await deps.links.put({
-      connectorId: config.id,
-      kind: 'user',
-      hubId: userId,
-      targetId: created.id,
-      status: 'active',
-      pushed: wanted,
-      hash: stableHash(wanted),
-      origin: 'created',
-      updated: now(),
-    });
+    try {
+      await deps.links.put({
+        connectorId: config.id,
+        kind: 'user',
+        hubId: userId,
+        targetId: created.id,
+        status: 'active',
+        pushed: wanted,
+        hash: stableHash(wanted),
+        origin: 'created',
+        updated: now(),
+      });
+    } catch (error) {
+      if (!(error instanceof LinkCollisionError)) throw error;
+      steps.push(`collision: the created account ${created.id} is linked to hub user ${error.ownerHubId}`);
+      return finish(collision('user', created.id, userId, error.ownerHubId, 'created'));
+    }
     return finish({ action: 'create', status: 'success', targetId: created.id, changes: changesOf({}, { set: wanted, unset: [] }) });
   };
 
   const groupInScope = (config: ConnectorConfig, groupId: string): boolean =>
     config.scope.groups ? config.scope.groups.includes(groupId) : config.groups.provision || config.groups.mappings.some((m) => m.hubGroup === groupId);
 
-  /** Brings one hub group (not its members) to the target: create, link to a mapped group, or delete. */
+  /**
+   * Brings one hub group (not its members) to the target: create it, link the target group a
+   * group mapping names, rename it, or delete it. A hub group never adopts a target group by its
+   * name alone: without a mapping, a name taken on the target is a collision.
+   */
   const syncGroup = async (ctx: ConnectorContext, groupId: string, options: SyncOptions): Promise<SyncOutcome> => {
     const { config, connector } = ctx;
     const steps: string[] = [];
@@ -238,6 +291,7 @@ export const makeSync = (deps: SyncDeps) => {
           ...(outcome.targetId ? { targetId: outcome.targetId } : {}),
           steps,
           ...(outcome.reason ? { reason: outcome.reason } : {}),
+          ...(outcome.collidesWith ? { collidesWith: outcome.collidesWith } : {}),
         });
       }
       return result;
@@ -248,106 +302,169 @@ export const makeSync = (deps: SyncDeps) => {
       if (!link) return record({ action: 'none', status: 'skipped', reason: 'not provisioned and not in scope' });
       if (link.origin !== 'created') {
         steps.push('action: unlink (the target group was mapped or matched, so the hub never deletes it)');
-        if (!options.dryRun) await deps.links.delete(config.id, 'group', groupId);
+        if (!options.dryRun) await deps.links.delete(link);
         return record({ action: 'unlink', status: 'success', targetId: link.targetId });
       }
       if (!config.operations.delete) return record({ action: 'delete', status: 'skipped', targetId: link.targetId, reason: 'delete is not an enabled operation' });
       steps.push(`action: delete target group ${link.targetId}`);
       if (options.dryRun) return { action: 'delete', status: 'success', steps, targetId: link.targetId };
       await connector.deleteGroup(link.targetId);
-      await deps.links.delete(config.id, 'group', groupId);
+      await deps.links.delete(link);
       return record({ action: 'delete', status: 'success', targetId: link.targetId });
     }
-    if (link) {
-      steps.push('compare: target group is linked');
-      return record({ action: 'none', status: 'skipped', targetId: link.targetId, reason: 'already linked' });
-    }
     const displayName = String(group.displayName);
+    if (link) {
+      if (link.pushed.displayName === displayName) {
+        steps.push('compare: target group is linked and up to date');
+        return record({ action: 'none', status: 'skipped', targetId: link.targetId, reason: 'already linked' });
+      }
+      if (link.origin !== 'created') {
+        // A mapped group keeps the target's own name: the mapping, not the hub, names it.
+        steps.push('compare: displayName changed, but the target group is mapped: its name is not the hub\'s to change');
+        return record({ action: 'rename', status: 'skipped', targetId: link.targetId, reason: 'mapped target groups keep their name' });
+      }
+      if (!config.operations.update) return record({ action: 'rename', status: 'skipped', targetId: link.targetId, reason: 'update is not an enabled operation' });
+      steps.push(`action: rename target group ${link.targetId} from "${String(link.pushed.displayName)}" to "${displayName}"`);
+      if (options.dryRun) return { action: 'rename', status: 'success', steps, targetId: link.targetId };
+      const renamed = await connector.renameGroup(link.targetId, displayName, groupId);
+      if (renamed.id !== link.targetId) steps.push(`the target cannot rename in place: the group is now ${renamed.id}`);
+      const pushed = { displayName };
+      await deps.links.put({ ...link, targetId: renamed.id, pushed, hash: stableHash(pushed), updated: now() }, link);
+      return record({
+        action: 'rename',
+        status: 'success',
+        targetId: renamed.id,
+      });
+    }
     const mapping = config.groups.mappings.find((m) => m.hubGroup === groupId);
-    const target = mapping
-      ? await connector.findGroup(mapping.targetId ? { id: mapping.targetId } : { displayName: mapping.targetDisplayName ?? displayName })
-      : await connector.findGroup({ displayName });
-    if (mapping && !target) throw new ConnectorError('permanent', `mapped target group ${mapping.targetId ?? mapping.targetDisplayName} does not exist on ${config.id}`);
-    steps.push(target ? `match: ${mapping ? 'group mapping' : 'displayName'}: found ${target.id}` : `match: displayName = "${displayName}": no group`);
-    if (!target && !config.operations.create) return record({ action: 'create', status: 'skipped', reason: 'create is not an enabled operation' });
-    steps.push(target ? `action: link ${target.id}` : 'action: create');
-    if (options.dryRun) return { action: target ? 'link' : 'create', status: 'success', steps, ...(target ? { targetId: target.id } : {}) };
-    const linked = target ?? (await connector.createGroup(displayName, groupId));
+    let target: { id: string } | undefined;
+    if (mapping) {
+      target = await connector.findGroup(mapping.targetId ? { id: mapping.targetId } : { displayName: mapping.targetDisplayName ?? displayName });
+      if (!target) throw new ConnectorError('permanent', `mapped target group ${mapping.targetId ?? mapping.targetDisplayName} does not exist on ${config.id}`);
+      steps.push(`match: group mapping: found ${target.id}`);
+    } else {
+      if (!config.operations.create) return record({ action: 'create', status: 'skipped', reason: 'create is not an enabled operation' });
+      steps.push('action: create');
+      if (options.dryRun) return { action: 'create', status: 'success', steps };
+      try {
+        target = await connector.createGroup(displayName, groupId);
+      } catch (error) {
+        if (!(error instanceof ConnectorError && error.kind === 'conflict')) throw error;
+        // The name is taken on the target. Only a group this hub group made earlier (its
+        // externalId is our id: a create whose link write was lost) is ours to link.
+        const existing = await connector.findGroup({ displayName });
+        if (!existing || existing.externalId !== groupId) {
+          steps.push(`create: the target has a group named "${displayName}" that the hub did not make`);
+          return record({
+            action: 'collision',
+            status: 'skipped',
+            ...(existing ? { targetId: existing.id } : {}),
+            reason: `the target already has a group named "${displayName}"; without a group mapping the hub never adopts it`,
+          });
+        }
+        target = existing;
+      }
+    }
+    const owner = await deps.links.ownerOf(config.id, 'group', target.id);
+    if (owner !== undefined && owner !== groupId) {
+      steps.push(`collision: ${target.id} is linked to hub group ${owner}`);
+      return record(collision('group', target.id, groupId, owner, mapping ? 'named by a group mapping' : 'created'));
+    }
+    if (options.dryRun) return { action: 'link', status: 'success', steps, targetId: target.id };
     const pushed = { displayName };
-    await deps.links.put({
-      connectorId: config.id,
-      kind: 'group',
-      hubId: groupId,
-      targetId: linked.id,
-      status: 'active',
-      pushed,
-      hash: stableHash(pushed),
-      origin: mapping ? 'mapped' : target ? 'matched' : 'created',
-      updated: now(),
-    });
-    return record({ action: target ? 'link' : 'create', status: 'success', targetId: linked.id });
+    try {
+      await deps.links.put({
+        connectorId: config.id,
+        kind: 'group',
+        hubId: groupId,
+        targetId: target.id,
+        status: 'active',
+        pushed,
+        hash: stableHash(pushed),
+        origin: mapping ? 'mapped' : 'created',
+        updated: now(),
+      });
+    } catch (error) {
+      if (!(error instanceof LinkCollisionError)) throw error;
+      return record(collision('group', target.id, groupId, error.ownerHubId, mapping ? 'named by a group mapping' : 'created'));
+    }
+    return record({ action: mapping ? 'link' : 'create', status: 'success', targetId: target.id });
   };
 
   /**
    * Brings the membership of some members of one group to the target as one minimal delta:
    * members that should be there and are not get added, members that are there and should not
    * be get removed. Members are provisioned first when they are in scope but not yet linked.
+   *
+   * When the connector scopes by groups and this is one of them, a membership change is also a
+   * scope change of the member: joining provisions (or re-enables) the account before it is
+   * added, and leaving the last scoped group deprovisions it (disable or delete, as the
+   * connector's policy says) after it is removed.
    */
   const syncMembers = async (ctx: ConnectorContext, groupId: string, memberIds: string[], options: SyncOptions): Promise<SyncOutcome> => {
     const { config, connector } = ctx;
     const steps: string[] = [];
+    const scoping = config.scope.groups?.includes(groupId) ?? false;
     let groupLink = await deps.links.get(config.id, 'group', groupId);
     if (!groupLink && groupInScope(config, groupId) && (await deps.hub.getGroup(groupId))) {
       steps.push('group not linked yet: provisioning it first');
       await syncGroup(ctx, groupId, options);
       groupLink = await deps.links.get(config.id, 'group', groupId);
     }
-    const present = groupLink ? await deps.hub.membersAmong(groupId, memberIds) : new Set<string>();
+    const unique = [...new Set(memberIds)];
+    const present = await deps.hub.membersAmong(groupId, unique);
     const add: Array<{ memberId: string; targetId: string }> = [];
-    const remove: Array<{ memberId: string; targetId: string }> = [];
-    for (const memberId of [...new Set(memberIds)]) {
-      const membershipId = `${groupId}#${memberId}`;
-      const existing = await deps.links.get(config.id, 'membership', membershipId);
+    const remove: Array<{ memberId: string; link: Link }> = [];
+    const leaving: string[] = [];
+    for (const memberId of unique) {
+      const existing = await deps.links.get(config.id, 'membership', `${groupId}#${memberId}`);
       let userLink = present.has(memberId) ? await deps.links.get(config.id, 'user', memberId) : undefined;
-      if (present.has(memberId) && !userLink && (await deps.hub.getUser(memberId))) {
+      if (present.has(memberId) && (scoping || !userLink) && (await deps.hub.getUser(memberId))) {
+        // Joining a scoped group brings the user into scope: provision or re-enable first.
         await syncUser(ctx, memberId, options);
         userLink = await deps.links.get(config.id, 'user', memberId);
       }
-      const wanted = present.has(memberId) && userLink !== undefined;
+      const wanted = present.has(memberId) && groupLink !== undefined && userLink !== undefined;
       if (wanted && !existing && userLink) add.push({ memberId, targetId: userLink.targetId });
-      if (!wanted && existing) remove.push({ memberId, targetId: existing.targetId });
+      if (!wanted && existing) remove.push({ memberId, link: existing });
+      if (!present.has(memberId) && scoping) leaving.push(memberId);
     }
     steps.push(`compare: ${add.length} to add, ${remove.length} to remove`);
     const outcome: SyncOutcome = { action: 'membership', status: add.length + remove.length > 0 ? 'success' : 'skipped', steps, ...(groupLink ? { targetId: groupLink.targetId } : {}) };
-    if (add.length + remove.length === 0 || !groupLink || options.dryRun) return outcome;
-    await connector.changeGroupMembers(groupLink.targetId, { add: add.map((a) => a.targetId), remove: remove.map((r) => r.targetId) });
-    for (const a of add) {
-      await deps.links.put({
+    if (options.dryRun) return outcome;
+    if (add.length + remove.length > 0) {
+      // Without a group on the target there is nothing to remove from: only the links go.
+      if (groupLink) await connector.changeGroupMembers(groupLink.targetId, { add: add.map((a) => a.targetId), remove: remove.map((r) => r.link.targetId) });
+      for (const a of add) {
+        await deps.links.put({
+          connectorId: config.id,
+          kind: 'membership',
+          hubId: `${groupId}#${a.memberId}`,
+          targetId: a.targetId,
+          status: 'active',
+          pushed: {},
+          hash: '',
+          origin: 'created',
+          updated: now(),
+        });
+      }
+      for (const r of remove) await deps.links.delete(r.link);
+      await deps.audit.record({
+        time: now(),
         connectorId: config.id,
-        kind: 'membership',
-        hubId: `${groupId}#${a.memberId}`,
-        targetId: a.targetId,
-        status: 'active',
-        pushed: {},
-        hash: '',
-        origin: 'created',
-        updated: now(),
+        resourceType: 'Membership',
+        resourceId: groupId,
+        trigger: options.trigger,
+        action: 'membership',
+        status: 'success',
+        ...(groupLink ? { targetId: groupLink.targetId } : {}),
+        steps,
+        changes: [{ attribute: 'members', old: remove.map((r) => r.memberId), new: add.map((a) => a.memberId) }],
+        ...(options.changedAt ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) } : {}),
       });
     }
-    for (const r of remove) await deps.links.delete(config.id, 'membership', `${groupId}#${r.memberId}`);
-    await deps.audit.record({
-      time: now(),
-      connectorId: config.id,
-      resourceType: 'Membership',
-      resourceId: groupId,
-      trigger: options.trigger,
-      action: 'membership',
-      status: 'success',
-      targetId: groupLink.targetId,
-      steps,
-      changes: [{ attribute: 'members', old: remove.map((r) => r.memberId), new: add.map((a) => a.memberId) }],
-      ...(options.changedAt ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) } : {}),
-    });
+    // Leaving a scoped group: the user's own sync decides whether another scoped group keeps it.
+    for (const memberId of leaving) await syncUser(ctx, memberId, options);
     return outcome;
   };
 

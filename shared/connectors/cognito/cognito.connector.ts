@@ -22,12 +22,14 @@ import {
   InternalErrorException,
   LimitExceededException,
   ListUsersCommand,
+  ListUsersInGroupCommand,
   ResourceNotFoundException,
   TooManyRequestsException,
   UnexpectedLambdaException,
   UserNotFoundException,
   UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { createHash } from 'node:crypto';
 import { ConnectorError, type FailureKind } from '../connector.errors.ts';
 import type {
   AttributeChange,
@@ -95,6 +97,14 @@ const NETWORK_ERROR_CODES = new Set([
   'EHOSTDOWN',
 ]);
 const NETWORK_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout']);
+const AUTH_ERROR_NAMES = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'ExpiredTokenException',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+]);
 
 const httpStatusOf = (error: unknown): number | undefined => {
   const metadata = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata;
@@ -110,7 +120,12 @@ const httpStatusOf = (error: unknown): number | undefined => {
  */
 export const cognitoFailureKind = (error: unknown): FailureKind => {
   for (const [errorClass, kind] of FAILURE_KINDS) if (error instanceof errorClass) return kind;
+  // AWS refused our credentials or their permissions (expired keys, a revoked role, a missing
+  // grant): the connector's fault, not the message's, so it opens the breaker instead of
+  // dead-lettering. These are AWS-wide error codes, not Cognito's model, hence by name.
+  if (error instanceof Error && AUTH_ERROR_NAMES.has(error.name)) return 'unauthorized';
   const status = httpStatusOf(error);
+  if (status === 401 || status === 403) return 'unauthorized';
   if (status !== undefined) return status === 429 ? 'throttled' : status === 408 || status >= 500 ? 'retryable' : 'permanent';
   if (error instanceof CognitoIdentityProviderServiceException) return error.$fault === 'server' ? 'retryable' : 'permanent';
   // No answer at all: a network failure is worth another attempt, anything else is our own bug.
@@ -158,21 +173,37 @@ const toAccount = (username: string, attributes: AttributeType[] | undefined, en
 const GROUP_NAME_MAX_LENGTH = 128;
 /** Everything a GroupName may not contain: Cognito's pattern is `[\p{L}\p{M}\p{S}\p{N}\p{P}]+`. */
 const GROUP_NAME_FORBIDDEN = /[^\p{L}\p{M}\p{S}\p{N}\p{P}]+/gu;
+const GROUP_NAME_VALID = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$/u;
+const GROUP_NAME_HASH_LENGTH = 10;
+
+/** At most `max` UTF-16 units of `text`, never splitting a surrogate pair. */
+const cut = (text: string, max: number): string => {
+  let result = '';
+  for (const character of text) {
+    if (result.length + character.length > max) break;
+    result += character;
+  }
+  return result;
+};
 
 /**
- * The Cognito GroupName for a hub group's displayName: whitespace, separators and control
- * characters become `_`, and the name is cut to 128 characters without splitting a surrogate
- * pair. Empty when nothing printable is left.
+ * The Cognito GroupName for a hub group, deterministic and collision-free: a displayName that
+ * is a valid GroupName as it stands is used as is; otherwise whitespace, separators and control
+ * characters become `_`, the name is cut to fit 128 characters, and `_` plus a short hash of
+ * the hub group's id is appended. So "Sales Team" and "Sales_Team", or two names that share
+ * their first 128 characters, never share a Cognito group. Empty when nothing printable is left.
  */
-export const cognitoGroupName = (displayName: string): string => {
+export const cognitoGroupName = (displayName: string, hubGroupId: string): string => {
   const cleaned = displayName.trim().replace(GROUP_NAME_FORBIDDEN, '_');
-  let name = '';
-  for (const character of cleaned) {
-    if (name.length + character.length > GROUP_NAME_MAX_LENGTH) break;
-    name += character;
-  }
-  return name;
+  if (cleaned === '') return '';
+  if (cleaned === displayName && cleaned.length <= GROUP_NAME_MAX_LENGTH) return cleaned;
+  const hash = createHash('sha256').update(hubGroupId).digest('hex').slice(0, GROUP_NAME_HASH_LENGTH);
+  return `${cut(cleaned, GROUP_NAME_MAX_LENGTH - hash.length - 1)}_${hash}`;
 };
+
+/** The Description of a group the hub made: it names the hub group, so the hub knows its own groups. */
+const groupDescription = (hubGroupId: string) => `Provisioned by the SCIM hub from hub group ${hubGroupId}`;
+const HUB_GROUP_OF_DESCRIPTION = /^Provisioned by the SCIM hub from hub group (\S+)$/;
 
 /**
  * A ListUsers filter value is double-quoted; a quote (and the backslash that escapes it) inside
@@ -217,6 +248,8 @@ export class CognitoConnector implements Connector {
     // UserPoolResourceUpdate: 15/s per account, at most 5/s per operation and user pool: CreateGroup, DeleteGroup.
     createGroup: 5,
     deleteGroup: 5,
+    // A rename is a CreateGroup, then the members moved at the pace of changeGroupMembers, then a DeleteGroup.
+    renameGroup: 5,
     // UserPoolRead 15/s: DescribeUserPool.
     probe: 15,
   };
@@ -342,27 +375,60 @@ export class CognitoConnector implements Connector {
     await this.callUnlessAbsent('AdminDeleteUser', [UserNotFoundException], () => this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: targetId })));
   }
 
-  /** A Cognito group's id is its GroupName; a hub displayName is looked up by its sanitised GroupName. */
+  /** A Cognito group's id is its GroupName; a mapping's target name is a GroupName too. */
   async findGroup(by: { id: string } | { displayName: string }): Promise<TargetGroup | undefined> {
-    const name = 'id' in by ? by.id : cognitoGroupName(by.displayName);
-    if (name === '') return undefined;
+    const name = 'id' in by ? by.id : by.displayName;
+    if (name.length > GROUP_NAME_MAX_LENGTH || !GROUP_NAME_VALID.test(name)) return undefined;
     const found = await this.callUnlessAbsent('GetGroup', [ResourceNotFoundException], () => this.client.send(new GetGroupCommand({ UserPoolId: this.userPoolId, GroupName: name })));
     const groupName = found?.Group?.GroupName;
-    return groupName ? { id: groupName, displayName: groupName } : undefined;
+    if (!groupName) return undefined;
+    const hubGroupId = HUB_GROUP_OF_DESCRIPTION.exec(found?.Group?.Description ?? '')?.[1];
+    return { id: groupName, displayName: groupName, ...(hubGroupId ? { externalId: hubGroupId } : {}) };
   }
 
-  /** Idempotent: a group of that name that already exists (an earlier attempt, or one made by hand) is the result. */
+  /**
+   * Makes the group named by cognitoGroupName. Idempotent for the hub's own group (an earlier
+   * attempt, recognised by its Description); a group of that name the hub did not make is a
+   * `conflict`: it is never adopted silently.
+   */
   async createGroup(displayName: string, externalId: string): Promise<TargetGroup> {
-    const name = cognitoGroupName(displayName);
+    const name = cognitoGroupName(displayName, externalId);
     if (name === '') throw new ConnectorError('permanent', `${this.id}: group "${displayName}" has no characters a Cognito group name allows`);
     try {
       await this.call('CreateGroup', () =>
-        this.client.send(new CreateGroupCommand({ UserPoolId: this.userPoolId, GroupName: name, Description: `Provisioned by the SCIM hub from hub group ${externalId}` })),
+        this.client.send(new CreateGroupCommand({ UserPoolId: this.userPoolId, GroupName: name, Description: groupDescription(externalId) })),
       );
     } catch (error) {
       if (!(error instanceof ConnectorError && error.cause instanceof GroupExistsException)) throw error;
+      const existing = await this.findGroup({ id: name });
+      if (existing?.externalId !== externalId) {
+        throw new ConnectorError('conflict', `${this.id}: a group named ${name} exists in the pool and was not made for hub group ${externalId}`, { cause: error });
+      }
     }
-    return { id: name, displayName: name };
+    return { id: name, displayName: name, externalId };
+  }
+
+  /**
+   * Cognito group names are their ids and cannot change. Renaming is therefore: create the
+   * group of the new name, add every member of the old group to it (ListUsersInGroup, paced at
+   * the UserUpdate rate), then delete the old group. Each step is idempotent, so a rename that
+   * failed part-way is completed by the retry. Access granted through the old group's name (an
+   * IAM role mapping, an app reading `cognito:groups`) must follow the new name.
+   */
+  async renameGroup(targetId: string, displayName: string, externalId: string): Promise<TargetGroup> {
+    const renamed = await this.createGroup(displayName, externalId);
+    if (renamed.id === targetId) return renamed;
+    let token: string | undefined;
+    do {
+      const page = await this.callUnlessAbsent('ListUsersInGroup', [ResourceNotFoundException], () =>
+        this.client.send(new ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetId, Limit: LIST_USERS_PAGE_SIZE, NextToken: token })),
+      );
+      const usernames = (page?.Users ?? []).flatMap((user) => (user.Username ? [user.Username] : []));
+      await this.changeGroupMembers(renamed.id, { add: usernames, remove: [] });
+      token = page?.NextToken;
+    } while (token);
+    await this.deleteGroup(targetId);
+    return renamed;
   }
 
   /** Deleting a group that is already gone succeeds. */

@@ -1,4 +1,5 @@
 import type { ScimConnectorConfig } from '../connectors.schema.ts';
+import type { SecretSource } from '../connectors.source.ts';
 import { ConnectorError, kindOfStatus, parseRetryAfter } from '../connector.errors.ts';
 import type { AttributeChange, Connector, MembershipDelta, TargetAccount, TargetAttributes, TargetGroup } from '../connector.port.ts';
 import { filterLiteral, flattenScim, GROUP_SCHEMA, toScimUser } from './scim-resource.ts';
@@ -25,14 +26,17 @@ export class ScimConnector implements Connector {
   readonly id: string;
   private capabilities: Promise<ScimCapabilities> | undefined;
   private readonly baseUrl: string;
+  private readonly token: SecretSource;
 
   constructor(
     private readonly config: Pick<ScimConnectorConfig, 'id' | 'baseUrl' | 'membersPerRequest'>,
-    private readonly bearerToken: string,
+    /** The bearer token, or a source of it that is read on each request and refreshed after a 401 or 403. */
+    bearerToken: string | SecretSource,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {
     this.id = config.id;
     this.baseUrl = config.baseUrl.replace(/\/+$/, '');
+    this.token = typeof bearerToken === 'string' ? { get: async () => bearerToken, refresh: async () => bearerToken } : bearerToken;
   }
 
   /** Cached per container: a target's capabilities do not change between calls. */
@@ -91,7 +95,7 @@ export class ScimConnector implements Connector {
     if ('id' in by) {
       try {
         const group = await this.request('GET', `/Groups/${encodeURIComponent(by.id)}?excludedAttributes=members`);
-        return group ? { id: String(group.id), displayName: String(group.displayName) } : undefined;
+        return group ? toTargetGroup(group) : undefined;
       } catch (error) {
         if (error instanceof ConnectorError && error.kind === 'notFound') return undefined;
         throw error;
@@ -102,31 +106,64 @@ export class ScimConnector implements Connector {
       `/Groups?filter=${encodeURIComponent(`displayName eq ${filterLiteral(by.displayName)}`)}&excludedAttributes=members&count=2`,
     );
     const group = ((found?.Resources as Json[] | undefined) ?? [])[0];
-    return group ? { id: String(group.id), displayName: String(group.displayName) } : undefined;
+    return group ? toTargetGroup(group) : undefined;
   }
 
   async createGroup(displayName: string, externalId: string): Promise<TargetGroup> {
     const created = await this.request('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName, externalId });
-    return { id: String(created?.id), displayName };
+    return { id: String(created?.id), displayName, externalId };
+  }
+
+  /** One PATCH replace of displayName (RFC 7644 section 3.5.2.3); the group keeps its id and members. */
+  async renameGroup(targetId: string, displayName: string, externalId: string): Promise<TargetGroup> {
+    if (!(await this.discover()).patch) {
+      throw new ConnectorError('permanent', `${this.id} does not support PATCH: a group cannot be renamed without replacing its members`);
+    }
+    await this.request('PATCH', `/Groups/${encodeURIComponent(targetId)}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'displayName', value: displayName }],
+    });
+    return { id: targetId, displayName, externalId };
   }
 
   async deleteGroup(targetId: string): Promise<void> {
     await this.ignoreNotFound(() => this.request('DELETE', `/Groups/${encodeURIComponent(targetId)}`));
   }
 
+  /**
+   * Adds go in PATCH requests of `membersPerRequest` members; removals too, and a removal the
+   * target answers with 404 or `noTarget` (the member or the group is gone already, e.g. the
+   * user's deletion ran first) is what we wanted: that chunk is retried member by member, and
+   * each member already gone counts as removed.
+   */
   async changeGroupMembers(targetGroupId: string, delta: MembershipDelta): Promise<void> {
     if (!(await this.discover()).patch) {
       throw new ConnectorError('permanent', `${this.id} does not support PATCH: membership cannot change without replacing the whole list`);
     }
-    const changes = [...delta.add.map((id) => ({ kind: 'add' as const, id })), ...delta.remove.map((id) => ({ kind: 'remove' as const, id }))];
-    for (let start = 0; start < changes.length; start += this.config.membersPerRequest) {
-      const part = changes.slice(start, start + this.config.membersPerRequest);
-      const adds = part.filter((c) => c.kind === 'add').map((c) => ({ value: c.id }));
-      const operations = [
-        ...(adds.length > 0 ? [{ op: 'add', path: 'members', value: adds }] : []),
-        ...part.filter((c) => c.kind === 'remove').map((c) => ({ op: 'remove', path: `members[value eq ${filterLiteral(c.id)}]` })),
-      ];
-      await this.request('PATCH', `/Groups/${encodeURIComponent(targetGroupId)}`, { schemas: [PATCH_OP], Operations: operations });
+    const path = `/Groups/${encodeURIComponent(targetGroupId)}`;
+    const size = this.config.membersPerRequest;
+    for (let start = 0; start < delta.add.length; start += size) {
+      const value = delta.add.slice(start, start + size).map((id) => ({ value: id }));
+      await this.request('PATCH', path, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value }] });
+    }
+    const removal = (ids: string[]) => ({ schemas: [PATCH_OP], Operations: ids.map((id) => ({ op: 'remove', path: `members[value eq ${filterLiteral(id)}]` })) });
+    for (let start = 0; start < delta.remove.length; start += size) {
+      const part = delta.remove.slice(start, start + size);
+      try {
+        await this.request('PATCH', path, removal(part));
+      } catch (error) {
+        if (!isAlreadyGone(error)) throw error;
+        if ((error as ConnectorError).kind === 'notFound' && part.length === 1) continue;
+        for (const id of part) await this.ignoreAlreadyGone(() => this.request('PATCH', path, removal([id])));
+      }
+    }
+  }
+
+  private async ignoreAlreadyGone(run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      if (!isAlreadyGone(error)) throw error;
     }
   }
 
@@ -139,13 +176,29 @@ export class ScimConnector implements Connector {
     }
   }
 
+  /** One request; a 401 or 403 reads the token again (it may have been rotated) and tries once more. */
   private async request(method: string, path: string, body?: unknown): Promise<Json | undefined> {
+    try {
+      return await this.send(method, path, body, await this.token.get());
+    } catch (error) {
+      if (!(error instanceof ConnectorError && error.kind === 'unauthorized')) throw error;
+      let token: string;
+      try {
+        token = await this.token.refresh();
+      } catch (cause) {
+        throw new ConnectorError('retryable', `${this.id}: the target refused the bearer token, and reading it again failed: ${(cause as Error).message}`, { cause });
+      }
+      return this.send(method, path, body, token);
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown, token: string): Promise<Json | undefined> {
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.baseUrl}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${this.bearerToken}`,
+          authorization: `Bearer ${token}`,
           accept: 'application/scim+json, application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
         },
@@ -157,15 +210,27 @@ export class ScimConnector implements Connector {
     }
     const text = await response.text();
     if (!response.ok) {
-      const detail = safeJson(text)?.detail ?? text.slice(0, 300);
+      const json = safeJson(text);
+      const detail = json?.detail ?? text.slice(0, 300);
       throw new ConnectorError(kindOfStatus(response.status), `${this.id}: ${method} ${path} answered ${response.status}: ${String(detail)}`, {
         status: response.status,
         retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        ...(typeof json?.scimType === 'string' ? { scimType: json.scimType } : {}),
       });
     }
     return text ? safeJson(text) : undefined;
   }
 }
+
+/** A member or group the target no longer has: 404, or 400 `noTarget` (RFC 7644 section 3.5.2). */
+const isAlreadyGone = (error: unknown): boolean =>
+  error instanceof ConnectorError && (error.kind === 'notFound' || (error.status === 400 && error.scimType === 'noTarget'));
+
+const toTargetGroup = (group: Json): TargetGroup => ({
+  id: String(group.id),
+  displayName: String(group.displayName),
+  ...(typeof group.externalId === 'string' ? { externalId: group.externalId } : {}),
+});
 
 const safeJson = (text: string): Json | undefined => {
   try {

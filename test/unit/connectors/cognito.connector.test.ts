@@ -21,6 +21,7 @@ import {
   InvalidParameterException,
   LimitExceededException,
   ListUsersCommand,
+  ListUsersInGroupCommand,
   NotAuthorizedException,
   ResourceNotFoundException,
   TooManyRequestsException,
@@ -29,6 +30,7 @@ import {
   UserNotFoundException,
   UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { createHash } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -48,6 +50,8 @@ import { withResilience } from '../../../shared/connectors/resilience/resilient.
  */
 const POOL = 'us-east-1_Abc123';
 const cognito = mockClient(CognitoIdentityProviderClient);
+/** The short hash of a hub group id that cognitoGroupName appends to a name it had to change. */
+const hashOf = (hubGroupId: string) => createHash('sha256').update(hubGroupId).digest('hex').slice(0, 10);
 const metadata = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 
 /** Typed as the port: the sync engine calls updateUser and disableUser with the full mapped state too. */
@@ -337,23 +341,60 @@ describe('disableUser and deleteUser', () => {
 });
 
 describe('groups', () => {
-  it('creates a group under a sanitised name, carrying the hub id in its description', async () => {
-    cognito.on(CreateGroupCommand).resolves({ Group: { GroupName: 'Platform_Team' } });
+  it('creates a group under a sanitised name with a hash of the hub id, carrying the hub id in its description', async () => {
+    cognito.on(CreateGroupCommand).resolves({ Group: { GroupName: `Platform_Team_${hashOf('g-42')}` } });
 
     const group = await makeConnector().createGroup('  Platform \t Team\n', 'g-42');
 
-    expect(group).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team' });
+    expect(group).toEqual({ id: `Platform_Team_${hashOf('g-42')}`, displayName: `Platform_Team_${hashOf('g-42')}`, externalId: 'g-42' });
     expect(cognito.commandCalls(CreateGroupCommand)[0]?.args[0].input).toEqual({
       UserPoolId: POOL,
-      GroupName: 'Platform_Team',
+      GroupName: `Platform_Team_${hashOf('g-42')}`,
       Description: 'Provisioned by the SCIM hub from hub group g-42',
     });
   });
 
-  it('returns the existing group when CreateGroup says it exists', async () => {
-    cognito.on(CreateGroupCommand).rejects(new GroupExistsException({ message: 'A group with the name already exists.', ...metadata(400) }));
+  it('returns the existing group when CreateGroup says it exists and it is the hub group\'s own', async () => {
+    cognito
+      .on(CreateGroupCommand)
+      .rejects(new GroupExistsException({ message: 'A group with the name already exists.', ...metadata(400) }))
+      .on(GetGroupCommand)
+      .resolves({ Group: { GroupName: 'Admins', Description: 'Provisioned by the SCIM hub from hub group g-1' } });
 
-    expect(await makeConnector().createGroup('Admins', 'g-1')).toEqual({ id: 'Admins', displayName: 'Admins' });
+    expect(await makeConnector().createGroup('Admins', 'g-1')).toEqual({ id: 'Admins', displayName: 'Admins', externalId: 'g-1' });
+  });
+
+  it('never adopts an existing group the hub did not make for this hub group: conflict', async () => {
+    cognito
+      .on(CreateGroupCommand)
+      .rejects(new GroupExistsException({ message: 'A group with the name already exists.', ...metadata(400) }))
+      .on(GetGroupCommand)
+      .resolves({ Group: { GroupName: 'Admins', Description: 'made by hand' } });
+
+    expect((await failure(makeConnector().createGroup('Admins', 'g-1'))).kind).toBe('conflict');
+  });
+
+  it('renames by creating the new group, moving every member page by page, and deleting the old one', async () => {
+    cognito
+      .on(CreateGroupCommand)
+      .resolves({})
+      .on(ListUsersInGroupCommand, { GroupName: 'Sales', NextToken: undefined })
+      .resolves({ Users: [{ Username: 'ada' }], NextToken: 'p2' })
+      .on(ListUsersInGroupCommand, { GroupName: 'Sales', NextToken: 'p2' })
+      .resolves({ Users: [{ Username: 'bob' }] })
+      .on(AdminAddUserToGroupCommand)
+      .resolves({})
+      .on(DeleteGroupCommand)
+      .resolves({});
+
+    const renamed = await makeConnector().renameGroup('Sales', 'Revenue', 'g-7');
+
+    expect(renamed).toEqual({ id: 'Revenue', displayName: 'Revenue', externalId: 'g-7' });
+    expect(cognito.commandCalls(AdminAddUserToGroupCommand).map((c) => [c.args[0].input.GroupName, c.args[0].input.Username])).toEqual([
+      ['Revenue', 'ada'],
+      ['Revenue', 'bob'],
+    ]);
+    expect(cognito.commandCalls(DeleteGroupCommand).map((c) => c.args[0].input.GroupName)).toEqual(['Sales']);
   });
 
   it('passes other CreateGroup failures on, classified', async () => {
@@ -375,7 +416,8 @@ describe('groups', () => {
       .on(GetGroupCommand, { GroupName: 'Nope' })
       .rejects(new ResourceNotFoundException({ message: 'Group not found.', ...metadata(400) }));
 
-    expect(await makeConnector().findGroup({ displayName: 'Platform Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team' });
+    expect(await makeConnector().findGroup({ displayName: 'Platform_Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team' });
+    expect(await makeConnector().findGroup({ displayName: 'Platform Team' })).toBeUndefined();
     expect(await makeConnector().findGroup({ id: 'Platform_Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team' });
     expect(await makeConnector().findGroup({ id: 'Nope' })).toBeUndefined();
   });
@@ -491,6 +533,9 @@ describe('error classification', () => {
     ['an unmodelled 503', unmodelled('ServiceUnavailable', 503), 'retryable'],
     ['an unmodelled 429', unmodelled('Throttling', 429), 'throttled'],
     ['an unmodelled 404 (a wrong endpoint)', unmodelled('NotFound', 404), 'permanent'],
+    ['AccessDeniedException (a missing IAM grant)', unmodelled('AccessDeniedException', 400), 'unauthorized'],
+    ['ExpiredTokenException (expired credentials)', unmodelled('ExpiredTokenException', 400), 'unauthorized'],
+    ['an unmodelled 403', unmodelled('Forbidden', 403), 'unauthorized'],
     ['a proxy page the SDK cannot parse (502)', Object.assign(new SyntaxError('Unexpected token <'), metadata(502)), 'retryable'],
     ['ECONNREFUSED', network('ECONNREFUSED'), 'retryable'],
     ['ECONNRESET', network('ECONNRESET'), 'retryable'],
@@ -544,6 +589,7 @@ describe('configuration', () => {
       findGroup: 5,
       createGroup: 5,
       deleteGroup: 5,
+      renameGroup: 5,
       probe: 15,
     });
   });
@@ -577,19 +623,28 @@ describe('configuration', () => {
 
 describe('cognitoGroupName', () => {
   it.each([
-    ['Platform Team', 'Platform_Team'],
-    ['  Platform \t Team\n', 'Platform_Team'],
-    ['Équipe ✓ (R&D)', 'Équipe_✓_(R&D)'],
-    ['a\u0000b\u200bc', 'a_b_c'],
+    ['Platform_Team', 'Platform_Team'],
+    ['Équipe✓(R&D)', 'Équipe✓(R&D)'],
+    ['Platform Team', `Platform_Team_${hashOf('g-1')}`],
+    ['  Platform \t Team\n', `Platform_Team_${hashOf('g-1')}`],
+    ['a\u0000b\u200bc', `a_b_c_${hashOf('g-1')}`],
     ['   ', ''],
   ])('%j becomes %j', (displayName, expected) => {
-    expect(cognitoGroupName(displayName)).toBe(expected);
+    expect(cognitoGroupName(displayName, 'g-1')).toBe(expected);
   });
 
-  it('cuts at 128 characters without splitting a surrogate pair', () => {
-    expect(cognitoGroupName('x'.repeat(200))).toBe('x'.repeat(128));
-    const cut = cognitoGroupName(`${'x'.repeat(127)}😀tail`);
-    expect(cut).toBe('x'.repeat(127));
-    expect(cognitoGroupName(`${'x'.repeat(126)}😀tail`)).toBe(`${'x'.repeat(126)}😀`);
+  it('never maps two hub groups to one name: "Sales Team" and "Sales_Team"', () => {
+    expect(cognitoGroupName('Sales_Team', 'g-1')).toBe('Sales_Team');
+    expect(cognitoGroupName('Sales Team', 'g-2')).not.toBe('Sales_Team');
+  });
+
+  it('keeps names over 128 characters apart by the hash, cut without splitting a surrogate pair', () => {
+    const long = cognitoGroupName(`${'x'.repeat(200)}a`, 'g-1');
+    const other = cognitoGroupName(`${'x'.repeat(200)}b`, 'g-2');
+    expect(long).toBe(`${'x'.repeat(117)}_${hashOf('g-1')}`);
+    expect(long).toHaveLength(128);
+    expect(other).not.toBe(long);
+    expect(cognitoGroupName(`${'x'.repeat(116)}😀tail  `, 'g-1')).toBe(`${'x'.repeat(116)}_${hashOf('g-1')}`);
+    expect(cognitoGroupName(`${'x'.repeat(115)}😀tail  `, 'g-1')).toBe(`${'x'.repeat(115)}😀_${hashOf('g-1')}`);
   });
 });

@@ -15,7 +15,8 @@ describe('failure classification', () => {
     [404, 'notFound'],
     [409, 'conflict'],
     [400, 'permanent'],
-    [401, 'permanent'],
+    [401, 'unauthorized'],
+    [403, 'unauthorized'],
   ])('classifies HTTP %i as %s', (status, kind) => {
     expect(kindOfStatus(status)).toBe(kind);
   });

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLinkStore } from '../../../shared/store/link.repository.ts';
+import { type Link, LinkCollisionError } from '../../../shared/sync/sync.ports.ts';
+import { freshHubTable } from '../../support/dynamodb.ts';
+
+const link = (hubId: string, targetId: string, extra: Partial<Link> = {}): Link => ({
+  connectorId: 'app',
+  kind: 'user',
+  hubId,
+  targetId,
+  status: 'active',
+  pushed: { userName: hubId },
+  hash: 'h',
+  origin: 'created',
+  updated: '2026-01-01T00:00:00.000Z',
+  ...extra,
+});
+
+describe('DynamoLinkStore', () => {
+  let store: DynamoLinkStore;
+  let table: Awaited<ReturnType<typeof freshHubTable>>;
+
+  beforeAll(async () => {
+    table = await freshHubTable('links');
+    store = new DynamoLinkStore(table.documents, table.tableName);
+  });
+  afterAll(() => table.raw.destroy());
+
+  it('writes a link with its reverse, and rewrites it for the same hub id', async () => {
+    await store.put(link('ada', 't-1'));
+    await store.put(link('ada', 't-1', { status: 'disabled' }));
+
+    expect(await store.get('app', 'user', 'ada')).toMatchObject({ targetId: 't-1', status: 'disabled' });
+    expect(await store.ownerOf('app', 'user', 't-1')).toBe('ada');
+  });
+
+  it('refuses to link a target account owned by another hub user, writing nothing, and names the owner', async () => {
+    const error = await store.put(link('bob', 't-1')).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(LinkCollisionError);
+    expect((error as LinkCollisionError).ownerHubId).toBe('ada');
+    expect(await store.get('app', 'user', 'bob')).toBeUndefined();
+    expect(await store.ownerOf('app', 'user', 't-1')).toBe('ada');
+  });
+
+  it('lets exactly one of two racing hub users link the same account', async () => {
+    const results = await Promise.allSettled([store.put(link('carol', 't-race')), store.put(link('dave', 't-race'))]);
+
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const owner = await store.ownerOf('app', 'user', 't-race');
+    expect(['carol', 'dave']).toContain(owner);
+    const loser = owner === 'carol' ? 'dave' : 'carol';
+    expect(await store.get('app', 'user', loser)).toBeUndefined();
+  });
+
+  it('deletes a link and its reverse together, freeing the account', async () => {
+    const ada = (await store.get('app', 'user', 'ada')) as Link;
+    await store.delete(ada);
+
+    expect(await store.get('app', 'user', 'ada')).toBeUndefined();
+    expect(await store.ownerOf('app', 'user', 't-1')).toBeUndefined();
+    await store.put(link('bob', 't-1'));
+    expect(await store.ownerOf('app', 'user', 't-1')).toBe('bob');
+  });
+
+  it('moves the reverse when a link is rewritten to a new target id', async () => {
+    const group = link('eng', 'Engineering', { kind: 'group' });
+    await store.put(group);
+    await store.put({ ...group, targetId: 'R_D' }, group);
+
+    expect(await store.ownerOf('app', 'group', 'Engineering')).toBeUndefined();
+    expect(await store.ownerOf('app', 'group', 'R_D')).toBe('eng');
+  });
+
+  it('keeps no reverse for memberships: one account is a member of many groups', async () => {
+    await store.put(link('g1#bob', 't-1', { kind: 'membership' }));
+    await store.put(link('g2#bob', 't-1', { kind: 'membership' }));
+
+    expect(await store.get('app', 'membership', 'g2#bob')).toMatchObject({ targetId: 't-1' });
+    expect(await store.ownerOf('app', 'membership', 't-1')).toBeUndefined();
+  });
+});
