@@ -1,44 +1,101 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
+import type { BreakerState } from '#shared/connectors/resilience/circuit-breaker.ts';
+import type { RedriveResult } from '#shared/queues/dlq-redrive.ts';
 import type { AuditQuery } from '#shared/store/audit.repository.ts';
 import type { AuditEntry } from '#shared/sync/sync.ports.ts';
-import type { BreakerState } from '#shared/connectors/resilience/circuit-breaker.ts';
+
+/** A dead-lettered message as the operators' API shows it. */
+export interface DeadLetter {
+  messageId: string;
+  groupId: string | undefined;
+  receiveCount: number;
+  sentAt: string | undefined;
+  /** The message body, parsed when it is JSON. */
+  body: unknown;
+}
 
 export interface AdminDeps {
   queryAudit(query: AuditQuery): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }>;
   connectorIds(): Promise<string[]>;
   breaker(connectorId: string): Promise<BreakerState>;
   deadLetterCount(connectorId: string): Promise<number>;
-  redrive(connectorId: string, max?: number): Promise<number>;
+  /** Up to `limit` messages of the DLQ, left where they are. */
+  peekDeadLetters(connectorId: string, limit: number): Promise<DeadLetter[]>;
+  redrive(connectorId: string, max: number | undefined): Promise<RedriveResult>;
 }
 
-const AuditQuerySchema = z.object({
-  connector: z.string().min(1).optional(),
-  status: z.enum(['success', 'failed', 'skipped', 'retrying', 'dead-lettered']).optional(),
-  action: z.string().min(1).optional(),
-  resource: z.string().min(1).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().optional(),
-});
+const AUDIT_STATUSES = ['success', 'failed', 'skipped', 'retrying', 'dead-lettered'] as const;
+
+/** The key attributes a paging cursor of the audit trail may hold. */
+const CURSOR_KEYS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+const AuditCursorSchema = z.string().refine((cursor) => {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return (
+      typeof key === 'object' &&
+      key !== null &&
+      !Array.isArray(key) &&
+      Object.keys(key).length > 0 &&
+      Object.entries(key).every(([name, value]) => CURSOR_KEYS.has(name) && typeof value === 'string')
+    );
+  } catch {
+    return false;
+  }
+}, 'not a cursor this endpoint returned');
+
+const AuditQuerySchema = z
+  .object({
+    connector: z.string().min(1).optional(),
+    status: z.enum(AUDIT_STATUSES).optional(),
+    action: z.string().min(1).optional(),
+    resource: z.string().min(1).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: AuditCursorSchema.optional(),
+  })
+  .strict()
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { message: 'from must not be after to', path: ['from'] });
+
+const DeadLettersQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(10).default(10) }).strict();
+const RedriveQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(100_000).optional() }).strict();
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
-  headers: { 'Content-Type': 'application/json' },
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
   body: JSON.stringify(body),
 });
 
+const badRequest = (error: z.ZodError): APIGatewayProxyResult =>
+  json(400, { error: error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
+
+const CONNECTOR_PATH = /^\/connectors\/([^/]+)(\/dead-letters|\/redrive)?$/;
+
 /**
- * The operators' API (behind IAM auth in AWS): the audit trail with filters and paging,
- * each connector's health (circuit breaker, DLQ depth) and the DLQ redrive.
+ * The operators' API (behind IAM auth in AWS, the operator token locally):
+ *
+ * - `GET /admin/audit?connector&status&action&resource&from&to&limit&cursor`: the audit trail,
+ *   newest first, paged by `nextCursor`;
+ * - `GET /admin/connectors`: every connector's circuit breaker and DLQ depth;
+ * - `GET /admin/connectors/{id}`: one connector's;
+ * - `GET /admin/connectors/{id}/dead-letters?limit`: the DLQ's messages, left in place;
+ * - `POST /admin/connectors/{id}/redrive?limit`: moves dead letters back to the lane, within the
+ *   request's time budget, and says how many remain.
+ *
+ * Bad parameters are a 400 naming them, an unknown connector a 404.
  */
-export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: AdminDeps): Promise<APIGatewayProxyResult> => {
-  const path = event.path.replace(/^.*?\/admin/, '');
+export const routeAdminRequest = async (
+  event: APIGatewayProxyEvent,
+  deps: AdminDeps,
+): Promise<APIGatewayProxyResult> => {
+  const path = event.path.replace(/^.*?\/admin(?=\/|$)/, '').replace(/\/+$/, '');
   const method = event.httpMethod.toUpperCase();
-  if (path === '/audit' && method === 'GET') {
-    const parsed = AuditQuerySchema.safeParse(event.queryStringParameters ?? {});
-    if (!parsed.success) return json(400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+  const query = event.queryStringParameters ?? {};
+  if (path === '/audit') {
+    if (method !== 'GET') return json(405, { error: `${method} /admin/audit is not allowed: use GET` });
+    const parsed = AuditQuerySchema.safeParse(query);
+    if (!parsed.success) return badRequest(parsed.error);
     const q = parsed.data;
     const page = await deps.queryAudit({
       connectorId: q.connector,
@@ -52,19 +109,37 @@ export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: Admin
     });
     return json(200, { items: page.items, ...(page.next ? { nextCursor: page.next } : {}) });
   }
-  if (path === '/connectors' && method === 'GET') {
+  if (path === '/connectors') {
+    if (method !== 'GET') return json(405, { error: `${method} /admin/connectors is not allowed: use GET` });
     const ids = await deps.connectorIds();
-    const connectors = await Promise.all(
-      ids.map(async (id) => ({ id, breaker: await deps.breaker(id), deadLetters: await deps.deadLetterCount(id) })),
-    );
-    return json(200, { connectors });
+    return json(200, { connectors: await Promise.all(ids.map((id) => connectorHealth(id, deps))) });
   }
-  const redrive = /^\/connectors\/([a-z0-9-]+)\/redrive$/.exec(path);
-  if (redrive && method === 'POST') {
-    const id = redrive[1] ?? '';
+  const connector = CONNECTOR_PATH.exec(path);
+  if (connector) {
+    const id = decodeURIComponent(connector[1] ?? '');
+    const action = connector[2];
     if (!(await deps.connectorIds()).includes(id)) return json(404, { error: `no connector ${id}` });
-    const max = Number(event.queryStringParameters?.limit ?? Number.NaN);
-    return json(200, { connector: id, moved: await deps.redrive(id, Number.isInteger(max) && max > 0 ? max : undefined) });
+    if (!action) {
+      if (method !== 'GET') return json(405, { error: `${method} is not allowed here: use GET` });
+      return json(200, await connectorHealth(id, deps));
+    }
+    if (action === '/dead-letters') {
+      if (method !== 'GET') return json(405, { error: `${method} is not allowed here: use GET` });
+      const parsed = DeadLettersQuerySchema.safeParse(query);
+      if (!parsed.success) return badRequest(parsed.error);
+      const [count, messages] = await Promise.all([deps.deadLetterCount(id), deps.peekDeadLetters(id, parsed.data.limit)]);
+      return json(200, { connector: id, approximateCount: count, messages });
+    }
+    if (method !== 'POST') return json(405, { error: `${method} is not allowed here: use POST` });
+    const parsed = RedriveQuerySchema.safeParse(query);
+    if (!parsed.success) return badRequest(parsed.error);
+    const result = await deps.redrive(id, parsed.data.limit);
+    return json(200, { connector: id, ...result });
   }
-  return json(404, { error: `no admin endpoint ${method} ${path}` });
+  return json(404, { error: `no admin endpoint ${method} /admin${path}` });
+};
+
+const connectorHealth = async (id: string, deps: AdminDeps) => {
+  const [breaker, deadLetters] = await Promise.all([deps.breaker(id), deps.deadLetterCount(id)]);
+  return { id, breaker, deadLetters };
 };

@@ -1,11 +1,14 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { bearerTokenFrom, hashToken, sameToken, type TokenGrant } from '#shared/auth/bearer-token.ts';
+import { bearerTokenFrom, hashToken, type TokenGrant } from '#shared/auth/bearer-token.ts';
 import type { TokenRecord } from '#shared/store/token.repository.ts';
 
+/**
+ * Only stored tokens are accepted: there is no token from the environment in the deployed code
+ * path. The local runner's `SCIM_BEARER_TOKEN` is stored (hashed) in the table at start, like
+ * `npm run tokens -- create` does.
+ */
 export interface AuthorizerDeps {
   findToken(hash: string): Promise<TokenRecord | undefined>;
-  /** A token accepted from the environment (`SCIM_BEARER_TOKEN`), besides the stored ones. */
-  environmentToken: string | undefined;
 }
 
 /**
@@ -35,9 +38,6 @@ export const makeAuthorizer =
     const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
     const token = bearerTokenFrom(header);
     if (!token) throw unauthorized();
-    if (deps.environmentToken && sameToken(token, deps.environmentToken)) {
-      return allow(event.methodArn, { tokenId: 'environment', strictUnknownAttributes: false });
-    }
     const stored = await deps.findToken(hashToken(token));
     if (!stored || stored.revoked) throw unauthorized();
     return allow(event.methodArn, { tokenId: stored.id, strictUnknownAttributes: stored.strictUnknownAttributes });

@@ -2,6 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
+import { tokenKey } from '#shared/store/hub-table.keys.ts';
 import type { Grant } from '#shared/topology/topology.types.ts';
 import type { ConnectorLane } from './connector-lane.construct.ts';
 import type { HubFunction } from './function-defaults.construct.ts';
@@ -28,8 +29,15 @@ const applyGrant = (target: HubFunction, grant: Grant, targets: GrantTargets): v
   const { fn } = target;
   switch (grant.resource) {
     case 'table': {
+      if (grant.access === 'read' && target.spec.triggers.some((t) => t.kind === 'lambda-authorizer')) {
+        grantTokenLookup(target, targets.table);
+        return;
+      }
       if (grant.access === 'read') targets.table.grantReadData(fn);
-      else targets.table.grantReadWriteData(fn);
+      else {
+        targets.table.grantReadWriteData(fn);
+        if (!servesOperators(target)) denyTokenWrites(target, targets.table);
+      }
       acknowledge(
         target,
         `AwsSolutions-IAM5[Resource::${nagArn(targets.table.node.defaultChild!)}/index/*]`,
@@ -66,6 +74,57 @@ const applyGrant = (target: HubFunction, grant: Grant, targets: GrantTargets): v
       targets.connectorsParameter.grantRead(fn);
       return;
   }
+};
+
+/** `TOKEN#*`: the partition keys of token items (shared/store/hub-table.keys.ts). */
+export const TOKEN_KEY_PATTERN = tokenKey('*').pk;
+
+/** DynamoDB actions that write items (and the PartiQL forms of them). */
+const ITEM_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
+
+/**
+ * An authorizer looks a presented token up by its hash and reads nothing else: GetItem on the
+ * table, for token items only (`dynamodb:LeadingKeys`). A flaw in it cannot read the directory.
+ */
+const grantTokenLookup = (target: HubFunction, table: dynamodb.Table): void => {
+  target.fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TOKEN_KEY_PATTERN] } },
+    }),
+  );
+};
+
+/** A function behind IAM-authorized routes only: the operators' API, an admin path. */
+const servesOperators = (target: HubFunction): boolean => {
+  const http = target.spec.triggers.filter((t) => t.kind === 'http');
+  return http.length > 0 && http.every((t) => t.auth.type === 'iam');
+};
+
+/**
+ * Tokens are issued and revoked by operators (`npm run tokens` with their own credentials, or
+ * the IAM-authorized admin API), never by another function: a function that writes the table
+ * is denied every write whose partition key is a token's, so a flaw in the SCIM API or a
+ * connector cannot mint itself a token.
+ */
+const denyTokenWrites = (target: HubFunction, table: dynamodb.Table): void => {
+  target.fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      actions: ITEM_WRITE_ACTIONS,
+      resources: [table.tableArn, `${table.tableArn}/index/*`],
+      conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [TOKEN_KEY_PATTERN] } },
+    }),
+  );
 };
 
 /**

@@ -1,21 +1,53 @@
+import '../local/sdk-notices.ts';
 import { parseArgs } from 'node:util';
-import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { redriveDeadLetters } from '#shared/queues/dlq-redrive.ts';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
+import { redriveWithinBudget } from '#shared/queues/dlq-redrive.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import type { AuditEntry } from '#shared/sync/sync.ports.ts';
 import { hubTopology } from '#shared/topology/hub.topology.ts';
 import { queueNames } from '#shared/topology/queue-names.ts';
-import { connectToHub } from './local-hub-connection.ts';
+import { namePrefix } from '../aws/hub.parameters.ts';
+import { formatAuditTable } from './audit-table.ts';
+import { type AwsHubConnection, callLocalAdmin, connectToHub } from './local-hub-connection.ts';
 
 const usage = `Operator commands.
 
-  npm run ops -- audit [--connector ID] [--status S] [--action A] [--resource ID] [--from ISO] [--to ISO] [--limit N] [--cursor C]
-      audit records, newest first (status: success, failed, skipped, retrying, dead-lettered)
-  npm run ops -- dlq <connector id>            how many messages wait in the connector's DLQ
+  npm run ops -- audit [--connector ID] [--status S] [--action A] [--resource ID] [--from ISO] [--to ISO] [--limit N] [--cursor C] [--json]
+      audit records, newest first, as a table (--json: one JSON object a line)
+      (status: success, failed, skipped, retrying, dead-lettered)
+  npm run ops -- dlq <connector id>            the connector's dead letters: how many, and the first ones
   npm run ops -- redrive <connector id> [--limit N]
-      move the connector's dead-lettered messages back to its queue, to be applied again`;
+      move the connector's dead-lettered messages back to its queue, to be applied again
+
+Locally, with npm start running, nothing is needed: the hub is found through DATA_DIR (default
+./.data) and called on its admin API with the operator token (ADMIN_TOKEN, or the one npm start
+wrote there). Against AWS: set TABLE_NAME and the usual AWS credentials, and STAGE_NAME when the
+stage is not prod (the queues are named scim-hub-<stage>-connector-<id>.fifo).`;
 
 const lane = hubTopology.queues.find((queue) => queue.perConnector);
+
+/** The stage's physical queue names, as the stack makes them (infra/aws/connector-lane.construct.ts). */
+const awsQueueNames = (connectorId: string) => {
+  if (!lane) throw new Error('the topology has no per-connector queue');
+  const names = queueNames(lane, connectorId);
+  const prefix = namePrefix({ stageName: process.env.STAGE_NAME ?? 'prod' });
+  return { queue: `${prefix}-${names.queue}`, dlq: `${prefix}-${names.dlq}` };
+};
+
+const awsQueueUrls = async (hub: AwsHubConnection, connectorId: string) => {
+  const names = awsQueueNames(connectorId);
+  try {
+    const queueUrl = (await hub.sqs.send(new GetQueueUrlCommand({ QueueName: names.queue }))).QueueUrl ?? '';
+    const dlqUrl = (await hub.sqs.send(new GetQueueUrlCommand({ QueueName: names.dlq }))).QueueUrl ?? '';
+    return { names, queueUrl, dlqUrl };
+  } catch (error) {
+    if (error instanceof QueueDoesNotExist) {
+      throw new Error(`no queue ${names.queue} in this account and Region: is ${connectorId} a connector of stage ${process.env.STAGE_NAME ?? 'prod'} (STAGE_NAME)?`);
+    }
+    throw error;
+  }
+};
 
 const main = async (): Promise<number> => {
   const { positionals, values } = parseArgs({
@@ -29,45 +61,83 @@ const main = async (): Promise<number> => {
       to: { type: 'string' },
       limit: { type: 'string' },
       cursor: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
   const [command, connectorId] = positionals;
-  if (!command) {
+  if (values.help || !command) {
     console.log(usage);
+    return command ? 0 : 2;
+  }
+  if (command !== 'audit' && !((command === 'dlq' || command === 'redrive') && connectorId)) {
+    console.error(usage);
     return 2;
   }
   const hub = connectToHub();
+
   if (command === 'audit') {
-    const audit = new DynamoAuditLog(createDocumentClient(hub.dynamodb), hub.tableName, 90);
-    const page = await audit.query({
-      connectorId: values.connector,
+    const filters = {
+      connector: values.connector,
       status: values.status,
       action: values.action,
-      resourceId: values.resource,
+      resource: values.resource,
       from: values.from,
       to: values.to,
-      limit: Number(values.limit ?? 50),
+      limit: values.limit ?? '50',
       cursor: values.cursor,
-    });
-    for (const entry of page.items) console.log(JSON.stringify(entry));
+    };
+    let page: { items: AuditEntry[]; next: string | undefined };
+    if (hub.kind === 'local') {
+      const body = (await callLocalAdmin(hub, 'GET', '/audit', filters)) as { items: AuditEntry[]; nextCursor?: string };
+      page = { items: body.items, next: body.nextCursor };
+    } else {
+      const audit = new DynamoAuditLog(createDocumentClient(hub.dynamodb), hub.tableName, 90);
+      page = await audit.query({
+        connectorId: filters.connector,
+        status: filters.status,
+        action: filters.action,
+        resourceId: filters.resource,
+        from: filters.from,
+        to: filters.to,
+        limit: Number(filters.limit),
+        cursor: filters.cursor,
+      });
+    }
+    if (values.json) for (const entry of page.items) console.log(JSON.stringify(entry));
+    else console.log(formatAuditTable(page.items));
     if (page.next) console.error(`more: --cursor ${page.next}`);
     return 0;
   }
-  if ((command === 'dlq' || command === 'redrive') && connectorId && lane) {
-    const names = queueNames(lane, connectorId);
-    const queueUrl = (await hub.sqs.send(new GetQueueUrlCommand({ QueueName: names.queue }))).QueueUrl ?? '';
-    const dlqUrl = (await hub.sqs.send(new GetQueueUrlCommand({ QueueName: names.dlq }))).QueueUrl ?? '';
-    if (command === 'dlq') {
-      const attributes = await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
-      console.log(`${names.dlq}: ${attributes.Attributes?.ApproximateNumberOfMessages ?? '0'} message(s)`);
+
+  const id = connectorId as string;
+  if (command === 'dlq') {
+    if (hub.kind === 'local') {
+      const body = (await callLocalAdmin(hub, 'GET', `/connectors/${encodeURIComponent(id)}/dead-letters`)) as {
+        approximateCount: number;
+        messages: Array<{ messageId: string; groupId?: string; receiveCount: number; sentAt?: string }>;
+      };
+      console.log(`${id}: ${body.approximateCount} dead-lettered message(s)`);
+      for (const message of body.messages) console.log(`  ${message.sentAt ?? '-'}  group ${message.groupId ?? '-'}  received ${message.receiveCount}x  ${message.messageId}`);
       return 0;
     }
-    const moved = await redriveDeadLetters(hub.sqs, dlqUrl, queueUrl, { max: values.limit ? Number(values.limit) : undefined });
-    console.log(`moved ${moved} message(s) from ${names.dlq} back to ${names.queue}`);
+    const { names, dlqUrl } = await awsQueueUrls(hub, id);
+    const attributes = await hub.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    console.log(`${names.dlq}: ${attributes.Attributes?.ApproximateNumberOfMessages ?? '0'} message(s)`);
     return 0;
   }
-  console.error(usage);
-  return 2;
+
+  const limit = values.limit;
+  if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new Error(`--limit must be a positive whole number, not ${limit}`);
+  const result =
+    hub.kind === 'local'
+      ? ((await callLocalAdmin(hub, 'POST', `/connectors/${encodeURIComponent(id)}/redrive`, { limit })) as { moved: number; remaining: number; stoppedBy: string })
+      : await (async () => {
+          const { queueUrl, dlqUrl } = await awsQueueUrls(hub, id);
+          return redriveWithinBudget(hub.sqs, dlqUrl, queueUrl, { max: limit ? Number(limit) : undefined });
+        })();
+  console.log(`moved ${result.moved} message(s) of ${id} back to its queue; ${result.remaining} remain in its DLQ${result.stoppedBy === 'budget' ? ' (stopped on the time budget: run it again)' : ''}`);
+  return 0;
 };
 
 main().then(

@@ -1,3 +1,4 @@
+import '../local/sdk-notices.ts';
 import { parseArgs } from 'node:util';
 import { issueToken } from '#shared/auth/bearer-token.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';

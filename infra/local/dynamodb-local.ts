@@ -1,8 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { localAwsConfig } from './local-aws.ts';
 import { freePort, waitFor } from './net.ts';
@@ -10,6 +12,11 @@ import { freePort, waitFor } from './net.ts';
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /**
+   * True when it listens on 127.0.0.1 only; false when no Java compiler was found to build the
+   * launcher that binds it (a JRE without a JDK), so it listens on every interface.
+   */
+  loopbackOnly: boolean;
   stop(): Promise<void>;
 }
 
@@ -35,15 +42,48 @@ const locateJar = (): { jar: string; libDir: string } => {
   return { jar: join(libRoot, dated, 'DynamoDBLocal.jar'), libDir: join(libRoot, dated, 'DynamoDBLocal_lib') };
 };
 
+const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
+const launcherSource = fileURLToPath(new URL(`./java/${LAUNCHER_CLASS}.java`, import.meta.url));
+
 /**
- * Starts AWS's DynamoDB Local with `java -jar` (spawned directly rather than through the
+ * DynamoDB Local has no option to choose the address it listens on (`-help` lists none, and no
+ * Java system property reaches its Jetty connector): started with `-jar`, it listens on every
+ * interface. `java/LoopbackDynamoDbLocal.java` starts the same server from the same command line,
+ * bound to 127.0.0.1. It is compiled once per source and jar into the temporary directory;
+ * undefined when there is no `javac` (a JRE only), and the caller falls back to `-jar`.
+ */
+const loopbackLauncher = (jar: string): string | undefined => {
+  const hash = createHash('sha256').update(readFileSync(launcherSource)).update(jar).digest('hex').slice(0, 16);
+  const directory = join(tmpdir(), `scim-hub-dynamodb-local-${hash}`);
+  if (existsSync(join(directory, `${LAUNCHER_CLASS}.class`))) return directory;
+  const building = mkdtempSync(`${directory}-`);
+  const compiled = spawnSync('javac', ['-nowarn', '-cp', jar, '-d', building, launcherSource], { stdio: 'ignore' });
+  if (compiled.error || compiled.status !== 0) {
+    rmSync(building, { recursive: true, force: true });
+    return undefined;
+  }
+  try {
+    renameSync(building, directory);
+  } catch {
+    // Another start compiled it at the same moment: use theirs.
+    rmSync(building, { recursive: true, force: true });
+  }
+  return directory;
+};
+
+/**
+ * Starts AWS's DynamoDB Local with `java` (spawned directly rather than through the
  * package's wrapper, so we own the arguments and the process lifetime).
  * `dataDir` undefined keeps everything in memory.
  */
 export const startDynamoDbLocal = async (options: { dataDir?: string; port?: number } = {}): Promise<DynamoDbLocal> => {
   const port = options.port ?? (await freePort());
   const { jar, libDir } = locateJar();
-  const args = [`-Djava.library.path=${libDir}`, '-Xmx1g', '-jar', jar, '-port', String(port), '-sharedDb'];
+  const launcher = loopbackLauncher(jar);
+  // The jar's manifest Class-Path brings DynamoDBLocal_lib along in both forms.
+  const main = launcher ? ['-cp', `${jar}${delimiter}${launcher}`, LAUNCHER_CLASS] : ['-jar', jar];
+  // No telemetry: a local stand-in makes no calls out of the machine.
+  const args = [`-Djava.library.path=${libDir}`, '-Xmx1g', ...main, '-port', String(port), '-sharedDb', '-disableTelemetry'];
   if (options.dataDir) {
     const dbPath = resolve(options.dataDir, 'dynamodb');
     mkdirSync(dbPath, { recursive: true });
@@ -86,7 +126,7 @@ export const startDynamoDbLocal = async (options: { dataDir?: string; port?: num
     client.destroy();
   }
   exited.catch(() => undefined);
-  return { endpoint, port, stop: () => killChild(child) };
+  return { endpoint, port, loopbackOnly: launcher !== undefined, stop: () => killChild(child) };
 };
 
 const killChild = (child: ChildProcess): Promise<void> =>

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { bearerTokenFrom, sameToken } from '#shared/auth/bearer-token.ts';
 import { gatewayResponses, SCIM_CONTENT_TYPE } from '#shared/topology/gateway-responses.ts';
 import type { AuthorizerTrigger, HttpRoute, HttpTrigger } from '#shared/topology/topology.types.ts';
 import type { LocalFunction } from './lambda-runtime.ts';
@@ -61,19 +62,47 @@ interface AuthorizerBinding {
 }
 
 /**
+ * Why a request to an IAM-authorized route is refused locally, or undefined when it may pass.
+ * In AWS those routes (the admin API) take SigV4-signed requests; locally the operator token
+ * stands in for the signature: `Authorization: Bearer <ADMIN_TOKEN>`. A browser page of another
+ * site must not drive them with a token it learned, nor through a DNS-rebound host name, so a
+ * request whose `Origin` is not the hub's own, or whose `Sec-Fetch-Site` is not `same-origin`,
+ * is refused before the token is looked at.
+ */
+export const operatorRefusal = (
+  headers: IncomingMessage['headers'],
+  operatorToken: string,
+  port: number,
+): { status: 401 | 403; message: string } | undefined => {
+  const origin = headers.origin;
+  const ownOrigins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+  if (origin !== undefined && !ownOrigins.includes(origin)) return { status: 403, message: 'Cross-site requests to /admin are refused' };
+  const fetchSite = headers['sec-fetch-site'];
+  if (fetchSite !== undefined && fetchSite !== 'same-origin') return { status: 403, message: 'Cross-site requests to /admin are refused' };
+  const token = bearerTokenFrom(headers.authorization);
+  if (!token) return { status: 401, message: 'The operator token is required: Authorization: Bearer <ADMIN_TOKEN>' };
+  if (!sameToken(token, operatorToken)) return { status: 403, message: 'The operator token is not valid' };
+  return undefined;
+};
+
+/**
  * Serves HTTP routes as API Gateway's REST API does: the REST (v1) proxy event, REQUEST Lambda
- * authorizers with result caching, and SCIM-shaped gateway responses when they refuse.
+ * authorizers with result caching, and SCIM-shaped gateway responses when they refuse. Routes
+ * behind IAM take the operator token instead (see operatorRefusal).
  */
 export class HttpAdapter {
   private readonly routes: CompiledRoute[];
   private readonly authorizers: Map<string, AuthorizerBinding>;
+  private readonly operatorToken: string;
   private readonly cache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
   private readonly extra: Array<{ path: string; handle: (response: ServerResponse) => Promise<void> }> = [];
   private server: Server | undefined;
+  private port = 0;
 
-  constructor(routes: BoundRoute[], authorizers: Map<string, AuthorizerBinding>) {
+  constructor(routes: BoundRoute[], authorizers: Map<string, AuthorizerBinding>, operatorToken: string) {
     this.routes = routes.map((route) => ({ ...route, ...compileRoutePath(route.route.path) }));
     this.authorizers = authorizers;
+    this.operatorToken = operatorToken;
   }
 
   /** A route served by the runner itself rather than a function (the health check). */
@@ -92,7 +121,8 @@ export class HttpAdapter {
       this.server?.once('error', reject);
       this.server?.listen(port, host, () => {
         const address = this.server?.address();
-        resolvePort(typeof address === 'object' && address ? address.port : port);
+        this.port = typeof address === 'object' && address ? address.port : port;
+        resolvePort(this.port);
       });
     });
   }
@@ -114,6 +144,14 @@ export class HttpAdapter {
     const match = this.match(method, url.pathname);
     if (!match) {
       return send(response, 403, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Missing Authentication Token' }));
+    }
+    if (match.auth.type === 'iam') {
+      const refusal = operatorRefusal(request.headers, this.operatorToken, this.port);
+      if (refusal) {
+        request.resume();
+        const challenge: Record<string, string> = refusal.status === 401 ? { 'www-authenticate': 'Bearer realm="scim-hub-admin"' } : {};
+        return send(response, refusal.status, { 'content-type': 'application/json', ...challenge }, JSON.stringify({ message: refusal.message }));
+      }
     }
     const body = await readBody(request);
     if (body === undefined) {

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import './sdk-notices.ts';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CognitoIdentityProviderClient, ListUserPoolsCommand } from '@aws-sdk/client-cognito-identity-provider';
@@ -51,8 +52,9 @@ const main = async () => {
     port: config.port,
     dataDir: config.dataDir,
     connectorIds: connectors.connectors.map((connector) => connector.id),
+    scimBearerToken: config.scimBearerToken,
+    adminToken: config.adminToken,
     environment: {
-      SCIM_BEARER_TOKEN: config.scimBearerToken,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...(connectorsFile ? { CONNECTORS_FILE: connectorsFile } : {}),
@@ -69,21 +71,27 @@ const main = async () => {
     throw error;
   });
 
-  if (config.dataDir) {
-    // Lets operator commands (npm run tokens) find the running hub's table.
+  const handoff = config.dataDir ? join(config.dataDir, 'local-endpoints.json') : undefined;
+  if (config.dataDir && handoff) {
+    // Lets operator commands (npm run tokens, npm run ops) find the running hub; the operator
+    // token is in the file so that `npm run ops` can call /admin, hence owner-only permissions.
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(
-      join(config.dataDir, 'local-endpoints.json'),
-      JSON.stringify({ dynamodb: hub.endpoints.dynamodb, sqs: hub.endpoints.sqs, tableName: TABLE_NAME }, null, 2),
+      handoff,
+      JSON.stringify({ url: hub.url, adminToken: hub.adminToken, dynamodb: hub.endpoints.dynamodb, sqs: hub.endpoints.sqs, tableName: TABLE_NAME }, null, 2),
+      { mode: 0o600 },
     );
+    chmodSync(handoff, 0o600);
   }
 
   const lines = [
     `SCIM hub is up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     `  SCIM base URL   ${hub.url.replace('127.0.0.1', 'localhost')}/scim/v2`,
     `  bearer token    ${config.scimBearerToken}${config.tokenGenerated ? '   (generated; set SCIM_BEARER_TOKEN to choose one)' : ''}`,
+    `  admin token     ${hub.adminToken}${config.adminTokenGenerated ? '   (generated; set ADMIN_TOKEN to choose one)' : ''}`,
+    `  admin API       ${hub.url}/admin  (Authorization: Bearer <admin token>)`,
     `  health          ${hub.url}/health`,
-    `  DynamoDB Local  ${hub.endpoints.dynamodb}  table ${TABLE_NAME}`,
+    `  DynamoDB Local  ${hub.endpoints.dynamodb}  table ${TABLE_NAME}${hub.dynamodbLoopbackOnly ? '' : '  (listening on every interface: no javac found to bind it to 127.0.0.1; install a JDK)'}`,
     `  SQS (fauxqs)    ${hub.endpoints.sqs}`,
     `  data            ${config.dataDir ? resolve(config.dataDir) : 'in memory (DATA_DIR=memory)'}`,
     ...(cognito ? [`  Cognito (local) ${cognito.endpoint}  user pool demo = ${demoPool}`] : []),
@@ -100,6 +108,9 @@ const main = async () => {
     hub
       .stop()
       .then(() => cognito?.stop())
+      .then(() => {
+        if (handoff) rmSync(handoff, { force: true });
+      })
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         console.error(error);

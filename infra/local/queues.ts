@@ -1,6 +1,9 @@
-import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
+import { Server } from 'node:net';
+import { type FauxqsServer, interceptLocalhostDns, startFauxqs } from 'fauxqs';
 import type { QueueSpec } from '#shared/topology/topology.types.ts';
 import { queueNames } from '#shared/topology/queue-names.ts';
+
+const REGION = 'us-east-1';
 
 export interface LocalQueue {
   spec: QueueSpec;
@@ -13,6 +16,11 @@ export interface LocalQueue {
 }
 
 export interface LocalSqs {
+  /**
+   * `http://sqs.<region>.localhost:<port>`: the origin of fauxqs's queue URLs. The SDK sends a
+   * queue's requests to its URL's host and warns, on every call, when the client's endpoint
+   * differs; with this one it never does.
+   */
   endpoint: string;
   queues: LocalQueue[];
   stop(): Promise<void>;
@@ -23,7 +31,7 @@ export interface LocalSqs {
  * DLQ and redrive policy; per-connector queues once for each connector id.
  */
 export const startLocalSqs = async (specs: QueueSpec[], connectorIds: string[], options: { port?: number } = {}): Promise<LocalSqs> => {
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false });
+  const server = await startFauxqsOnLoopback(options.port ?? 0);
   // fauxqs names queues `http://sqs.<region>.localhost:<port>/...` and the SDK sends requests to
   // the queue URL's host; make `*.localhost` resolve to loopback in this process, as browsers do.
   const restoreDns = interceptLocalhostDns();
@@ -54,11 +62,34 @@ export const startLocalSqs = async (specs: QueueSpec[], connectorIds: string[], 
     }
   }
   return {
-    endpoint: server.address,
+    endpoint: `http://sqs.${REGION}.localhost:${server.port}`,
     queues,
     stop: async () => {
       restoreDns();
       await server.stop();
     },
   };
+};
+
+/**
+ * fauxqs 1.9 listens on 0.0.0.0 whatever it is told (its `host` option only names the host in
+ * queue URLs). While it starts, and only then, a listen on 0.0.0.0 in this process is made a
+ * listen on 127.0.0.1, so the queues are reachable from this machine alone.
+ */
+const startFauxqsOnLoopback = async (port: number): Promise<FauxqsServer> => {
+  const listen = Server.prototype.listen;
+  Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+    const [first] = args;
+    if (first && typeof first === 'object' && (first as { host?: string }).host === '0.0.0.0') {
+      args[0] = { ...first, host: '127.0.0.1' };
+    } else if (typeof args[1] === 'string' && args[1] === '0.0.0.0') {
+      args[1] = '127.0.0.1';
+    }
+    return (listen as (...a: unknown[]) => Server).apply(this, args);
+  } as typeof Server.prototype.listen;
+  try {
+    return await startFauxqs({ port, logger: false });
+  } finally {
+    Server.prototype.listen = listen;
+  }
 };

@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { hashToken } from '#shared/auth/bearer-token.ts';
+import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import { TokenRepository } from '#shared/store/token.repository.ts';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { AuthorizerTrigger, Topology } from '#shared/topology/topology.types.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -23,8 +27,18 @@ export interface LocalHubOptions {
   /** A directory for DynamoDB Local's files; undefined keeps everything in memory. */
   dataDir: string | undefined;
   connectorIds: string[];
-  /** Environment every handler sees, beyond the AWS endpoints and the resource names. */
+  /**
+   * Environment every handler sees, beyond the AWS endpoints and the resource names. A
+   * `SCIM_BEARER_TOKEN` here is not passed on: it is stored as scimBearerToken is.
+   */
   environment: Record<string, string>;
+  /**
+   * A SCIM bearer token to accept (`SCIM_BEARER_TOKEN`): stored hashed in the table at start,
+   * as `npm run tokens -- create` stores one, so the authorizer is the one AWS runs.
+   */
+  scimBearerToken?: string;
+  /** The operator token the /admin routes take (`ADMIN_TOKEN`); generated when not given. */
+  adminToken?: string;
   /** Extra parts to report in /health (e.g. cognito-local). */
   healthChecks?: Record<string, () => Promise<void>>;
   /** Already running stand-ins to use instead of starting new ones (the test suite shares them). */
@@ -36,6 +50,10 @@ export interface LocalHubOptions {
 export interface LocalHub {
   url: string;
   port: number;
+  /** The operator token of the /admin routes. */
+  adminToken: string;
+  /** False when DynamoDB Local listens on every interface (no JDK to bind it to 127.0.0.1). */
+  dynamodbLoopbackOnly: boolean;
   endpoints: { dynamodb: string; sqs: string };
   streamArn: string;
   queues: LocalQueue[];
@@ -74,10 +92,12 @@ export const startLocalHub = async (options: LocalHubOptions): Promise<LocalHub>
 
 const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> | void>, stop: () => Promise<void>): Promise<LocalHub> => {
   let dynamodbEndpoint = options.endpoints?.dynamodb;
+  let dynamodbLoopbackOnly = true;
   if (!dynamodbEndpoint) {
     const dynamodb = await startDynamoDbLocal({ dataDir: options.dataDir });
     stops.push(() => dynamodb.stop());
     dynamodbEndpoint = dynamodb.endpoint;
+    dynamodbLoopbackOnly = dynamodb.loopbackOnly;
   }
   const sqs = await startLocalSqs(options.topology.queues, options.connectorIds);
   stops.push(() => sqs.stop());
@@ -94,7 +114,12 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   const existed = await tableExists(dynamodbClient, options.tableName);
   const streamArn = await ensureTable(dynamodbClient, options.table, options.tableName);
 
-  Object.assign(process.env, localAwsEnvironment({ dynamodb: dynamodbEndpoint, sqs: sqs.endpoint }), options.environment, {
+  const { SCIM_BEARER_TOKEN: environmentToken, ...environment } = options.environment;
+  const scimBearerToken = options.scimBearerToken ?? environmentToken;
+  if (scimBearerToken) await storeStartToken(dynamodbClient, options.tableName, scimBearerToken);
+  const adminToken = options.adminToken ?? `admin_${randomBytes(24).toString('base64url')}`;
+
+  Object.assign(process.env, localAwsEnvironment({ dynamodb: dynamodbEndpoint, sqs: sqs.endpoint }), environment, {
     TABLE_NAME: options.tableName,
     CONNECTOR_QUEUE_URLS: JSON.stringify(
       Object.fromEntries(sqs.queues.filter((q) => q.connectorId).map((q) => [q.connectorId, q.url])),
@@ -191,7 +216,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
     return { ok: Object.values(parts).every((v) => v === 'ok'), parts };
   };
 
-  const http = new HttpAdapter(routes, authorizers);
+  const http = new HttpAdapter(routes, authorizers, adminToken);
   http.addLocalRoute('/health', async (response: ServerResponse) => {
     const result = await health();
     const failing = Object.entries(result.parts).filter(([, v]) => v !== 'ok');
@@ -210,6 +235,8 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    adminToken,
+    dynamodbLoopbackOnly,
     endpoints: { dynamodb: dynamodbEndpoint, sqs: sqs.endpoint },
     streamArn,
     queues: sqs.queues,
@@ -228,4 +255,22 @@ const tableExists = async (client: DynamoDBClient, tableName: string): Promise<b
   } catch {
     return false;
   }
+};
+
+/**
+ * Stores the start-up SCIM token hashed, as an operator-issued token: the same item
+ * `npm run tokens -- create` writes. A token kept from an earlier start (DATA_DIR) is left as it
+ * is, revocation included.
+ */
+const storeStartToken = async (client: DynamoDBClient, tableName: string, token: string): Promise<void> => {
+  const tokens = new TokenRepository(createDocumentClient(client), tableName);
+  const hash = hashToken(token);
+  if (await tokens.findByHash(hash)) return;
+  await tokens.put({
+    id: `start${hash.slice(0, 12)}`,
+    hash,
+    name: 'SCIM_BEARER_TOKEN (npm start)',
+    created: new Date().toISOString(),
+    strictUnknownAttributes: false,
+  });
 };

@@ -1,43 +1,97 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+
+export interface RedriveOptions {
+  /** Move at most this many messages. */
+  max?: number;
+  /**
+   * Stop starting new messages after this many milliseconds (the caller's time budget, e.g. what
+   * is left of a Lambda's timeout minus a margin). Checked between messages, never inside one.
+   */
+  budgetMs?: number;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+export interface RedriveResult {
+  moved: number;
+  /** ApproximateNumberOfMessages of the DLQ after the run: what a next run would move. */
+  remaining: number;
+  /** Why it stopped: the DLQ looked empty, `max` was reached, or the time budget ran out. */
+  stoppedBy: 'empty' | 'max' | 'budget';
+}
+
+/**
+ * Messages received but not yet moved go back to the DLQ at once (their visibility is short),
+ * so a run that stops on its budget leaves nothing hidden for long.
+ */
+const RECEIVE_VISIBILITY_SECONDS = 30;
 
 /**
  * Moves messages from a connector's DLQ back to its queue, for an operator who fixed the cause.
- * Each message gets a fresh deduplication id (the original one may still be inside SQS's
- * five-minute window) and keeps its FIFO group, so per-resource order holds. SQS's own
+ * Each message is sent, then deleted from the DLQ, one at a time: a run cut short (timeout,
+ * crash, budget) never loses a message and duplicates at most the one in flight, whose resend
+ * carries a deduplication id derived from its MessageId, so SQS drops a second send within five
+ * minutes. The message keeps its FIFO group, so per-resource order holds. SQS's own
  * StartMessageMoveTask does not move FIFO dead-letter queues, hence this.
  */
-export const redriveDeadLetters = async (sqs: SQSClient, dlqUrl: string, queueUrl: string, options: { max?: number } = {}): Promise<number> => {
+export const redriveWithinBudget = async (sqs: SQSClient, dlqUrl: string, queueUrl: string, options: RedriveOptions = {}): Promise<RedriveResult> => {
+  const now = options.now ?? Date.now;
+  const deadline = options.budgetMs === undefined ? Number.POSITIVE_INFINITY : now() + options.budgetMs;
   const max = options.max ?? Number.POSITIVE_INFINITY;
   let moved = 0;
-  while (moved < max) {
+  let stoppedBy: RedriveResult['stoppedBy'] = 'empty';
+  outer: while (true) {
+    if (moved >= max) {
+      stoppedBy = 'max';
+      break;
+    }
+    if (now() >= deadline) {
+      stoppedBy = 'budget';
+      break;
+    }
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: dlqUrl,
         MaxNumberOfMessages: Math.min(10, max - moved),
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: 30,
+        // Long polling only while the budget allows it.
+        WaitTimeSeconds: Math.max(0, Math.min(1, Math.floor((deadline - now()) / 1000) - 1)),
+        VisibilityTimeout: RECEIVE_VISIBILITY_SECONDS,
         MessageSystemAttributeNames: ['MessageGroupId'],
+        MessageAttributeNames: ['All'],
       }),
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) break;
     for (const message of messages) {
+      if (now() >= deadline) {
+        stoppedBy = 'budget';
+        break outer;
+      }
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
           MessageBody: message.Body ?? '',
+          MessageAttributes: message.MessageAttributes,
           MessageGroupId: message.Attributes?.MessageGroupId ?? 'redrive',
-          MessageDeduplicationId: `redrive-${message.MessageId}-${Date.now()}`.slice(0, 128),
+          MessageDeduplicationId: `redrive-${message.MessageId}`.slice(0, 128),
         }),
       );
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+      moved += 1;
     }
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: dlqUrl,
-        Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-      }),
-    );
-    moved += messages.length;
   }
-  return moved;
+  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const remaining =
+    Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return { moved, remaining, stoppedBy };
 };
+
+/** redriveWithinBudget without a budget: how many messages moved. */
+export const redriveDeadLetters = async (sqs: SQSClient, dlqUrl: string, queueUrl: string, options: { max?: number } = {}): Promise<number> =>
+  (await redriveWithinBudget(sqs, dlqUrl, queueUrl, options)).moved;

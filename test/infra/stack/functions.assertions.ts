@@ -90,10 +90,45 @@ describe('hub functions', () => {
     }
   });
 
+  it('lets the authorizer read token items only: GetItem, on partition keys TOKEN#*', () => {
+    // Prepare
+    const onTable = roleStatements(template, 'scim-authorizer').filter((s) => json(s.Action).includes('dynamodb:'));
+    // Assess
+    expect(onTable).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:GetItem',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DataTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TOKEN#*'] } },
+      },
+    ]);
+  });
+
+  it('denies every function that writes the table, except the IAM-authorized admin API, any write to token items', () => {
+    for (const spec of fullTopology.functions) {
+      // Prepare
+      const admin = spec.triggers.some((t) => t.kind === 'http' && t.auth.type === 'iam');
+      const writes = spec.grants.some((g) => g.resource === 'table' && g.access === 'readWrite');
+      if (admin) {
+        expect(roleStatements(template, spec.name).filter((s) => s.Effect === 'Deny')).toEqual([]);
+        continue;
+      }
+      const denials = roleStatements(template, spec.name).filter((s) => s.Effect === 'Deny');
+      // Assess
+      if (!writes) {
+        expect(roleActions(template, spec.name)).not.toContain('dynamodb:PutItem');
+        continue;
+      }
+      expect(denials).toHaveLength(1);
+      expect(denials[0]).toMatchObject({
+        Action: expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']),
+        Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['TOKEN#*'] } },
+      });
+    }
+  });
+
   it('grants table read to readers and read-write to writers', () => {
     // Assess
-    expect(roleActions(template, 'scim-authorizer')).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
-    expect(roleActions(template, 'scim-authorizer')).not.toContain('dynamodb:PutItem');
     expect(roleActions(template, 'scim-api')).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']),
     );
