@@ -154,10 +154,17 @@ describe('real-time provisioning into a SCIM server', () => {
       const targetB = await targetUser('member-b@example.com');
       expect(found.json.members?.map((m: { value: string }) => m.value)).toEqual([targetB?.id]);
     });
-    const memberPatches = proxy.requests.slice(before).filter((r) => r.method === 'PATCH' && r.path.startsWith('/scim/v2/Groups/'));
+    const targetB = await targetUser('member-b@example.com');
+    const sent = proxy.requests.slice(before);
+    const memberPatches = sent.filter((r) => r.method === 'PATCH' && r.path === `/scim/v2/Groups/${targetGroup.id}`);
     const operations = memberPatches.flatMap((r) => (r.body as { Operations: Array<{ op: string; path: string }> }).Operations);
-    expect(operations.every((op) => op.op === 'add' || op.op === 'remove')).toBe(true);
-    expect(operations.some((op) => op.op === 'replace')).toBe(false);
+    // The two membership rows reach the worker as two stream records, in one PATCH or two and in
+    // either order; what goes over the wire is exactly one add of B and one remove of A.
+    expect([...operations].sort((x, y) => x.op.localeCompare(y.op))).toEqual([
+      { op: 'add', path: 'members', value: [{ value: targetB?.id }] },
+      { op: 'remove', path: `members[value eq "${targetA?.id}"]` },
+    ]);
+    expect(sent.filter((r) => r.method === 'PUT' && r.path.startsWith('/scim/v2/Groups'))).toEqual([]);
   });
 
   it('keeps every change while the target is down and applies it once the target is back', async () => {
@@ -215,24 +222,44 @@ describe('real-time provisioning into a SCIM server', () => {
     sqs.destroy();
   });
 
-  it('makes one call to the target for a change delivered twice', async () => {
+  it('makes one call to the target for a change delivered twice: one PATCH, then a skip', async () => {
+    // Prepare: a provisioned user
     const created = await hubApi().post('/Users', user('once@example.com'));
-    await eventually(async () => {
-      if (!(await targetUser('once@example.com'))) throw new Error('not provisioned yet');
+    const onTarget = await eventually(async () => {
+      const found = await targetUser('once@example.com');
+      if (!found) throw new Error('not provisioned yet');
+      return found;
     });
     const before = proxy.requests.length;
+    // Act: a real change, which the stream delivers once, and the same change delivered a second time
+    const changed = await hubApi().patch(`/Users/${created.json.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'Twice Told' }],
+    });
+    expect(changed.status).toBe(200);
     const lane = hub.queues.find((q) => q.connectorId === 'acme');
     const sqs = new SQSClient({ ...localAwsConfig, endpoint: hub.endpoints.sqs });
     const body = JSON.stringify({ kind: 'user', connectorId: 'acme', id: created.json.id, trigger: 'realtime' });
-    for (const dedup of ['dup-1', 'dup-2']) {
-      await sqs.send(new SendMessageCommand({ QueueUrl: lane?.url, MessageBody: body, MessageGroupId: created.json.id, MessageDeduplicationId: dedup }));
-    }
-    await eventually(async () => {
-      const page = await audit.query({ connectorId: 'acme', resourceId: created.json.id, status: 'skipped', limit: 10 });
-      if (page.items.length < 2) throw new Error('not processed yet');
-      expect(page.items.every((r) => r.reason === 'no changes')).toBe(true);
-    });
-    expect(proxy.requests.slice(before).filter((r) => r.path.startsWith('/scim/v2/Users'))).toEqual([]);
+    await sqs.send(new SendMessageCommand({ QueueUrl: lane?.url, MessageBody: body, MessageGroupId: created.json.id, MessageDeduplicationId: `again-${created.json.id}` }));
     sqs.destroy();
+    // Assess: both deliveries were handled, the first with the update and the second with nothing to do
+    const handled = await eventually(async () => {
+      const page = await audit.query({ connectorId: 'acme', resourceId: created.json.id, limit: 20 });
+      const afterCreate = page.items.filter((r) => r.action !== 'create');
+      if (afterCreate.length < 2) throw new Error('not processed twice yet');
+      return afterCreate;
+    });
+    expect(handled.map((r) => ({ action: r.action, status: r.status, reason: r.reason })).sort((x, y) => x.status.localeCompare(y.status))).toEqual([
+      { action: 'update', status: 'skipped', reason: 'no changes' },
+      { action: 'update', status: 'success', reason: undefined },
+    ]);
+    const userCalls = proxy.requests.slice(before).filter((r) => r.path.startsWith('/scim/v2/Users/'));
+    expect(userCalls.map((r) => ({ method: r.method, path: r.path, body: r.body }))).toEqual([
+      {
+        method: 'PATCH',
+        path: `/scim/v2/Users/${onTarget.id}`,
+        body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'displayName', value: 'Twice Told' }] },
+      },
+    ]);
   });
 });

@@ -132,9 +132,9 @@ interface PatchCase {
   readonly name: string;
   readonly resource?: Record<string, unknown>;
   readonly operations: PatchOperation[];
-  /** Attributes the patched resource must have (toMatchObject). */
+  /** The top-level attributes the patch sets, each with its whole new value; every other attribute stays as it was. */
   readonly expected?: Record<string, unknown>;
-  /** Attributes the patched resource must not have. */
+  /** Top-level attributes the patch removes. */
   readonly absent?: string[];
   readonly changed: boolean;
 }
@@ -168,7 +168,7 @@ const cases: PatchCase[] = [
   {
     name: 'path-less replace ignores echoed id, meta and schemas',
     operations: [op('replace', undefined, { id: 'other', meta: { resourceType: 'x' }, schemas: ['x'], displayName: 'Babs' })],
-    expected: { id: 'u-1', meta: { resourceType: 'User' }, schemas: [USER_SCHEMA_ID], displayName: 'Babs' },
+    expected: { id: 'u-1', meta: { resourceType: 'User', created: '2024-01-01T00:00:00Z' }, schemas: [USER_SCHEMA_ID], displayName: 'Babs' },
     changed: true,
   },
   {
@@ -186,7 +186,7 @@ const cases: PatchCase[] = [
   {
     name: 'replace of the bare enterprise URN path',
     operations: [op('replace', ENTERPRISE, { employeeNumber: 701984 })],
-    expected: { [ENTERPRISE]: { employeeNumber: '701984' } },
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { employeeNumber: '701984' } },
     changed: true,
   },
   {
@@ -214,27 +214,27 @@ const cases: PatchCase[] = [
   {
     name: 'replace of manager by path with a bare id',
     operations: [op('replace', `${ENTERPRISE}:manager`, 'boss-2')],
-    expected: { [ENTERPRISE]: { manager: { value: 'boss-2' } } },
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-2' } } },
     changed: true,
   },
   {
     name: 'replace of manager.value',
     resource: user({ [ENTERPRISE]: { manager: { value: 'boss-1', $ref: '../Users/boss-1' } } }),
     operations: [op('replace', `${ENTERPRISE}:manager.value`, 'boss-2')],
-    expected: { [ENTERPRISE]: { manager: { value: 'boss-2', $ref: '../Users/boss-1' } } },
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-2', $ref: '../Users/boss-1' } } },
     changed: true,
   },
   {
     name: 'remove of manager keeps other enterprise data',
     resource: user({ [ENTERPRISE]: { manager: { value: 'boss-1' }, department: 'R&D' } }),
     operations: [op('remove', `${ENTERPRISE}:manager`)],
-    expected: { [ENTERPRISE]: { department: 'R&D' } },
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { department: 'R&D' } },
     changed: true,
   },
   {
     name: 'add appends to a multi-valued attribute',
     operations: [op('add', 'emails', [{ value: 'third@example.com', type: 'other' }])],
-    expected: { emails: [expect.anything(), expect.anything(), { value: 'third@example.com', type: 'other' }] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home' }, { value: 'third@example.com', type: 'other' }] },
     changed: true,
   },
   {
@@ -277,7 +277,7 @@ const cases: PatchCase[] = [
   {
     name: 'replace through a filter replaces whole matching values',
     operations: [op('replace', 'emails[type eq "home"]', { value: 'b@example.net', type: 'other' })],
-    expected: { emails: [expect.objectContaining({ type: 'work' }), { value: 'b@example.net', type: 'other' }] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'b@example.net', type: 'other' }] },
     changed: true,
   },
   {
@@ -294,25 +294,25 @@ const cases: PatchCase[] = [
   {
     name: 'replace through a filter with null removes the matching values',
     operations: [op('replace', 'emails[type eq "home"]', null)],
-    expected: { emails: [expect.objectContaining({ type: 'work' })] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }] },
     changed: true,
   },
   {
     name: 'add through a filter that matches sets the sub-attribute',
     operations: [op('add', 'emails[type eq "work"].display', 'Work')],
-    expected: { emails: [expect.objectContaining({ type: 'work', display: 'Work' }), expect.not.objectContaining({ display: 'Work' })] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true, display: 'Work' }, { value: 'babs@home.example.org', type: 'home' }] },
     changed: true,
   },
   {
     name: 'add through a filter that matches merges an object value',
     operations: [op('add', 'emails[type eq "home"]', { display: 'Home' })],
-    expected: { emails: [expect.anything(), { value: 'babs@home.example.org', type: 'home', display: 'Home' }] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home', display: 'Home' }] },
     changed: true,
   },
   {
     name: 'add through an equality filter that matches nothing creates the value (Entra ID)',
     operations: [op('add', 'emails[type eq "other"].value', 'o@example.com')],
-    expected: { emails: [expect.anything(), expect.anything(), { type: 'other', value: 'o@example.com' }] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home' }, { type: 'other', value: 'o@example.com' }] },
     changed: true,
   },
   {
@@ -335,7 +335,7 @@ const cases: PatchCase[] = [
   {
     name: 'add of null through an equality filter that matches nothing creates the described value',
     operations: [op('add', 'emails[type eq "other"]', null)],
-    expected: { emails: [expect.anything(), expect.anything(), { type: 'other' }] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home' }, { type: 'other' }] },
     changed: true,
   },
   {
@@ -362,7 +362,7 @@ const cases: PatchCase[] = [
   {
     name: 'remove through a filter removes only matching values',
     operations: [op('remove', 'emails[type eq "home"]')],
-    expected: { emails: [expect.objectContaining({ type: 'work' })] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }] },
     changed: true,
   },
   { name: 'remove through a filter that matches nothing', operations: [op('remove', 'emails[type eq "other"]')], changed: false },
@@ -376,7 +376,7 @@ const cases: PatchCase[] = [
   {
     name: 'remove of a sub-attribute through a filter',
     operations: [op('remove', 'emails[type eq "work"].primary')],
-    expected: { emails: [{ value: 'bjensen@example.com', type: 'work' }, expect.anything()] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'work' }, { value: 'babs@home.example.org', type: 'home' }] },
     changed: true,
   },
   { name: 'remove of a multi-valued attribute', operations: [op('remove', 'emails')], absent: ['emails'], changed: true },
@@ -432,7 +432,7 @@ const cases: PatchCase[] = [
   {
     name: 'replace of a sub-attribute of every value of a multi-valued attribute',
     operations: [op('replace', 'emails.type', 'other')],
-    expected: { emails: [expect.objectContaining({ type: 'other' }), expect.objectContaining({ type: 'other' })] },
+    expected: { emails: [{ value: 'bjensen@example.com', type: 'other', primary: true }, { value: 'babs@home.example.org', type: 'other' }] },
     changed: true,
   },
   {
@@ -514,12 +514,10 @@ describe('applyPatch on a User', () => {
     // Act
     const result = applyPatch(resource, operations, 'User');
 
-    // Assess
-    expect(result.changed).toBe(changed);
+    // Assess: the whole result, the input with exactly the expected top-level attributes set and removed
+    const whole = Object.fromEntries(Object.entries({ ...resource, ...expected }).filter(([name]) => !absent.includes(name)));
+    expect(result).toEqual({ resource: whole, changed });
     expect(result.resource).not.toBe(resource);
-    if (expected) expect(result.resource).toMatchObject(expected);
-    for (const name of absent) expect(result.resource).not.toHaveProperty([name]);
-    expect(result).not.toHaveProperty('password');
   });
 
   it('returns a resource equal to the input when nothing changes', () => {
@@ -530,7 +528,7 @@ describe('applyPatch on a User', () => {
     const result = applyPatch(resource, [op('remove', 'title')], 'User');
 
     // Assess
-    expect(result.resource).toEqual(resource);
+    expect(result).toEqual({ resource, changed: false });
   });
 
   it('returns a new password separately and never writes it into the resource', () => {
@@ -539,10 +537,10 @@ describe('applyPatch on a User', () => {
     const pathless = applyPatch(user(), [op('add', undefined, { password: 'other', title: 'x' })], 'User');
 
     // Assess
-    expect(byPath).toMatchObject({ changed: true, password: 't1meMa$heen' });
+    expect(byPath).toEqual({ resource: user(), changed: true, password: 't1meMa$heen' });
     expect(byPath.resource).not.toHaveProperty('password');
-    expect(byPath.resource).toEqual(user());
-    expect(pathless).toMatchObject({ password: 'other', resource: { title: 'x' } });
+    expect(pathless).toEqual({ resource: { ...user(), title: 'x' }, changed: true, password: 'other' });
+    expect(pathless.resource).not.toHaveProperty('password');
   });
 
   it.each<[string, PatchOperation[], string, string]>([
@@ -597,7 +595,7 @@ describe('applyPatch on a Group', () => {
     const result = applyPatch(group(), [op('replace', 'members[value eq "u-1"].display', 'Babs')], 'Group');
 
     // Assess
-    expect(result.resource.members).toEqual([{ value: 'u-1', type: 'User', display: 'Babs' }, { value: 'u-2' }]);
+    expect(result).toEqual({ resource: { ...group(), members: [{ value: 'u-1', type: 'User', display: 'Babs' }, { value: 'u-2' }] }, changed: true });
   });
 
   it('sets an immutable sub-attribute that has no value yet (RFC 7644 section 3.5.2)', () => {
@@ -605,7 +603,7 @@ describe('applyPatch on a Group', () => {
     const result = applyPatch(group(), [op('add', 'members[value eq "u-2"].type', 'User')], 'Group');
 
     // Assess
-    expect(result.resource.members).toEqual([{ value: 'u-1', type: 'User' }, { value: 'u-2', type: 'User' }]);
+    expect(result).toEqual({ resource: { ...group(), members: [{ value: 'u-1', type: 'User' }, { value: 'u-2', type: 'User' }] }, changed: true });
   });
 
   it('keeps an immutable sub-attribute when a replacement repeats it', () => {
@@ -613,7 +611,7 @@ describe('applyPatch on a Group', () => {
     const result = applyPatch(group(), [op('replace', 'members[value eq "u-1"]', { value: 'u-1', type: 'User', display: 'B' })], 'Group');
 
     // Assess
-    expect(result.resource.members).toEqual([{ value: 'u-1', type: 'User', display: 'B' }, { value: 'u-2' }]);
+    expect(result).toEqual({ resource: { ...group(), members: [{ value: 'u-1', type: 'User', display: 'B' }, { value: 'u-2' }] }, changed: true });
   });
 
   it.each<[string, PatchOperation[]]>([
@@ -703,7 +701,7 @@ describe('applyPatch properties', () => {
         const twice = applyPatch(once, operations, 'User');
 
         // Assess
-        expect(twice.changed).toBe(false);
+        expect(twice).toEqual({ resource: once, changed: false });
       }),
     );
   });
@@ -719,8 +717,8 @@ describe('applyPatch properties', () => {
         const again = applyPatch(once.resource, [add, add], 'User');
 
         // Assess
-        expect(again.changed).toBe(false);
-        expect(again.resource.emails).toHaveLength(3);
+        expect(again).toEqual({ resource: once.resource, changed: false });
+        expect(again.resource.emails).toEqual([...(user().emails as unknown[]), { value: email, type: 'other' }]);
       }),
     );
   });

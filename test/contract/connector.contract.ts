@@ -1,0 +1,270 @@
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { ConnectorError, type FailureKind } from '../../shared/connectors/connector.errors.ts';
+import type { Connector, TargetAttributes } from '../../shared/connectors/connector.port.ts';
+
+/**
+ * The behaviour every connector owes the sync engine, written once and run against each
+ * connector on a real peer (a SCIM server, cognito-local...). A new connector is one test file
+ * that calls `connectorContract` with its harness; a new ability of the port is one entry in
+ * `abilityCases`, run for the connectors that have the method and skipped, by name, for the
+ * others.
+ */
+
+/** An account as the target itself stores it, read through the target's own API, not the connector. */
+export interface StoredAccount {
+  active: boolean;
+  attributes: Record<string, unknown>;
+}
+
+export interface ConnectorHarness {
+  /** The connector under test, as `createConnector` builds it from its document entry, pointed at the peer. */
+  connector: Connector;
+  /** The attributes the sync engine would send to create an account named after `tag`, in this target's vocabulary. */
+  newUser(tag: string): TargetAttributes;
+  /** The attribute accounts are matched on (the connector's first matching attribute) and its value in `newUser(tag)`. */
+  matchOn: { attribute: string; valueOf(tag: string): string };
+  /** One attribute the update case changes, its target name and a new value. */
+  updatable: { attribute: string; value: string };
+  /** The account as the peer stores it, or undefined when the peer holds none under that id. */
+  readUser(id: string): Promise<StoredAccount | undefined>;
+  /** The target ids of a group's members, as the peer stores them, sorted. */
+  groupMembers(groupId: string): Promise<string[]>;
+  /**
+   * A connector on a target that throttles every call, and how the throttling is made (a proxy
+   * answering 429, or a mocked SDK client where no peer can throttle); `retryAfterMs` when the
+   * target says how long to wait.
+   */
+  throttled(): Promise<{ connector: Connector; how: string; retryAfterMs?: number }>;
+  /**
+   * Cases the peer cannot show because it behaves unlike the real service, each with the reason
+   * and where the real behaviour is tested instead. They are skipped by name, never silently.
+   */
+  peerDeviations?: Partial<Record<ContractCase, string>>;
+  stop(): Promise<void>;
+}
+
+/** The cases a peer may be excused from, with a reason (see `peerDeviations`). */
+export type ContractCase = 'update-not-found';
+
+export interface ContractSubject {
+  /** `scim on scimmy`, `cognito on cognito-local`... */
+  name: string;
+  start(): Promise<ConnectorHarness>;
+}
+
+const failureOf = async (run: () => Promise<unknown>): Promise<ConnectorError> => {
+  const error = await run().then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof ConnectorError)) throw new Error(`expected a ConnectorError, got ${error === undefined ? 'success' : String(error)}`);
+  return error;
+};
+
+const expectKind = (error: ConnectorError, kind: FailureKind) => {
+  expect({ kind: error.kind, retryable: error.retryable }).toEqual({ kind, retryable: kind === 'retryable' || kind === 'throttled' });
+};
+
+/**
+ * Abilities some connectors have beyond the required port: the method name, and the case that
+ * runs when the connector under test has it. Add one line here when the port grows.
+ */
+export const abilityCases: Record<string, (harness: () => ConnectorHarness) => Promise<void>> = {
+  // renameGroup(targetId, displayName): the group is then found by its new name, and not by the old one.
+  renameGroup: async (harness) => {
+    const view = harness().connector as unknown as Connector & { renameGroup(targetId: string, displayName: string): Promise<unknown> };
+    const group = await view.createGroup('Contract Before', 'hub-group-rename');
+    await view.renameGroup(group.id, 'Contract After');
+    expect((await view.findGroup({ displayName: 'Contract After' }))?.displayName).toBe('Contract After');
+    expect(await view.findGroup({ displayName: 'Contract Before' })).toBeUndefined();
+  },
+  // listUsers({ pageSize, cursor }) -> { accounts, next }: every account once, over pages of pageSize at most.
+  listUsers: async (harness) => {
+    type Page = { accounts: Array<{ id: string }>; next?: string };
+    const view = harness().connector as unknown as Connector & { listUsers(options: { pageSize: number; cursor?: string }): Promise<Page> };
+    const ids = [] as string[];
+    for (const tag of ['list-1', 'list-2', 'list-3']) ids.push((await view.createUser(harness().newUser(tag))).id);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page: Page = await view.listUsers({ pageSize: 2, cursor });
+      expect(page.accounts.length).toBeLessThanOrEqual(2);
+      seen.push(...page.accounts.map((a) => a.id));
+      cursor = page.next;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(ids));
+  },
+};
+
+/** The one place a case is declared for an ability: runs when the connector has the method, skips by name otherwise. */
+const abilityIt = (ability: string, harness: () => ConnectorHarness) =>
+  it(`${ability} (when the connector has it)`, async (context: TestContext) => {
+    const method = (harness().connector as unknown as Record<string, unknown>)[ability];
+    if (typeof method !== 'function') context.skip(`${ability} is not part of this connector yet`);
+    await abilityCases[ability]?.(harness);
+  });
+
+export const connectorContract = (subject: ContractSubject) => {
+  describe(`the connector contract: ${subject.name}`, () => {
+    let started: ConnectorHarness | undefined;
+    const h = (): ConnectorHarness => {
+      if (!started) throw new Error('the harness did not start');
+      return started;
+    };
+    const connector = () => h().connector;
+    /** Creates an account for the case and returns its target id. */
+    const created = async (tag: string) => (await connector().createUser(h().newUser(tag))).id;
+
+    beforeAll(async () => {
+      started = await subject.start();
+    }, 60_000);
+    afterAll(async () => {
+      await started?.stop();
+    });
+
+    describe('users', () => {
+      it('creates an active account that the peer holds with the attributes sent', async () => {
+        // Act
+        const account = await connector().createUser(h().newUser('create'));
+        // Assess
+        const stored = await h().readUser(account.id);
+        expect(stored?.active).toBe(true);
+        expect(stored?.attributes[h().matchOn.attribute]).toBe(h().matchOn.valueOf('create'));
+      });
+
+      it('finds an account by its matching attribute, with the same id the create returned', async () => {
+        // Prepare
+        const id = await created('find');
+        // Act
+        const found = await connector().findUser(h().matchOn.attribute, h().matchOn.valueOf('find'));
+        // Assess
+        expect(found?.id).toBe(id);
+        expect(found?.attributes[h().matchOn.attribute]).toBe(h().matchOn.valueOf('find'));
+      });
+
+      it('answers undefined, not an error, for an account the peer does not hold', async () => {
+        expect(await connector().findUser(h().matchOn.attribute, h().matchOn.valueOf('nobody-at-all'))).toBeUndefined();
+      });
+
+      it('updates one attribute and leaves the others as they were', async () => {
+        // Prepare
+        const id = await created('update');
+        const before = await h().readUser(id);
+        const { attribute, value } = h().updatable;
+        // Act
+        await connector().updateUser(id, { set: { [attribute]: value }, unset: [] }, { ...h().newUser('update'), [attribute]: value });
+        // Assess
+        const after = await h().readUser(id);
+        expect(after?.attributes[attribute]).toBe(value);
+        expect({ ...after?.attributes, [attribute]: undefined }).toEqual({ ...before?.attributes, [attribute]: undefined });
+      });
+
+      it('disables an account, and enables it again', async () => {
+        // Prepare
+        const id = await created('toggle');
+        // Act, Assess
+        await connector().disableUser(id, { ...h().newUser('toggle'), active: false });
+        expect((await h().readUser(id))?.active).toBe(false);
+        await connector().updateUser(id, { set: { active: true }, unset: [] }, { ...h().newUser('toggle'), active: true });
+        expect((await h().readUser(id))?.active).toBe(true);
+      });
+
+      it('deletes an account, and deleting it again succeeds', async () => {
+        // Prepare
+        const id = await created('delete');
+        // Act
+        await connector().deleteUser(id);
+        await connector().deleteUser(id);
+        // Assess
+        expect(await h().readUser(id)).toBeUndefined();
+      });
+
+      it('reports an update of an account the peer does not hold as notFound', async (context: TestContext) => {
+        const deviation = h().peerDeviations?.['update-not-found'];
+        if (deviation) context.skip(deviation);
+        // Prepare
+        const id = await created('vanished');
+        await connector().deleteUser(id);
+        const { attribute, value } = h().updatable;
+        // Act
+        const error = await failureOf(() => connector().updateUser(id, { set: { [attribute]: value }, unset: [] }, h().newUser('vanished')));
+        // Assess
+        expectKind(error, 'notFound');
+      });
+
+      it('reports a disable of an account the peer does not hold as notFound', async () => {
+        // Prepare
+        const id = await created('gone-before-disable');
+        await connector().deleteUser(id);
+        // Act
+        const error = await failureOf(() => connector().disableUser(id, { ...h().newUser('gone-before-disable'), active: false }));
+        // Assess
+        expectKind(error, 'notFound');
+      });
+
+      it('reports the creation of an account that exists as a conflict', async () => {
+        // Prepare
+        await created('twice');
+        // Act
+        const error = await failureOf(() => connector().createUser(h().newUser('twice')));
+        // Assess
+        expectKind(error, 'conflict');
+      });
+    });
+
+    describe('groups', () => {
+      it('creates a group that is found by its id and by its display name', async () => {
+        // Act
+        const group = await connector().createGroup('Contract Crew', 'hub-group-crew');
+        // Assess
+        expect(await connector().findGroup({ id: group.id })).toEqual(group);
+        expect(await connector().findGroup({ displayName: 'Contract Crew' })).toEqual(group);
+      });
+
+      it('answers undefined for a group the peer does not hold', async () => {
+        expect(await connector().findGroup({ id: 'no-such-group' })).toBeUndefined();
+        expect(await connector().findGroup({ displayName: 'No Such Group' })).toBeUndefined();
+      });
+
+      it('adds and removes members, leaving exactly the wanted ones', async () => {
+        // Prepare
+        const [a, b, c] = [await created('member-a'), await created('member-b'), await created('member-c')];
+        const group = await connector().createGroup('Contract Members', 'hub-group-members');
+        // Act
+        await connector().changeGroupMembers(group.id, { add: [a, b], remove: [] });
+        const afterAdd = await h().groupMembers(group.id);
+        await connector().changeGroupMembers(group.id, { add: [c], remove: [a] });
+        // Assess
+        expect(afterAdd).toEqual([a, b].sort());
+        expect(await h().groupMembers(group.id)).toEqual([b, c].sort());
+      });
+
+      it('deletes a group, and deleting it again succeeds', async () => {
+        // Prepare
+        const group = await connector().createGroup('Contract Gone', 'hub-group-gone');
+        // Act
+        await connector().deleteGroup(group.id);
+        await connector().deleteGroup(group.id);
+        // Assess
+        expect(await connector().findGroup({ id: group.id })).toBeUndefined();
+      });
+    });
+
+    describe('a target that throttles', () => {
+      it('reports throttling as a retryable throttled error, with the wait the target asked for', async () => {
+        // Prepare
+        const throttled = await h().throttled();
+        // Act
+        const error = await failureOf(() => throttled.connector.createUser(h().newUser('throttled')));
+        // Assess
+        expectKind(error, 'throttled');
+        expect(error.retryAfterMs).toBe(throttled.retryAfterMs);
+      });
+    });
+
+    describe('abilities beyond the required port', () => {
+      for (const ability of Object.keys(abilityCases)) abilityIt(ability, h);
+    });
+  });
+};
