@@ -2,7 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
-import { tokenKey } from '#shared/store/hub-table.keys.ts';
+import { tokenKey } from '#shared/store/hub-table.layout.ts';
 import type { Grant } from '#shared/topology/topology.types.ts';
 import type { ConnectorLane } from './connector-lane.construct.ts';
 import type { HubFunction } from './function-defaults.construct.ts';
@@ -76,7 +76,7 @@ const applyGrant = (target: HubFunction, grant: Grant, targets: GrantTargets): v
   }
 };
 
-/** `TOKEN#*`: the partition keys of token items (shared/store/hub-table.keys.ts). */
+/** `TOKEN#*`: the partition keys of token items (shared/store/hub-table.layout.ts). */
 export const TOKEN_KEY_PATTERN = tokenKey('*').pk;
 
 /** DynamoDB actions that write items (and the PartiQL forms of them). */
