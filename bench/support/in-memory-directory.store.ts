@@ -58,7 +58,11 @@ export class InMemoryDirectoryStore implements DirectoryStore {
     this.records.set(this.key(record.resourceType, record.id), structuredClone(record));
   }
   async delete(record: ResourceRecord, indexes: RecordIndexes) {
-    if (!this.records.delete(this.key(record.resourceType, record.id))) throw new ResourceNotFound(record.resourceType, record.id);
+    const current = this.records.get(this.key(record.resourceType, record.id));
+    if (!current) throw new ResourceNotFound(record.resourceType, record.id);
+    // As the DynamoDB store does: only the version that was read is deleted.
+    if (current.version !== record.version) throw new VersionConflict(record.resourceType, record.id);
+    this.records.delete(this.key(record.resourceType, record.id));
     for (const key of indexes.uniques) this.uniques.delete(this.uniqueKey(record.resourceType, key));
     for (const email of indexes.emails) this.emails.get(email)?.delete(record.id);
     this.unindexExternalId(record, indexes.externalId);

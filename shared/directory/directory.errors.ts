@@ -30,6 +30,16 @@ export class ResourceNotFound extends AppError {
   }
 }
 
+/** A member to add was deleted after it was resolved (RFC 7644 section 3.5.2: an invalid value). */
+export class MemberNotFound extends AppError {
+  constructor(
+    readonly resourceType: ResourceType,
+    readonly id: string,
+  ) {
+    super('directory.memberNotFound', `member ${resourceType} ${id} does not exist`);
+  }
+}
+
 /** A paging cursor that the store did not issue (or that was tampered with). */
 export class InvalidCursor extends AppError {
   constructor(cursor: string, options: { cause?: unknown } = {}) {

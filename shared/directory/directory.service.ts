@@ -4,7 +4,7 @@ import { normalizeGroup, normalizeUser } from '../scim/input.ts';
 import { applyPatch, extractMemberOperations, type MemberChange, parsePatchRequest } from '../scim/patch.ts';
 import { isAttributeRequested, project } from '../scim/projection.ts';
 import { compareAcrossTypes, compareBy } from '../scim/sort.ts';
-import { InvalidCursor, ResourceNotFound, UniquenessConflict, VersionConflict } from './directory.errors.ts';
+import { InvalidCursor, MemberNotFound, ResourceNotFound, UniquenessConflict, VersionConflict } from './directory.errors.ts';
 import type { DirectoryStore, Member, RecordIndexes, ResourceRecord, ResourceType, ScimJson } from './directory.ports.ts';
 import { hashPassword } from './password.ts';
 import { ENDPOINTS, toScimResource, versionFromEtag } from './scim-resource.mapper.ts';
@@ -97,6 +97,7 @@ const toScimError = (error: unknown, ifMatch: boolean): unknown => {
     return scimErrors.uniqueness(`${error.key.attribute} is already in use by another ${error.resourceType}`);
   }
   if (error instanceof ResourceNotFound) return scimErrors.notFound(`${error.resourceType} ${error.id} not found`);
+  if (error instanceof MemberNotFound) return scimErrors.invalidValue(`members reference resources that do not exist: ${error.id}`);
   if (error instanceof VersionConflict && ifMatch) {
     return scimErrors.preconditionFailed(`${error.resourceType} ${error.id} has changed; read it again`);
   }
@@ -251,9 +252,11 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       try {
         await applyMemberChanges(record.id, [{ kind: 'add', members }], undefined);
       } catch (error) {
-        // A failed request writes nothing: take the half-created group away again.
-        await store.delete(record, indexesOf(type, data)).catch(() => undefined);
-        throw error;
+        // A failed request writes nothing: take the half-created group away again, at the
+        // version its partial membership changes left it.
+        const current = await store.get(type, record.id).catch(() => undefined);
+        if (current) await store.delete(current, indexesOf(type, current.data)).catch(() => undefined);
+        throw toScimError(error, false);
       }
     }
     if (members.length === 0) {
@@ -331,12 +334,18 @@ export const makeDirectory = (deps: DirectoryDeps) => {
   };
 
   const remove = async (type: ResourceType, id: string, ifMatch: string | undefined): Promise<void> => {
-    const existing = await load(type, id);
-    checkIfMatch(existing, ifMatch);
-    try {
-      await store.delete(existing, indexesOf(type, existing.data));
-    } catch (error) {
-      throw toScimError(error, true);
+    // The store deletes the version read, with that version's guards. Without If-Match a
+    // concurrent change is not the client's problem: read again and delete what is there now.
+    for (let attempt = 1; ; attempt++) {
+      const existing = await load(type, id);
+      checkIfMatch(existing, ifMatch);
+      try {
+        await store.delete(existing, indexesOf(type, existing.data));
+        return;
+      } catch (error) {
+        if (error instanceof VersionConflict && ifMatch === undefined && attempt < 8) continue;
+        throw toScimError(error, true);
+      }
     }
   };
 

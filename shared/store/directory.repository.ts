@@ -1,5 +1,5 @@
 import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { InvalidCursor, ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
+import { InvalidCursor, MemberNotFound, ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
 import type {
   DirectoryStore,
   Member,
@@ -35,7 +35,38 @@ import { MergedQuery } from './merged-query.ts';
 import { queryAll } from './query-all.ts';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, transactWrite } from './transactions.ts';
 
-const toRecord = (item: Record<string, unknown>): ResourceRecord => stripKeys<ResourceRecord>(item);
+/** Set on a resource while its DELETE runs: no membership may be added to it or with it. */
+const DELETING = 'deleting';
+
+const toRecord = (item: Record<string, unknown>): ResourceRecord => {
+  const { [DELETING]: _deleting, ...record } = stripKeys<Record<string, unknown>>(item);
+  return record as unknown as ResourceRecord;
+};
+
+/** A member's items, applied together: a membership write and, for an add, the member's check. */
+interface MembershipUnit {
+  delta: number;
+  member?: Member;
+  items: TransactItem[];
+}
+
+/** Packs whole units into transactions of at most `size` items. */
+const chunkUnits = (units: MembershipUnit[], size: number): MembershipUnit[][] => {
+  const chunks: MembershipUnit[][] = [];
+  let current: MembershipUnit[] = [];
+  let count = 0;
+  for (const unit of units) {
+    if (count + unit.items.length > size) {
+      chunks.push(current);
+      current = [];
+      count = 0;
+    }
+    current.push(unit);
+    count += unit.items.length;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+};
 
 const sameKey = (a: UniqueKey, b: UniqueKey) => a.attribute === b.attribute && a.value === b.value;
 const chunk = <T>(items: T[], size: number): T[][] => {
@@ -52,10 +83,13 @@ export class DynamoDirectoryStore implements DirectoryStore {
   ) {}
 
   async get(type: ResourceType, id: string): Promise<ResourceRecord | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: resourceKey(type, id), ConsistentRead: true }),
-    );
-    return result.Item ? toRecord(result.Item) : undefined;
+    const item = await this.getItem(type, id);
+    return item ? toRecord(item) : undefined;
+  }
+
+  private async getItem(type: ResourceType, id: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: resourceKey(type, id), ConsistentRead: true }));
+    return result.Item;
   }
 
   async getMany(type: ResourceType, ids: string[]): Promise<ResourceRecord[]> {
@@ -136,29 +170,45 @@ export class DynamoDirectoryStore implements DirectoryStore {
     await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, addedKeys, record.id));
   }
 
+  /**
+   * Deletes the record as it was read (`record.version`), with exactly that version's guards
+   * and indexes. Three steps, each conditioned on that version, so a concurrent change makes
+   * the delete fail with VersionConflict (read again, or 412 under If-Match) instead of leaving
+   * guards of another version behind:
+   * 1. mark the resource `deleting`: from then on no membership can be added to it or with it
+   *    as member (every add checks its member in the same transaction);
+   * 2. remove its memberships (a crash here leaves a resource with fewer memberships, which a
+   *    retried DELETE finishes; never memberships pointing at a resource that is gone);
+   * 3. delete the resource, its guards, indexes and count in one transaction.
+   */
   async delete(record: ResourceRecord, indexes: RecordIndexes): Promise<void> {
     const type = record.resourceType;
-    // Memberships first: a crash half-way leaves a resource with fewer memberships, which a
-    // retried DELETE finishes; never memberships pointing at a resource that is gone.
-    const lastModified = new Date().toISOString();
-    for (const groupId of await this.groupIdsOf(record.id)) {
-      await this.changeMembers(groupId, { add: [], remove: [record.id] }, { lastModified }).catch((error: unknown) => {
-        if (!(error instanceof ResourceNotFound)) throw error;
-      });
-    }
+    const key = resourceKey(type, record.id);
+    const read = { ':read': record.version };
+    await transactWrite(
+      this.client,
+      [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET #deleting = :true',
+            ConditionExpression: 'attribute_exists(pk) AND version = :read',
+            ExpressionAttributeNames: { '#deleting': DELETING },
+            ExpressionAttributeValues: { ':true': true, ...read },
+          },
+        },
+      ],
+      () => new ResourceGuardFailed(),
+    ).catch((error: unknown) => this.explainGuard(error, type, record.id));
+    await this.removeMemberships(record.id);
     if (type === 'Group') await this.deleteAllMembers(record.id);
     const items: TransactItem[] = [
-      {
+      { Delete: { TableName: this.tableName, Key: key, ConditionExpression: 'attribute_exists(pk) AND version = :read', ExpressionAttributeValues: read } },
+      ...indexes.uniques.map((unique) => ({
         Delete: {
           TableName: this.tableName,
-          Key: resourceKey(type, record.id),
-          ConditionExpression: 'attribute_exists(pk)',
-        },
-      },
-      ...indexes.uniques.map((key) => ({
-        Delete: {
-          TableName: this.tableName,
-          Key: uniqueKey(type, key),
+          Key: uniqueKey(type, unique),
           ConditionExpression: 'attribute_not_exists(pk) OR #owner = :id',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':id': record.id },
@@ -168,9 +218,27 @@ export class DynamoDirectoryStore implements DirectoryStore {
       ...(indexes.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, indexes.externalId, record.id) } }]),
       this.countUpdate(type, -1),
     ];
-    await transactWrite(this.client, items, (reasons) =>
-      reasons[0] === 'ConditionalCheckFailed' ? new ResourceNotFound(type, record.id) : new VersionConflict(type, record.id),
+    await transactWrite(this.client, items, (reasons) => (reasons[0] === 'ConditionalCheckFailed' ? new ResourceGuardFailed() : new VersionConflict(type, record.id))).catch(
+      (error: unknown) => this.explainGuard(error, type, record.id),
     );
+    // gsi1 is eventually consistent: a membership added just before the mark may show only now.
+    await this.removeMemberships(record.id);
+  }
+
+  /** Removes the resource from every group it is a member of. */
+  private async removeMemberships(memberId: string): Promise<void> {
+    const lastModified = new Date().toISOString();
+    for (const groupId of await this.groupIdsOf(memberId)) {
+      await this.changeMembers(groupId, { add: [], remove: [memberId] }, { lastModified }).catch((error: unknown) => {
+        if (!(error instanceof ResourceNotFound)) throw error;
+      });
+    }
+  }
+
+  /** A resource's own condition failed: gone (404) or at another version than read (conflict). */
+  private async explainGuard(error: unknown, type: ResourceType, id: string): Promise<never> {
+    if (!(error instanceof ResourceGuardFailed)) throw error;
+    throw (await this.get(type, id)) ? new VersionConflict(type, id) : new ResourceNotFound(type, id);
   }
 
   async findIdByUnique(type: ResourceType, key: UniqueKey): Promise<string | undefined> {
@@ -308,19 +376,42 @@ export class DynamoDirectoryStore implements DirectoryStore {
       return true;
     });
     const toRemove = unique(change.remove).filter((id) => present.has(id) && !toAdd.some((m) => m.value === id));
-    const operations: TransactItem[] = [
+    // One unit per member, kept whole within a transaction: an add is its membership item and a
+    // check, in the same transaction, that the member exists and is not being deleted, so an
+    // add racing the member's DELETE never leaves a dangling membership.
+    const units: MembershipUnit[] = [
       ...toAdd.map((member) => ({
-        Put: {
-          TableName: this.tableName,
-          Item: { ...membershipKey(groupId, member.value), ...membershipIndexKey(groupId, member.value), groupId, value: member.value, type: member.type },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
+        delta: 1,
+        member,
+        items: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...membershipKey(groupId, member.value), ...membershipIndexKey(groupId, member.value), groupId, value: member.value, type: member.type },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          // A group among its own members is checked by the group's own update.
+          ...(member.type === 'Group' && member.value === groupId
+            ? []
+            : [
+                {
+                  ConditionCheck: {
+                    TableName: this.tableName,
+                    Key: resourceKey(member.type, member.value),
+                    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#deleting)',
+                    ExpressionAttributeNames: { '#deleting': DELETING },
+                  },
+                },
+              ]),
+        ] as TransactItem[],
       })),
       ...toRemove.map((id) => ({
-        Delete: { TableName: this.tableName, Key: membershipKey(groupId, id), ConditionExpression: 'attribute_exists(pk)' },
+        delta: -1,
+        items: [{ Delete: { TableName: this.tableName, Key: membershipKey(groupId, id), ConditionExpression: 'attribute_exists(pk)' } }] as TransactItem[],
       })),
     ];
-    if (operations.length === 0) {
+    if (units.length === 0) {
       const group = await this.get('Group', groupId);
       if (!group) throw new ResourceNotFound('Group', groupId);
       if (options.expectedVersion !== undefined && group.version !== options.expectedVersion) throw new VersionConflict('Group', groupId);
@@ -328,18 +419,21 @@ export class DynamoDirectoryStore implements DirectoryStore {
     }
     // Each transaction carries its member items and the group's version bump, so the group's
     // version and memberCount never disagree with its members. Changes larger than one
-    // transaction are applied in atomic chunks; a retry of the request completes them.
-    const chunks = chunk(operations, MAX_TRANSACTION_ITEMS - 1);
-    for (const [index, part] of chunks.entries()) {
-      const delta = part.reduce((sum, item) => sum + ('Put' in item ? 1 : -1), 0);
+    // transaction (100 items, checks included) are applied in atomic chunks; a retry of the
+    // request completes them.
+    for (const [index, part] of chunkUnits(units, MAX_TRANSACTION_ITEMS - 1).entries()) {
+      const delta = part.reduce((sum, unit) => sum + unit.delta, 0);
+      const adds = part.some((unit) => unit.delta > 0);
       const guard = index === 0 && options.expectedVersion !== undefined;
+      const conditions = ['attribute_exists(pk)', ...(guard ? ['version = :expected'] : []), ...(adds ? ['attribute_not_exists(#deleting)'] : [])];
       const items: TransactItem[] = [
         {
           Update: {
             TableName: this.tableName,
             Key: resourceKey('Group', groupId),
             UpdateExpression: 'SET version = version + :one, lastModified = :now ADD memberCount :delta',
-            ConditionExpression: guard ? 'attribute_exists(pk) AND version = :expected' : 'attribute_exists(pk)',
+            ConditionExpression: conditions.join(' AND '),
+            ...(adds ? { ExpressionAttributeNames: { '#deleting': DELETING } } : {}),
             ExpressionAttributeValues: {
               ':one': 1,
               ':now': options.lastModified,
@@ -348,16 +442,24 @@ export class DynamoDirectoryStore implements DirectoryStore {
             },
           },
         },
-        ...part,
+        ...part.flatMap((unit) => unit.items),
       ];
       await transactWrite(this.client, items, (reasons) => {
-        if (reasons[0] === 'ConditionalCheckFailed') {
-          return options.expectedVersion !== undefined && index === 0 ? new GroupGuardFailed(groupId) : new ResourceNotFound('Group', groupId);
+        if (reasons[0] === 'ConditionalCheckFailed') return new GroupGuardFailed(groupId);
+        // Positions after the group's update, unit by unit: a failed member check (the unit's
+        // second item) is a member deleted since it was resolved.
+        let position = 1;
+        for (const unit of part) {
+          if (unit.member && unit.items.length > 1 && reasons[position + 1] === 'ConditionalCheckFailed') return new MemberNotFound(unit.member.type, unit.member.value);
+          position += unit.items.length;
         }
         return new MembershipRace();
       }).catch(async (error: unknown) => {
         if (!(error instanceof GroupGuardFailed)) throw error;
-        throw (await this.get('Group', groupId)) ? new VersionConflict('Group', groupId) : new ResourceNotFound('Group', groupId);
+        const group = await this.getItem('Group', groupId);
+        // Gone, or being deleted: to whoever adds to it, it is gone already.
+        if (!group || group[DELETING]) throw new ResourceNotFound('Group', groupId);
+        throw guard ? new VersionConflict('Group', groupId) : new MembershipRace();
       });
     }
     const group = await this.get('Group', groupId);
@@ -419,6 +521,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
 }
 
 class MembershipRace extends Error {}
+class ResourceGuardFailed extends Error {}
 class GroupGuardFailed extends Error {
   constructor(readonly groupId: string) {
     super(`group ${groupId} guard failed`);
