@@ -3,6 +3,8 @@ import type { ResourceType } from '#shared/directory/directory.ports.ts';
 import type { Directory, RequestContext } from '#shared/directory/directory.service.ts';
 import { etagOf } from '#shared/directory/scim-resource.mapper.ts';
 import { ScimError, scimErrors } from '#shared/scim/errors.ts';
+import { jsonDepth } from '#shared/scim/json.ts';
+import { MAX_JSON_DEPTH } from './http.ts';
 
 const BULK_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const BULK_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
@@ -12,6 +14,9 @@ const BULK_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse
  * milliseconds each finish well inside API Gateway's 29 s; 1 MB stays far below Lambda's 6 MB.
  */
 export const BULK_LIMITS = { maxOperations: 100, maxPayloadSize: 1_048_576 } as const;
+
+/** The depth of one operation's `data`: the same limit as a request body of its own. */
+const MAX_DATA_DEPTH = MAX_JSON_DEPTH;
 
 const BulkOperationSchema = z.object({
   method: z.string().transform((value) => value.toUpperCase()).pipe(z.enum(['POST', 'PUT', 'PATCH', 'DELETE'])),
@@ -123,6 +128,15 @@ export const runBulk = async (body: unknown, deps: BulkDeps) => {
     let progressed = false;
     for (const entry of pending) {
       if (request.failOnErrors !== undefined && errors >= request.failOnErrors) break;
+      if (jsonDepth(entry.operation.data, MAX_DATA_DEPTH) > MAX_DATA_DEPTH) {
+        // Refused before anything recursive (reference search, substitution) walks it.
+        const error = scimErrors.invalidSyntax(`The data of this operation nests deeper than ${MAX_DATA_DEPTH} levels`);
+        if (entry.operation.bulkId) failed.add(entry.operation.bulkId);
+        results.set(entry.index, { method: entry.operation.method, ...(entry.operation.bulkId ? { bulkId: entry.operation.bulkId } : {}), status: '400', response: error.toBody() });
+        errors++;
+        progressed = true;
+        continue;
+      }
       const references = referencesOf(entry.operation);
       const broken = references.find((ref) => failed.has(ref) || !bulkIds.has(ref));
       if (broken !== undefined) {

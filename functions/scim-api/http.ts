@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { SCIM_CONTENT_TYPE } from '#shared/topology/gateway-responses.ts';
 import { ScimError, scimErrors } from '#shared/scim/errors.ts';
+import { jsonDepth } from '#shared/scim/json.ts';
 
 /** RFC 7644 section 3.1: responses are `application/scim+json`. */
 const CONTENT_TYPE = `${SCIM_CONTENT_TYPE}; charset=utf-8`;
@@ -33,18 +34,28 @@ export const integerParam = (value: string | undefined, name: string): number | 
  * (Okta's 2016 tests) no Content-Type at all: all of them are parsed. Bodies larger than the
  * advertised maxPayloadSize are refused with 413 before parsing.
  */
-export const jsonBody = (event: APIGatewayProxyEvent, maxBytes: number): unknown => {
+/**
+ * SCIM resources nest a few levels (extension, complex attribute, sub-attribute); a PatchOp or a
+ * Bulk request adds a few more. Anything deeper is refused before any recursive code sees it.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+export const jsonBody = (event: APIGatewayProxyEvent, maxBytes: number, options: { maxDepth?: number } = {}): unknown => {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > maxBytes) {
     throw scimErrors.payloadTooLarge(`The request body is larger than the maximum of ${maxBytes} bytes`);
   }
   if (text.trim() === '') throw scimErrors.invalidSyntax('The request has no body');
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (error) {
     throw new ScimError(400, 'invalidSyntax', `The request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
+  if (jsonDepth(parsed, maxDepth) > maxDepth) throw scimErrors.invalidSyntax(`The request body nests deeper than ${maxDepth} levels`);
+  return parsed;
 };
 
 export const scimResponse = (statusCode: number, body?: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({

@@ -131,7 +131,9 @@ export const routeScimRequest = async (event: APIGatewayProxyEvent, deps: Router
     case 'bulk': {
       if (method !== 'POST') throw methodNotAllowed(method, event.path);
       const bulkDeps: BulkDeps = { directory, ctx };
-      return scimResponse(200, await runBulk(jsonBody(event, BULK_LIMITS.maxPayloadSize), bulkDeps));
+      // The envelope's depth is not limited here: an operation whose data nests too deep fails
+      // on its own, and the operations before it are still reported (RFC 7644 section 3.7.3).
+      return scimResponse(200, await runBulk(jsonBody(event, BULK_LIMITS.maxPayloadSize, { maxDepth: Number.POSITIVE_INFINITY }), bulkDeps));
     }
     case '.search':
       // RFC 7644 section 3.4.3: a search at the root of the SCIM base covers every resource type.

@@ -1,4 +1,5 @@
 import { ScimError, scimErrors } from '../scim/errors.ts';
+import { findKey, isPlainObject } from '../scim/json.ts';
 import { assertKnownToSomeType, compileFilter, evaluateFilter, type FilterNode, indexableEquality, neverMatches, parseFilter, validateFilter } from '../scim/filter.ts';
 import { normalizeGroup, normalizeUser } from '../scim/input.ts';
 import { applyPatch, extractMemberOperations, type MemberChange, parsePatchRequest } from '../scim/patch.ts';
@@ -26,6 +27,30 @@ export const DIRECTORY_LIMITS = {
   maxInlineMembers: 10_000,
   /** Members added or removed per store call. */
   memberChunk: 1000,
+  /**
+   * Email addresses per user. Each is an index item written in the same DynamoDB transaction as
+   * the user (at most 100 items, and a change removes old ones and adds new ones), so more would
+   * fail in DynamoDB instead of answering 400.
+   */
+  maxEmails: 40,
+  /**
+   * The stored size of one resource, measured as its JSON. DynamoDB refuses items over 400 KB
+   * (attribute names count too); this leaves room for the keys and the item's other attributes.
+   */
+  maxResourceBytes: 350_000,
+  /**
+   * Members a PUT or a `replace`/`remove` of all members may take away or add in one request:
+   * a diff larger than this would not finish inside API Gateway's 29 s. Larger changes go as
+   * several PATCH add/remove requests.
+   */
+  maxMemberDiff: 20_000,
+  /**
+   * What the member lists in one response may cost, in bytes of the Lambda response (the JSON
+   * body inside the JSON envelope, with its escaped quotes). Lambda's limit is 6 MB; the rest of
+   * the page gets the remaining 2 MB. Groups beyond the budget come without `members`, marked
+   * `membersOmitted` like groups above `maxInlineMembers`.
+   */
+  memberBytesPerResponse: 4_000_000,
 } as const;
 
 /**
@@ -35,6 +60,7 @@ export const DIRECTORY_LIMITS = {
 export interface AdjustableLimits {
   maxScanned?: number;
   maxInlineMembers?: number;
+  memberBytesPerResponse?: number;
 }
 
 export const HUB_GROUP_EXTENSION = 'urn:ietf:params:scim:schemas:extension:hub:2.0:Group';
@@ -113,6 +139,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
   const limits = {
     maxScanned: deps.limits?.maxScanned ?? DIRECTORY_LIMITS.maxScanned,
     maxInlineMembers: deps.limits?.maxInlineMembers ?? DIRECTORY_LIMITS.maxInlineMembers,
+    memberBytesPerResponse: deps.limits?.memberBytesPerResponse ?? DIRECTORY_LIMITS.memberBytesPerResponse,
   };
   const now = () => deps.clock().toISOString();
 
@@ -154,16 +181,43 @@ export const makeDirectory = (deps: DirectoryDeps) => {
 
   /**
    * Resolves the members every change adds or sets, before anything is written: a member that
-   * does not exist is a 400 that must leave the group as it was (RFC 7644 section 3.12).
+   * does not exist is a 400 that must leave the group as it was (RFC 7644 section 3.12). A change
+   * that sets the whole list (`replace`, or `remove` of all members) reads the current members
+   * once and becomes the adds and removes that lead there; a difference larger than
+   * `maxMemberDiff` is refused (400 tooMany) before anything is written.
    */
-  const resolveMemberChanges = async (changes: MemberChange[]): Promise<ResolvedMemberChange[]> => {
-    const resolved: ResolvedMemberChange[] = [];
-    for (const change of changes) {
-      if (change.kind === 'add' || change.kind === 'replace') {
-        resolved.push({ kind: change.kind, members: change.ids.length > 0 ? await resolveMembers(change.ids.map((value) => ({ value }))) : [] });
-      } else resolved.push(change);
+  const resolveMemberChanges = async (groupId: string, changes: MemberChange[]): Promise<ResolvedMemberChange[]> => {
+    const resolve = async (ids: string[]) => (ids.length > 0 ? await resolveMembers(ids.map((value) => ({ value }))) : []);
+    if (!changes.some((change) => change.kind === 'replace' || change.kind === 'removeAll')) {
+      const resolved: ResolvedMemberChange[] = [];
+      for (const change of changes) {
+        if (change.kind === 'add') resolved.push({ kind: 'add', members: await resolve(change.ids) });
+        else if (change.kind === 'remove') resolved.push(change);
+      }
+      return resolved;
     }
-    return resolved;
+    const current = new Set(await allMemberIds(groupId));
+    const wanted = new Set(current);
+    for (const change of changes) {
+      if (change.kind === 'removeAll') wanted.clear();
+      else if (change.kind === 'remove') for (const id of change.ids) wanted.delete(id);
+      else {
+        if (change.kind === 'replace') wanted.clear();
+        for (const id of change.ids) wanted.add(id);
+      }
+    }
+    const addIds = [...wanted].filter((id) => !current.has(id));
+    const remove = [...current].filter((id) => !wanted.has(id));
+    if (addIds.length + remove.length > DIRECTORY_LIMITS.maxMemberDiff) {
+      throw scimErrors.tooMany(
+        `This request would add ${addIds.length} and remove ${remove.length} members; at most ${DIRECTORY_LIMITS.maxMemberDiff} in one request. Send PATCH add and remove operations in parts`,
+      );
+    }
+    const add = await resolve(addIds);
+    return [
+      ...(add.length > 0 ? [{ kind: 'add' as const, members: add }] : []),
+      ...(remove.length > 0 ? [{ kind: 'remove' as const, ids: remove }] : []),
+    ];
   };
 
   const applyMemberChanges = async (groupId: string, changes: ResolvedMemberChange[], expectedVersion: number | undefined): Promise<void> => {
@@ -177,22 +231,12 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     };
     for (const change of changes) {
       if (change.kind === 'add') await run(change.members, []);
-      else if (change.kind === 'remove') await run([], change.ids);
-      else {
-        const current = await allMemberIds(groupId);
-        const wanted = change.kind === 'replace' ? change.members : [];
-        const wantedIds = new Set(wanted.map((member) => member.value));
-        const currentIds = new Set(current);
-        await run(
-          wanted.filter((member) => !currentIds.has(member.value)),
-          current.filter((id) => !wantedIds.has(id)),
-        );
-      }
+      else await run([], change.ids);
     }
   };
 
   /** The representation with derived attributes, loading them only when they will be returned. */
-  const represent = async (record: ResourceRecord, projection: Projection, ctx: RequestContext): Promise<ScimJson> => {
+  const represent = async (record: ResourceRecord, projection: Projection, ctx: RequestContext, membersFit = true): Promise<ScimJson> => {
     const resource = toScimResource(record, ctx.baseUrl);
     if (record.resourceType === 'User' && isAttributeRequested(projection, 'groups', 'User')) {
       const groupIds = await store.groupIdsOf(record.id);
@@ -208,7 +252,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     }
     if (record.resourceType === 'Group') {
       const memberCount = record.memberCount ?? 0;
-      if (memberCount > limits.maxInlineMembers) {
+      if (memberCount > limits.maxInlineMembers || (!membersFit && memberCount > 0 && isAttributeRequested(projection, 'members', 'Group'))) {
         resource.schemas = [...(resource.schemas as string[]), HUB_GROUP_EXTENSION];
         resource[HUB_GROUP_EXTENSION] = { memberCount, membersOmitted: true };
       } else if (memberCount > 0 && isAttributeRequested(projection, 'members', 'Group')) {
@@ -227,10 +271,41 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     return project(resource, projection, record.resourceType);
   };
 
+  /**
+   * A page of resources within the response budget: groups whose member lists would take the
+   * page past `memberBytesPerResponse` are returned without members (and say so), in page order.
+   */
+  const representPage = (records: ResourceRecord[], projection: Projection, ctx: RequestContext): Promise<ScimJson[]> => {
+    const perMember = memberResponseBytes(ctx.baseUrl);
+    let left = limits.memberBytesPerResponse;
+    const fits = records.map((record) => {
+      const memberCount = record.memberCount ?? 0;
+      if (record.resourceType !== 'Group' || memberCount === 0 || memberCount > limits.maxInlineMembers) return true;
+      const cost = memberCount * perMember;
+      if (cost > left) return false;
+      left -= cost;
+      return true;
+    });
+    return Promise.all(records.map((record, index) => represent(record, projection, ctx, fits[index])));
+  };
+
+  /** Refuses, before anything is written, what DynamoDB would refuse: a 4xx, never a 500 or half a record. */
+  const assertStorable = (type: ResourceType, data: ScimJson) => {
+    const emails = Array.isArray(data.emails) ? data.emails.length : 0;
+    if (type === 'User' && emails > DIRECTORY_LIMITS.maxEmails) {
+      throw scimErrors.invalidValue(`A user may have at most ${DIRECTORY_LIMITS.maxEmails} emails, not ${emails}`);
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(data), 'utf8');
+    if (bytes > DIRECTORY_LIMITS.maxResourceBytes) {
+      throw new ScimError(413, undefined, `The ${type} would take ${bytes} bytes; at most ${DIRECTORY_LIMITS.maxResourceBytes} can be stored`);
+    }
+  };
+
   const create = async (type: ResourceType, body: unknown, ctx: RequestContext): Promise<ResourceResult> => {
     const input = type === 'User' ? normalizeUser(body, { strictUnknown: ctx.strictUnknownAttributes }) : normalizeGroup(body, { strictUnknown: ctx.strictUnknownAttributes });
     if (input.unknownAttributes.length > 0) deps.onUnknownAttributes(type, input.unknownAttributes);
     const { members: memberValues, ...data } = input.resource as ScimJson & { members?: Array<{ value: string }> };
+    assertStorable(type, data);
     const members = type === 'Group' && memberValues?.length ? await resolveMembers(memberValues) : [];
     const timestamp = now();
     const record: ResourceRecord = {
@@ -280,7 +355,13 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     const input = type === 'User' ? normalizeUser(body, { strictUnknown: ctx.strictUnknownAttributes }) : normalizeGroup(body, { strictUnknown: ctx.strictUnknownAttributes });
     if (input.unknownAttributes.length > 0) deps.onUnknownAttributes(type, input.unknownAttributes);
     const { members: memberValues, ...data } = input.resource as ScimJson & { members?: Array<{ value: string }> };
-    const members = type === 'Group' ? await resolveMembers(memberValues ?? []) : [];
+    assertStorable(type, data);
+    // A PUT without `members` leaves the members as they are; `"members": []` removes them all.
+    // RFC 7644 section 3.5.1 would clear them, but a GET of a group above maxInlineMembers (or
+    // with excludedAttributes=members) has no `members`, and a client that PUTs back what it
+    // read would silently empty the group.
+    const membersGiven = type === 'Group' && isPlainObject(body) && findKey(body, 'members') !== undefined;
+    const memberChanges = membersGiven ? await resolveMemberChanges(id, [{ kind: 'replace', ids: (memberValues ?? []).map((member) => member.value) }]) : [];
     const record: ResourceRecord = {
       ...existing,
       version: existing.version + 1,
@@ -290,7 +371,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     };
     try {
       await store.replace(record, existing.version, indexesOf(type, existing.data), indexesOf(type, data));
-      if (type === 'Group') await applyMemberChanges(id, [{ kind: 'replace', members }], undefined);
+      if (memberChanges.length > 0) await applyMemberChanges(id, memberChanges, undefined);
     } catch (error) {
       throw toScimError(error, true);
     }
@@ -306,13 +387,14 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     for (let attempt = 1; ; attempt++) {
       const existing = await load(type, id);
       checkIfMatch(existing, ifMatch);
-      memberChanges ??= await resolveMemberChanges(requested);
+      memberChanges ??= await resolveMemberChanges(id, requested);
       const current = { ...toScimResource(existing, ctx.baseUrl) };
       const patched = applyPatch(current, rest, type);
       try {
         let expected: number | undefined = ifMatch === undefined ? undefined : existing.version;
         if (patched.changed) {
           const { id: _id, schemas: _schemas, meta: _meta, groups: _groups, members: _members, ...data } = patched.resource;
+          assertStorable(type, data);
           const record: ResourceRecord = {
             ...existing,
             version: existing.version + 1,
@@ -360,7 +442,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
   ): Promise<{ records: ResourceRecord[]; derived?: ScimJson } | undefined> => {
     const lookup = indexableEquality(filter);
     if (!lookup) return undefined;
-    const value = lookup.caseExact ? lookup.value : lookup.value.toLowerCase();
+    const value = lookup.caseExact ? lookup.value : lookup.value.normalize('NFC').toLowerCase();
     switch (lookup.attribute) {
       case 'id':
         return { records: await store.getMany(type, [lookup.value]) };
@@ -378,10 +460,15 @@ export const makeDirectory = (deps: DirectoryDeps) => {
         return type === 'Group'
           ? { records: await store.getMany('Group', await store.groupIdsOf(lookup.value)), derived: { members: [{ value: lookup.value }] } }
           : undefined;
-      case 'groups.value':
-        return type === 'User'
-          ? { records: await store.getMany('User', await allMemberIds(lookup.value)), derived: { groups: [{ value: lookup.value }] } }
-          : undefined;
+      case 'groups.value': {
+        if (type !== 'User') return undefined;
+        // With other terms every member is a candidate: as bounded as a scan.
+        const group = await store.get('Group', lookup.value);
+        if ((group?.memberCount ?? 0) > limits.maxScanned) {
+          throw scimErrors.tooMany(`Group ${lookup.value} has more than ${limits.maxScanned} members to examine; filter on groups.value alone and page by cursor`);
+        }
+        return { records: group ? await store.getMany('User', await allMemberIds(lookup.value)) : [], derived: { groups: [{ value: lookup.value }] } };
+      }
       default:
         return undefined;
     }
@@ -398,6 +485,13 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       throw scimErrors.invalidValue('startIndex and cursor cannot be used together (RFC 9865 section 2)');
     }
 
+    if (!byCursor) assertSkippable(startIndex);
+
+    // Members of one group, unsorted: page straight off the group's membership partition, so a
+    // page costs O(count) reads whatever the group's size.
+    const groupId = type === 'User' && filter && !query.sortBy ? soleGroupsValue(filter) : undefined;
+    if (groupId !== undefined) return await groupMembersPage(groupId, count, startIndex, byCursor ? query.cursor : undefined, query, ctx);
+
     // Unfiltered and unsorted: page straight off the type index.
     if (!filter && !query.sortBy) {
       const totalResults = await store.count(type);
@@ -410,7 +504,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       } else {
         records = await skipAndTake(type, startIndex - 1, count);
       }
-      return listResponse(await Promise.all(records.map((r) => represent(r, query, ctx))), totalResults, startIndex, byCursor ? next : undefined, byCursor);
+      return listResponse(await representPage(records, query, ctx), totalResults, startIndex, byCursor ? next : undefined, byCursor);
     }
 
     const predicate = filter ? (resource: ScimJson) => evaluateFilter(filter, resource, type) : undefined;
@@ -424,7 +518,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     const offset = byCursor ? decodeOffset(query.cursor) : startIndex - 1;
     const page = matches.slice(offset, offset + count);
     const next = offset + count < matches.length ? encodeOffset(offset + count) : undefined;
-    return listResponse(await Promise.all(page.map((r) => represent(r, query, ctx))), matches.length, byCursor ? offset + 1 : startIndex, next, byCursor);
+    return listResponse(await representPage(page, query, ctx), matches.length, byCursor ? offset + 1 : startIndex, next, byCursor);
   };
 
   /**
@@ -470,8 +564,9 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     if (byCursor && query.startIndex !== undefined) {
       throw scimErrors.invalidValue('startIndex and cursor cannot be used together (RFC 9865 section 2)');
     }
+    if (!byCursor) assertSkippable(startIndex);
     const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseFilter(query.filter);
-    const represented = (record: ResourceRecord) => representInSearch(record, query, ctx);
+    const represented = async (records: ResourceRecord[]) => (await representPage(records, query, ctx)).map((resource, index) => withResourceType(resource, records[index] as ResourceRecord));
 
     if (!filter && !query.sortBy) {
       const counts = await Promise.all(SEARCH_TYPES.map((type) => store.count(type)));
@@ -500,7 +595,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
           skip = 0;
         }
       }
-      return listResponse(await Promise.all(records.map(represented)), totalResults, startIndex, next, byCursor);
+      return listResponse(await represented(records), totalResults, startIndex, next, byCursor);
     }
 
     if (filter) assertKnownToSomeType(filter, SEARCH_TYPES);
@@ -520,14 +615,50 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     const offset = byCursor ? decodeOffset(query.cursor) : startIndex - 1;
     const page = entries.slice(offset, offset + count);
     const next = offset + count < entries.length ? encodeOffset(offset + count) : undefined;
-    return listResponse(await Promise.all(page.map((entry) => represented(entry.record))), entries.length, byCursor ? offset + 1 : startIndex, next, byCursor);
+    return listResponse(await represented(page.map((entry) => entry.record)), entries.length, byCursor ? offset + 1 : startIndex, next, byCursor);
   };
 
-  /** In a search over several types each resource says which it is, whatever the projection. */
-  const representInSearch = async (record: ResourceRecord, projection: Projection, ctx: RequestContext): Promise<ScimJson> => {
-    const resource = await represent(record, projection, ctx);
-    const meta = (resource.meta ?? {}) as ScimJson;
-    return meta.resourceType === undefined ? { ...resource, meta: { ...meta, resourceType: record.resourceType } } : resource;
+
+  /** startIndex paging walks the index up to the start: beyond the scan cap a cursor must be used. */
+  const assertSkippable = (startIndex: number) => {
+    if (startIndex - 1 > limits.maxScanned) {
+      throw scimErrors.tooMany(`startIndex may be at most ${limits.maxScanned + 1}; page further with cursor (RFC 9865)`);
+    }
+  };
+
+  const groupMembersPage = async (groupId: string, count: number, startIndex: number, cursor: string | undefined, projection: Projection, ctx: RequestContext): Promise<ScimJson> => {
+    const group = await store.get('Group', groupId);
+    if (!group) return listResponse([], 0, startIndex, undefined, cursor !== undefined);
+    const readMembers = async (limit: number, from: string | undefined) => {
+      try {
+        return await store.members(groupId, { limit, cursor: from });
+      } catch (error) {
+        throw invalidCursor(error);
+      }
+    };
+    const taken: Member[] = [];
+    let next: string | undefined;
+    if (cursor !== undefined) {
+      if (count > 0) {
+        const page = await readMembers(count, cursor || undefined);
+        taken.push(...page.items);
+        next = page.next;
+      } else next = cursor || undefined;
+    } else {
+      let skip = startIndex - 1;
+      let from: string | undefined;
+      while (taken.length < count) {
+        const page = await readMembers(Math.min(1000, skip + count - taken.length), from);
+        taken.push(...page.items.slice(skip).slice(0, count - taken.length));
+        skip = Math.max(0, skip - page.items.length);
+        from = page.next;
+        if (!from) break;
+      }
+    }
+    // Nested groups are members too, but /Users lists only users.
+    const users = await store.getMany('User', taken.filter((member) => member.type === 'User').map((member) => member.value));
+    const resources = await representPage(users, projection, ctx);
+    return listResponse(resources, group.memberCount ?? 0, startIndex, next, cursor !== undefined);
   };
 
   const listPage = async (type: ResourceType, count: number, cursor: string | undefined) => {
@@ -560,9 +691,14 @@ export const makeDirectory = (deps: DirectoryDeps) => {
 export type Directory = ReturnType<typeof makeDirectory>;
 
 /** A membership change whose added members are known to exist, and of which type they are. */
-type ResolvedMemberChange =
-  | { kind: 'add' | 'replace'; members: Member[] }
-  | Exclude<MemberChange, { kind: 'add' } | { kind: 'replace' }>;
+type ResolvedMemberChange = { kind: 'add'; members: Member[] } | { kind: 'remove'; ids: string[] };
+
+/** The group id of a filter that is exactly `groups.value eq "<id>"` (or `groups[value eq "<id>"]`). */
+const soleGroupsValue = (filter: FilterNode): string | undefined => {
+  const lookup = indexableEquality(filter);
+  const exact = filter.op === 'eq' || (filter.op === 'valuePath' && filter.filter.op === 'eq');
+  return exact && lookup?.attribute === 'groups.value' ? lookup.value : undefined;
+};
 
 const listResponse = (resources: ScimJson[], totalResults: number, startIndex: number, nextCursor: string | undefined, byCursor: boolean): ScimJson => ({
   schemas: [LIST_RESPONSE_SCHEMA],
@@ -572,6 +708,23 @@ const listResponse = (resources: ScimJson[], totalResults: number, startIndex: n
   ...(nextCursor ? { nextCursor } : {}),
   Resources: resources,
 });
+
+/** In a search over several types each resource says which it is, whatever the projection. */
+const withResourceType = (resource: ScimJson, record: ResourceRecord): ScimJson => {
+  const meta = (resource.meta ?? {}) as ScimJson;
+  return meta.resourceType === undefined ? { ...resource, meta: { ...meta, resourceType: record.resourceType } } : resource;
+};
+
+/**
+ * An upper bound of what one member costs in a Lambda response: its JSON in the body, with the
+ * quotes escaped again in the envelope, for a member id as long as the hub's (a UUID) and the
+ * longer of the two reference forms.
+ */
+const memberResponseBytes = (baseUrl: string): number => {
+  const id = '00000000-0000-0000-0000-000000000000';
+  const member = JSON.stringify({ value: id, $ref: `${baseUrl}/Groups/${id}`, type: 'Group' });
+  return Buffer.byteLength(JSON.stringify(member), 'utf8') - 2 + 1;
+};
 
 /** The resource types a search at the root covers, in the order an unsorted search returns them. */
 const SEARCH_TYPES: readonly ResourceType[] = ['User', 'Group'];

@@ -516,7 +516,8 @@ function ordered(op: CompareOperator, difference: number): boolean {
 
 /** RFC 7644 section 3.4.2.2: strings compare per the attribute's caseExact; gt/lt are lexicographical. */
 function stringComparator(op: CompareOperator, expected: string, caseExact: boolean): Test {
-  const normalise = (text: string) => (caseExact ? text : text.toLowerCase());
+  // Case-insensitive comparison also ignores the Unicode normal form (NFC vs NFD), as the uniqueness keys do.
+  const normalise = (text: string) => (caseExact ? text : text.normalize('NFC').toLowerCase());
   const wanted = normalise(expected);
   return (actual) => {
     if (typeof actual !== 'string') return false;

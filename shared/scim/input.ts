@@ -5,7 +5,7 @@
  */
 import { coerceAttributeValue, coerceSingle } from './coerce.ts';
 import { scimErrors } from './errors.ts';
-import { getIgnoringCase, isPlainObject, isUnassigned, type JsonObject } from './json.ts';
+import { getIgnoringCase, isPlainObject, isUnassigned, type JsonObject, normalizeUniqueNames } from './json.ts';
 import {
   type AttributeDefinition,
   COMMON_ATTRIBUTES,
@@ -56,6 +56,7 @@ function normalize(body: unknown, resourceType: ResourceTypeName, options: Norma
   const type = RESOURCE_TYPES[resourceType];
   const collected: Collected = { data: {}, unknown: [] };
   for (const [key, value] of Object.entries(body)) collect(collected, resourceType, key, value);
+  normalizeUniqueNames(collected.data, resourceType);
   assertRequired(collected.data, type.schema);
   if (options.strictUnknown && collected.unknown.length > 0) {
     throw scimErrors.invalidSyntax(`Attributes not defined by the ${resourceType} schemas: ${collected.unknown.join(', ')}`);

@@ -63,3 +63,32 @@ export function deepEqual(left: unknown, right: unknown): boolean {
 
 /** A deep copy of a JSON value (resources are plain JSON, so structuredClone is exact). */
 export const cloneJson = <T>(value: T): T => structuredClone(value);
+
+/**
+ * How deeply a parsed JSON value nests (a scalar is 0), counted without recursion so that a
+ * hostile document (100 000 nested arrays) cannot exhaust the stack. Stops counting at `limit + 1`.
+ */
+export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(current as object)) stack.push([child, level]);
+  }
+  return deepest;
+}
+
+/**
+ * The names the hub keeps unique (User `userName`, Group `displayName`) in Unicode NFC: "é" typed
+ * as one code point and as "e" plus a combining accent are one name (RFC 7613 section 3.2 asks
+ * for NFC in user names), so they must meet in one uniqueness key, which lowercases the NFC form.
+ */
+export function normalizeUniqueNames(resource: JsonObject, resourceType: 'User' | 'Group'): void {
+  const key = findKey(resource, resourceType === 'User' ? 'userName' : 'displayName');
+  const value = key === undefined ? undefined : resource[key];
+  if (key !== undefined && typeof value === 'string') resource[key] = value.normalize('NFC');
+}

@@ -21,6 +21,7 @@ import {
   isPlainObject,
   isUnassigned,
   type JsonObject,
+  normalizeUniqueNames,
   setIgnoringCase,
 } from './json.ts';
 import { parsePath } from './path.ts';
@@ -136,6 +137,8 @@ export function applyPatch(
 ): PatchResult {
   const state: PatchState = { resourceType, doc: cloneJson(resource) };
   for (const operation of operations) applyOperation(state, operation);
+  const typeName = resourceTypeOf(resourceType).name;
+  if (typeName === 'User' || typeName === 'Group') normalizeUniqueNames(state.doc, typeName);
   syncSchemas(state.doc, resourceType);
   assertRequiredKept(resource, state.doc, resourceType);
   const changed = state.password !== undefined || !deepEqual(resource, state.doc);

@@ -69,6 +69,24 @@ describe('SCIM /Groups', () => {
     expect((await api().get(`/Groups${filterQuery('displayName eq "Before PUT"')}`)).json.totalResults).toBe(0);
   });
 
+  it('keeps the members on a PUT without members (what a GET of a big group returns) and clears them on "members": []', async () => {
+    // Prepare
+    const [a, b] = await createUsers(2);
+    const group = (await api().post('/Groups', groupBody('PUT without members', [a ?? '', b ?? '']))).json;
+    const { members: _members, ...withoutMembers } = group;
+
+    // Act
+    const renamed = await api().put(`/Groups/${group.id}`, { ...withoutMembers, displayName: 'PUT without members, renamed' });
+    const cleared = await api().put(`/Groups/${group.id}`, { ...withoutMembers, displayName: 'PUT without members, renamed', members: [] });
+
+    // Assess
+    expect(renamed.status).toBe(200);
+    expect(memberIdsOf(renamed.json)).toEqual([a, b].sort());
+    expect(cleared.status).toBe(200);
+    expect(cleared.json.members).toBeUndefined();
+    expect((await api().get(`/Groups/${group.id}`)).json.members).toBeUndefined();
+  });
+
   it('answers a group PATCH with 204 and the new ETag, or with 200 and the group when attributes are asked for', async () => {
     // Prepare
     const [a, b] = await createUsers(2);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryDirectoryStore } from '../../../bench/support/in-memory-directory.store.ts';
 import type { DirectoryStore } from '../../../shared/directory/directory.ports.ts';
-import { makeDirectory } from '../../../shared/directory/directory.service.ts';
+import { type AdjustableLimits, DIRECTORY_LIMITS, HUB_GROUP_EXTENSION, makeDirectory } from '../../../shared/directory/directory.service.ts';
+import { GROUP_SCHEMA_ID } from '../../../shared/scim/schemas.ts';
 import { ScimError } from '../../../shared/scim/errors.ts';
 import { groupBody, patchBody, userBody } from '../../builders/scim.builders.ts';
 
@@ -11,9 +12,9 @@ import { groupBody, patchBody, userBody } from '../../builders/scim.builders.ts'
  */
 const ctx = { baseUrl: 'https://hub.example/scim/v2', strictUnknownAttributes: false };
 
-const countingStore = () => {
+const countingStore = (limits: AdjustableLimits = {}) => {
   const store = new InMemoryDirectoryStore();
-  const calls = { members: 0, groupIdsOf: 0, writes: 0 };
+  const calls = { members: 0, membersRead: 0, groupIdsOf: 0, writes: 0 };
   const counted: DirectoryStore = new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
@@ -22,12 +23,14 @@ const countingStore = () => {
         if (property === 'members') calls.members++;
         if (property === 'groupIdsOf') calls.groupIdsOf++;
         if (['create', 'replace', 'delete', 'changeMembers'].includes(String(property))) calls.writes++;
-        return value.apply(target, args);
+        const result = value.apply(target, args);
+        if (property === 'members') void (result as Promise<{ items: unknown[] }>).then((page) => (calls.membersRead += page.items.length));
+        return result;
       };
     },
   });
   let next = 0;
-  const directory = makeDirectory({ store: counted, clock: () => new Date(), newId: () => `id-${++next}`, onUnknownAttributes: () => undefined });
+  const directory = makeDirectory({ store: counted, clock: () => new Date(), newId: () => `id-${++next}`, onUnknownAttributes: () => undefined, limits });
   return { directory, calls };
 };
 
@@ -114,5 +117,99 @@ describe('directory use cases and the store calls they make', () => {
     expect(withinCap.totalResults).toBe(2);
     expect(error.status).toBe(400);
     expect(error.scimType).toBe('tooMany');
+  });
+
+  const groupOf = async (directory: ReturnType<typeof countingStore>['directory'], size: number, name = 'Big') => {
+    const ids: string[] = [];
+    for (let i = 0; i < size; i++) ids.push(String((await directory.create('User', userBody(`${name}-${i}@example.com`), ctx)).resource.id));
+    const group = await directory.create('Group', groupBody(name, ids), ctx);
+    return { id: String(group.resource.id), memberIds: ids };
+  };
+
+  it('pages the members of a group through groups.value eq reading one page of the membership, not the whole group', async () => {
+    // Prepare
+    const { directory, calls } = countingStore();
+    const group = await groupOf(directory, 2500);
+    calls.members = 0;
+    calls.membersRead = 0;
+
+    // Act
+    const first = await directory.list('User', { filter: `groups.value eq "${group.id}"`, cursor: '', count: 100 }, ctx);
+    const second = await directory.list('User', { filter: `groups.value eq "${group.id}"`, cursor: String(first.nextCursor), count: 100 }, ctx);
+
+    // Assess
+    expect(calls.members).toBe(2);
+    expect(calls.membersRead).toBe(200);
+    expect(first.totalResults).toBe(2500);
+    const seen = [...(first.Resources as Array<{ id: string }>), ...(second.Resources as Array<{ id: string }>)].map((user) => user.id);
+    expect(new Set(seen).size).toBe(200);
+    for (const id of seen) expect(group.memberIds).toContain(id);
+  });
+
+  it('answers a startIndex beyond the scan cap with tooMany instead of walking the index', async () => {
+    // Prepare
+    const { directory, calls } = countingStore({ maxScanned: 50 });
+    const group = await groupOf(directory, 60);
+    calls.membersRead = 0;
+
+    // Act
+    const errors = [
+      await rejection(directory.list('User', { startIndex: 52 }, ctx)),
+      await rejection(directory.list('User', { filter: `groups.value eq "${group.id}"`, startIndex: 52 }, ctx)),
+      await rejection(directory.search({ startIndex: 52 }, ctx)),
+    ];
+    const lastAllowed = await directory.list('User', { filter: `groups.value eq "${group.id}"`, startIndex: 51, count: 5 }, ctx);
+
+    // Assess
+    for (const error of errors) expect(error).toMatchObject({ status: 400, scimType: 'tooMany' });
+    expect((lastAllowed.Resources as unknown[]).length).toBe(5);
+    expect(calls.membersRead).toBeLessThanOrEqual(55);
+  });
+
+  it('leaves the members of a group alone on a PUT without members, and clears them on "members": []', async () => {
+    // Prepare
+    const { directory } = countingStore();
+    const group = await groupOf(directory, 3, 'Kept');
+
+    // Act
+    await directory.replace('Group', group.id, { schemas: [GROUP_SCHEMA_ID], displayName: 'Kept renamed' }, undefined, ctx);
+    const afterRename = await directory.get('Group', group.id, {}, ctx);
+    await directory.replace('Group', group.id, { schemas: [GROUP_SCHEMA_ID], displayName: 'Kept renamed', members: [] }, undefined, ctx);
+    const afterClear = await directory.get('Group', group.id, {}, ctx);
+
+    // Assess
+    expect(afterRename.resource.displayName).toBe('Kept renamed');
+    expect((afterRename.resource.members as Array<{ value: string }>).map((member) => member.value).sort()).toEqual([...group.memberIds].sort());
+    expect(afterClear.resource.members).toBeUndefined();
+  });
+
+  it('lists groups whose member lists would pass the response budget without their members, saying so', async () => {
+    // Prepare: room for the members of about two of the three groups.
+    const perMember = JSON.stringify(JSON.stringify({ value: '00000000-0000-0000-0000-000000000000', $ref: `${ctx.baseUrl}/Groups/00000000-0000-0000-0000-000000000000`, type: 'Group' })).length;
+    const { directory } = countingStore({ memberBytesPerResponse: perMember * 25 });
+    for (const name of ['g1', 'g2', 'g3']) await groupOf(directory, 10, name);
+
+    // Act
+    const listed = await directory.list('Group', {}, ctx);
+
+    // Assess
+    const groups = listed.Resources as Array<Record<string, unknown>>;
+    expect(groups.map((group) => (group.members as unknown[] | undefined)?.length)).toEqual([10, 10, undefined]);
+    expect(groups[2]?.[HUB_GROUP_EXTENSION]).toEqual({ memberCount: 10, membersOmitted: true });
+  });
+
+  it('refuses a PUT whose member difference is over the limit before writing anything', async () => {
+    // Prepare
+    const { directory, calls } = countingStore();
+    const group = await directory.create('Group', groupBody('Huge'), ctx);
+    const wanted = Array.from({ length: DIRECTORY_LIMITS.maxMemberDiff + 1 }, (_, i) => ({ value: `missing-${i}` }));
+    calls.writes = 0;
+
+    // Act
+    const error = await rejection(directory.replace('Group', String(group.resource.id), { schemas: [GROUP_SCHEMA_ID], displayName: 'Huge renamed', members: wanted }, undefined, ctx));
+
+    // Assess
+    expect(error).toMatchObject({ status: 400, scimType: 'tooMany' });
+    expect(calls.writes).toBe(0);
   });
 });
