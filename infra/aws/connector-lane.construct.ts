@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { laneMaxConcurrency } from '#shared/connectors/resilience/lane-concurrency.ts';
 import { queueNames } from '#shared/topology/queue-names.ts';
 import type { QueueSpec, QueueTrigger } from '#shared/topology/topology.types.ts';
 import type { HubFunction } from './function-defaults.construct.ts';
@@ -86,7 +87,14 @@ export class ConnectorLane extends Construct {
       );
     }
     consumer.fn.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: trigger.batchSize, reportBatchItemFailures: trigger.reportBatchItemFailures }),
+      new SqsEventSource(this.queue, {
+        batchSize: trigger.batchSize,
+        reportBatchItemFailures: trigger.reportBatchItemFailures,
+        // A connector lane's containers share its rate limits (each meters its share): cap them.
+        // The connectors document is not known at synth, hence the rate-less minimum; see
+        // lane-concurrency.ts for why and for the initial-load arithmetic.
+        ...(this.connectorId ? { maxConcurrency: laneMaxConcurrency() } : {}),
+      }),
     );
   }
 }

@@ -1,13 +1,18 @@
 import type { Connector } from './connector.port.ts';
 import type { ConnectorConfig } from './connectors.schema.ts';
 import { secretSourceOf } from './connectors.source.ts';
+import { laneMaxConcurrency } from './resilience/lane-concurrency.ts';
 import { withResilience } from './resilience/resilient.connector.ts';
 import { ScimConnector } from './scim/scim.connector.ts';
 
-/** Builds the connector a document entry describes, wrapped in the shared resilience layer. */
+/**
+ * Builds the connector a document entry describes, wrapped in the shared resilience layer. Its
+ * rates are this container's share of the lane's: see lane-concurrency.ts.
+ */
 export const createConnector = async (config: ConnectorConfig): Promise<Connector> => {
   const raw = await createRaw(config);
-  return withResilience(raw, { requestsPerSecond: config.rateLimit?.requestsPerSecond });
+  const requestsPerSecond = config.rateLimit?.requestsPerSecond;
+  return withResilience(raw, { requestsPerSecond, containers: laneMaxConcurrency(requestsPerSecond) });
 };
 
 const createRaw = async (config: ConnectorConfig): Promise<Connector> => {

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Link, LinkCollisionError, type LinkKind, type LinkStore, OWNED_LINK_KINDS } from '../sync/sync.ports.ts';
 import { linkKey, linkTargetKey, stripKeys } from './hub-table.layout.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
@@ -30,18 +30,24 @@ export class DynamoLinkStore implements LinkStore {
   }
 
   async put(link: Link, replaces?: Link): Promise<void> {
-    const items: TransactItem[] = [{ Put: { TableName: this.tableName, Item: { ...linkKey(link.connectorId, link.kind, link.hubId), ...link } } }];
-    if (OWNED_LINK_KINDS.has(link.kind)) {
-      items.push({
+    const item = { ...linkKey(link.connectorId, link.kind, link.hubId), ...link };
+    // A membership's target id is the member's account, in many groups: no reverse, one plain write.
+    if (!OWNED_LINK_KINDS.has(link.kind)) {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+      return;
+    }
+    const items: TransactItem[] = [
+      { Put: { TableName: this.tableName, Item: item } },
+      {
         Put: {
           TableName: this.tableName,
           Item: { ...linkTargetKey(link.connectorId, link.kind, link.targetId), hubId: link.hubId },
           ConditionExpression: 'attribute_not_exists(pk) OR hubId = :hubId',
           ExpressionAttributeValues: { ':hubId': link.hubId },
         },
-      });
-      if (replaces && replaces.targetId !== link.targetId) items.push(this.releaseReverse(replaces));
-    }
+      },
+    ];
+    if (replaces && replaces.targetId !== link.targetId) items.push(this.releaseReverse(replaces));
     try {
       await transactWrite(this.client, items, (reasons) =>
         reasons[1] === 'ConditionalCheckFailed'
@@ -56,8 +62,11 @@ export class DynamoLinkStore implements LinkStore {
   }
 
   async delete(link: Link): Promise<void> {
-    const items: TransactItem[] = [{ Delete: { TableName: this.tableName, Key: linkKey(link.connectorId, link.kind, link.hubId) } }];
-    if (OWNED_LINK_KINDS.has(link.kind)) items.push(this.releaseReverse(link));
+    if (!OWNED_LINK_KINDS.has(link.kind)) {
+      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: linkKey(link.connectorId, link.kind, link.hubId) }));
+      return;
+    }
+    const items: TransactItem[] = [{ Delete: { TableName: this.tableName, Key: linkKey(link.connectorId, link.kind, link.hubId) } }, this.releaseReverse(link)];
     const released = Symbol('reverse owned by another hub id');
     try {
       await transactWrite(this.client, items, (reasons) =>

@@ -394,16 +394,19 @@ export class CognitoConnector implements Connector {
   async createGroup(displayName: string, externalId: string): Promise<TargetGroup> {
     const name = cognitoGroupName(displayName, externalId);
     if (name === '') throw new ConnectorError('permanent', `${this.id}: group "${displayName}" has no characters a Cognito group name allows`);
+    const ours = (group: TargetGroup | undefined) => {
+      if (group?.externalId !== externalId) {
+        throw new ConnectorError('conflict', `${this.id}: a group named ${name} exists in the pool and was not made for hub group ${externalId}`);
+      }
+      return group;
+    };
     try {
       await this.call('CreateGroup', () =>
         this.client.send(new CreateGroupCommand({ UserPoolId: this.userPoolId, GroupName: name, Description: groupDescription(externalId) })),
       );
     } catch (error) {
       if (!(error instanceof ConnectorError && error.cause instanceof GroupExistsException)) throw error;
-      const existing = await this.findGroup({ id: name });
-      if (existing?.externalId !== externalId) {
-        throw new ConnectorError('conflict', `${this.id}: a group named ${name} exists in the pool and was not made for hub group ${externalId}`, { cause: error });
-      }
+      return ours(await this.findGroup({ id: name }));
     }
     return { id: name, displayName: name, externalId };
   }

@@ -1,11 +1,17 @@
 import { ConnectorError } from '../connector.errors.ts';
 import type { Connector, ConnectorOperation } from '../connector.port.ts';
 import { backoffMs } from './backoff.ts';
+import { containerShare } from './lane-concurrency.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
 export interface ResilienceOptions {
   /** The connector's configured limit for all its calls together. */
   requestsPerSecond?: number;
+  /**
+   * How many containers share the limits (the lane's maximum concurrency): each container
+   * meters `1 / containers` of every rate, so together they stay within it. Default 1.
+   */
+  containers?: number;
   /** In-process retries of throttled and retryable calls before the error goes to the queue. */
   inlineRetries?: number;
   /** Waits longer than this are left to the queue (visibility timeout) rather than slept here. */
@@ -34,11 +40,12 @@ const OPERATIONS: ConnectorOperation[] = [
  * Longer waits surface as the ConnectorError, and the worker hands them to the queue.
  */
 export const withResilience = (connector: Connector, options: ResilienceOptions = {}): Connector => {
-  const overall = options.requestsPerSecond ? new RateLimiter(options.requestsPerSecond) : undefined;
+  const containers = options.containers ?? 1;
+  const overall = options.requestsPerSecond ? new RateLimiter(containerShare(options.requestsPerSecond, containers)) : undefined;
   const perOperation = new Map<ConnectorOperation, RateLimiter>();
   for (const operation of OPERATIONS) {
     const rate = connector.defaultRateLimits?.[operation];
-    if (rate) perOperation.set(operation, new RateLimiter(options.requestsPerSecond ? Math.min(rate, options.requestsPerSecond) : rate));
+    if (rate) perOperation.set(operation, new RateLimiter(containerShare(options.requestsPerSecond ? Math.min(rate, options.requestsPerSecond) : rate, containers)));
   }
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const inlineRetries = options.inlineRetries ?? 2;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { laneMaxConcurrency } from '../../../shared/connectors/resilience/lane-concurrency.ts';
 import { queueNames } from '../../../shared/topology/queue-names.ts';
 import type { QueueSpec, ScheduleTrigger, StreamTrigger, Topology } from '../../../shared/topology/topology.types.ts';
 import { fullTopology } from '../fixtures/full.topology.ts';
@@ -93,6 +94,11 @@ describe('connector lanes', () => {
       ['acme', 'okta'].map((c) => json({ 'Fn::GetAtt': [queueByName(`scim-hub-prod-connector-${c}.fifo`).id, 'Arn'] })).sort(),
     );
     for (const mapping of mappings) expect(mapping).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+  });
+
+  it('caps each lane at the containers its rate limits are shared by', () => {
+    for (const mapping of mappingsOf('connector-worker')) expect(mapping).toMatchObject({ ScalingConfig: { MaximumConcurrency: laneMaxConcurrency() } });
+    expect(laneMaxConcurrency()).toBe(2);
   });
 
   it('alarms as soon as a lane DLQ holds a message', () => {

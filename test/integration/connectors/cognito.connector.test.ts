@@ -125,19 +125,21 @@ describe('CognitoConnector on cognito-local', () => {
   });
 
   describe('groups', () => {
-    it('creates a group under a sanitised name with the hub id in its description, idempotently', async () => {
-      const group = await connector.createGroup('Platform Team', 'hub-group-1');
-      const again = await connector.createGroup('Platform Team', 'hub-group-1');
+    // A group of the same name made for another hub group is refused as a conflict on GroupExistsException
+    // (unit-tested): cognito-local's CreateGroup overwrites an existing group instead of answering it.
+    it('creates a group with the hub id in its description, idempotently', async () => {
+      const group = await connector.createGroup('Platform_Team', 'hub-group-1');
+      const again = await connector.createGroup('Platform_Team', 'hub-group-1');
 
-      expect(group).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team' });
+      expect(group).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team', externalId: 'hub-group-1' });
       expect(again).toEqual(group);
       const { Group } = await client.send(new GetGroupCommand({ UserPoolId: userPoolId, GroupName: 'Platform_Team' }));
       expect(Group?.Description).toContain('hub-group-1');
     });
 
-    it('finds a group by id and by display name, and nothing for an unknown one', async () => {
-      expect(await connector.findGroup({ id: 'Platform_Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team' });
-      expect(await connector.findGroup({ displayName: 'Platform Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team' });
+    it('finds a group by id and by a mapping\'s target name, and nothing for an unknown one', async () => {
+      expect(await connector.findGroup({ id: 'Platform_Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team', externalId: 'hub-group-1' });
+      expect(await connector.findGroup({ displayName: 'Platform_Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team', externalId: 'hub-group-1' });
       expect(await connector.findGroup({ id: 'No_Such_Group' })).toBeUndefined();
     });
 
@@ -163,6 +165,26 @@ describe('CognitoConnector on cognito-local', () => {
       expect(await connector.findGroup({ id: 'Platform_Team' })).toBeUndefined();
       await expect(connector.deleteGroup('Platform_Team')).resolves.toBeUndefined();
       expect(await groupsOf('ada')).toEqual([]);
+    });
+
+    it('gives "Sales Team" and "Sales_Team" two groups', async () => {
+      const spaced = await connector.createGroup('Sales Team', 'hub-sales-1');
+      const underscored = await connector.createGroup('Sales_Team', 'hub-sales-2');
+
+      expect(underscored.id).toBe('Sales_Team');
+      expect(spaced.id).toMatch(/^Sales_Team_[0-9a-f]{10}$/);
+      expect(await connector.findGroup({ id: spaced.id })).toMatchObject({ externalId: 'hub-sales-1' });
+    });
+
+    it('renames by moving the members to a new group and deleting the old one', async () => {
+      await connector.changeGroupMembers('Sales_Team', { add: ['ada'], remove: [] });
+
+      const renamed = await connector.renameGroup('Sales_Team', 'Revenue', 'hub-sales-2');
+
+      expect(renamed.id).toBe('Revenue');
+      expect(await groupsOf('ada')).toContain('Revenue');
+      expect(await groupsOf('ada')).not.toContain('Sales_Team');
+      expect(await connector.findGroup({ id: 'Sales_Team' })).toBeUndefined();
     });
   });
 
