@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { ConnectorQueuesEnvSchema, dlqUrlOf } from '#shared/config/connector-queues.ts';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
@@ -31,15 +31,46 @@ const parseBody = (body: string | undefined): unknown => {
   }
 };
 
+/** How long listed dead letters stay hidden while the list is read; they are made visible again right after. */
+const PEEK_VISIBILITY_SECONDS = 5;
+
+/**
+ * Up to `limit` dead letters, left in the DLQ. A FIFO queue holds back a group's later messages
+ * while one of it is in flight, so the listing receives until it has enough or the queue gives
+ * no more (at least the first message of every group), keeping what it saw hidden meanwhile
+ * (nothing consumes a DLQ but a redrive), then makes them visible again. The count beside the
+ * listing is the queue's whole depth.
+ */
 const peekDeadLetters = async (id: string, limit: number): Promise<DeadLetter[]> => {
-  // Visibility 0: the messages are looked at, not taken; FIFO groups are not held.
-  const received = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: dlqUrlOf(queueUrl(id)), MaxNumberOfMessages: limit, VisibilityTimeout: 0, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
-  );
-  return (received.Messages ?? []).map((message) => ({
+  const dlqUrl = dlqUrlOf(queueUrl(id));
+  const seen: Message[] = [];
+  while (seen.length < limit) {
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: limit - seen.length,
+        VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) break;
+    seen.push(...messages);
+  }
+  if (seen.length > 0) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: dlqUrl,
+        Entries: seen.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+  return seen.map((message) => ({
     messageId: message.MessageId ?? '',
     groupId: message.Attributes?.MessageGroupId,
-    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+    // This look was a receive too: report the count before it.
+    receiveCount: Math.max(0, Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1),
     sentAt: message.Attributes?.SentTimestamp ? new Date(Number(message.Attributes.SentTimestamp)).toISOString() : undefined,
     body: parseBody(message.Body),
   }));

@@ -5,11 +5,9 @@ import { redriveWithinBudget } from '#shared/queues/dlq-redrive.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import type { AuditEntry } from '#shared/sync/sync.ports.ts';
-import { hubTopology } from '#shared/topology/hub.topology.ts';
-import { queueNames } from '#shared/topology/queue-names.ts';
-import { namePrefix } from '../aws/hub.parameters.ts';
 import { formatAuditTable } from './audit-table.ts';
 import { type AwsHubConnection, callLocalAdmin, connectToHub } from './local-hub-connection.ts';
+import { stageQueueNames } from './stage-queue-names.ts';
 
 const usage = `Operator commands.
 
@@ -25,15 +23,7 @@ Locally, with npm start running, nothing is needed: the hub is found through DAT
 wrote there). Against AWS: set TABLE_NAME and the usual AWS credentials, and STAGE_NAME when the
 stage is not prod (the queues are named scim-hub-<stage>-connector-<id>.fifo).`;
 
-const lane = hubTopology.queues.find((queue) => queue.perConnector);
-
-/** The stage's physical queue names, as the stack makes them (infra/aws/connector-lane.construct.ts). */
-const awsQueueNames = (connectorId: string) => {
-  if (!lane) throw new Error('the topology has no per-connector queue');
-  const names = queueNames(lane, connectorId);
-  const prefix = namePrefix({ stageName: process.env.STAGE_NAME ?? 'prod' });
-  return { queue: `${prefix}-${names.queue}`, dlq: `${prefix}-${names.dlq}` };
-};
+const awsQueueNames = (connectorId: string) => stageQueueNames(process.env.STAGE_NAME ?? 'prod', connectorId);
 
 const awsQueueUrls = async (hub: AwsHubConnection, connectorId: string) => {
   const names = awsQueueNames(connectorId);

@@ -10,22 +10,38 @@ import type { LocalFunction } from './lambda-runtime.ts';
 import type { LocalQueue } from './queues.ts';
 
 /**
+ * The most batches of one lane a local poller runs at once, when the runner is not told
+ * otherwise: the smallest MaximumConcurrency an SQS event source mapping accepts, which the
+ * stack gives a connector lane unless its rate calls for more.
+ */
+export const DEFAULT_LANE_CONCURRENCY = 2;
+
+/**
  * Polls one queue and invokes a function with `SQSEvent` batches, as Lambda's SQS event source
  * mapping does: messages the handler reports in `batchItemFailures` (or all of them, when it
  * throws) are left on the queue, so they come back after the visibility timeout and move to the
  * DLQ after the queue's maxReceiveCount; the others are deleted.
+ *
+ * It scales as Lambda's FIFO scaling does: one poller while the queue is quiet; each batch that
+ * arrives starts one more, up to `maxConcurrency` batches in flight, and a poller that finds the
+ * queue empty goes away (the last one stays). The queue itself keeps a FIFO group to one batch at
+ * a time: while a group's messages are in flight, SQS (and fauxqs) hands out none of that group,
+ * so order within a group holds however many batches run. The poller checks it as well, and
+ * refuses to run a batch that shares a group with one in flight (it leaves it to come back).
  */
 export class QueuePoller {
   private running = false;
-  private loop: Promise<void> | undefined;
+  private readonly loops = new Set<Promise<void>>();
+  private readonly groupsInFlight = new Set<string>();
   private lastError: unknown;
+  private peak = 0;
 
   constructor(
     private readonly client: SQSClient,
     private readonly queue: LocalQueue,
     private readonly trigger: QueueTrigger,
     private readonly fn: LocalFunction,
-    private readonly options: { waitTimeSeconds?: number } = {},
+    private readonly options: { waitTimeSeconds?: number; maxConcurrency?: number } = {},
   ) {}
 
   get healthy(): boolean {
@@ -36,14 +52,28 @@ export class QueuePoller {
     return this.lastError === undefined ? undefined : String(this.lastError);
   }
 
+  /** The most batches this poller has had in flight at once. */
+  get peakConcurrency(): number {
+    return this.peak;
+  }
+
+  private get maxConcurrency(): number {
+    return Math.max(1, this.options.maxConcurrency ?? DEFAULT_LANE_CONCURRENCY);
+  }
+
   start(): void {
     this.running = true;
-    this.loop = this.run();
+    this.spawn();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.loop;
+    while (this.loops.size > 0) await Promise.all([...this.loops]);
+  }
+
+  private spawn(): void {
+    const loop: Promise<void> = this.run().finally(() => this.loops.delete(loop));
+    this.loops.add(loop);
   }
 
   private async run(): Promise<void> {
@@ -60,7 +90,15 @@ export class QueuePoller {
         );
         this.lastError = undefined;
         const messages = received.Messages ?? [];
-        if (messages.length > 0 && this.running) await this.deliver(messages);
+        if (messages.length === 0) {
+          // Scale in: the queue has nothing for this poller; one stays to notice the next message.
+          if (this.loops.size > 1) return;
+          continue;
+        }
+        if (!this.running) break;
+        // Scale out: there was work, so there may be more for another batch.
+        if (this.loops.size < this.maxConcurrency) this.spawn();
+        await this.deliver(messages);
       } catch (error) {
         if (!this.running) break;
         this.lastError = error;
@@ -70,13 +108,34 @@ export class QueuePoller {
   }
 
   private async deliver(messages: Message[]): Promise<void> {
+    const groups = [...new Set(messages.flatMap((m) => (m.Attributes?.MessageGroupId ? [m.Attributes.MessageGroupId] : [])))];
+    if (groups.some((group) => this.groupsInFlight.has(group))) {
+      // The queue broke FIFO's promise; leave the batch to come back rather than reorder a group.
+      this.lastError = new Error(`${this.queue.name} handed out a message group that is already in flight`);
+      return;
+    }
+    for (const group of groups) this.groupsInFlight.add(group);
+    this.inFlight += 1;
+    this.peak = Math.max(this.peak, this.inFlight);
+    try {
+      await this.invoke(messages);
+    } finally {
+      this.inFlight -= 1;
+      for (const group of groups) this.groupsInFlight.delete(group);
+    }
+  }
+
+  private inFlight = 0;
+
+  private async invoke(messages: Message[]): Promise<void> {
     const records = messages.map((message) => toSqsRecord(message, this.queue));
     let failed: Set<string>;
     try {
       const response = (await this.fn.invoke({ Records: records } satisfies SQSEvent)) as SQSBatchResponse | undefined;
       failed = new Set(this.trigger.reportBatchItemFailures ? (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier) : []);
     } catch (error) {
-      console.error(`${this.fn.spec.name} failed a batch from ${this.queue.name}:`, error instanceof Error ? error.message : error);
+      // A batch cut short by Ctrl-C is not news; it comes back after its visibility timeout.
+      if (this.running) console.error(`${this.fn.spec.name} failed a batch from ${this.queue.name}:`, error instanceof Error ? error.message : error);
       return;
     }
     const done = messages.filter((message) => message.MessageId && !failed.has(message.MessageId));

@@ -45,6 +45,11 @@ export interface LocalHubOptions {
   endpoints?: { dynamodb: string };
   /** How often idle stream shards are read again. */
   streamIdleMs?: number;
+  /**
+   * The most batches of one connector lane in flight at once, as the lane's event source
+   * mapping's MaximumConcurrency caps Lambda (default DEFAULT_LANE_CONCURRENCY).
+   */
+  laneConcurrency?: number;
 }
 
 export interface LocalHub {
@@ -59,6 +64,8 @@ export interface LocalHub {
   queues: LocalQueue[];
   functions: Map<string, LocalFunction>;
   schedulers: LocalScheduler[];
+  /** The SQS pollers, one per lane and consumer. */
+  queuePollers: QueuePoller[];
   /** Records the stream pollers gave up on (the on-failure destination). */
   streamFailures: StreamFailure[];
   health(): Promise<{ ok: boolean; parts: Record<string, string> }>;
@@ -165,7 +172,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
         }
         case 'queue':
           for (const queue of sqs.queues.filter((q) => q.spec.name === trigger.queue)) {
-            queuePollers.push(new QueuePoller(sqsClient, queue, trigger, fn));
+            queuePollers.push(new QueuePoller(sqsClient, queue, trigger, fn, { maxConcurrency: options.laneConcurrency }));
           }
           break;
         case 'schedule':
@@ -242,6 +249,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
     queues: sqs.queues,
     functions,
     schedulers,
+    queuePollers,
     streamFailures,
     health,
     stop,

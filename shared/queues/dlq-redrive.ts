@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -27,8 +28,8 @@ export interface RedriveResult {
 }
 
 /**
- * Messages received but not yet moved go back to the DLQ at once (their visibility is short),
- * so a run that stops on its budget leaves nothing hidden for long.
+ * How long received dead letters stay hidden while they are moved. A run that stops on its
+ * budget makes the ones it did not move visible again at once, so a next run finds them.
  */
 const RECEIVE_VISIBILITY_SECONDS = 30;
 
@@ -68,9 +69,16 @@ export const redriveWithinBudget = async (sqs: SQSClient, dlqUrl: string, queueU
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) break;
-    for (const message of messages) {
+    for (const [index, message] of messages.entries()) {
       if (now() >= deadline) {
         stoppedBy = 'budget';
+        const unmoved = messages.slice(index);
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: dlqUrl,
+            Entries: unmoved.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
+          }),
+        );
         break outer;
       }
       await sqs.send(

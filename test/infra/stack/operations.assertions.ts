@@ -135,3 +135,18 @@ describe('dashboard', () => {
     expect(dashboardBody(none)).toContain('Lambda errors');
   });
 });
+
+describe('operator commands against a stage', () => {
+  it('name the very queues the stack makes for each connector of the stage', async () => {
+    // Prepare
+    const { stageQueueNames } = await import('../../../infra/cli/stage-queue-names.ts');
+    const { template: staging } = synthHub({ context: { stageName: 'staging', connectorIds: 'acme,okta' } });
+    const queueNames = Object.values(resources(staging, 'AWS::SQS::Queue')).map((q) => q.Properties?.QueueName);
+    // Assess
+    for (const id of ['acme', 'okta']) {
+      const names = stageQueueNames('staging', id);
+      expect(queueNames).toContain(names.queue);
+      expect(queueNames).toContain(names.dlq);
+    }
+  });
+});
