@@ -11,6 +11,7 @@ import { createDocumentClient } from '../shared/store/dynamodb.client.ts';
 import { hubTable } from '../shared/topology/table.spec.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import { startHubProcess } from '../test/support/hub-process.ts';
+import { startRecordingProxy } from '../test/support/recording-proxy.ts';
 
 /**
  * Propagation from a SCIM write on the hub to the change applied on a target SCIM server (a
@@ -25,9 +26,11 @@ const RATE_LIMIT = 100;
 const TRICKLE = 100;
 const BURST = 1000;
 
-const percentile = (values: number[], p: number) => {
+const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  const value = sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  if (value === undefined) throw new Error('no values to take a percentile of');
+  return value;
 };
 
 const user = (userName: string) => ({
@@ -40,12 +43,14 @@ const user = (userName: string) => ({
 
 export const runProvisioningBench = async (): Promise<void> => {
   const target = await startHubProcess(TARGET_TOKEN);
+  // Between the connector and the target: every call the target receives is counted, not assumed.
+  const proxy = await startRecordingProxy(target.url);
   const dynamodb = await startDynamoDbLocal();
   const connectorsFile = join(tmpdir(), `bench-connectors-${Date.now()}.json`);
   writeFileSync(
     connectorsFile,
     JSON.stringify({
-      connectors: [{ id: 'bench', type: 'scim', baseUrl: target.scim, bearerToken: TARGET_TOKEN, rateLimit: { requestsPerSecond: RATE_LIMIT } }],
+      connectors: [{ id: 'bench', type: 'scim', baseUrl: `${proxy.url}/scim/v2`, bearerToken: TARGET_TOKEN, rateLimit: { requestsPerSecond: RATE_LIMIT } }],
     }),
   );
   const hub = await startLocalHub({
@@ -90,10 +95,13 @@ export const runProvisioningBench = async (): Promise<void> => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const trickle = await waitForCreates(TRICKLE, 60_000);
-    const latencies = trickle.map((r) => r.latencyMs ?? 0);
+    const unmeasured = trickle.filter((r) => r.latencyMs === undefined);
+    if (unmeasured.length > 0) throw new Error(`${unmeasured.length} of ${trickle.length} creates carry no latency: the figures would be made up`);
+    const latencies = trickle.map((r) => r.latencyMs as number);
 
     // Throughput: 1 000 users in 10 bulk requests, as fast as the hub takes them.
     const burstStart = Date.now();
+    const callsBefore = proxy.requests.length;
     for (let batch = 0; batch < BURST / 100; batch++) {
       const response = await post('/Bulk', {
         schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
@@ -106,16 +114,25 @@ export const runProvisioningBench = async (): Promise<void> => {
     const lastApplied = Math.max(...all.map((r) => Date.parse(r.time)));
     const seconds = (lastApplied - burstStart) / 1000;
     const usersPerSecond = BURST / seconds;
-    // Each new user costs the target up to three calls: match by userName, by externalId, create.
-    const callsPerSecond = usersPerSecond * 3;
+    // What the burst cost the target, as the proxy saw it arrive until the last user was applied.
+    const burstCalls = proxy.requests.slice(callsBefore).filter((r) => r.at <= lastApplied);
+    const callsPerUser = burstCalls.length / BURST;
+    const callsPerSecond = burstCalls.length / seconds;
+    const byKind = new Map<string, number>();
+    for (const call of burstCalls) {
+      const kind = `${call.method} ${call.path.replace(/\?.*$/, '').replace(/\/Users\/[^/]+$/, '/Users/{id}')}${call.path.includes('filter=') ? '?filter' : ''}`;
+      byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    }
 
     console.log('\n## Real-time provisioning (hub -> stream -> fanout -> FIFO lane -> worker -> SCIM target)');
     console.log(`latency, ${TRICKLE} users at 10/s    p50 ${percentile(latencies, 50)} ms   p99 ${percentile(latencies, 99)} ms   max ${Math.max(...latencies)} ms`);
     console.log(`burst of ${BURST} users             written to the hub in ${((written - burstStart) / 1000).toFixed(1)} s, all applied on the target after ${seconds.toFixed(1)} s`);
+    console.log(`target calls per user             ${callsPerUser.toFixed(2)} (${[...byKind].map(([kind, n]) => `${kind}: ${n}`).join(', ')})`);
     console.log(`throughput                        ${usersPerSecond.toFixed(1)} users/s = ${callsPerSecond.toFixed(0)} target calls/s against a rate limit of ${RATE_LIMIT}/s (${((callsPerSecond / RATE_LIMIT) * 100).toFixed(0)}% of it)`);
   } finally {
     await hub.stop();
     await dynamodb.stop();
+    await proxy.close();
     await target.stop();
   }
 };
