@@ -45,7 +45,15 @@ export const runProvisioningBench = async (): Promise<void> => {
   const target = await startHubProcess(TARGET_TOKEN);
   // Between the connector and the target: every call the target receives is counted, not assumed.
   const proxy = await startRecordingProxy(target.url);
-  const dynamodb = await startDynamoDbLocal();
+  // What started before a later start fails is stopped, so a failed run leaves no hub behind.
+  const stopTarget = async () => {
+    await proxy.close();
+    await target.stop();
+  };
+  const dynamodb = await startDynamoDbLocal().catch(async (error: unknown) => {
+    await stopTarget();
+    throw error;
+  });
   const connectorsFile = join(tmpdir(), `bench-connectors-${Date.now()}.json`);
   writeFileSync(
     connectorsFile,
@@ -64,6 +72,10 @@ export const runProvisioningBench = async (): Promise<void> => {
     environment: { SCIM_BEARER_TOKEN: HUB_TOKEN, LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', CONNECTORS_FILE: connectorsFile },
     endpoints: { dynamodb: dynamodb.endpoint },
     streamIdleMs: 20,
+  }).catch(async (error: unknown) => {
+    await dynamodb.stop();
+    await stopTarget();
+    throw error;
   });
   const audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: dynamodb.endpoint })), 'bench-provisioning', 1);
   const post = (path: string, body: unknown) =>
@@ -132,8 +144,7 @@ export const runProvisioningBench = async (): Promise<void> => {
   } finally {
     await hub.stop();
     await dynamodb.stop();
-    await proxy.close();
-    await target.stop();
+    await stopTarget();
   }
 };
 
