@@ -11,6 +11,7 @@ import { createDocumentClient } from '../shared/store/dynamodb.client.ts';
 import { hubTable } from '../shared/topology/table.spec.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import { startHubProcess } from '../test/support/hub-process.ts';
+import { startRecordingProxy } from '../test/support/recording-proxy.ts';
 
 /**
  * Propagation from a SCIM write on the hub to the change applied on a target SCIM server (a
@@ -29,9 +30,11 @@ const BURST = 1000;
 const RATE = 25;
 const RATE_SECONDS = 20;
 
-const percentile = (values: number[], p: number) => {
+const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  const value = sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  if (value === undefined) throw new Error('no values to take a percentile of');
+  return value;
 };
 
 const user = (userName: string) => ({
@@ -44,12 +47,22 @@ const user = (userName: string) => ({
 
 export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate', 'burst']): Promise<void> => {
   const target = await startHubProcess(TARGET_TOKEN);
-  const dynamodb = await startDynamoDbLocal();
+  // Between the connector and the target: every call the target receives is counted, not assumed.
+  const proxy = await startRecordingProxy(target.url);
+  // What started before a later start fails is stopped, so a failed run leaves no hub behind.
+  const stopTarget = async () => {
+    await proxy.close();
+    await target.stop();
+  };
+  const dynamodb = await startDynamoDbLocal().catch(async (error: unknown) => {
+    await stopTarget();
+    throw error;
+  });
   const connectorsFile = join(tmpdir(), `bench-connectors-${Date.now()}.json`);
   writeFileSync(
     connectorsFile,
     JSON.stringify({
-      connectors: [{ id: 'bench', type: 'scim', baseUrl: target.scim, bearerToken: TARGET_TOKEN, rateLimit: { requestsPerSecond: RATE_LIMIT } }],
+      connectors: [{ id: 'bench', type: 'scim', baseUrl: `${proxy.url}/scim/v2`, bearerToken: TARGET_TOKEN, rateLimit: { requestsPerSecond: RATE_LIMIT } }],
     }),
   );
   const hub = await startLocalHub({
@@ -63,6 +76,10 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
     environment: { SCIM_BEARER_TOKEN: HUB_TOKEN, LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', CONNECTORS_FILE: connectorsFile },
     endpoints: { dynamodb: dynamodb.endpoint },
     streamIdleMs: 20,
+  }).catch(async (error: unknown) => {
+    await dynamodb.stop();
+    await stopTarget();
+    throw error;
   });
   const audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: dynamodb.endpoint })), 'bench-provisioning', 1);
   const post = (path: string, body: unknown) =>
@@ -90,6 +107,12 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
   try {
     console.log('\n## Real-time provisioning (hub -> stream -> fanout -> FIFO lane -> worker -> SCIM target)');
     let expected = 0;
+    /** Latencies as the audit records carry them; a create without one would make the figures up. */
+    const latenciesOf = (records: Array<{ latencyMs?: number }>): number[] => {
+      const unmeasured = records.filter((r) => r.latencyMs === undefined);
+      if (unmeasured.length > 0) throw new Error(`${unmeasured.length} of ${records.length} creates carry no latency: the figures would be made up`);
+      return records.map((r) => r.latencyMs as number);
+    };
     if (cases.includes('trickle')) {
       // Latency: one user every 100 ms, so the lane is never backed up.
       for (let i = 0; i < TRICKLE; i++) {
@@ -97,8 +120,7 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
         await new Promise((r) => setTimeout(r, 100));
       }
       expected += TRICKLE;
-      const trickle = (await waitForCreates(expected, 60_000)).filter((r) => r.name?.startsWith('trickle-'));
-      const latencies = trickle.map((r) => r.latencyMs ?? 0);
+      const latencies = latenciesOf((await waitForCreates(expected, 60_000)).filter((r) => r.name?.startsWith('trickle-')));
       console.log(`latency, ${TRICKLE} users at 10/s    p50 ${percentile(latencies, 50)} ms   p99 ${percentile(latencies, 99)} ms   max ${Math.max(...latencies)} ms`);
     }
 
@@ -131,7 +153,7 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
       const sentSeconds = (Date.now() - start) / 1000;
       expected += total;
       const applied = (await waitForCreates(expected, 300_000)).filter((r) => r.name?.startsWith('rate-'));
-      const latencies = applied.map((r) => r.latencyMs ?? 0);
+      const latencies = latenciesOf(applied);
       const last = Math.max(...applied.map((r) => Date.parse(r.time)));
       const usersPerSecond = total / ((last - start) / 1000);
       const peak = Math.max(...hub.queuePollers.map((p) => p.peakConcurrency));
@@ -143,6 +165,7 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
     if (cases.includes('burst')) {
       // Throughput: 1 000 users in 10 bulk requests, as fast as the hub takes them.
       const burstStart = Date.now();
+      const callsBefore = proxy.requests.length;
       for (let batch = 0; batch < BURST / 100; batch++) {
         const response = await post('/Bulk', {
           schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
@@ -156,15 +179,23 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
       const lastApplied = Math.max(...all.map((r) => Date.parse(r.time)));
       const seconds = (lastApplied - burstStart) / 1000;
       const usersPerSecond = BURST / seconds;
-      // Each new user costs the target up to three calls: match by userName, by externalId, create.
-      const callsPerSecond = usersPerSecond * 3;
+      // What the burst cost the target, as the proxy saw it arrive until the last user was applied.
+      const burstCalls = proxy.requests.slice(callsBefore).filter((r) => r.at <= lastApplied);
+      const callsPerUser = burstCalls.length / BURST;
+      const callsPerSecond = burstCalls.length / seconds;
+      const byKind = new Map<string, number>();
+      for (const call of burstCalls) {
+        const kind = `${call.method} ${call.path.replace(/\?.*$/, '').replace(/\/Users\/[^/]+$/, '/Users/{id}')}${call.path.includes('filter=') ? '?filter' : ''}`;
+        byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+      }
       console.log(`burst of ${BURST} users             written to the hub in ${((written - burstStart) / 1000).toFixed(1)} s, all applied on the target after ${seconds.toFixed(1)} s`);
+      console.log(`target calls per user             ${callsPerUser.toFixed(2)} (${[...byKind].map(([kind, n]) => `${kind}: ${n}`).join(', ')})`);
       console.log(`throughput                        ${usersPerSecond.toFixed(1)} users/s = ${callsPerSecond.toFixed(0)} target calls/s against a rate limit of ${RATE_LIMIT}/s (${((callsPerSecond / RATE_LIMIT) * 100).toFixed(0)}% of it)`);
     }
   } finally {
     await hub.stop();
     await dynamodb.stop();
-    await target.stop();
+    await stopTarget();
   }
 };
 

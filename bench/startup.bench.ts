@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { execSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../infra/local/net.ts';
@@ -10,6 +10,31 @@ import { freePort } from '../infra/local/net.ts';
  */
 const root = resolve(import.meta.dirname, '..');
 const RUNS = 3;
+
+/** The command lines of the live processes whose process group is `groupId`, read from /proc. */
+export const processesInGroup = (groupId: number): string[] => {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // the process ended while we looked
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so read after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) !== groupId || state === 'Z') continue;
+    let command = '';
+    try {
+      command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      command = '(unreadable)';
+    }
+    found.push(`${entry} ${command}`);
+  }
+  return found;
+};
 
 const once = async (): Promise<{ upMs: number; stopMs: number; leftovers: number }> => {
   const port = await freePort();
@@ -37,14 +62,13 @@ const once = async (): Promise<{ upMs: number; stopMs: number; leftovers: number
     child.kill('SIGTERM');
   });
   const stopMs = performance.now() - stopping;
-  // Any process still in the hub's process group is a leak (java left running).
-  let leftovers = 0;
-  try {
-    leftovers = execSync(`sleep 0.5; pgrep -g ${child.pid} -a || true`).toString().trim().split('\n').filter(Boolean).length;
-    if (process.env.BENCH_DEBUG) console.log(execSync(`pgrep -g ${child.pid} -a || true`).toString());
-  } catch {
-    leftovers = 0;
-  }
+  // Any process still in the hub's process group is a leak (java left running). A check that
+  // cannot run fails the bench: it must never read as "nothing left behind".
+  if (child.pid === undefined) throw new Error('the hub process has no pid: cannot check what it left behind');
+  await new Promise((r) => setTimeout(r, 500));
+  const left = processesInGroup(child.pid);
+  if (process.env.BENCH_DEBUG) console.log(left.join('\n'));
+  const leftovers = left.length;
   return { upMs, stopMs, leftovers };
 };
 
@@ -56,7 +80,10 @@ export const runStartupBench = async (): Promise<void> => {
   console.log(`runs                     ${RUNS}`);
   console.log(`start to /health 200     median ${(median(runs.map((r) => r.upMs)) / 1000).toFixed(2)} s  (${runs.map((r) => (r.upMs / 1000).toFixed(2)).join(', ')})`);
   console.log(`SIGTERM to exit          median ${(median(runs.map((r) => r.stopMs)) / 1000).toFixed(2)} s`);
-  console.log(`processes left behind    ${runs.reduce((sum, r) => sum + r.leftovers, 0)}`);
+  const leftBehind = runs.reduce((sum, r) => sum + r.leftovers, 0);
+  console.log(`processes left behind    ${leftBehind}`);
+  // A leak fails the run, so CI notices.
+  if (leftBehind > 0) process.exitCode = 1;
 };
 
 if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) await runStartupBench();

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '#shared/topology/topology.types.ts';
 import { bundleRuntimeEnvironment, lambdaBundleOptions, NODE_MAJOR } from './bundling.options.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, acknowledgeUnscopableActions } from './nag.ts';
 
 /** The namespace of the hub's embedded-metric-format metrics (Powertools Metrics). */
 export const METRICS_NAMESPACE = 'ScimHub';
@@ -108,12 +108,7 @@ export class HubFunction extends Construct {
     });
     Tags.of(this).add(FUNCTION_TAG, props.spec.name);
 
-    acknowledge(
-      this,
-      'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions (Tracing.ACTIVE adds them on "*"); ' +
-        'for a function on the table stream, dynamodb:ListStreams has none either.',
-    );
+    acknowledgeUnscopableActions(this.role);
     if (NODE_MAJOR < 24) {
       acknowledge(
         this,

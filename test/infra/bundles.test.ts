@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -97,7 +97,6 @@ beforeAll(async () => {
   });
   [table, sqs] = await Promise.all([freshHubTable('bundles'), startLocalSqs(hubTopology.queues, [CONNECTOR_ID]), ...built] as const);
   const connectorsFile = join(workDir, 'connectors.json');
-  mkdirSync(workDir, { recursive: true });
   writeFileSync(
     connectorsFile,
     JSON.stringify({ connectors: [{ id: CONNECTOR_ID, type: 'scim', enabled: true, baseUrl: 'http://127.0.0.1:9/scim/v2', bearerToken: 'target-token-0123456789' }] }),

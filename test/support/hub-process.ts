@@ -26,6 +26,17 @@ export const startHubProcess = async (token: string) => {
     output += chunk.toString();
   });
   const url = `http://127.0.0.1:${port}`;
+  /** SIGTERM, so the hub stops its own DynamoDB Local (java); SIGKILL only if it does not exit within 10 s. */
+  const stop = () =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
   try {
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`target hub exited: ${output}`);
@@ -33,17 +44,12 @@ export const startHubProcess = async (token: string) => {
       if (response.status !== 200) throw new Error(`health ${response.status}`);
     }, 60_000, 250);
   } catch (error) {
-    child.kill('SIGKILL');
+    await stop();
     throw new Error(`target hub did not start: ${output.slice(-2000)}`, { cause: error });
   }
   return {
     url,
     scim: `${url}/scim/v2`,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    stop,
   };
 };

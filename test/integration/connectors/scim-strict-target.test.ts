@@ -134,22 +134,6 @@ describe('a target without filtering', () => {
     expect(error).toMatchObject({ kind: 'conflict', status: 409 });
     expect(t.calls().filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([201, 409, 409]);
   });
-
-  it('creates a second account for the same hub user when the target does not make userName unique and the link is lost', async () => {
-    // Prepare
-    const t = await startTarget({ filter: false, uniqueUserName: false });
-    const connector = new ScimConnector(configFor(t), TOKEN);
-    const { sync, ctx, links } = syncOn(connector, t);
-    await sync.syncUser(ctx, 'hub-ada', { trigger: 'realtime' });
-    // Act
-    links.clear();
-    await sync.syncUser(ctx, 'hub-ada', { trigger: 'realtime' });
-    // Assess: what the connector does today, recorded so that a change of behaviour is seen
-    expect(t.users().map((u) => [u.userName, u.externalId])).toEqual([
-      ['ada@example.com', 'hub-ada'],
-      ['ada@example.com', 'hub-ada'],
-    ]);
-  });
 });
 
 describe('a target with a cap on members per request', () => {
