@@ -3,8 +3,9 @@ import { ConnectorError } from '../../../shared/connectors/connector.errors.ts';
 import { createConnector } from '../../../shared/connectors/connector.factory.ts';
 import { ScimConnectorSchema } from '../../../shared/connectors/connectors.schema.ts';
 import { ScimConnector } from '../../../shared/connectors/scim/scim.connector.ts';
-import type { AuditEntry, HubReader, Link, LinkStore } from '../../../shared/sync/sync.ports.ts';
+import type { AuditEntry, HubReader } from '../../../shared/sync/sync.ports.ts';
 import { makeSync } from '../../../shared/sync/sync.service.ts';
+import { InMemoryLinkStore } from '../../builders/sync.fakes.ts';
 import { type StrictScimTarget, type StrictTargetOptions, startStrictScimTarget } from '../../support/strict-scim-target.ts';
 
 /**
@@ -98,18 +99,9 @@ describe('a target without filtering', () => {
       groupIdsOf: async () => [],
       membersAmong: async () => new Set(),
     };
-    const links = new Map<string, Link>();
-    const linkStore: LinkStore = {
-      get: async (connectorId, kind, hubId) => links.get(`${connectorId}/${kind}/${hubId}`),
-      put: async (link) => {
-        links.set(`${link.connectorId}/${link.kind}/${link.hubId}`, link);
-      },
-      delete: async (connectorId, kind, hubId) => {
-        links.delete(`${connectorId}/${kind}/${hubId}`);
-      },
-    };
+    const links = new InMemoryLinkStore();
     const audit: AuditEntry[] = [];
-    const sync = makeSync({ hub, links: linkStore, audit: { record: async (entry) => void audit.push(entry) }, clock: () => new Date() });
+    const sync = makeSync({ hub, links, audit: { record: async (entry) => void audit.push(entry) }, clock: () => new Date() });
     return { sync, ctx: { config: configFor(t), connector }, links, audit };
   };
 
@@ -126,7 +118,8 @@ describe('a target without filtering', () => {
     expect(again).toMatchObject({ action: 'update', status: 'skipped', reason: 'no changes' });
     expect(t.users()).toHaveLength(1);
     // Act: the link is lost (or was never written: the worker stopped between create and link)
-    links.clear();
+    links.links.clear();
+    links.owners.clear();
     const error = await sync.syncUser(ctx, 'hub-ada', { trigger: 'realtime' }).catch((e: unknown) => e);
     // Assess: no second account, because the target refuses the userName; and no way to match
     // the existing one either, so the change fails until an operator links it

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { membershipIndexKey, membershipKey, resourceKey } from '../../../shared/store/hub-table.keys.ts';
+import { membershipIndexKey, membershipKey, resourceKey } from '../../../shared/store/hub-table.layout.ts';
 import { BULK_REQUEST_SCHEMA, filterQuery, GROUP_SCHEMA, groupBody, HUB_GROUP_SCHEMA, idsOf, memberIdsOf, patchBody, scimError, SEARCH_REQUEST_SCHEMA, userBody } from '../../builders/scim.builders.ts';
 import { hubTableOf } from '../../support/hub-table.ts';
 import { scimClient, startTestHub } from '../../support/local-hub.ts';
