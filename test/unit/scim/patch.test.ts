@@ -471,15 +471,15 @@ const cases: PatchCase[] = [
   {
     name: 'path-less keys naming enterprise attributes without their URN',
     operations: [op('replace', undefined, { organization: 'Acme', division: 'West' })],
-    expected: { [ENTERPRISE]: { organization: 'Acme', division: 'West' } },
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { organization: 'Acme', division: 'West' } },
     changed: true,
   },
-  { name: 'manager as a plain id', operations: [op('replace', 'manager', 'boss-1')], expected: { [ENTERPRISE]: { manager: { value: 'boss-1' } } }, changed: true },
-  { name: 'manager as {value}', operations: [op('add', 'manager', { value: 'boss-1' })], expected: { [ENTERPRISE]: { manager: { value: 'boss-1' } } }, changed: true },
+  { name: 'manager as a plain id', operations: [op('replace', 'manager', 'boss-1')], expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-1' } } }, changed: true },
+  { name: 'manager as {value}', operations: [op('add', 'manager', { value: 'boss-1' })], expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-1' } } }, changed: true },
   {
     name: 'manager as a list of one {value} (Entra ID)',
     operations: [op('replace', `${ENTERPRISE}:manager`, [{ value: 'boss-1' }])],
-    expected: { [ENTERPRISE]: { manager: { value: 'boss-1' } } },
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-1' } } },
     changed: true,
   },
   {
