@@ -1,4 +1,3 @@
-import { stableHash } from '../sync/stable-hash.ts';
 import type { Connector } from './connector.port.ts';
 import type { ConnectorConfig } from './connectors.schema.ts';
 
@@ -8,16 +7,17 @@ import type { ConnectorConfig } from './connectors.schema.ts';
  * batch builds it again rather than meeting the same rejected promise for the container's life.
  */
 export const makeConnectorCache = (create: (config: ConnectorConfig) => Promise<Connector>) => {
-  const built = new Map<string, { hash: string; connector: Promise<Connector> }>();
+  const built = new Map<string, { entry: string; connector: Promise<Connector> }>();
   return (config: ConnectorConfig): Promise<Connector> => {
-    const hash = stableHash(config);
+    // The validated entry serialises alike while it is unchanged (the schema fixes the key order).
+    const entry = JSON.stringify(config);
     const cached = built.get(config.id);
-    if (cached && cached.hash === hash) return cached.connector;
-    const entry = { hash, connector: create(config) };
-    built.set(config.id, entry);
-    entry.connector.catch(() => {
-      if (built.get(config.id) === entry) built.delete(config.id);
+    if (cached && cached.entry === entry) return cached.connector;
+    const building = { entry, connector: create(config) };
+    built.set(config.id, building);
+    building.connector.catch(() => {
+      if (built.get(config.id) === building) built.delete(config.id);
     });
-    return entry.connector;
+    return building.connector;
   };
 };
