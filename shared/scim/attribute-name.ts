@@ -4,7 +4,7 @@
  * path.ts and filter.ts because both need it and path.ts also needs the filter parser.
  */
 import type { ScimError } from './errors.ts';
-import type { AttributePath } from './path.ts';
+import type { AttributePath } from './scim.types.ts';
 import { CORE_SCHEMA_IDS, KNOWN_SCHEMA_IDS } from './schemas.ts';
 
 /**

@@ -24,18 +24,10 @@ import { formatAttributeName, parseAttributeName } from './attribute-name.ts';
 import { parseBooleanText, parseDateTime } from './coerce.ts';
 import { scimErrors } from './errors.ts';
 import { getIgnoringCase, isPlainObject, type JsonObject } from './json.ts';
-import type { AttributePath } from './path.ts';
 import { type AttributeDefinition, findSubAttribute, type ResourceTypeRef, resolveAttribute, resourceTypeOf } from './schemas.ts';
+import type { AttributePath, CompareOperator, CompareValue, FilterNode } from './scim.types.ts';
 
-export type CompareOperator = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
-export type CompareValue = string | number | boolean | null;
-
-export type FilterNode =
-  | { readonly op: 'and' | 'or'; readonly left: FilterNode; readonly right: FilterNode }
-  | { readonly op: 'not'; readonly filter: FilterNode }
-  | { readonly op: CompareOperator; readonly path: AttributePath; readonly value: CompareValue }
-  | { readonly op: 'pr'; readonly path: AttributePath }
-  | { readonly op: 'valuePath'; readonly path: AttributePath; readonly filter: FilterNode };
+export type { CompareOperator, CompareValue, FilterNode } from './scim.types.ts';
 
 const COMPARE_OPERATORS: readonly CompareOperator[] = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'];
 const KEYWORDS = new Set(['and', 'or', 'not']);

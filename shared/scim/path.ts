@@ -8,16 +8,10 @@
  */
 import { isAttributeName, parseAttributeName } from './attribute-name.ts';
 import { scimErrors } from './errors.ts';
-import { type FilterNode, parseValueFilter } from './filter.ts';
+import { parseValueFilter } from './filter.ts';
+import type { AttributePath } from './scim.types.ts';
 
-export interface AttributePath {
-  /** The URN of an extension schema; absent for core and common attributes (a core URN prefix is dropped). */
-  readonly schema?: string;
-  readonly attribute: string;
-  readonly subAttribute?: string;
-  /** The filter between brackets, whose attribute paths name sub-attributes of `attribute`. */
-  readonly valueFilter?: FilterNode;
-}
+export type { AttributePath } from './scim.types.ts';
 
 /**
  * Parses a PATCH path. A malformed path raises `invalidPath`; a malformed filter between the

@@ -3,7 +3,7 @@
  * Everything else in the protocol layer (filters, PATCH, projection, input normalisation, sorting)
  * reads attribute characteristics from here rather than hard-coding attribute names.
  */
-import type { AttributePath } from './path.ts';
+import type { AttributePath } from './scim.types.ts';
 
 export const USER_SCHEMA_ID = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP_SCHEMA_ID = 'urn:ietf:params:scim:schemas:core:2.0:Group';
