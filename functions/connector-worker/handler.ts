@@ -1,20 +1,24 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { ConnectorQueuesEnvSchema, dlqUrlOf } from '#shared/config/connector-queues.ts';
+import { ConnectorQueuesEnvSchema } from '#shared/config/connector-queues.ts';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
 import { makeConnectorCache } from '#shared/connectors/connector.cache.ts';
 import { createConnector } from '#shared/connectors/connector.factory.ts';
 import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
 import { METRICS_NAMESPACE, withAuditMetrics } from '#shared/observability/audit-metrics.ts';
+import { logBatchFailures } from '#shared/observability/failures.middleware.ts';
 import { createLogger } from '#shared/observability/logger.ts';
+import { sqsLane } from '#shared/queues/sqs-lane.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { DynamoBreakerStore } from '#shared/store/breaker.repository.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { DynamoLinkStore } from '#shared/store/link.repository.ts';
-import { ChangeMessageSchema, messageGroupOf } from '#shared/sync/change-message.ts';
+import { ChangeMessageSchema } from '#shared/sync/change-message.ts';
 import { makeChangeWorker, type ReceivedChange } from '#shared/sync/change-worker.ts';
 import { hubReaderOf } from '#shared/sync/directory-hub.reader.ts';
 import { makeSync } from '#shared/sync/sync.service.ts';
@@ -39,13 +43,22 @@ const connectorOf = makeConnectorCache(createConnector);
 /** The lane's redrive safety net, from the same topology the stack and the local runner build the queue from. */
 const maxReceiveCount = hubTopology.queues.find((queue) => queue.perConnector)?.maxReceiveCount ?? 100;
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+/** A body that is not JSON reads as undefined, which the schema then refuses like any bad message. */
+const parseJson = (body: string): unknown => {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+};
+
+const processBatch = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const receipts = new Map(event.Records.map((record) => [record.messageId, record.receiptHandle]));
   const queueUrl = (connectorId: string) => env.CONNECTOR_QUEUE_URLS[connectorId] ?? '';
   const failures: string[] = [];
   const byConnector = new Map<string, ReceivedChange[]>();
   for (const record of event.Records) {
-    const parsed = ChangeMessageSchema.safeParse(JSON.parse(record.body));
+    const parsed = ChangeMessageSchema.safeParse(parseJson(record.body));
     if (!parsed.success) {
       // A message we cannot read will never succeed: leave it for the DLQ.
       logger.error('unreadable change message', { messageId: record.messageId, issues: parsed.error.issues });
@@ -69,44 +82,15 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       clock: () => new Date(),
       breakers: new DynamoBreakerStore(documents, env.TABLE_NAME),
       maxReceiveCount,
-      queue: {
-        delay: async (messageIds, ms) => {
-          await sqs.send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: queueUrl(connectorId),
-              Entries: messageIds.map((id, index) => ({
-                Id: String(index),
-                ReceiptHandle: receipts.get(id),
-                VisibilityTimeout: Math.min(43_200, Math.ceil(ms / 1000)),
-              })),
-            }),
-          );
-        },
-        requeue: async (change, message) => {
-          await sqs.send(
-            new SendMessageCommand({
-              QueueUrl: queueUrl(connectorId),
-              MessageBody: JSON.stringify(message),
-              MessageGroupId: messageGroupOf(message),
-              // A fresh id: the original's may still be inside SQS's five-minute deduplication window.
-              MessageDeduplicationId: `${change.messageId}:${message.attempts ?? 0}:${message.notBefore ?? 0}`.slice(0, 128),
-            }),
-          );
-        },
-        deadLetter: async (change, reason) => {
-          await sqs.send(
-            new SendMessageCommand({
-              QueueUrl: dlqUrlOf(queueUrl(connectorId)),
-              MessageBody: change.body,
-              MessageGroupId: messageGroupOf(change.message),
-              MessageDeduplicationId: change.messageId,
-              MessageAttributes: { reason: { DataType: 'String', StringValue: reason.slice(0, 1000) } },
-            }),
-          );
-        },
-      },
+      queue: sqsLane(sqs, queueUrl(connectorId), receipts),
     });
     failures.push(...(await worker.process(config, () => connectorOf(config), changes)));
   }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 };
+
+/** Queue-triggered, one connector's FIFO lane: plan and apply each change; partial batch responses. */
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger))
+  .use(logBatchFailures(logger))
+  .handler(processBatch);
