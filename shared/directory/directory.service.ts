@@ -186,7 +186,8 @@ export const makeDirectory = (deps: DirectoryDeps) => {
    * once and becomes the adds and removes that lead there; a difference larger than
    * `maxMemberDiff` is refused (400 tooMany) before anything is written.
    */
-  const resolveMemberChanges = async (groupId: string, changes: MemberChange[]): Promise<ResolvedMemberChange[]> => {
+  const resolveMemberChanges = async (group: ResourceRecord, changes: MemberChange[]): Promise<ResolvedMemberChange[]> => {
+    const groupId = group.id;
     const resolve = async (ids: string[]) => (ids.length > 0 ? await resolveMembers(ids.map((value) => ({ value }))) : []);
     if (!changes.some((change) => change.kind === 'replace' || change.kind === 'removeAll')) {
       const resolved: ResolvedMemberChange[] = [];
@@ -195,6 +196,15 @@ export const makeDirectory = (deps: DirectoryDeps) => {
         else if (change.kind === 'remove') resolved.push(change);
       }
       return resolved;
+    }
+    // Every member not named again is removed: when that alone is over the limit, refuse before
+    // reading the members (a 100 000-member group takes longer to read than API Gateway waits).
+    const named = new Set(changes.flatMap((change) => (change.kind === 'add' || change.kind === 'replace' ? change.ids : [])));
+    const fewestRemovals = (group.memberCount ?? 0) - named.size;
+    if (fewestRemovals > DIRECTORY_LIMITS.maxMemberDiff) {
+      throw scimErrors.tooMany(
+        `This request would remove at least ${fewestRemovals} members; at most ${DIRECTORY_LIMITS.maxMemberDiff} in one request. Send PATCH remove operations in parts`,
+      );
     }
     const current = new Set(await allMemberIds(groupId));
     const wanted = new Set(current);
@@ -361,7 +371,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     // with excludedAttributes=members) has no `members`, and a client that PUTs back what it
     // read would silently empty the group.
     const membersGiven = type === 'Group' && isPlainObject(body) && findKey(body, 'members') !== undefined;
-    const memberChanges = membersGiven ? await resolveMemberChanges(id, [{ kind: 'replace', ids: (memberValues ?? []).map((member) => member.value) }]) : [];
+    const memberChanges = membersGiven ? await resolveMemberChanges(existing, [{ kind: 'replace', ids: (memberValues ?? []).map((member) => member.value) }]) : [];
     const record: ResourceRecord = {
       ...existing,
       version: existing.version + 1,
@@ -387,7 +397,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     for (let attempt = 1; ; attempt++) {
       const existing = await load(type, id);
       checkIfMatch(existing, ifMatch);
-      memberChanges ??= await resolveMemberChanges(id, requested);
+      memberChanges ??= await resolveMemberChanges(existing, requested);
       const current = { ...toScimResource(existing, ctx.baseUrl) };
       const patched = applyPatch(current, rest, type);
       try {

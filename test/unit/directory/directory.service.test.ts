@@ -198,6 +198,31 @@ describe('directory use cases and the store calls they make', () => {
     expect(groups[2]?.[HUB_GROUP_EXTENSION]).toEqual({ memberCount: 10, membersOmitted: true });
   });
 
+  it('refuses a PUT or PATCH that would remove more members than the limit without reading them', async () => {
+    // Prepare: a group that claims more members than the limit, as a big group's memberCount does.
+    const store = new InMemoryDirectoryStore();
+    const directory = makeDirectory({ store, clock: () => new Date(), newId: () => 'g-big', onUnknownAttributes: () => undefined });
+    await directory.create('Group', groupBody('Claimed big'), ctx);
+    const group = (await store.get('Group', 'g-big')) as NonNullable<Awaited<ReturnType<typeof store.get>>>;
+    await store.replace({ ...group, version: group.version + 1, memberCount: DIRECTORY_LIMITS.maxMemberDiff + 1 }, group.version, { uniques: [], emails: [] }, { uniques: [], emails: [] });
+    let memberReads = 0;
+    const members = store.members.bind(store);
+    store.members = (...args) => {
+      memberReads++;
+      return members(...args);
+    };
+
+    // Act
+    const errors = [
+      await rejection(directory.replace('Group', 'g-big', { schemas: [GROUP_SCHEMA_ID], displayName: 'Claimed big', members: [] }, undefined, ctx)),
+      await rejection(directory.patch('Group', 'g-big', patchBody({ op: 'remove', path: 'members' }), undefined, ctx)),
+    ];
+
+    // Assess
+    for (const error of errors) expect(error).toMatchObject({ status: 400, scimType: 'tooMany' });
+    expect(memberReads).toBe(0);
+  });
+
   it('refuses a PUT whose member difference is over the limit before writing anything', async () => {
     // Prepare
     const { directory, calls } = countingStore();
