@@ -1,3 +1,4 @@
+import '../infra/local/sdk-notices.ts';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
