@@ -1,3 +1,4 @@
+import '../infra/local/sdk-notices.ts';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -139,7 +140,11 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
             // As an IdP does, a 5xx is retried (DynamoDB Local answers 500 to a transaction that
             // waited too long for its lock on a loaded machine; DynamoDB itself would not).
             for (let attempt = 1; ; attempt++) {
-              const response = await post('/Users', user(`rate-${i}@example.com`));
+              const response = await post('/Users', user(`rate-${i}@example.com`)).catch((error: unknown) => {
+                // A connection reset is retried like a 5xx.
+                if (attempt === 3) throw error;
+                return { status: 599 };
+              });
               // A 409 on a retry: the attempt that timed out had written the user.
               if (response.status === 201 || (response.status === 409 && attempt > 1)) return;
               if (response.status < 500 || attempt === 3) throw new Error(`create answered ${response.status}`);

@@ -117,6 +117,10 @@ export class HttpAdapter {
         if (!response.headersSent) send(response, 502, { 'content-type': 'application/json' }, '{"message":"Internal server error"}');
       });
     });
+    // Clients close idle keep-alive connections first (undici after 4 s), as behind API
+    // Gateway: a server closing one at the same moment would fail the request sent on it.
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
     return new Promise((resolvePort, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(port, host, () => {
