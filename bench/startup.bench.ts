@@ -27,7 +27,11 @@ const once = async (): Promise<{ upMs: number; stopMs: number; leftovers: number
     } catch {
       // not listening yet
     }
-    if (performance.now() - started > 60_000) throw new Error('the hub did not come up within 60 s');
+    if (performance.now() - started > 60_000) {
+      // Its whole process group, java included: a failed run must not leave a hub behind.
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      throw new Error('the hub did not come up within 60 s');
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const upMs = performance.now() - started;
