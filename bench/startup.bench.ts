@@ -29,7 +29,12 @@ const once = async (): Promise<{ upMs: number; stopMs: number; leftovers: number
     }
     if (performance.now() - started > 60_000) {
       // Its whole process group, java included: a failed run must not leave a hub behind.
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      } catch (error) {
+        // ESRCH: the group is gone already, which is what we wanted.
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
       throw new Error('the hub did not come up within 60 s');
     }
     await new Promise((r) => setTimeout(r, 50));
