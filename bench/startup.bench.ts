@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../infra/local/net.ts';
+import { processesInGroup } from '../test/support/processes.ts';
 
 /**
  * How long `npm start` takes from launch to GET /health answering 200, and whether stopping it
@@ -10,31 +10,6 @@ import { freePort } from '../infra/local/net.ts';
  */
 const root = resolve(import.meta.dirname, '..');
 const RUNS = 3;
-
-/** The command lines of the live processes whose process group is `groupId`, read from /proc. */
-export const processesInGroup = (groupId: number): string[] => {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // the process ended while we looked
-    }
-    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so read after the last ')'.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) !== groupId || state === 'Z') continue;
-    let command = '';
-    try {
-      command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-    } catch {
-      command = '(unreadable)';
-    }
-    found.push(`${entry} ${command}`);
-  }
-  return found;
-};
 
 const once = async (): Promise<{ upMs: number; stopMs: number; leftovers: number }> => {
   const port = await freePort();
@@ -52,7 +27,16 @@ const once = async (): Promise<{ upMs: number; stopMs: number; leftovers: number
     } catch {
       // not listening yet
     }
-    if (performance.now() - started > 60_000) throw new Error('the hub did not come up within 60 s');
+    if (performance.now() - started > 60_000) {
+      // Its whole process group, java included: a failed run must not leave a hub behind.
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      } catch (error) {
+        // ESRCH: the group is gone already, which is what we wanted.
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+      throw new Error('the hub did not come up within 60 s');
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const upMs = performance.now() - started;
