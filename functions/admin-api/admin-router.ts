@@ -2,18 +2,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { BreakerState } from '#shared/connectors/resilience/circuit-breaker.ts';
 import type { RedriveResult } from '#shared/queues/dlq-redrive.ts';
+import type { DeadLetter } from '#shared/queues/dlq-peek.ts';
 import type { AuditQuery } from '#shared/store/audit.repository.ts';
 import type { AuditEntry } from '#shared/sync/sync.ports.ts';
 
-/** A dead-lettered message as the operators' API shows it. */
-export interface DeadLetter {
-  messageId: string;
-  groupId: string | undefined;
-  receiveCount: number;
-  sentAt: string | undefined;
-  /** The message body, parsed when it is JSON. */
-  body: unknown;
-}
 
 export interface AdminDeps {
   queryAudit(query: AuditQuery): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }>;

@@ -1,3 +1,5 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { bearerTokenFrom, hashToken, type TokenGrant } from '#shared/auth/bearer-token.ts';
 import type { TokenRecord } from '#shared/store/token.repository.ts';
@@ -30,7 +32,24 @@ const allow = (methodArn: string, grant: TokenGrant): APIGatewayAuthorizerResult
 });
 
 /** Throwing `Unauthorized` is how a Lambda authorizer tells API Gateway to answer 401. */
-const unauthorized = () => new Error('Unauthorized');
+class TokenRefused extends Error {
+  constructor() {
+    super('Unauthorized');
+  }
+}
+const unauthorized = () => new TokenRefused();
+
+/**
+ * A refused token is the authorizer's answer, not a failure; anything else (the table cannot be
+ * read) is logged with the Lambda context and rethrown, so API Gateway answers 500 and caches
+ * nothing.
+ */
+export const authorizerErrors = (logger: Logger): middy.MiddlewareObj<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult> => ({
+  onError: async (request) => {
+    if (request.error instanceof TokenRefused) return;
+    logger.error('the authorizer could not check a token', { error: request.error as Error });
+  },
+});
 
 export const makeAuthorizer =
   (deps: AuthorizerDeps) =>
