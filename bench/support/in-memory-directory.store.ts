@@ -90,8 +90,8 @@ export class InMemoryDirectoryStore implements DirectoryStore {
   async count(type: ResourceType) {
     return [...this.records.values()].filter((r) => r.resourceType === type).length;
   }
-  async members(groupId: string, options: { limit: number; cursor?: string }): Promise<Page<Member>> {
-    const all = [...(this.memberships.get(groupId)?.values() ?? [])];
+  async members(groupId: string, options: { limit: number; cursor?: string; type?: ResourceType }): Promise<Page<Member>> {
+    const all = [...(this.memberships.get(groupId)?.values() ?? [])].filter((member) => !options.type || member.type === options.type);
     const start = Number(options.cursor ?? 0);
     return { items: all.slice(start, start + options.limit), next: start + options.limit < all.length ? String(start + options.limit) : undefined };
   }

@@ -75,7 +75,12 @@ export interface DirectoryStore {
   /** Records of a type in creation order. */
   list(type: ResourceType, options: { limit: number; cursor?: string }): Promise<Page<ResourceRecord>>;
   count(type: ResourceType): Promise<number>;
-  members(groupId: string, options: { limit: number; cursor?: string }): Promise<Page<Member>>;
+  /**
+   * A page of the group's members from the cursor's position, at the cost of the page whatever
+   * the group's size (what `groups.value eq "<id>"` pages through). With `type`, only members of
+   * that type; a page may then hold fewer than `limit` and still have a next one.
+   */
+  members(groupId: string, options: { limit: number; cursor?: string; type?: ResourceType }): Promise<Page<Member>>;
   /** Which of `memberIds` are members of the group (one read per candidate, whatever the group's size). */
   membersAmong(groupId: string, memberIds: string[]): Promise<Set<string>>;
   groupIdsOf(memberId: string): Promise<string[]>;

@@ -9,7 +9,7 @@ import {
   auditHoursPartition,
   auditIndexPartitions,
   auditKey,
-  auditPartition,
+  auditPartitions,
   GSI1,
   stripKeys,
   TABLE_KEYS,
@@ -32,8 +32,8 @@ const HOURS_PER_READ = 24;
 
 /**
  * Audit records, one item per operation, expiring by TTL after the retention period. Records
- * are bucketed by hour (per connector in the table, across connectors in gsi1, spread over a
- * few keys per hour), so no key takes every write of a busy day. A query walks the hours that
+ * are bucketed by hour and spread over a few keys per hour (per connector in the table, across
+ * connectors in gsi1), so no key takes every write of a busy import. A query walks the hours that
  * hold records, newest first, within the asked range; its cursor is the hour and the sort key
  * of the last record returned.
  */
@@ -105,7 +105,7 @@ export class DynamoAuditLog implements AuditLog {
         const hour = marker.sk as string;
         // Within the cursor's hour, resume below the last record returned (sort keys are unique).
         const below = position?.hour === hour ? position.key : undefined;
-        const partitions = byConnector ? [auditPartition(query.connectorId as string, hour)] : auditIndexPartitions(hour);
+        const partitions = byConnector ? auditPartitions(query.connectorId as string, hour) : auditIndexPartitions(hour);
         const inputs: QueryCommandInput[] = partitions.map((partition) => ({
           TableName: this.tableName,
           ...(byConnector ? {} : { IndexName: GSI1.name }),

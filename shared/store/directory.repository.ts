@@ -301,16 +301,27 @@ export class DynamoDirectoryStore implements DirectoryStore {
     return (result.Responses?.[this.tableName] ?? []).reduce((sum, item) => sum + Number(item.n ?? 0), 0);
   }
 
-  async members(groupId: string, options: { limit: number; cursor?: string }): Promise<Page<Member>> {
+  /**
+   * One page of the group's members: one Query of at most `limit` membership items from the
+   * position the cursor holds, whatever the group's size. With `type`, only members of that type
+   * are returned (a page may then hold fewer than `limit`, and still have a next one).
+   */
+  async members(groupId: string, options: { limit: number; cursor?: string; type?: ResourceType }): Promise<Page<Member>> {
+    const start = decodeCursor(options.cursor);
+    // A cursor is a position in this group's membership partition, and nowhere else.
+    if (start && (start.pk !== groupPartition(groupId) || !String(start.sk).startsWith(MEMBER_SK_PREFIX) || Object.keys(start).length !== 2)) {
+      throw new InvalidCursor(options.cursor ?? '');
+    }
     const result = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :member)',
-        ExpressionAttributeValues: { ':pk': groupPartition(groupId), ':member': MEMBER_SK_PREFIX },
+        ExpressionAttributeValues: { ':pk': groupPartition(groupId), ':member': MEMBER_SK_PREFIX, ...(options.type ? { ':type': options.type } : {}) },
         ProjectionExpression: '#value, #type',
         ExpressionAttributeNames: { '#value': 'value', '#type': 'type' },
+        ...(options.type ? { FilterExpression: '#type = :type' } : {}),
         Limit: options.limit,
-        ExclusiveStartKey: decodeCursor(options.cursor),
+        ExclusiveStartKey: start,
       }),
     );
     return {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UniquenessConflict, VersionConflict } from '../../../shared/directory/directory.errors.ts';
+import { InvalidCursor, UniquenessConflict, VersionConflict } from '../../../shared/directory/directory.errors.ts';
 import type { RecordIndexes, ResourceRecord } from '../../../shared/directory/directory.ports.ts';
 import { DynamoDirectoryStore } from '../../../shared/store/directory.repository.ts';
 import { freshHubTable } from '../../support/dynamodb.ts';
@@ -112,5 +112,30 @@ describe('DynamoDirectoryStore', () => {
 
     await store.delete((await store.get('User', 'x2')) as ResourceRecord, withExt('x2', 'Ext-1'));
     expect(await store.findIdsByExternalId('User', 'Ext-1')).toEqual([]);
+  });
+
+  it('pages a group\'s members by cursor, one bounded Query a page, optionally of one type only', async () => {
+    const group: ResourceRecord = { id: 'paged', resourceType: 'Group', version: 1, created: now, lastModified: now, data: { displayName: 'Paged' }, memberCount: 0 };
+    await store.create(group, { uniques: [{ attribute: 'displayName', value: 'paged' }], emails: [] });
+    const users = ['pm1', 'pm2', 'pm3', 'pm4', 'pm5'];
+    for (const id of users) await store.create(user(id, id), userIndexes(id));
+    await store.changeMembers('paged', { add: [...users.map((value) => ({ value, type: 'User' as const })), { value: 'g1', type: 'Group' }], remove: [] }, { lastModified: now });
+
+    const read = async (type?: 'User') => {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.members('paged', { limit: 2, cursor, type });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        pages.push(page.items.map((member) => member.value));
+        cursor = page.next;
+      } while (cursor && pages.length < 10);
+      return pages.flat();
+    };
+    expect((await read()).sort()).toEqual(['g1', ...users].sort());
+    expect((await read('User')).sort()).toEqual(users);
+    // A cursor of another group's partition is not a position in this one.
+    const other = (await store.members('g1', { limit: 1 })).next ?? Buffer.from(JSON.stringify({ pk: 'GROUP#g1', sk: 'MEMBER#x' })).toString('base64url');
+    await expect(store.members('paged', { limit: 2, cursor: other })).rejects.toBeInstanceOf(InvalidCursor);
   });
 });
