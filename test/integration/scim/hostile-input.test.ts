@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { membershipIndexKey, membershipKey, resourceKey } from '../../../shared/store/hub-table.layout.ts';
+import { membershipKey, resourceKey } from '../../../shared/store/hub-table.layout.ts';
 import { BULK_REQUEST_SCHEMA, filterQuery, GROUP_SCHEMA, groupBody, HUB_GROUP_SCHEMA, idsOf, memberIdsOf, patchBody, scimError, SEARCH_REQUEST_SCHEMA, userBody } from '../../builders/scim.builders.ts';
 import { hubTableOf } from '../../support/hub-table.ts';
 import { scimClient, startTestHub } from '../../support/local-hub.ts';
@@ -149,7 +149,8 @@ describe('SCIM under hostile and oversized input', () => {
   });
 
   it('lists three groups of 10 000 members in one page under 6 MB, omitting what does not fit and saying so', { timeout: 300_000 }, async () => {
-    // Prepare: memberships seeded straight into the table, as the benchmark seeds its big group.
+    // Prepare: memberships seeded straight into the table, as the benchmark seeds its big group;
+    // without the inverted index's keys, which a listing of groups never reads (half the writes).
     const groupIds: string[] = [];
     for (let g = 0; g < 3; g++) {
       const id = (await api().post('/Groups', groupBody(`Ten thousand ${g} ${counter}`))).json.id;
@@ -162,7 +163,7 @@ describe('SCIM under hostile and oversized input', () => {
             .map((part) =>
               table.documents.send(
                 new BatchWriteCommand({
-                  RequestItems: { [table.tableName]: part.map((value) => ({ PutRequest: { Item: { ...membershipKey(id, value), ...membershipIndexKey(id, value), groupId: id, value, type: 'User' } } })) },
+                  RequestItems: { [table.tableName]: part.map((value) => ({ PutRequest: { Item: { ...membershipKey(id, value), groupId: id, value, type: 'User' } } })) },
                 }),
               ),
             ),
