@@ -16,7 +16,7 @@ import { membershipIndexKey, membershipKey, resourceKey } from '../shared/store/
 import { hubTable } from '../shared/topology/table.spec.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import { routeScimRequest } from '../functions/scim-api/scim-router.ts';
-import { InMemoryDirectoryStore } from './support/in-memory-directory.store.ts';
+import { InMemoryDirectoryStore } from '../test/builders/in-memory-directory.store.ts';
 
 /**
  * The SCIM server's cost and speed: DynamoDB capacity units per operation (what an AWS bill

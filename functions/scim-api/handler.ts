@@ -9,7 +9,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { routeScimRequest } from './scim-router.ts';
-import { scimErrors } from './scim-errors.middleware.ts';
+import { scimErrorResponses } from './scim-errors.middleware.ts';
 
 const env = readEnv(
   TableEnvSchema.extend({
@@ -34,5 +34,5 @@ const strictUnknownAttributes = (event: APIGatewayProxyEvent): boolean =>
 
 export const handler = middy<APIGatewayProxyEvent>()
   .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))
-  .use(scimErrors(logger))
+  .use(scimErrorResponses(logger))
   .handler((event) => routeScimRequest(event, { directory, baseUrl: env.SCIM_BASE_URL }, { strictUnknownAttributes: strictUnknownAttributes(event) }));

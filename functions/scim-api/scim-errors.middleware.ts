@@ -9,7 +9,7 @@ import { errorResponse } from './http.ts';
  * did wrong and is shown as it is; anything else is our fault: logged in full, answered with a
  * plain 500 that carries no internals.
  */
-export const scimErrors = (logger: Logger): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+export const scimErrorResponses = (logger: Logger): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: async (request) => {
     const error = request.error;
     if (error instanceof ScimError) {

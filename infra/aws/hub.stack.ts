@@ -3,7 +3,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
-import type { FunctionSpec, Topology, Trigger } from '#shared/topology/topology.types.ts';
+import type { FunctionSpec, Topology, FunctionTrigger } from '#shared/topology/topology.types.ts';
 import { ConnectorLane } from './connector-lane.construct.ts';
 import { HubDashboard } from './dashboard.construct.ts';
 import { HubFunction } from './function-defaults.construct.ts';
@@ -176,7 +176,7 @@ export class HubStack extends Stack {
     });
   }
 
-  private bindTrigger(fn: HubFunction, trigger: Trigger, prefix: string, removalPolicy: RemovalPolicy): void {
+  private bindTrigger(fn: HubFunction, trigger: FunctionTrigger, prefix: string, removalPolicy: RemovalPolicy): void {
     switch (trigger.kind) {
       case 'http': {
         const api = this.restApi(prefix);

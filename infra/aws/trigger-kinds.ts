@@ -1,12 +1,12 @@
-import type { Trigger } from '#shared/topology/topology.types.ts';
+import type { FunctionTrigger } from '#shared/topology/topology.types.ts';
 
 /**
- * What each kind of trigger of the topology becomes in AWS. Typed by the `Trigger` union, so a
+ * What each kind of trigger of the topology becomes in AWS. Typed by the `FunctionTrigger` union, so a
  * new kind does not compile until it is listed here, and the stack's `switch` over trigger
  * kinds (hub.stack.ts) ends in an exhaustiveness check as well. The topology coverage test
  * checks the same list against the local runner.
  */
-export const awsTriggerDeployments: Readonly<Record<Trigger['kind'], string>> = {
+export const awsTriggerDeployments: Readonly<Record<FunctionTrigger['kind'], string>> = {
   http: 'API Gateway REST API methods (Lambda proxy integration) on the trigger routes, behind the named Lambda authorizer or IAM auth',
   'lambda-authorizer': 'API Gateway REQUEST authorizer with the identity header and results cache TTL of the trigger',
   stream: 'Lambda event source mapping on the table stream with filter criteria and an SQS on-failure destination',
@@ -16,4 +16,4 @@ export const awsTriggerDeployments: Readonly<Record<Trigger['kind'], string>> = 
 };
 
 /** The trigger kinds the AWS stack deploys. */
-export const awsTriggerKinds = Object.keys(awsTriggerDeployments) as Array<Trigger['kind']>;
+export const awsTriggerKinds = Object.keys(awsTriggerDeployments) as Array<FunctionTrigger['kind']>;

@@ -1,7 +1,7 @@
 import { AppError } from '../errors.ts';
 import type { TargetAttributes } from '../connectors/connector.port.ts';
 
-export type Trigger = 'realtime' | 'schedule' | 'on-demand' | 'import';
+export type SyncTrigger = 'realtime' | 'schedule' | 'on-demand' | 'import';
 export type LinkKind = 'user' | 'group' | 'membership';
 
 /**
@@ -70,7 +70,7 @@ export interface AuditEntry {
   resourceId: string;
   /** userName or displayName, for people reading the report. */
   name?: string;
-  trigger: Trigger;
+  trigger: SyncTrigger;
   action: string;
   status: AuditStatus;
   targetId?: string;

@@ -4,7 +4,7 @@ import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import { evaluateFilter, parseFilter } from '../scim/filter.ts';
 import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from './attribute-mapping.ts';
 import { stableHash, stableJson } from './stable-hash.ts';
-import { type AuditEntry, type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, type Trigger } from './sync.ports.ts';
+import { type AuditEntry, type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, type SyncTrigger } from './sync.ports.ts';
 
 export interface SyncDeps {
   hub: HubReader;
@@ -19,7 +19,7 @@ export interface ConnectorContext {
 }
 
 export interface SyncOptions {
-  trigger: Trigger;
+  trigger: SyncTrigger;
   attempt?: number;
   /** Plan only: look things up on the target but change nothing, record nothing. */
   dryRun?: boolean;

@@ -69,7 +69,7 @@ export interface AuthorizerTrigger {
   resultsCacheTtlSeconds: number;
 }
 
-export type Trigger = HttpTrigger | StreamTrigger | QueueTrigger | ScheduleTrigger | InvokeTrigger | AuthorizerTrigger;
+export type FunctionTrigger = HttpTrigger | StreamTrigger | QueueTrigger | ScheduleTrigger | InvokeTrigger | AuthorizerTrigger;
 
 /** What a function may touch; the CDK stack turns these into least-privilege grants. */
 export type Grant =
@@ -86,7 +86,7 @@ export interface FunctionSpec {
   entry: string;
   memoryMb: number;
   timeoutSeconds: number;
-  triggers: Trigger[];
+  triggers: FunctionTrigger[];
   grants: Grant[];
 }
 

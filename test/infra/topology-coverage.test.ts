@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/aws/hub.app.ts';
 import { awsTriggerKinds } from '../../infra/aws/trigger-kinds.ts';
 import { hubTopology } from '../../shared/topology/hub.topology.ts';
-import type { FunctionSpec, Topology, Trigger } from '../../shared/topology/topology.types.ts';
+import type { FunctionSpec, Topology, FunctionTrigger } from '../../shared/topology/topology.types.ts';
 import { fullTopology } from './fixtures/full.topology.ts';
 import { functionLogicalId, json, resources, synthHub } from './support/hub-synth.ts';
 
@@ -15,7 +15,7 @@ const CONNECTORS = ['acme', 'okta'];
  * The resources that carry one trigger of one function in the template; empty means the
  * trigger was not deployed.
  */
-const counterparts = (template: Template, topology: Topology, fn: FunctionSpec, trigger: Trigger): unknown[] => {
+const counterparts = (template: Template, topology: Topology, fn: FunctionSpec, trigger: FunctionTrigger): unknown[] => {
   const id = functionLogicalId(template, fn.name);
   const ref = json({ Ref: id });
   const arn = json({ 'Fn::GetAtt': [id, 'Arn'] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryDirectoryStore } from '../../../bench/support/in-memory-directory.store.ts';
+import { InMemoryDirectoryStore } from '../../builders/in-memory-directory.store.ts';
 import type { DirectoryStore } from '../../../shared/directory/directory.ports.ts';
 import { type AdjustableLimits, DIRECTORY_LIMITS, HUB_GROUP_EXTENSION, makeDirectory } from '../../../shared/directory/directory.service.ts';
 import { GROUP_SCHEMA_ID } from '../../../shared/scim/schemas.ts';
