@@ -45,6 +45,11 @@ export const SECRET_TTL_MS = 5 * 60_000;
 /**
  * Secrets by ARN, cached per container for at most `ttlMs`. A failed read is not cached (the
  * next call tries again), and `fresh` reads past the cache, e.g. after a 401 from the target.
+ *
+ * Written here rather than with @aws-lambda-powertools/parameters (whose `maxAge` and
+ * `forceFetch` do the same): the reader and the clock are injected, so expiry and the
+ * refresh-after-401 path are unit-tested without AWS, and the connectors document, which may
+ * come from a file locally, shares the shape. The package would add a dependency for these lines.
  */
 export const makeSecretResolver = (read: (arn: string) => Promise<string>, options: { ttlMs?: number; now?: () => number } = {}) => {
   const ttlMs = options.ttlMs ?? SECRET_TTL_MS;
