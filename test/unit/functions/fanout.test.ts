@@ -1,0 +1,70 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { makeFanout, type OutgoingMessage } from '../../../functions/fanout/fanout.ts';
+import { ConnectorsDocumentSchema } from '../../../shared/connectors/connectors.schema.ts';
+
+const CONNECTORS = ConnectorsDocumentSchema.parse({
+  connectors: [
+    { id: 'acme', type: 'scim', enabled: true, baseUrl: 'https://acme.example/scim/v2', bearerToken: 'acme-token-0123456789' },
+    { id: 'paused', type: 'scim', enabled: false, baseUrl: 'https://paused.example/scim/v2', bearerToken: 'paused-token-0123456789' },
+    { id: 'unlaned', type: 'scim', enabled: true, baseUrl: 'https://unlaned.example/scim/v2', bearerToken: 'unlaned-token-01234567' },
+  ],
+});
+/** The stack made lanes for acme and paused; unlaned has none (added to the document after the deploy). */
+const QUEUES = { acme: 'https://sqs/acme.fifo', paused: 'https://sqs/paused.fifo' };
+
+const record = (sequence: string, pk: string, sk: string, image: Record<string, { S?: string; N?: string }> = {}): DynamoDBRecord => ({
+  eventName: 'MODIFY',
+  dynamodb: { SequenceNumber: sequence, Keys: { pk: { S: pk }, sk: { S: sk } }, NewImage: { pk: { S: pk }, sk: { S: sk }, ...image } },
+});
+
+const fanoutSending = (failing: (message: OutgoingMessage) => boolean = () => false) => {
+  const sent: OutgoingMessage[] = [];
+  const fanout = makeFanout({
+    connectors: async () => CONNECTORS,
+    queueUrls: QUEUES,
+    send: async (messages) => {
+      sent.push(...messages);
+      return new Set(messages.flatMap((message, index) => (failing(message) ? [index] : [])));
+    },
+  });
+  return { fanout, sent };
+};
+
+describe('fanout', () => {
+  it('sends each user, group and membership change to every connector that has a lane, disabled ones included', async () => {
+    // Prepare
+    const { fanout, sent } = fanoutSending();
+    const records = [
+      record('100', 'USER#u-1', 'USER', { version: { N: '3' }, lastModified: { S: '2026-11-29T10:00:00.000Z' } }),
+      record('101', 'GROUP#g-1', 'MEMBER#u-1'),
+      record('102', 'LINK#acme#user#u-1', 'LINK'),
+    ];
+    // Act
+    const result = await fanout(records);
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sent.map((m) => ({ ...m, body: JSON.parse(m.body) }))).toEqual([
+      { queueUrl: QUEUES.acme, groupId: 'u-1', deduplicationId: 'USER:u-1:3:MODIFY', body: { kind: 'user', id: 'u-1', trigger: 'realtime', changedAt: Date.parse('2026-11-29T10:00:00.000Z'), connectorId: 'acme' } },
+      { queueUrl: QUEUES.paused, groupId: 'u-1', deduplicationId: 'USER:u-1:3:MODIFY', body: { kind: 'user', id: 'u-1', trigger: 'realtime', changedAt: Date.parse('2026-11-29T10:00:00.000Z'), connectorId: 'paused' } },
+      { queueUrl: QUEUES.acme, groupId: 'g-1', deduplicationId: 'M:101', body: { kind: 'membership', groupId: 'g-1', memberId: 'u-1', trigger: 'realtime', connectorId: 'acme' } },
+      { queueUrl: QUEUES.paused, groupId: 'g-1', deduplicationId: 'M:101', body: { kind: 'membership', groupId: 'g-1', memberId: 'u-1', trigger: 'realtime', connectorId: 'paused' } },
+    ]);
+  });
+
+  it('reports the first record whose message was refused, so the stream retries from it', async () => {
+    // Prepare: the membership's message to acme is refused
+    const { fanout } = fanoutSending((message) => message.queueUrl === QUEUES.acme && message.groupId === 'g-1');
+    const records = [record('200', 'USER#u-2', 'USER'), record('201', 'GROUP#g-1', 'MEMBER#u-2'), record('202', 'USER#u-3', 'USER')];
+    // Act
+    const result = await fanout(records);
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '201' }] });
+  });
+
+  it('sends nothing for a batch of items that are not users, groups or memberships', async () => {
+    const { fanout, sent } = fanoutSending();
+    await expect(fanout([record('300', 'AUDIT#acme#2026-11-29T10#1', '2026-11-29T10:00:00.000Z#a')])).resolves.toEqual({ batchItemFailures: [] });
+    expect(sent).toEqual([]);
+  });
+});
