@@ -17,6 +17,7 @@ const env = readEnv(
     // Lower than the defaults only to reach them cheaply (the integration tests do); unset in the stack.
     SCIM_MAX_SCANNED: z.coerce.number().int().positive().optional(),
     SCIM_MAX_INLINE_MEMBERS: z.coerce.number().int().nonnegative().optional(),
+    SCIM_MEMBER_BYTES_PER_RESPONSE: z.coerce.number().int().positive().optional(),
   }),
 );
 const logger = createLogger('scim-api');
@@ -25,7 +26,7 @@ const directory = makeDirectory({
   clock: () => new Date(),
   newId: randomUUID,
   onUnknownAttributes: (resourceType, names) => logger.warn('ignored unknown attributes', { resourceType, names }),
-  limits: { maxScanned: env.SCIM_MAX_SCANNED, maxInlineMembers: env.SCIM_MAX_INLINE_MEMBERS },
+  limits: { maxScanned: env.SCIM_MAX_SCANNED, maxInlineMembers: env.SCIM_MAX_INLINE_MEMBERS, memberBytesPerResponse: env.SCIM_MEMBER_BYTES_PER_RESPONSE },
 });
 
 /** The authorizer's answer for this token, as API Gateway passes it (context values arrive as strings). */

@@ -117,17 +117,28 @@ export class QueuePoller {
     for (const group of groups) this.groupsInFlight.add(group);
     this.inFlight += 1;
     this.peak = Math.max(this.peak, this.inFlight);
+    let done: Message[] = [];
     try {
-      await this.invoke(messages);
+      done = await this.invoke(messages);
     } finally {
       this.inFlight -= 1;
+      // Released before the delete: the moment the queue sees the batch deleted it hands out the
+      // group's next messages, possibly to a poller already waiting, which must not refuse them.
       for (const group of groups) this.groupsInFlight.delete(group);
     }
+    if (done.length === 0) return;
+    await this.client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: this.queue.url,
+        Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+      }),
+    );
   }
 
   private inFlight = 0;
 
-  private async invoke(messages: Message[]): Promise<void> {
+  /** Runs the function on the batch; returns the messages it handled, which are to be deleted. */
+  private async invoke(messages: Message[]): Promise<Message[]> {
     const records = messages.map((message) => toSqsRecord(message, this.queue));
     let failed: Set<string>;
     try {
@@ -136,16 +147,9 @@ export class QueuePoller {
     } catch (error) {
       // A batch cut short by Ctrl-C is not news; it comes back after its visibility timeout.
       if (this.running) console.error(`${this.fn.spec.name} failed a batch from ${this.queue.name}:`, error instanceof Error ? error.message : error);
-      return;
+      return [];
     }
-    const done = messages.filter((message) => message.MessageId && !failed.has(message.MessageId));
-    if (done.length === 0) return;
-    await this.client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.queue.url,
-        Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-      }),
-    );
+    return messages.filter((message) => message.MessageId && !failed.has(message.MessageId));
   }
 }
 

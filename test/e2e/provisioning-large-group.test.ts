@@ -55,7 +55,7 @@ describe('provisioning a group of 1 000 members, deprovisioning by delete', () =
       const resource = found.json.Resources[0];
       expect(resource?.members?.length).toBe(1000);
       return resource;
-    }, 150_000, 1000);
+    }, 300_000, 1000);
     // The members are the target's own accounts for exactly these hub users (externalId = hub id).
     const targetIds = new Set(targetGroup.members.map((m: { value: string }) => m.value));
     const sample = ids.slice(0, 5);
@@ -73,5 +73,5 @@ describe('provisioning a group of 1 000 members, deprovisioning by delete', () =
     }, 30_000, 250);
     const after = await targetApi().get(`/Groups/${targetGroup.id}`);
     expect(after.json.members).toHaveLength(999);
-  }, 240_000);
+  }, 420_000);
 });

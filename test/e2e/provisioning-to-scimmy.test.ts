@@ -213,13 +213,13 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
 
   it('provisions a group of 1 000 members with exactly those members', async () => {
     const before = scimmy.requests.length;
-    // Through the hub's /Bulk, 100 operations per request (its ServiceProviderConfig's maximum),
-    // two requests at a time: each stays well inside the API's 29 s timeout on a busy machine.
+    // Through the hub's /Bulk, 50 operations per request, two requests at a time: on DynamoDB
+    // Local, busy with the provisioning the earlier requests started, each stays inside 29 s.
     const ids: string[] = [];
     const bulk = async (batch: number) => {
       const answer = await hubApi().post('/Bulk', {
         schemas: [BULK],
-        Operations: Array.from({ length: 100 }, (_, i) => ({ method: 'POST', bulkId: `u${i}`, path: '/Users', data: { schemas: [USER_SCHEMA], userName: `crowd-${batch}-${i}@example.com` } })),
+        Operations: Array.from({ length: 50 }, (_, i) => ({ method: 'POST', bulkId: `u${i}`, path: '/Users', data: { schemas: [USER_SCHEMA], userName: `crowd-${batch}-${i}@example.com` } })),
       });
       expect(answer.status).toBe(200);
       for (const operation of answer.json.Operations as Array<{ status: string; location: string }>) {
@@ -228,7 +228,7 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
       }
     };
     await Promise.all([0, 1].map(async (lane) => {
-      for (let batch = lane; batch < 10; batch += 2) await bulk(batch);
+      for (let batch = lane; batch < 20; batch += 2) await bulk(batch);
     }));
     expect(new Set(ids).size).toBe(1000);
     const group = await hubApi().post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Crowd', members: ids.map((value) => ({ value })) });
@@ -240,7 +240,7 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
         expect(found).toHaveLength(1000);
         return found;
       },
-      100_000,
+      240_000,
       250,
     );
     // Exactly the target's own accounts of these 1 000 hub users (found by externalId), each once.
@@ -262,7 +262,7 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
     expect(scimmy.requests.slice(before).filter((r) => r.method === 'PUT' && r.path.startsWith('/Groups'))).toEqual([]);
     await settled();
     expectNothingRefused(scimmy.requests.slice(before));
-  }, 120_000);
+  }, 360_000);
 
   it('sends membership changes as minimal add and remove operations, never a replace', async () => {
     const ids: string[] = [];
