@@ -33,6 +33,19 @@ export interface MembershipDelta {
   remove: string[];
 }
 
+/** One page of a listing: at most `pageSize` items, after `cursor` (absent: the first page). */
+export interface PageRequest {
+  pageSize: number;
+  /** The `next` of the previous page, as the connector gave it: opaque to callers. */
+  cursor?: string;
+}
+
+/** A page of a listing; `next` is absent on the last page. */
+export interface Page<T> {
+  items: T[];
+  next?: string;
+}
+
 /** The connector operations the shared resilience layer meters and retries. */
 export type ConnectorOperation =
   | 'findUser'
@@ -45,6 +58,9 @@ export type ConnectorOperation =
   | 'renameGroup'
   | 'deleteGroup'
   | 'changeGroupMembers'
+  | 'listUsers'
+  | 'listGroups'
+  | 'listGroupMembers'
   | 'probe';
 
 export interface Connector {
@@ -72,6 +88,16 @@ export interface Connector {
   deleteGroup(targetId: string): Promise<void>;
   /** Adds and removes members with as few requests as the target allows; never replaces the list. */
   changeGroupMembers(targetGroupId: string, delta: MembershipDelta): Promise<void>;
+  /**
+   * Every account on the target, a page at a time, in the attribute vocabulary of `findUser`
+   * (reconciliation reads the target with these, never with one lookup per user). A page may
+   * hold fewer than `pageSize` accounts when the target caps its pages lower.
+   */
+  listUsers(request: PageRequest): Promise<Page<TargetAccount>>;
+  /** Every group on the target, a page at a time, without members. */
+  listGroups(request: PageRequest): Promise<Page<TargetGroup>>;
+  /** The target ids of one group's members, a page at a time. */
+  listGroupMembers(targetGroupId: string, request: PageRequest): Promise<Page<string>>;
   /** A cheap call that proves the target answers (the circuit breaker's probe). */
   probe(): Promise<void>;
 }

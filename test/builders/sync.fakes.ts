@@ -4,6 +4,8 @@ import type {
   Connector,
   ConnectorOperation,
   MembershipDelta,
+  Page,
+  PageRequest,
   TargetAccount,
   TargetAttributes,
   TargetGroup,
@@ -153,7 +155,7 @@ export class FakeTarget implements Connector {
 
   /** Calls that change the target (not lookups). */
   writes(): Array<{ operation: ConnectorOperation; args: unknown[] }> {
-    return this.calls.filter((c) => !['findUser', 'findGroup', 'probe'].includes(c.operation));
+    return this.calls.filter((c) => !['findUser', 'findGroup', 'listUsers', 'listGroups', 'listGroupMembers', 'probe'].includes(c.operation));
   }
 
   account(attributes: TargetAttributes): string {
@@ -251,10 +253,35 @@ export class FakeTarget implements Connector {
     for (const id of delta.remove) group.members.delete(id);
   }
 
+  async listUsers(request: PageRequest): Promise<Page<TargetAccount>> {
+    this.enter('listUsers', [request]);
+    return pageOf([...this.accounts].map(([id, attributes]) => ({ id, attributes: structuredClone(attributes) })), request);
+  }
+
+  async listGroups(request: PageRequest): Promise<Page<TargetGroup>> {
+    this.enter('listGroups', [request]);
+    const groups = [...this.groups].map(([id, g]) => ({ id, displayName: g.displayName, ...(g.externalId ? { externalId: g.externalId } : {}) }));
+    return pageOf(groups, request);
+  }
+
+  async listGroupMembers(targetGroupId: string, request: PageRequest): Promise<Page<string>> {
+    this.enter('listGroupMembers', [targetGroupId, request]);
+    const group = this.groups.get(targetGroupId);
+    if (!group) throw new ConnectorError('notFound', `group ${targetGroupId} not found`, { status: 404 });
+    return pageOf([...group.members], request);
+  }
+
   async probe(): Promise<void> {
     this.enter('probe', []);
   }
 }
+
+/** One page of a list by offset, the cursor being the next offset. */
+const pageOf = <T>(all: T[], request: PageRequest): Page<T> => {
+  const start = Number(request.cursor ?? 0);
+  const end = start + request.pageSize;
+  return { items: all.slice(start, end), ...(end < all.length ? { next: String(end) } : {}) };
+};
 
 /** The breaker table item, with the same compare-and-set rule as the DynamoDB store. */
 export class InMemoryBreakers implements BreakerPort {

@@ -61,6 +61,8 @@ connectorContract({
         retryAfterMs: undefined,
       }),
       peerDeviations: {
+        'list-page-size':
+          'cognito-local ignores Limit and pagination tokens and answers every item at once: test/unit/connectors/cognito-listing.test.ts pages through a mocked client',
         'update-not-found':
           'cognito-local answers AdminUpdateUserAttributes for a missing user with NotAuthorizedException, Cognito with UserNotFoundException: test/unit/connectors/cognito.connector.test.ts covers the real answer',
       },

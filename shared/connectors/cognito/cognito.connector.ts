@@ -21,6 +21,7 @@ import {
   GroupExistsException,
   InternalErrorException,
   LimitExceededException,
+  ListGroupsCommand,
   ListUsersCommand,
   ListUsersInGroupCommand,
   ResourceNotFoundException,
@@ -36,6 +37,8 @@ import type {
   Connector,
   ConnectorOperation,
   MembershipDelta,
+  Page,
+  PageRequest,
   TargetAccount,
   TargetAttributes,
   TargetGroup,
@@ -216,6 +219,13 @@ export const listUsersFilter = (attribute: string, value: string): string =>
 const FILTER_ATTRIBUTE = /^[A-Za-z0-9_:.-]+$/;
 
 const LIST_USERS_PAGE_SIZE = 60;
+/** ListUsers, ListGroups and ListUsersInGroup return at most 60 items a page. */
+const cognitoPageSize = (request: PageRequest) => Math.max(1, Math.min(LIST_USERS_PAGE_SIZE, request.pageSize));
+
+const toGroup = (groupName: string, description: string | undefined): TargetGroup => {
+  const hubGroupId = HUB_GROUP_OF_DESCRIPTION.exec(description ?? '')?.[1];
+  return { id: groupName, displayName: groupName, ...(hubGroupId ? { externalId: hubGroupId } : {}) };
+};
 const USER_UPDATE_RATE = 25;
 
 /**
@@ -250,6 +260,11 @@ export class CognitoConnector implements Connector {
     deleteGroup: 5,
     // A rename is a CreateGroup, then the members moved at the pace of changeGroupMembers, then a DeleteGroup.
     renameGroup: 5,
+    // UserList 30/s: ListUsers (a reconciliation page) and ListUsersInGroup.
+    listUsers: 30,
+    listGroupMembers: 30,
+    // UserPoolResourceRead: at most 5/s per operation and user pool: ListGroups.
+    listGroups: 5,
     // UserPoolRead 15/s: DescribeUserPool.
     probe: 15,
   };
@@ -318,6 +333,32 @@ export class CognitoConnector implements Connector {
     return undefined;
   }
 
+  /** ListUsers without a filter; the cursor is Cognito's PaginationToken. Pages hold at most 60 users. */
+  async listUsers(request: PageRequest): Promise<Page<TargetAccount>> {
+    const page = await this.call('ListUsers', () =>
+      this.client.send(new ListUsersCommand({ UserPoolId: this.userPoolId, Limit: cognitoPageSize(request), PaginationToken: request.cursor })),
+    );
+    const items = (page.Users ?? []).flatMap((user) => (user.Username ? [toAccount(user.Username, user.Attributes, user.Enabled)] : []));
+    return { items, ...(page.PaginationToken ? { next: page.PaginationToken } : {}) };
+  }
+
+  /** ListGroups; the cursor is Cognito's NextToken. A group the hub made names its hub group in its Description. */
+  async listGroups(request: PageRequest): Promise<Page<TargetGroup>> {
+    const page = await this.call('ListGroups', () =>
+      this.client.send(new ListGroupsCommand({ UserPoolId: this.userPoolId, Limit: cognitoPageSize(request), NextToken: request.cursor })),
+    );
+    const items = (page.Groups ?? []).flatMap((group) => (group.GroupName ? [toGroup(group.GroupName, group.Description)] : []));
+    return { items, ...(page.NextToken ? { next: page.NextToken } : {}) };
+  }
+
+  async listGroupMembers(targetGroupId: string, request: PageRequest): Promise<Page<string>> {
+    const page = await this.call('ListUsersInGroup', () =>
+      this.client.send(new ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetGroupId, Limit: cognitoPageSize(request), NextToken: request.cursor })),
+    );
+    const items = (page.Users ?? []).flatMap((user) => (user.Username ? [user.Username] : []));
+    return { items, ...(page.NextToken ? { next: page.NextToken } : {}) };
+  }
+
   async createUser(attributes: TargetAttributes): Promise<TargetAccount> {
     const username = attributes[COGNITO_USERNAME];
     if (typeof username !== 'string' || username === '') {
@@ -381,9 +422,7 @@ export class CognitoConnector implements Connector {
     if (name.length > GROUP_NAME_MAX_LENGTH || !GROUP_NAME_VALID.test(name)) return undefined;
     const found = await this.callUnlessAbsent('GetGroup', [ResourceNotFoundException], () => this.client.send(new GetGroupCommand({ UserPoolId: this.userPoolId, GroupName: name })));
     const groupName = found?.Group?.GroupName;
-    if (!groupName) return undefined;
-    const hubGroupId = HUB_GROUP_OF_DESCRIPTION.exec(found?.Group?.Description ?? '')?.[1];
-    return { id: groupName, displayName: groupName, ...(hubGroupId ? { externalId: hubGroupId } : {}) };
+    return groupName ? toGroup(groupName, found?.Group?.Description) : undefined;
   }
 
   /**

@@ -30,6 +30,9 @@ const OPERATIONS: ConnectorOperation[] = [
   'renameGroup',
   'deleteGroup',
   'changeGroupMembers',
+  'listUsers',
+  'listGroups',
+  'listGroupMembers',
   'probe',
 ];
 
@@ -79,6 +82,9 @@ export const withResilience = (connector: Connector, options: ResilienceOptions 
     renameGroup: (id, name, externalId) => call('renameGroup', () => connector.renameGroup(id, name, externalId)),
     deleteGroup: (id) => call('deleteGroup', () => connector.deleteGroup(id)),
     changeGroupMembers: (id, delta) => call('changeGroupMembers', () => connector.changeGroupMembers(id, delta)),
+    listUsers: (request) => call('listUsers', () => connector.listUsers(request)),
+    listGroups: (request) => call('listGroups', () => connector.listGroups(request)),
+    listGroupMembers: (id, request) => call('listGroupMembers', () => connector.listGroupMembers(id, request)),
     probe: () => call('probe', () => connector.probe()),
   };
 };

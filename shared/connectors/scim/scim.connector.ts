@@ -1,7 +1,7 @@
 import type { ScimConnectorConfig } from '../connectors.schema.ts';
 import type { SecretSource } from '../connectors.source.ts';
 import { ConnectorError, kindOfStatus, parseRetryAfter } from '../connector.errors.ts';
-import type { AttributeChange, Connector, MembershipDelta, TargetAccount, TargetAttributes, TargetGroup } from '../connector.port.ts';
+import type { AttributeChange, Connector, MembershipDelta, Page, PageRequest, TargetAccount, TargetAttributes, TargetGroup } from '../connector.port.ts';
 import { filterLiteral, flattenScim, GROUP_SCHEMA, toScimUser } from './scim-resource.ts';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -14,6 +14,8 @@ export interface ScimCapabilities {
   patch: boolean;
   filter: boolean;
   bulk: boolean;
+  /** The most resources the target returns in one answer (`filter.maxResults`), when it says. */
+  maxResults?: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export class ScimConnector implements Connector {
         patch: Boolean((spc?.patch as Json | undefined)?.supported),
         filter: Boolean((spc?.filter as Json | undefined)?.supported),
         bulk: Boolean((spc?.bulk as Json | undefined)?.supported),
+        ...maxResultsOf(spc),
       }))
       .catch((error: unknown) => {
         this.capabilities = undefined;
@@ -63,6 +66,47 @@ export class ScimConnector implements Connector {
     const found = await this.request('GET', `/Users?filter=${encodeURIComponent(`${attribute} eq ${filterLiteral(value)}`)}&count=2`);
     const resource = ((found?.Resources as Json[] | undefined) ?? [])[0];
     return resource ? { id: String(resource.id), attributes: flattenScim(resource) } : undefined;
+  }
+
+  /** GET /Users with startIndex and count (RFC 7644 section 3.4.2.4); the cursor is the next startIndex. */
+  async listUsers(request: PageRequest): Promise<Page<TargetAccount>> {
+    const page = await this.listPage('/Users', '', request);
+    return { ...page, items: page.items.map((resource) => ({ id: String(resource.id), attributes: flattenScim(resource) })) };
+  }
+
+  async listGroups(request: PageRequest): Promise<Page<TargetGroup>> {
+    const page = await this.listPage('/Groups', 'excludedAttributes=members', request);
+    return { ...page, items: page.items.map(toTargetGroup) };
+  }
+
+  /**
+   * SCIM has no paging inside a multi-valued attribute: the members come in one answer, read
+   * with `attributes=members`, and the page request is honoured by slicing that answer.
+   */
+  async listGroupMembers(targetGroupId: string, request: PageRequest): Promise<Page<string>> {
+    const group = await this.request('GET', `/Groups/${encodeURIComponent(targetGroupId)}?attributes=members`);
+    const all = ((group?.members as Json[] | undefined) ?? []).map((member) => String(member.value));
+    const start = Number(request.cursor ?? 0);
+    const end = start + request.pageSize;
+    return { items: all.slice(start, end), ...(end < all.length ? { next: String(end) } : {}) };
+  }
+
+  /**
+   * One page of a list. The count asked is the caller's page size capped by what the target
+   * advertises; the next startIndex follows what the target really returned, so a server that
+   * caps pages lower still (IAM Identity Center: 100) is read without gaps.
+   */
+  private async listPage(path: string, query: string, request: PageRequest): Promise<Page<Json>> {
+    const { maxResults } = await this.discover();
+    const count = Math.max(1, Math.min(request.pageSize, maxResults ?? request.pageSize));
+    const startIndex = request.cursor ? Number(request.cursor) : 1;
+    if (!Number.isInteger(startIndex) || startIndex < 1) throw new ConnectorError('permanent', `${this.id}: "${request.cursor}" is not a list cursor of this connector`);
+    const answer = await this.request('GET', `${path}?${query ? `${query}&` : ''}startIndex=${startIndex}&count=${count}`);
+    const items = (answer?.Resources as Json[] | undefined) ?? [];
+    const total = typeof answer?.totalResults === 'number' ? answer.totalResults : undefined;
+    const following = startIndex + items.length;
+    const more = items.length > 0 && (total === undefined ? items.length >= count : following <= total);
+    return { items, ...(more ? { next: String(following) } : {}) };
   }
 
   async createUser(attributes: TargetAttributes): Promise<TargetAccount> {
@@ -231,6 +275,11 @@ const toTargetGroup = (group: Json): TargetGroup => ({
   displayName: String(group.displayName),
   ...(typeof group.externalId === 'string' ? { externalId: group.externalId } : {}),
 });
+
+const maxResultsOf = (spc: Json | undefined): { maxResults?: number } => {
+  const value = (spc?.filter as Json | undefined)?.maxResults;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? { maxResults: value } : {};
+};
 
 const safeJson = (text: string): Json | undefined => {
   try {

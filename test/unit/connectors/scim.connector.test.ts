@@ -88,3 +88,53 @@ describe('ScimConnector', () => {
     expect(JSON.parse(patch?.body ?? '{}').Operations).toEqual([{ op: 'replace', path: 'displayName', value: 'R&D' }]);
   });
 });
+
+describe('ScimConnector listing', () => {
+  /** A target holding `total` users that answers at most `cap` per page, whatever count asks. */
+  const pagedTarget = (total: number, cap: number) =>
+    target((request) => {
+      const url = new URL(request.url ?? '', 'http://target');
+      const start = Number(url.searchParams.get('startIndex'));
+      const count = Math.min(Number(url.searchParams.get('count')), cap);
+      const ids = Array.from({ length: total }, (_, i) => i + 1).slice(start - 1, start - 1 + count);
+      const Resources = ids.map((i) => ({ id: `u${i}`, userName: `user${i}`, name: { givenName: `G${i}` }, meta: { resourceType: 'User' } }));
+      return { status: 200, body: { totalResults: total, startIndex: start, itemsPerPage: Resources.length, Resources } };
+    });
+
+  it('pages with startIndex from what the target really returned, so a target capping pages lower loses nothing', async () => {
+    // Prepare
+    const app = await pagedTarget(7, 3);
+    const connector = new ScimConnector({ id: 'app', baseUrl: app.url, membersPerRequest: 100 }, 'token');
+    // Act
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await connector.listUsers({ pageSize: 5, cursor });
+      ids.push(...page.items.map((a) => a.id));
+      cursor = page.next;
+    } while (cursor);
+    // Assess
+    expect(ids).toEqual(['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7']);
+    expect(app.requests.filter((r) => r.url.startsWith('/Users')).map((r) => r.url)).toEqual([
+      '/Users?startIndex=1&count=5',
+      '/Users?startIndex=4&count=5',
+      '/Users?startIndex=7&count=5',
+    ]);
+  });
+
+  it('lists accounts as flat attribute maps, the vocabulary findUser answers in', async () => {
+    const app = await pagedTarget(1, 10);
+    const connector = new ScimConnector({ id: 'app', baseUrl: app.url, membersPerRequest: 100 }, 'token');
+
+    const page = await connector.listUsers({ pageSize: 10 });
+
+    expect(page).toEqual({ items: [{ id: 'u1', attributes: { userName: 'user1', 'name.givenName': 'G1' } }] });
+  });
+
+  it('refuses a cursor it did not make', async () => {
+    const app = await pagedTarget(1, 10);
+    const connector = new ScimConnector({ id: 'app', baseUrl: app.url, membersPerRequest: 100 }, 'token');
+
+    await expect(connector.listUsers({ pageSize: 10, cursor: 'abc' })).rejects.toMatchObject({ kind: 'permanent' });
+  });
+});
