@@ -33,6 +33,33 @@ const GroupMappingSchema = z
     message: 'a group mapping names the target group by exactly one of targetId or targetDisplayName',
   });
 
+/**
+ * An EventBridge schedule expression (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html):
+ * `rate(<n> minute|minutes|hour|hours|day|days)` or a six-field `cron(...)`. The local scheduler
+ * parses the same forms; deeper checks happen there and in EventBridge.
+ */
+const ScheduleExpressionSchema = z
+  .string()
+  .regex(/^(rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)|cron\(\S+( \S+){5}\))$/, 'an EventBridge schedule: rate(6 hours) or cron(0 2 * * ? *)');
+
+/**
+ * Reconciliation of the connector: when it runs, what becomes of target accounts no hub user
+ * matches, and how many accounts a run may disable or delete before it waits for an operator.
+ */
+const ReconcileSchema = z.object({
+  /** Runs on this schedule; without one, runs start only by hand (`ops reconcile`, the admin API). */
+  schedule: ScheduleExpressionSchema.optional(),
+  /** Orphan accounts (no hub user): `report` them (default), or `disable` or `delete` them. */
+  orphans: z.enum(['report', 'disable', 'delete']).default('report'),
+  /**
+   * A run that would disable or delete more than `percent` of the target's accounts, and at
+   * least `minimum` of them, stops in `awaiting-approval` with its plan.
+   */
+  deletionThreshold: z
+    .object({ percent: z.number().min(0).max(100).default(20), minimum: z.number().int().min(0).default(10) })
+    .default({ percent: 20, minimum: 10 }),
+});
+
 const CommonConnectorSchema = z.object({
   /** Letters, digits and dashes: it names the connector's queues. */
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,38}$/, 'lowercase letters, digits and dashes, at most 39 characters'),
@@ -60,6 +87,7 @@ const CommonConnectorSchema = z.object({
   operations: z
     .object({ create: z.boolean().default(true), update: z.boolean().default(true), disable: z.boolean().default(true), delete: z.boolean().default(true) })
     .default({ create: true, update: true, disable: true, delete: true }),
+  reconcile: ReconcileSchema.optional(),
   retry: z.object({ maxAttempts: z.number().int().min(1).max(50).default(8) }).default({ maxAttempts: 8 }),
   breaker: z
     .object({
@@ -99,3 +127,4 @@ export type CognitoConnectorConfig = z.infer<typeof CognitoConnectorSchema>;
 export type ConnectorsDocument = z.infer<typeof ConnectorsDocumentSchema>;
 export type AttributeMapping = z.infer<typeof AttributeMappingSchema>;
 export type SecretValue = z.infer<typeof SecretValueSchema>;
+export type ReconcileSettings = z.infer<typeof ReconcileSchema>;

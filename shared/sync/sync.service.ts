@@ -1,8 +1,8 @@
 import { ConnectorError } from '../connectors/connector.errors.ts';
 import type { AttributeChange, Connector, TargetAttributes } from '../connectors/connector.port.ts';
 import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
-import { evaluateFilter, parseFilter } from '../scim/filter.ts';
 import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from './attribute-mapping.ts';
+import { scopeNeedsGroups, userScope } from './scope.ts';
 import { stableHash, stableJson } from './stable-hash.ts';
 import { type AuditEntry, type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, type SyncTrigger } from './sync.ports.ts';
 
@@ -72,16 +72,8 @@ export const makeSync = (deps: SyncDeps) => {
 
   const mappingsOf = (config: ConnectorConfig) => config.mapping ?? DEFAULT_MAPPINGS[config.type];
 
-  const userInScope = async (config: ConnectorConfig, user: Record<string, unknown>): Promise<{ ok: boolean; reason?: string }> => {
-    if (config.scope.filter && !evaluateFilter(parseFilter(config.scope.filter), user, 'User')) {
-      return { ok: false, reason: `does not match the scope filter ${config.scope.filter}` };
-    }
-    if (config.scope.groups) {
-      const groups = await deps.hub.groupIdsOf(String(user.id));
-      if (!groups.some((id) => config.scope.groups?.includes(id))) return { ok: false, reason: 'is in none of the scoped groups' };
-    }
-    return { ok: true };
-  };
+  const userInScope = async (config: ConnectorConfig, user: Record<string, unknown>) =>
+    userScope(config, user, scopeNeedsGroups(config) ? await deps.hub.groupIdsOf(String(user.id)) : []);
 
   const recordUser = async (ctx: ConnectorContext, userId: string, name: string | undefined, options: SyncOptions, outcome: SyncOutcome) => {
     if (options.dryRun) return;
