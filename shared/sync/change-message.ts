@@ -14,8 +14,27 @@ const TriggerSchema = z.enum(['realtime', 'schedule', 'on-demand', 'import']);
  */
 const RetryFields = { attempts: z.number().int().min(0).optional(), notBefore: z.number().optional() };
 
+/**
+ * Carried by the changes a reconciliation run sends: the run, and for a user the target's
+ * values as the run read them (`observed`), or `absent` when the linked account is gone. With
+ * `observed` the worker compares the hub's wanted state with what the target really holds,
+ * rather than with the link's record of what was pushed, so drift made behind the hub's back
+ * is repaired; without it (real-time changes) nothing changes.
+ */
+const RunFields = { runId: z.string().optional() };
+const ObservedSchema = z.union([z.record(z.string(), z.unknown()), z.literal('absent')]);
+
 export const ChangeMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('user'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: TriggerSchema, ...RetryFields }),
+  z.object({
+    kind: z.literal('user'),
+    connectorId: z.string(),
+    id: z.string(),
+    changedAt: z.number().optional(),
+    trigger: TriggerSchema,
+    ...RetryFields,
+    ...RunFields,
+    observed: ObservedSchema.optional(),
+  }),
   z.object({ kind: z.literal('group'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: TriggerSchema, ...RetryFields }),
   z.object({
     kind: z.literal('membership'),
@@ -26,6 +45,19 @@ export const ChangeMessageSchema = z.discriminatedUnion('kind', [
     trigger: TriggerSchema,
     ...RetryFields,
   }),
+  /**
+   * A target account no hub user owns (a reconciliation orphan) to disable or delete, as the
+   * connector's orphan policy says. The worker checks that it is still unowned first.
+   */
+  z.object({
+    kind: z.literal('account'),
+    connectorId: z.string(),
+    targetId: z.string(),
+    action: z.enum(['disable', 'delete']),
+    trigger: TriggerSchema,
+    ...RetryFields,
+    ...RunFields,
+  }),
 ]);
 
 export type ChangeMessage = z.infer<typeof ChangeMessageSchema>;
@@ -34,7 +66,12 @@ export type ChangeMessage = z.infer<typeof ChangeMessageSchema>;
 export type Change = ChangeMessage extends infer M ? (M extends ChangeMessage ? Omit<M, 'connectorId' | 'attempts' | 'notBefore'> : never) : never;
 
 /** The FIFO message group of a change: one resource, or a group with its memberships. */
-export const messageGroupOf = (message: ChangeMessage): string => (message.kind === 'membership' ? message.groupId : message.id);
+export const messageGroupOf = (message: ChangeMessage): string => {
+  if (message.kind === 'membership') return message.groupId;
+  // A target account without a hub owner: its own group, apart from every hub resource's.
+  if (message.kind === 'account') return `account:${message.targetId}`;
+  return message.id;
+};
 
 export interface QueuedChange {
   change: Change;

@@ -3,7 +3,8 @@ import type { Connector } from '../connectors/connector.port.ts';
 import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import { backoffMs } from '../connectors/resilience/backoff.ts';
 import { type BreakerState, decide, onFailure, onSuccess } from '../connectors/resilience/circuit-breaker.ts';
-import type { ChangeMessage } from './change-message.ts';
+import { type ChangeMessage, messageGroupOf } from './change-message.ts';
+import type { OrphanApplier } from './reconcile-apply.ts';
 import type { AuditLog } from './sync.ports.ts';
 import type { ConnectorContext, SyncService } from './sync.service.ts';
 
@@ -35,6 +36,8 @@ export interface QueuePort {
 
 export interface ChangeWorkerDeps {
   sync: SyncService;
+  /** Disables or deletes the orphan accounts reconciliation runs send (`account` messages). */
+  orphans?: OrphanApplier;
   breakers: BreakerPort;
   queue: QueuePort;
   audit: AuditLog;
@@ -51,10 +54,13 @@ export const DISABLED_HOLD_MS = 5 * 60_000;
 /** Backoff of real attempts (5xx, timeouts): 1 s doubling to 5 min, with full jitter. */
 const RETRY_BACKOFF = { baseMs: 1_000, maxMs: 300_000 };
 
-const describe = (message: ChangeMessage) =>
-  message.kind === 'membership'
-    ? { resourceType: 'Membership' as const, resourceId: message.groupId }
-    : { resourceType: message.kind === 'user' ? ('User' as const) : ('Group' as const), resourceId: message.id };
+const describe = (message: ChangeMessage) => {
+  if (message.kind === 'membership') return { resourceType: 'Membership' as const, resourceId: message.groupId };
+  if (message.kind === 'account') return { resourceType: 'User' as const, resourceId: message.targetId };
+  return { resourceType: message.kind === 'user' ? ('User' as const) : ('Group' as const), resourceId: message.id };
+};
+
+const changedAtOf = (message: ChangeMessage) => (message.kind === 'account' ? undefined : message.changedAt);
 
 /** Real attempts spent on a unit before this one. */
 const attemptsOf = (unit: ReceivedChange[]) => Math.max(...unit.map((c) => c.message.attempts ?? 0));
@@ -88,12 +94,16 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
   const apply = (ctx: ConnectorContext, unit: ReceivedChange[]) => {
     const first = unit[0]?.message as ChangeMessage;
     const attempt = attemptsOf(unit) + 1;
-    const options = { trigger: first.trigger, attempt, ...(first.changedAt ? { changedAt: Math.min(...unit.map((c) => c.message.changedAt ?? Number.MAX_SAFE_INTEGER)) } : {}) };
-    if (first.kind === 'user') return deps.sync.syncUser(ctx, first.id, options);
+    const options = { trigger: first.trigger, attempt, ...(changedAtOf(first) ? { changedAt: Math.min(...unit.map((c) => changedAtOf(c.message) ?? Number.MAX_SAFE_INTEGER)) } : {}) };
+    if (first.kind === 'user') return deps.sync.syncUser(ctx, first.id, { ...options, ...(first.observed ? { observed: first.observed } : {}) });
+    if (first.kind === 'account') {
+      if (!deps.orphans) throw new ConnectorError('permanent', `${ctx.config.id}: this worker cannot apply orphan account changes`);
+      return deps.orphans(ctx, first, options);
+    }
     if (first.kind === 'group') return deps.sync.syncGroup(ctx, first.id, options);
     return deps.sync.syncMembers(
       ctx,
-      first.groupId,
+      (first as Extract<ChangeMessage, { kind: 'membership' }>).groupId,
       unit.map((c) => (c.message.kind === 'membership' ? c.message.memberId : '')),
       options,
     );
@@ -254,7 +264,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     async process(config: ConnectorConfig, connect: () => Promise<Connector>, changes: ReceivedChange[]): Promise<string[]> {
       const groups = new Map<string, ReceivedChange[]>();
       for (const change of changes) {
-        const key = change.message.kind === 'membership' ? change.message.groupId : change.message.id;
+        const key = messageGroupOf(change.message);
         groups.set(key, [...(groups.get(key) ?? []), change]);
       }
       if (!config.enabled) {

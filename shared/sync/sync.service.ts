@@ -2,6 +2,7 @@ import { ConnectorError } from '../connectors/connector.errors.ts';
 import type { AttributeChange, Connector, TargetAttributes } from '../connectors/connector.port.ts';
 import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from './attribute-mapping.ts';
+import { observedLink } from './reconcile-observed.ts';
 import { scopeNeedsGroups, userScope } from './scope.ts';
 import { stableHash, stableJson } from './stable-hash.ts';
 import { type AuditEntry, type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, type SyncTrigger } from './sync.ports.ts';
@@ -25,6 +26,8 @@ export interface SyncOptions {
   dryRun?: boolean;
   /** When the hub change happened (epoch ms), for propagation latency. */
   changedAt?: number;
+  /** A reconciliation's reading of the target account (see reconcile-observed.ts). */
+  observed?: TargetAttributes | 'absent';
 }
 
 export interface SyncOutcome {
@@ -112,7 +115,7 @@ export const makeSync = (deps: SyncDeps) => {
     const { config, connector } = ctx;
     const steps: string[] = [];
     const user = await deps.hub.getUser(userId);
-    const link = await deps.links.get(config.id, 'user', userId);
+    const link = await observedLink(deps.links, await deps.links.get(config.id, 'user', userId), pass === 'first' ? options.observed : undefined);
     const name = typeof user?.userName === 'string' ? user.userName : (link?.pushed.userName as string | undefined);
     const scope = user ? await userInScope(config, user) : { ok: false, reason: 'was deleted from the hub' };
     steps.push(user ? `scope: ${scope.ok ? 'in scope' : `out of scope: user ${scope.reason}`}` : 'scope: user deleted from the hub');

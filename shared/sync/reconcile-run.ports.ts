@@ -1,0 +1,122 @@
+import type { TargetAttributes } from '../connectors/connector.port.ts';
+import type { ChangeMessage } from './change-message.ts';
+import type { HubUserView, MatchQuery, ReconcileAction, Situation } from './reconcile-situations.ts';
+import type { Link } from './sync.ports.ts';
+
+/**
+ * The ports of a reconciliation run. A run is a chain of page messages on the reconcile queue
+ * (one FIFO message group per run, so its pages never run at once); each page reads one page of
+ * the target or the hub, classifies it, and moves the run record past the page on the condition
+ * that it is still at that page. A page delivered twice finds the record moved and only passes
+ * the chain on.
+ */
+export type RunState = 'planning' | 'awaiting-approval' | 'applying' | 'done' | 'failed' | 'cancelled';
+
+/** Where a run is: reading the target's accounts, the hub's users, or sending its plan to the lane. */
+export type RunPhase = 'target' | 'hub' | 'apply';
+
+export type RunTrigger = 'schedule' | 'on-demand';
+
+export interface RunCounters {
+  situations: Partial<Record<Situation, number>>;
+  actions: Partial<Record<ReconcileAction, number>>;
+}
+
+export interface RunRecord {
+  runId: string;
+  connectorId: string;
+  state: RunState;
+  trigger: RunTrigger;
+  /** Plan only: the run stops after planning and changes nothing. */
+  dryRun: boolean;
+  phase: RunPhase;
+  /** The page of the phase the run is at (pages before it are done). */
+  page: number;
+  /** The phase's read position for `page`: a connector's list cursor or the hub's. */
+  cursor?: string;
+  /** Plan pages written (each holds the changes of one planning page that has any). */
+  planPages: number;
+  /** Accounts the target holds, counted over the target pages: the threshold's base. */
+  targetAccounts: number;
+  counters: RunCounters;
+  created: string;
+  updated: string;
+  finished?: string;
+  /** Why the run stopped: awaiting approval, failed, rejected. */
+  reason?: string;
+  /** Who approved or rejected it, and when. */
+  decision?: { by: string; at: string; approved: boolean };
+}
+
+/** One change of a run's plan: what the apply phase sends to the connector's lane. */
+export interface PlannedChange {
+  situation: Situation;
+  action: ReconcileAction;
+  hubId?: string;
+  targetId?: string;
+  reason: string;
+  /** The target's values when the page read it (drift): the worker compares with these. */
+  observed?: TargetAttributes;
+  collidesWith?: string[];
+}
+
+export interface RunStore {
+  /** Takes the connector's run lock for `runId`; false when another run holds it and has not expired. */
+  acquireLock(connectorId: string, runId: string, expiresAt: number): Promise<boolean>;
+  releaseLock(connectorId: string, runId: string): Promise<void>;
+  create(run: RunRecord): Promise<void>;
+  get(runId: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  list(options: { connectorId?: string; limit: number }): Promise<RunRecord[]>;
+  /**
+   * Writes `next` if the stored run is still in `expected.state` at `expected.phase` and
+   * `expected.page`; false when it moved on (the page was done already, or the run was
+   * cancelled). Exactly-once counters per page rest on this condition.
+   */
+  advance(expected: Pick<RunRecord, 'runId' | 'state' | 'phase' | 'page'>, next: RunRecord): Promise<boolean>;
+  /** Stores one page of the plan (idempotent: the same page writes the same item). */
+  putPlanPage(runId: string, page: number, changes: PlannedChange[]): Promise<void>;
+  getPlanPage(runId: string, page: number): Promise<PlannedChange[]>;
+  /** Marks hub users whose accounts a target page accounted for (idempotent). */
+  markAccounted(runId: string, hubIds: string[]): Promise<void>;
+  accountedAmong(runId: string, hubIds: string[]): Promise<Set<string>>;
+}
+
+/** A page of the run, as the reconcile queue carries it. */
+export interface RunPageMessage {
+  runId: string;
+  connectorId: string;
+  phase: RunPhase;
+  page: number;
+}
+
+export interface RunPagesPort {
+  /** Sends the page message; the same (run, phase, page) sent twice is one message (FIFO deduplication). */
+  send(message: RunPageMessage): Promise<void>;
+}
+
+/** A change for the connector's lane, with a deduplication id derived from the run, page and resource. */
+export interface LaneChange {
+  message: ChangeMessage;
+  deduplicationId: string;
+}
+
+export interface LanePort {
+  enqueue(connectorId: string, changes: LaneChange[]): Promise<void>;
+}
+
+/** The hub as a run reads it. */
+export interface ReconcileHub {
+  /** A page of hub users in a stable order, with the ids of their groups when `withGroups`. */
+  listUsers(options: { limit: number; cursor?: string; withGroups: boolean }): Promise<{ items: Array<{ id: string } & HubUserView>; next?: string }>;
+  /** The users among `ids` that exist, with their groups when `withGroups`. */
+  usersByIds(ids: string[], withGroups: boolean): Promise<Map<string, HubUserView>>;
+  /** Ids of the hub users a matching query finds (by userName, id, externalId or email). */
+  findUserIds(query: MatchQuery): Promise<string[]>;
+}
+
+/** The links a run reads. */
+export interface ReconcileLinks {
+  get(connectorId: string, kind: 'user', hubId: string): Promise<Link | undefined>;
+  ownerOf(connectorId: string, kind: 'user', targetId: string): Promise<string | undefined>;
+}

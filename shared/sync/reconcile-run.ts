@@ -1,0 +1,322 @@
+import { AppError } from '../errors.ts';
+import type { Connector } from '../connectors/connector.port.ts';
+import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
+import type { ChangeMessage } from './change-message.ts';
+import type {
+  LaneChange,
+  LanePort,
+  PlannedChange,
+  ReconcileHub,
+  ReconcileLinks,
+  RunCounters,
+  RunPageMessage,
+  RunPagesPort,
+  RunRecord,
+  RunState,
+  RunStore,
+  RunTrigger,
+} from './reconcile-run.ports.ts';
+import {
+  accountedHubIds,
+  classifyHubPage,
+  classifyTargetPage,
+  DESTRUCTIVE_ACTIONS,
+  exceedsDeletionThreshold,
+  matchQueries,
+  reconcileSettingsOf,
+  type UserVerdict,
+} from './reconcile-situations.ts';
+import { scopeNeedsGroups } from './scope.ts';
+import type { AuditLog, Link } from './sync.ports.ts';
+
+/** A run for this connector is under way: runs never overlap. */
+export class RunInProgressError extends AppError {
+  constructor(readonly connectorId: string) {
+    super('reconcile.runInProgress', `a reconciliation run of ${connectorId} is under way`);
+  }
+}
+
+export class RunNotFoundError extends AppError {
+  constructor(readonly runId: string) {
+    super('reconcile.runNotFound', `no reconciliation run ${runId}`);
+  }
+}
+
+/** An approval or rejection of a run that is not waiting for one. */
+export class RunStateError extends AppError {
+  constructor(readonly runId: string, readonly state: RunState, wanted: string) {
+    super('reconcile.runState', `run ${runId} is ${state}: only a run awaiting approval can be ${wanted}`);
+  }
+}
+
+export interface ReconcileDeps {
+  runs: RunStore;
+  pages: RunPagesPort;
+  lane: LanePort;
+  hub: ReconcileHub;
+  links: ReconcileLinks;
+  audit: AuditLog;
+  clock: () => Date;
+  newId: () => string;
+  /** Accounts or hub users read per page. */
+  pageSize?: number;
+  /** How long a run's lock holds without a page moving it (a crashed chain frees its connector then). */
+  lockTtlMs?: number;
+}
+
+const PAGE_SIZE = 100;
+const LOCK_TTL_MS = 60 * 60_000;
+/** Situations whose changes the apply phase sends (the rest are counted and reported only). */
+const SENT_ACTIONS = new Set(['update', 'create', 'link', 'disable', 'delete', 'unlink']);
+
+const add = (counters: RunCounters, verdicts: readonly UserVerdict[]): RunCounters => {
+  const next: RunCounters = { situations: { ...counters.situations }, actions: { ...counters.actions } };
+  for (const v of verdicts) {
+    next.situations[v.situation] = (next.situations[v.situation] ?? 0) + 1;
+    next.actions[v.action] = (next.actions[v.action] ?? 0) + 1;
+  }
+  return next;
+};
+
+const destructiveCount = (counters: RunCounters) => [...DESTRUCTIVE_ACTIONS].reduce((sum, action) => sum + (counters.actions[action] ?? 0), 0);
+
+const planned = (v: UserVerdict): PlannedChange => ({
+  situation: v.situation,
+  action: v.action,
+  reason: v.reason,
+  ...(v.hubId !== undefined ? { hubId: v.hubId } : {}),
+  ...(v.targetId !== undefined ? { targetId: v.targetId } : {}),
+  ...(v.observed ? { observed: v.observed } : {}),
+  ...(v.collidesWith ? { collidesWith: v.collidesWith } : {}),
+});
+
+/** Plan pages keep what an operator must see or the apply phase must send; in-sync pairs are counted only. */
+const worthKeeping = (v: UserVerdict) => v.action !== 'none' || v.situation === 'collision';
+
+/** The lane change that carries out one planned change, or undefined for those only reported. */
+export const laneChangeOf = (run: Pick<RunRecord, 'runId' | 'connectorId'>, page: number, change: PlannedChange): LaneChange | undefined => {
+  if (!SENT_ACTIONS.has(change.action)) return undefined;
+  const base = { connectorId: run.connectorId, trigger: 'schedule' as const, runId: run.runId };
+  let message: ChangeMessage;
+  if (change.hubId === undefined) {
+    if ((change.action !== 'disable' && change.action !== 'delete') || change.targetId === undefined) return undefined;
+    message = { ...base, kind: 'account', targetId: change.targetId, action: change.action };
+  } else {
+    const observed = change.situation === 'gone' ? 'absent' : change.observed;
+    message = { ...base, kind: 'user', id: change.hubId, ...(observed ? { observed } : {}) };
+  }
+  // Derived from the run, the page and the resource: a page sent again within SQS's
+  // deduplication window adds nothing, and the worker's state-based sync makes a later copy a no-op.
+  const resource = change.hubId ?? `account:${change.targetId}`;
+  return { message, deduplicationId: `${run.runId}:${page}:${resource}`.slice(0, 128) };
+};
+
+/**
+ * Reconciliation runs of one connector, distributed over page messages. Planning reads the
+ * target's accounts a page at a time, then the hub's users (for those with no account), and
+ * keeps every change in plan pages; a run whose disables and deletes pass the deletion
+ * threshold then waits for an operator, any other goes on to apply, which sends the plan's
+ * changes to the connector's FIFO lane (so they stay in order with real-time changes, and the
+ * connector's rate limit bounds the run). A dry run stops after planning.
+ */
+export const makeReconciliation = (deps: ReconcileDeps) => {
+  const pageSize = deps.pageSize ?? PAGE_SIZE;
+  const now = () => deps.clock().toISOString();
+  const lockUntil = () => deps.clock().getTime() + (deps.lockTtlMs ?? LOCK_TTL_MS);
+
+  const recordRun = async (run: RunRecord, action: string, status: 'success' | 'skipped' | 'failed', reason: string) => {
+    await deps.audit.record({
+      time: now(),
+      connectorId: run.connectorId,
+      resourceType: 'Connector',
+      resourceId: run.connectorId,
+      trigger: run.trigger === 'schedule' ? 'schedule' : 'on-demand',
+      action,
+      status,
+      steps: [`run ${run.runId}`],
+      reason,
+    });
+  };
+
+  /** Starts a run; rejects with RunInProgressError while another run of the connector holds its lock. */
+  const start = async (config: ConnectorConfig, options: { trigger: RunTrigger; dryRun: boolean }): Promise<RunRecord> => {
+    const runId = deps.newId();
+    if (!(await deps.runs.acquireLock(config.id, runId, lockUntil()))) throw new RunInProgressError(config.id);
+    const time = now();
+    const run: RunRecord = {
+      runId,
+      connectorId: config.id,
+      state: 'planning',
+      trigger: options.trigger,
+      dryRun: options.dryRun,
+      phase: 'target',
+      page: 0,
+      planPages: 0,
+      targetAccounts: 0,
+      counters: { situations: {}, actions: {} },
+      created: time,
+      updated: time,
+    };
+    await deps.runs.create(run);
+    await deps.pages.send({ runId, connectorId: config.id, phase: 'target', page: 0 });
+    return run;
+  };
+
+  /** Moves the run past its page; on a lost race (a re-delivered page) says so, and the caller only passes the chain on. */
+  const advance = async (run: RunRecord, next: Partial<RunRecord>): Promise<RunRecord | undefined> => {
+    const moved: RunRecord = { ...run, ...next, updated: now() };
+    if (!('cursor' in next)) delete moved.cursor;
+    return (await deps.runs.advance(run, moved)) ? moved : undefined;
+  };
+
+  /** The page message that follows the stored run (sent again after a re-delivery: SQS drops the duplicate). */
+  const continueFrom = async (run: RunRecord) => {
+    if (run.state === 'planning' || run.state === 'applying') await deps.pages.send({ runId: run.runId, connectorId: run.connectorId, phase: run.phase, page: run.page });
+  };
+
+  const finishPlanning = async (config: ConnectorConfig, run: RunRecord): Promise<Partial<RunRecord>> => {
+    const destructive = destructiveCount(run.counters);
+    if (run.dryRun) return { state: 'done', finished: now(), reason: 'dry run: planned only' };
+    if (run.planPages === 0) return { state: 'done', finished: now(), reason: 'nothing to change' };
+    if (exceedsDeletionThreshold(reconcileSettingsOf(config), destructive, run.targetAccounts)) {
+      const { percent, minimum } = reconcileSettingsOf(config).deletionThreshold;
+      return {
+        state: 'awaiting-approval',
+        reason: `would disable or delete ${destructive} of ${run.targetAccounts} accounts, over the threshold (${percent}%, at least ${minimum}): waiting for approval`,
+      };
+    }
+    return { state: 'applying', phase: 'apply', page: 0 };
+  };
+
+  /** After the run moved: its next page, or the end of its chain. */
+  const afterAdvance = async (run: RunRecord) => {
+    if (run.state === 'awaiting-approval') await recordRun(run, 'awaiting-approval', 'skipped', run.reason ?? '');
+    if (run.state === 'done' || run.state === 'failed') {
+      await deps.runs.releaseLock(run.connectorId, run.runId);
+      await recordRun(run, 'reconcile', run.state === 'done' ? 'success' : 'failed', run.reason ?? 'done');
+    }
+    await continueFrom(run);
+  };
+
+  const classifyTarget = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
+    const page = await connector.listUsers({ pageSize, ...(run.cursor ? { cursor: run.cursor } : {}) });
+    const owners = new Map<string, string>();
+    await Promise.all(
+      page.items.map(async (account) => {
+        const owner = await deps.links.ownerOf(config.id, 'user', account.id);
+        if (owner !== undefined) owners.set(account.id, owner);
+      }),
+    );
+    const candidates = new Map<string, string[]>();
+    await Promise.all(
+      page.items
+        .filter((account) => !owners.has(account.id))
+        .map(async (account) => {
+          const found = await Promise.all(matchQueries(config, account).map((query) => deps.hub.findUserIds(query)));
+          if (found.flat().length > 0) candidates.set(account.id, [...new Set(found.flat())]);
+        }),
+    );
+    const hubIds = [...new Set([...owners.values(), ...[...candidates.values()].flat()])];
+    const users = await deps.hub.usersByIds(hubIds, scopeNeedsGroups(config));
+    const links = new Map<string, Link>();
+    await Promise.all(
+      hubIds.map(async (hubId) => {
+        const link = await deps.links.get(config.id, 'user', hubId);
+        if (link) links.set(hubId, link);
+      }),
+    );
+    const verdicts = classifyTargetPage(config, { accounts: page.items, owners, links, users, candidates });
+    return { verdicts, next: page.next, accounts: page.items.length };
+  };
+
+  const classifyHub = async (config: ConnectorConfig, run: RunRecord) => {
+    const page = await deps.hub.listUsers({ limit: pageSize, ...(run.cursor ? { cursor: run.cursor } : {}), withGroups: scopeNeedsGroups(config) });
+    const ids = page.items.map((u) => u.id);
+    const accounted = await deps.runs.accountedAmong(run.runId, ids);
+    const links = new Map<string, Link>();
+    await Promise.all(
+      ids
+        .filter((id) => !accounted.has(id))
+        .map(async (id) => {
+          const link = await deps.links.get(config.id, 'user', id);
+          if (link) links.set(id, link);
+        }),
+    );
+    return { verdicts: classifyHubPage(config, { users: page.items, links, accounted }), next: page.next };
+  };
+
+  /** One planning page: classify, keep the plan page, count, move on. */
+  const planPage = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
+    const target = run.phase === 'target';
+    const { verdicts, next, accounts } = target ? await classifyTarget(config, connector, run) : { ...(await classifyHub(config, run)), accounts: 0 };
+    if (target) await deps.runs.markAccounted(run.runId, accountedHubIds(verdicts));
+    const kept = verdicts.filter(worthKeeping).map(planned);
+    // Plan pages are numbered by the run's count before this page: a re-delivered page rewrites its own.
+    if (kept.length > 0) await deps.runs.putPlanPage(run.runId, run.planPages, kept);
+    let moved: Partial<RunRecord> = {
+      counters: add(run.counters, verdicts),
+      targetAccounts: run.targetAccounts + accounts,
+      planPages: run.planPages + (kept.length > 0 ? 1 : 0),
+      page: run.page + 1,
+      ...(next ? { cursor: next } : {}),
+    };
+    if (!next) moved = target ? { ...moved, phase: 'hub', page: 0 } : { ...moved, ...(await finishPlanning(config, { ...run, ...moved } as RunRecord)) };
+    return advance(run, moved);
+  };
+
+  /** One apply page: the plan page's changes onto the connector's lane. */
+  const applyPage = async (run: RunRecord) => {
+    if (run.page >= run.planPages) return advance(run, { state: 'done', finished: now(), reason: 'every change was sent to the connector lane' });
+    const changes = await deps.runs.getPlanPage(run.runId, run.page);
+    const lane = changes.flatMap((change) => laneChangeOf(run, run.page, change) ?? []);
+    if (lane.length > 0) await deps.lane.enqueue(run.connectorId, lane);
+    return advance(run, { page: run.page + 1 });
+  };
+
+  /**
+   * Handles one page message. Idempotent: a message for a page the run has moved past (a
+   * re-delivery after a crash) changes nothing and passes the chain on, and a page that ran
+   * half-way before a crash runs again, writing the same plan page and sending changes whose
+   * deduplication ids SQS has seen.
+   */
+  const handlePage = async (config: ConnectorConfig | undefined, connect: () => Promise<Connector>, message: RunPageMessage): Promise<void> => {
+    const run = await deps.runs.get(message.runId);
+    if (!run) return;
+    if (run.phase !== message.phase || run.page !== message.page || (run.state !== 'planning' && run.state !== 'applying')) {
+      await continueFrom(run);
+      return;
+    }
+    if (!config) {
+      const failed = await advance(run, { state: 'failed', finished: now(), reason: `connector ${run.connectorId} is no longer in the connectors document` });
+      if (failed) await afterAdvance(failed);
+      return;
+    }
+    const moved = run.phase === 'apply' ? await applyPage(run) : await planPage(config, await connect(), run);
+    await afterAdvance(moved ?? (await deps.runs.get(run.runId)) ?? run);
+  };
+
+  const decide = async (runId: string, approved: boolean, by: string): Promise<RunRecord> => {
+    const run = await deps.runs.get(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    if (run.state !== 'awaiting-approval') throw new RunStateError(runId, run.state, approved ? 'approved' : 'rejected');
+    const decision = { by, at: now(), approved };
+    const next: Partial<RunRecord> = approved
+      ? { state: 'applying', phase: 'apply', page: 0, decision }
+      : { state: 'cancelled', finished: now(), decision, reason: `rejected by ${by}` };
+    const moved = await advance(run, next);
+    if (!moved) throw new RunStateError(runId, (await deps.runs.get(runId))?.state ?? run.state, approved ? 'approved' : 'rejected');
+    await recordRun(moved, approved ? 'approve' : 'reject', 'success', `${approved ? 'approved' : 'rejected'} by ${by}`);
+    if (!approved) await deps.runs.releaseLock(moved.connectorId, moved.runId);
+    await continueFrom(moved);
+    return moved;
+  };
+
+  return {
+    start,
+    handlePage,
+    approve: (runId: string, by: string) => decide(runId, true, by),
+    reject: (runId: string, by: string) => decide(runId, false, by),
+  };
+};
+
+export type Reconciliation = ReturnType<typeof makeReconciliation>;

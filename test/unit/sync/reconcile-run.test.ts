@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import type { ConnectorConfig } from '../../../shared/connectors/connectors.schema.ts';
+import { makeChangeWorker } from '../../../shared/sync/change-worker.ts';
+import { makeOrphanApplier } from '../../../shared/sync/reconcile-apply.ts';
+import { makeReconciliation, RunInProgressError, RunStateError } from '../../../shared/sync/reconcile-run.ts';
+import { makeSync } from '../../../shared/sync/sync.service.ts';
+import { InMemoryLanes, InMemoryRunPages, InMemoryRunStore, inMemoryReconcileHub } from '../../builders/reconcile.fakes.ts';
+import { connectorConfig, FakeLane, FakeTarget, InMemoryBreakers, syncFixture } from '../../builders/sync.fakes.ts';
+
+/**
+ * A reconciliation run end to end in memory: the run's pages go through a queue that drops
+ * duplicates (SQS FIFO), its changes onto the connector's lane, where the real change worker
+ * applies them with the real sync engine.
+ */
+const setup = (overrides: Record<string, unknown> = {}) => {
+  const fixture = syncFixture();
+  const target = new FakeTarget();
+  const runs = new InMemoryRunStore(fixture.now);
+  const pages = new InMemoryRunPages();
+  const lanes = new InMemoryLanes();
+  const config: ConnectorConfig = connectorConfig(overrides);
+  const sync = makeSync(fixture);
+  let ids = 0;
+  const reconciliation = makeReconciliation({
+    runs,
+    pages,
+    lane: lanes,
+    hub: inMemoryReconcileHub(fixture.hub),
+    links: fixture.links,
+    audit: fixture.audit,
+    clock: fixture.clock,
+    newId: () => `run-${++ids}`,
+    pageSize: 3,
+  });
+  const lane = new FakeLane(fixture.now);
+  const worker = makeChangeWorker({
+    sync,
+    orphans: makeOrphanApplier(fixture),
+    breakers: new InMemoryBreakers(),
+    queue: lane,
+    audit: fixture.audit,
+    clock: fixture.clock,
+    maxReceiveCount: 100,
+  });
+  return {
+    ...fixture,
+    target,
+    runs,
+    pages,
+    lanes,
+    config,
+    sync,
+    reconciliation,
+    /** Provisions hub users the way real time does, so they are linked. */
+    provision: async (...userIds: string[]) => {
+      for (const id of userIds) await sync.syncUser({ config, connector: target }, id, { trigger: 'realtime' });
+    },
+    /** Runs every page message there is, as the reconcile function would. */
+    runPages: async () => {
+      for (let message = pages.take(); message; message = pages.take()) await reconciliation.handlePage(config, async () => target, message);
+    },
+    /** The connector lane's worker applies what the run sent. */
+    applyLane: async () => {
+      for (const change of lanes.queue.waiting.splice(0)) lane.send(change.message);
+      const received = lane.receive();
+      lane.settle(received, await worker.process(config, async () => target, received));
+    },
+  };
+};
+
+const accountNamed = (target: FakeTarget, userName: string) => [...target.accounts].find(([, a]) => a.userName === userName);
+
+describe('a reconciliation run', () => {
+  it('meets every situation, and the lane\'s worker repairs what the policy says', async () => {
+    // Prepare: provisioned users, then drift behind the hub's back.
+    const t = setup();
+    for (const id of ['same', 'drift', 'lost', 'leaver', 'taken']) t.hub.user(id, { name: { givenName: id } });
+    await t.provision('same', 'drift', 'lost', 'leaver', 'taken');
+    t.target.accounts.set(accountNamed(t.target, 'drift')?.[0] as string, { ...accountNamed(t.target, 'drift')?.[1], 'name.givenName': 'Changed' });
+    t.target.accounts.delete(accountNamed(t.target, 'lost')?.[0] as string);
+    t.hub.users.delete('leaver');
+    t.hub.user('matched', { name: { givenName: 'matched' } });
+    t.target.account({ userName: 'matched' });
+    t.hub.user('newcomer', { name: { givenName: 'newcomer' } });
+    t.target.account({ userName: 'stranger' });
+    // Someone renamed "taken"'s account on the target, and made another under its name.
+    const [takenId, taken] = accountNamed(t.target, 'taken') as [string, Record<string, unknown>];
+    t.target.accounts.set(takenId, { ...taken, userName: 'taken-renamed' });
+    t.target.account({ userName: 'taken' });
+    // Act
+    const started = await t.reconciliation.start(t.config, { trigger: 'on-demand', dryRun: false });
+    await t.runPages();
+    // Assess
+    const run = await t.runs.get(started.runId);
+    expect(run).toMatchObject({ state: 'done', targetAccounts: 7 });
+    expect(run?.counters.situations).toEqual({ inSync: 1, drifted: 2, gone: 1, unlinked: 1, unmatched: 1, orphan: 1, collision: 1, outOfScope: 1 });
+    await t.applyLane();
+    expect(accountNamed(t.target, 'drift')?.[1]).toMatchObject({ 'name.givenName': 'drift' });
+    expect(accountNamed(t.target, 'lost')?.[1]).toMatchObject({ active: true, externalId: 'lost' });
+    expect(accountNamed(t.target, 'newcomer')).toBeDefined();
+    expect((await t.links.get('app', 'user', 'matched'))?.targetId).toBe(accountNamed(t.target, 'matched')?.[0]);
+    expect(t.target.accounts.get(takenId)).toMatchObject({ userName: 'taken', active: true });
+    expect(accountNamed(t.target, 'leaver')?.[1]).toMatchObject({ active: false });
+    expect(accountNamed(t.target, 'stranger')?.[1]).toMatchObject({ active: true });
+    expect(t.runs.locks.size).toBe(0);
+  });
+
+  it('plans without changing anything in a dry run, and keeps the plan', async () => {
+    // Prepare
+    const t = setup({ reconcile: { orphans: 'delete' } });
+    t.hub.user('ada');
+    await t.provision('ada');
+    t.target.account({ userName: 'stranger' });
+    t.hub.user('bob');
+    const before = structuredClone([...t.target.accounts]);
+    const writes = t.target.writes().length;
+    // Act
+    const started = await t.reconciliation.start(t.config, { trigger: 'on-demand', dryRun: true });
+    await t.runPages();
+    // Assess
+    expect(await t.runs.get(started.runId)).toMatchObject({ state: 'done', dryRun: true, counters: { situations: { inSync: 1, orphan: 1, unmatched: 1 } } });
+    expect([...t.target.accounts]).toEqual(before);
+    expect(t.target.writes()).toHaveLength(writes);
+    expect(t.lanes.queue.sends).toBe(0);
+    expect((await t.runs.getPlanPage(started.runId, 0)).map((c) => [c.situation, c.action])).toEqual([['orphan', 'delete']]);
+  });
+
+  it('stops a run that would disable 30% of the accounts for approval, then applies it once approved', async () => {
+    // Prepare: 28 provisioned accounts and 12 orphans (30% of 40) under the orphan policy disable.
+    const t = setup({ reconcile: { orphans: 'disable', deletionThreshold: { percent: 20, minimum: 10 } } });
+    for (let i = 0; i < 28; i++) t.hub.user(`u${String(i).padStart(2, '0')}`);
+    await t.provision(...t.hub.users.keys());
+    for (let i = 0; i < 12; i++) t.target.account({ userName: `orphan${i}` });
+    // Act
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+    // Assess: it waits, with an audit record saying why, and nothing went to the lane.
+    const waiting = await t.runs.get(started.runId);
+    expect(waiting).toMatchObject({ state: 'awaiting-approval', targetAccounts: 40, counters: { actions: { disable: 12 } } });
+    expect(t.audit.of({ action: 'awaiting-approval' })[0]?.reason).toMatch(/12 of 40 accounts/);
+    expect(t.lanes.queue.sends).toBe(0);
+    await expect(t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false })).rejects.toBeInstanceOf(RunInProgressError);
+    // Act: approve
+    await t.reconciliation.approve(started.runId, 'operator');
+    await t.runPages();
+    await t.applyLane();
+    // Assess
+    expect(await t.runs.get(started.runId)).toMatchObject({ state: 'done', decision: { by: 'operator', approved: true } });
+    expect([...t.target.accounts.values()].filter((a) => a.active === false)).toHaveLength(12);
+    await expect(t.reconciliation.approve(started.runId, 'operator')).rejects.toBeInstanceOf(RunStateError);
+  });
+
+  it('cancels a rejected run and frees the connector for the next one', async () => {
+    const t = setup({ reconcile: { orphans: 'delete', deletionThreshold: { percent: 10, minimum: 1 } } });
+    t.target.account({ userName: 'stranger' });
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+
+    await t.reconciliation.reject(started.runId, 'operator');
+
+    expect(await t.runs.get(started.runId)).toMatchObject({ state: 'cancelled' });
+    expect(t.lanes.queue.sends).toBe(0);
+    await expect(t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false })).resolves.toMatchObject({ state: 'planning' });
+  });
+
+  it('counts a page delivered twice once, and sends its changes once', async () => {
+    // Prepare
+    const t = setup();
+    for (let i = 0; i < 7; i++) t.hub.user(`u${i}`);
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    // Act: every page message is handled twice, as after a crash before its deletion.
+    for (let message = t.pages.take(); message; message = t.pages.take()) {
+      await t.reconciliation.handlePage(t.config, async () => t.target, message);
+      await t.reconciliation.handlePage(t.config, async () => t.target, message);
+    }
+    // Assess
+    const run = await t.runs.get(started.runId);
+    expect(run).toMatchObject({ state: 'done', counters: { situations: { unmatched: 7 } } });
+    expect(t.lanes.queue.waiting).toHaveLength(7);
+    await t.applyLane();
+    expect(t.target.calls.filter((c) => c.operation === 'createUser')).toHaveLength(7);
+  });
+
+  it('reads the target with list pages only, never one lookup per linked user', async () => {
+    const t = setup();
+    for (let i = 0; i < 9; i++) t.hub.user(`u${i}`);
+    await t.provision(...t.hub.users.keys());
+    const before = t.target.calls.length;
+
+    await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+
+    expect(t.target.calls.slice(before).map((c) => c.operation)).toEqual(['listUsers', 'listUsers', 'listUsers']);
+  });
+});
