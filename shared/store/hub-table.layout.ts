@@ -18,6 +18,10 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | link              | `LINK#<connector>#<kind>#<hubId>`         | `LINK`               |                             |                            |
  * | link by target    | `LINKTARGET#<connector>#<kind>#<targetId>`| `LINKTARGET`         |                             |                            |
  * | breaker           | `CONNECTOR#<connector>`                   | `BREAKER`            |                             |                            |
+ * | run lock          | `CONNECTOR#<connector>`                   | `RUNLOCK`            |                             |                            |
+ * | reconcile run     | `RUN#<runId>`                             | `RUN`                | `RUNS` / `RUNS#<connector>` | `<created>#<runId>`        |
+ * | run plan page     | `RUN#<runId>`                             | `PLAN#<page, 6 digits>` |                          |                            |
+ * | run accounted user| `RUN#<runId>`                             | `SEEN#<hubId>`       |                             |                            |
  * | audit record      | `AUDIT#<connector>#<hour>#<shard>`        | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
  * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
  *
@@ -122,6 +126,30 @@ export const linkTargetKey = (connectorId: string, kind: string, targetId: strin
   sk: 'LINKTARGET',
 });
 export const breakerKey = (connectorId: string): Key => ({ pk: `CONNECTOR#${connectorId}`, sk: 'BREAKER' });
+
+// Reconciliation runs.
+
+/** One run at a time per connector: held by the run's id until it ends or expires. */
+export const runLockKey = (connectorId: string): Key => ({ pk: `CONNECTOR#${connectorId}`, sk: 'RUNLOCK' });
+const runPartition = (runId: string) => `RUN#${runId}`;
+export const runKey = (runId: string): Key => ({ pk: runPartition(runId), sk: 'RUN' });
+/**
+ * Runs listed newest first, all together and per connector: a handful of runs a day per
+ * connector, so one partition each takes them easily. The item carries only the first; the
+ * per-connector listing is a second index entry written in the same put (see runIndexKeys).
+ */
+export const RUNS_INDEX_PK = 'RUNS';
+export const runsIndexPartition = (connectorId?: string) => (connectorId === undefined ? RUNS_INDEX_PK : `${RUNS_INDEX_PK}#${connectorId}`);
+export const runIndexKey = (connectorId: string | undefined, created: string, runId: string): IndexKey => ({
+  gsi1pk: runsIndexPartition(connectorId),
+  gsi1sk: `${created}#${runId}`,
+});
+/** The per-connector listing entry of a run: a small item of its own in the run's partition. */
+export const runConnectorEntryKey = (runId: string): Key => ({ pk: runPartition(runId), sk: 'RUNBYCONNECTOR' });
+export const runPlanPageKey = (runId: string, page: number): Key => ({ pk: runPartition(runId), sk: `PLAN#${String(page).padStart(6, '0')}` });
+const ACCOUNTED_SK_PREFIX = 'SEEN#';
+export const runAccountedKey = (runId: string, hubId: string): Key => ({ pk: runPartition(runId), sk: `${ACCOUNTED_SK_PREFIX}${hubId}` });
+export const accountedHubIdOf = (sk: string): string => sk.slice(ACCOUNTED_SK_PREFIX.length);
 
 // Audit records.
 
