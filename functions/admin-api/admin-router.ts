@@ -6,6 +6,7 @@ import { InvalidCursor } from '#shared/directory/directory.errors.ts';
 import type { DeadLetter } from '#shared/queues/dlq-peek.ts';
 import type { AuditQuery } from '#shared/store/audit.repository.ts';
 import type { AuditEntry } from '#shared/sync/sync.ports.ts';
+import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
 
 
 export interface AdminDeps {
@@ -16,6 +17,8 @@ export interface AdminDeps {
   /** Up to `limit` messages of the DLQ, left where they are. */
   peekDeadLetters(connectorId: string, limit: number): Promise<DeadLetter[]>;
   redrive(connectorId: string, max: number | undefined): Promise<RedriveResult>;
+  /** Reconciliation runs (run-routes.ts); without them those routes answer 404. */
+  runs?: Omit<RunRoutesDeps, 'connectorIds'>;
 }
 
 const AUDIT_STATUSES = ['success', 'failed', 'skipped', 'retrying', 'dead-lettered'] as const;
@@ -121,6 +124,8 @@ export const routeAdminRequest = async (
     const result = await deps.redrive(id, parsed.data.limit);
     return json(200, { connector: id, ...result });
   }
+  const runs = deps.runs ? await routeRunRequest(event, path, { ...deps.runs, connectorIds: deps.connectorIds }) : undefined;
+  if (runs) return runs;
   return json(404, { error: `no admin endpoint ${method} /admin${path}` });
 };
 

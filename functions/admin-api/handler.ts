@@ -12,15 +12,40 @@ import { redriveWithinBudget } from '#shared/queues/dlq-redrive.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { DynamoBreakerStore } from '#shared/store/breaker.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import { HubQueuesEnvSchema } from '#shared/config/hub-queues.ts';
+import { sqsLanes, sqsRunPages } from '#shared/queues/sqs-reconcile.ts';
+import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
+import { DynamoLinkStore } from '#shared/store/link.repository.ts';
+import { DynamoRunStore } from '#shared/store/run.repository.ts';
+import { reconcileHubOf } from '#shared/sync/directory-reconcile.hub.ts';
+import { makeReconciliation } from '#shared/sync/reconcile-run.ts';
+import { randomUUID } from 'node:crypto';
 import { routeAdminRequest } from './admin-router.ts';
 
-const env = readEnv(TableEnvSchema.merge(ConnectorQueuesEnvSchema));
+const env = readEnv(TableEnvSchema.merge(ConnectorQueuesEnvSchema).merge(HubQueuesEnvSchema));
 const documents = createDocumentClient();
 const sqs = new SQSClient({});
 const audit = new DynamoAuditLog(documents, env.TABLE_NAME, 90);
 const breakers = new DynamoBreakerStore(documents, env.TABLE_NAME);
 const connectors = makeConnectorsSource(env);
 const queueUrl = (id: string) => env.CONNECTOR_QUEUE_URLS[id] ?? '';
+const runStore = new DynamoRunStore(documents, env.TABLE_NAME);
+/** Starting, approving and rejecting runs: their pages then run in the reconcile function. */
+const reconciliation = makeReconciliation({
+  runs: runStore,
+  pages: sqsRunPages(sqs, env.HUB_QUEUE_URLS.reconcile ?? ''),
+  lane: sqsLanes(sqs, (connectorId) => env.CONNECTOR_QUEUE_URLS[connectorId]),
+  hub: reconcileHubOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
+  links: new DynamoLinkStore(documents, env.TABLE_NAME),
+  audit,
+  clock: () => new Date(),
+  newId: () => `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+});
+const configOf = async (connectorId: string) => {
+  const config = (await connectors()).connectors.find((c) => c.id === connectorId);
+  if (!config) throw new Error(`no connector ${connectorId}`);
+  return config;
+};
 
 /**
  * A redrive stops starting new messages this long before the function's timeout, so its answer
@@ -49,5 +74,13 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
           max,
           budgetMs: Math.max(0, context.getRemainingTimeInMillis() - REDRIVE_MARGIN_MS),
         }),
+      runs: {
+        listRuns: (options) => runStore.list(options),
+        getRun: (runId) => runStore.get(runId),
+        planPage: (runId, page) => runStore.getPlanPage(runId, page),
+        startRun: async (connectorId, dryRun) => reconciliation.start(await configOf(connectorId), { trigger: 'on-demand', dryRun }),
+        approve: (runId, by) => reconciliation.approve(runId, by),
+        reject: (runId, by) => reconciliation.reject(runId, by),
+      },
     }),
   );

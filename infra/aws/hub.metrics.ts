@@ -17,6 +17,8 @@ export const hubMetricNames = {
   propagationLatency: 'PropagationLatency',
   /** 1 each time a connector's circuit breaker opens; dimension `connector`. */
   quarantined: 'Quarantined',
+  /** 1 each time a reconciliation run stops at the deletion threshold to wait for approval; dimension `connector`. */
+  runsAwaitingApproval: 'RunsAwaitingApproval',
 } as const;
 
 /**
@@ -60,6 +62,15 @@ export const connectorErrorRate = (connector: string, minimumOperations = 10): c
     period: FIVE_MINUTES,
   });
 };
+
+export const runsAwaitingApprovalMetric = (connector: string): cloudwatch.Metric =>
+  new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: hubMetricNames.runsAwaitingApproval,
+    dimensionsMap: { connector },
+    statistic: 'Sum',
+    period: FIVE_MINUTES,
+  });
 
 export const quarantinedMetric = (connector: string): cloudwatch.Metric =>
   new cloudwatch.Metric({

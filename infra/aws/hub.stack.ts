@@ -107,6 +107,10 @@ export class HubStack extends Stack {
     const connectorQueueUrls = this.toJsonString(
       Object.fromEntries(this.lanes.filter((lane) => lane.connectorId).map((lane) => [lane.connectorId, lane.queue.queueUrl])),
     );
+    // The queues shared by all connectors (the reconcile queue of run pages): {queueName: queueUrl}.
+    const hubQueueUrls = this.toJsonString(
+      Object.fromEntries(this.lanes.filter((lane) => !lane.connectorId).map((lane) => [lane.spec.name, lane.queue.queueUrl])),
+    );
     const connectorsParameter = ssm.StringParameter.fromStringParameterName(this, 'ConnectorsDocument', p.connectorsParameterName);
 
     for (const spec of topology.functions) {
@@ -118,6 +122,7 @@ export class HubStack extends Stack {
         environment: environmentFor(spec, {
           tableName: this.table.table.tableName,
           connectorQueueUrls,
+          hubQueueUrls,
           connectorsParameterName: p.connectorsParameterName,
           auditRetentionDays: p.auditRetentionDays,
         }),

@@ -5,7 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { HubFunction } from './function-defaults.construct.ts';
-import { connectorErrorRate, quarantinedMetric } from './hub.metrics.ts';
+import { connectorErrorRate, quarantinedMetric, runsAwaitingApprovalMetric } from './hub.metrics.ts';
 
 export interface HubOperationsProps {
   topicName: string;
@@ -74,6 +74,13 @@ export class HubOperations extends Construct {
     this.alarm(scope, 'QuarantinedAlarm', {
       alarmDescription: `Connector ${connectorId} is quarantined: its circuit breaker opened after repeated failures and its lane waits.`,
       metric: quarantinedMetric(connectorId),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+    this.alarm(scope, 'RunAwaitingApprovalAlarm', {
+      alarmDescription: `A reconciliation run of ${connectorId} would disable or delete more accounts than its deletion threshold allows and waits for an operator: npm run ops -- runs, then approve or reject it.`,
+      metric: runsAwaitingApprovalMetric(connectorId),
       threshold: 0,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

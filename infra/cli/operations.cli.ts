@@ -7,6 +7,7 @@ import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import type { AuditEntry } from '#shared/sync/sync.ports.ts';
 import { formatAuditTable } from './audit-table.ts';
 import { type AwsHubConnection, callLocalAdmin, connectToHub } from './local-hub-connection.ts';
+import { RUN_COMMANDS, runCommand, runsUsage } from './runs.commands.ts';
 import { stageQueueNames } from './stage-queue-names.ts';
 
 const usage = `Operator commands.
@@ -17,6 +18,7 @@ const usage = `Operator commands.
   npm run ops -- dlq <connector id>            the connector's dead letters: how many, and the first ones
   npm run ops -- redrive <connector id> [--limit N]
       move the connector's dead-lettered messages back to its queue, to be applied again
+${runsUsage}
 
 Locally, with npm start running, nothing is needed: the hub is found through DATA_DIR (default
 ./.data) and called on its admin API with the operator token (ADMIN_TOKEN, or the one npm start
@@ -52,6 +54,8 @@ const main = async (): Promise<number> => {
       limit: { type: 'string' },
       cursor: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'no-wait': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -59,6 +63,15 @@ const main = async (): Promise<number> => {
   if (values.help || !command) {
     console.log(usage);
     return command ? 0 : 2;
+  }
+  if (RUN_COMMANDS.has(command)) {
+    return runCommand(connectToHub(), command, connectorId, {
+      connector: values.connector,
+      limit: values.limit,
+      dryRun: values['dry-run'] ?? false,
+      noWait: values['no-wait'] ?? false,
+      json: values.json ?? false,
+    });
   }
   if (command !== 'audit' && !((command === 'dlq' || command === 'redrive') && connectorId)) {
     console.error(usage);

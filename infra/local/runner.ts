@@ -131,6 +131,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
     CONNECTOR_QUEUE_URLS: JSON.stringify(
       Object.fromEntries(sqs.queues.filter((q) => q.connectorId).map((q) => [q.connectorId, q.url])),
     ),
+    HUB_QUEUE_URLS: JSON.stringify(Object.fromEntries(sqs.queues.filter((q) => !q.connectorId).map((q) => [q.spec.name, q.url]))),
   });
 
   const functions = new Map<string, LocalFunction>();

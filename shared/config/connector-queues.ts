@@ -1,21 +1,12 @@
 import * as z from 'zod';
+import { jsonStringRecord } from './json-record.ts';
 
 /**
  * CONNECTOR_QUEUE_URLS: `{"<connectorId>": "<queue url>"}` for every connector lane the stack
  * (or the local runner) created. A connector without a lane cannot be provisioned to.
  */
 export const ConnectorQueuesEnvSchema = z.object({
-  CONNECTOR_QUEUE_URLS: z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      try {
-        return z.record(z.string(), z.string()).parse(JSON.parse(text));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of connector id to queue URL' });
-        return z.NEVER;
-      }
-    }),
+  CONNECTOR_QUEUE_URLS: jsonStringRecord('connector id to queue URL'),
   CONNECTORS_FILE: z.string().min(1).optional(),
   CONNECTORS_PARAMETER: z.string().min(1).optional(),
 });

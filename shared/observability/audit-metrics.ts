@@ -6,7 +6,7 @@ export const METRICS_NAMESPACE = 'ScimHub';
 /**
  * Every audit record also becomes CloudWatch metrics (embedded metric format): Operations by
  * connector and status, PropagationLatency for real-time changes, Quarantined when a connector's
- * circuit opens. The dashboard and alarms read these.
+ * circuit opens, RunsAwaitingApproval when a reconciliation run stops at the deletion threshold. The dashboard and alarms read these.
  */
 export const withAuditMetrics = (audit: AuditLog, metrics: Metrics): AuditLog => ({
   record: async (entry) => {
@@ -27,6 +27,13 @@ export const withAuditMetrics = (audit: AuditLog, metrics: Metrics): AuditLog =>
       quarantined.clearDefaultDimensions();
       quarantined.addDimension('connector', entry.connectorId);
       quarantined.addMetric('Quarantined', MetricUnit.Count, 1);
+    }
+    if (entry.resourceType === 'Connector' && entry.action === 'awaiting-approval') {
+      // A reconciliation run over the deletion threshold waits for an operator.
+      const waiting = metrics.singleMetric();
+      waiting.clearDefaultDimensions();
+      waiting.addDimension('connector', entry.connectorId);
+      waiting.addMetric('RunsAwaitingApproval', MetricUnit.Count, 1);
     }
   },
 });

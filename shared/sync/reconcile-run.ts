@@ -139,7 +139,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
   };
 
   /** Starts a run; rejects with RunInProgressError while another run of the connector holds its lock. */
-  const start = async (config: ConnectorConfig, options: { trigger: RunTrigger; dryRun: boolean }): Promise<RunRecord> => {
+  const start = async (config: Pick<ConnectorConfig, 'id'>, options: { trigger: RunTrigger; dryRun: boolean }): Promise<RunRecord> => {
     const runId = deps.newId();
     if (!(await deps.runs.acquireLock(config.id, runId, lockUntil()))) throw new RunInProgressError(config.id);
     const time = now();

@@ -1,5 +1,14 @@
 import { CHANGE_STREAM_SORT_KEYS } from '../store/hub-table.layout.ts';
-import type { Topology } from './topology.types.ts';
+import type { Grant, Topology } from './topology.types.ts';
+
+/** What a function calling connectors needs: the table, its lanes, the connectors document and their secrets. */
+const CONNECTOR_CALLER_GRANTS: Grant[] = [
+  { resource: 'table', access: 'readWrite' },
+  { resource: 'queues', access: 'consume' },
+  { resource: 'queues', access: 'send' },
+  { resource: 'secrets', access: 'read' },
+  { resource: 'parameters', access: 'read' },
+];
 
 /**
  * THE description of the hub: every function, its entry file and its triggers. The CDK stack
@@ -38,13 +47,14 @@ export const hubTopology: Topology = {
     },
     {
       name: 'admin-api',
-      description: "Operators' API: the audit trail, connector health and the DLQ redrive.",
+      description: "Operators' API: the audit trail, connector health, the DLQ redrive and reconciliation runs.",
       entry: 'functions/admin-api/handler.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
       triggers: [{ kind: 'http', routes: [{ method: 'ANY', path: '/admin/{proxy+}' }], auth: { type: 'iam' } }],
       grants: [
-        { resource: 'table', access: 'read' },
+        // Writes: starting, approving and rejecting reconciliation runs (run records and locks).
+        { resource: 'table', access: 'readWrite' },
         { resource: 'queues', access: 'consume' },
         { resource: 'queues', access: 'send' },
         { resource: 'parameters', access: 'read' },
@@ -83,13 +93,17 @@ export const hubTopology: Topology = {
       timeoutSeconds: 30,
       // FIFO event source mappings deliver at most 10 messages per batch.
       triggers: [{ kind: 'queue', queue: 'connector', batchSize: 10, reportBatchItemFailures: true }],
-      grants: [
-        { resource: 'table', access: 'readWrite' },
-        { resource: 'queues', access: 'consume' },
-        { resource: 'queues', access: 'send' },
-        { resource: 'secrets', access: 'read' },
-        { resource: 'parameters', access: 'read' },
-      ],
+      grants: CONNECTOR_CALLER_GRANTS,
+    },
+    {
+      name: 'reconcile',
+      description: 'Reconciliation runs: reads a target and the hub page by page, classifies every pair, and sends the plan to the connector lane.',
+      entry: 'functions/reconcile/handler.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 60,
+      // One page a message: a run's pages follow each other in its FIFO message group.
+      triggers: [{ kind: 'queue', queue: 'reconcile', batchSize: 1, reportBatchItemFailures: true }],
+      grants: CONNECTOR_CALLER_GRANTS,
     },
   ],
   queues: [
@@ -104,6 +118,16 @@ export const hubTopology: Topology = {
       // quarantine waits (each one is a receive).
       maxReceiveCount: 100,
       retentionDays: 14,
+    },
+    {
+      name: 'reconcile',
+      perConnector: false,
+      fifo: true,
+      // Twice the reconcile function's timeout: a page still running is not delivered again.
+      visibilityTimeoutSeconds: 120,
+      // A page that keeps failing (its target unreachable) ends in the DLQ, and its run waits there.
+      maxReceiveCount: 10,
+      retentionDays: 4,
     },
   ],
 };

@@ -86,9 +86,16 @@ describe('alarms', () => {
     ]);
   });
 
-  it('counts: errors per function, DLQ per lane, error rate and quarantine per connector, stream failures', () => {
-    // 7 functions, 2 lanes, 2 connectors x 2, 1 stream
-    expect(alarms()).toHaveLength(7 + 2 + 4 + 1);
+  it.each(['acme', 'okta'])('alarms when a reconciliation run of connector %s waits for approval at the deletion threshold', (connector) => {
+    const found = alarms().filter((a) => a.MetricName === 'RunsAwaitingApproval' && a.Namespace === 'ScimHub');
+    expect(found.filter((a) => json(a.Dimensions) === json([{ Name: 'connector', Value: connector }]))).toEqual([
+      expect.objectContaining({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' }),
+    ]);
+  });
+
+  it('counts: errors per function, DLQ per lane, error rate, quarantine and runs awaiting approval per connector, stream failures', () => {
+    // 7 functions, 2 lanes, 2 connectors x 3, 1 stream
+    expect(alarms()).toHaveLength(7 + 2 + 6 + 1);
   });
 });
 

@@ -590,6 +590,9 @@ describe('configuration', () => {
       createGroup: 5,
       deleteGroup: 5,
       renameGroup: 5,
+      listUsers: 30,
+      listGroupMembers: 30,
+      listGroups: 5,
       probe: 15,
     });
   });

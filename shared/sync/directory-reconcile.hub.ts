@@ -1,0 +1,41 @@
+import type { DirectoryStore, ResourceRecord } from '../directory/directory.ports.ts';
+import type { ReconcileHub } from './reconcile-run.ports.ts';
+import type { HubUserView, MatchQuery } from './reconcile-situations.ts';
+
+const toUser = (record: ResourceRecord) => ({ id: record.id, ...record.data });
+
+/**
+ * The hub as a reconciliation run reads it, from the directory store: users page by page in
+ * creation order, and matching lookups through the indexes the hub keeps (userName, id,
+ * externalId, email): never a scan. A matching attribute mapped from anything else finds no
+ * candidate, so its account stays an orphan rather than being guessed at.
+ */
+export const reconcileHubOf = (store: DirectoryStore): ReconcileHub => {
+  const view = async (record: ResourceRecord, withGroups: boolean): Promise<HubUserView> => ({
+    user: toUser(record),
+    groupIds: withGroups ? await store.groupIdsOf(record.id) : [],
+  });
+  return {
+    listUsers: async ({ limit, cursor, withGroups }) => {
+      const page = await store.list('User', { limit, ...(cursor ? { cursor } : {}) });
+      const items = await Promise.all(page.items.map(async (record) => ({ id: record.id, ...(await view(record, withGroups)) })));
+      return { items, ...(page.next ? { next: page.next } : {}) };
+    },
+    usersByIds: async (ids, withGroups) => {
+      const records = ids.length > 0 ? await store.getMany('User', ids) : [];
+      return new Map(await Promise.all(records.map(async (record) => [record.id, await view(record, withGroups)] as const)));
+    },
+    findUserIds: async (query: MatchQuery) => {
+      const attribute = query.hubAttribute.toLowerCase();
+      if (attribute === 'username') {
+        // The uniqueness key: userName in NFC, lowercased (it is case-insensitive).
+        const id = await store.findIdByUnique('User', { attribute: 'userName', value: query.value.normalize('NFC').toLowerCase() });
+        return id ? [id] : [];
+      }
+      if (attribute === 'id') return (await store.get('User', query.value)) ? [query.value] : [];
+      if (attribute === 'externalid') return store.findIdsByExternalId('User', query.value);
+      if (attribute.startsWith('emails')) return store.findUserIdsByEmail(query.value.toLowerCase());
+      return [];
+    },
+  };
+};
