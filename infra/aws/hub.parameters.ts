@@ -11,6 +11,8 @@ export interface HubParameters {
   stageName: string;
   /** One lane (FIFO queue, DLQ, worker mapping, alarm) per connector. */
   connectorIds: string[];
+  /** Reconciliation schedules: connector id to EventBridge expression (one rule each). */
+  reconcileSchedules: Record<string, string>;
   /** SSM parameter holding the connectors document (secrets are referenced in it by ARN). */
   connectorsParameterName: string;
   /** Name prefix of the connector secrets in Secrets Manager the functions may read. */
@@ -58,6 +60,22 @@ const ContextSchema = z
           .max(30, 'at most 30 connectors per stage')
           .refine((ids) => new Set(ids).size === ids.length, 'connector ids must be unique'),
       ),
+    // `acme=cron(0 2 * * ? *);okta=rate(6 hours)` on the command line, an object in cdk.json.
+    reconcileSchedules: z
+      .union([z.string(), z.record(z.string(), z.string())])
+      .default({})
+      .transform((value) =>
+        typeof value === 'string'
+          ? Object.fromEntries(
+              value
+                .split(';')
+                .map((pair) => pair.trim())
+                .filter((pair) => pair !== '')
+                .map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()]),
+            )
+          : value,
+      )
+      .pipe(z.record(z.string().regex(CONNECTOR_ID, 'a connector id'), z.string().regex(/^(rate|cron)\(.+\)$/, 'an EventBridge schedule: rate(...) or cron(...)'))),
     connectorsParameterName: z
       .string()
       .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'an SSM parameter name with a leading slash')
@@ -77,6 +95,10 @@ const ContextSchema = z
     throttlingBurstLimit: count(1, 5000).default(200),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  })
+  .refine((value) => Object.keys(value.reconcileSchedules).every((id) => value.connectorIds.includes(id)), {
+    message: 'every connector with a reconcile schedule must be in connectorIds',
+    path: ['reconcileSchedules'],
   })
   .transform(
     (value): HubParameters => ({

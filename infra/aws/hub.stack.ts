@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { connectorScheduleTriggers } from '#shared/topology/connector-schedules.ts';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { FunctionSpec, Topology, FunctionTrigger } from '#shared/topology/topology.types.ts';
 import { ConnectorLane } from './connector-lane.construct.ts';
@@ -213,6 +214,11 @@ export class HubStack extends Stack {
         return;
       case 'schedule':
         new ScheduleTriggerRule(fn, `Schedule${fn.spec.triggers.indexOf(trigger)}`, { target: fn, trigger });
+        return;
+      case 'connector-schedule':
+        for (const scheduled of connectorScheduleTriggers(this.parameters.reconcileSchedules)) {
+          new ScheduleTriggerRule(fn, `Schedule-${String(scheduled.detail?.connectorId)}`, { target: fn, trigger: scheduled });
+        }
         return;
       case 'invoke':
         new InvokeAccess(fn, 'Invoke', { target: fn, managedPolicyName: `${prefix}-invoke-${fn.spec.name}` });

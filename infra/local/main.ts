@@ -12,6 +12,7 @@ import { demoCognitoConnector, ensureUserPool, startCognitoLocal } from './cogni
 import { JavaMissingError } from './dynamodb-local.ts';
 import { localAwsConfig } from './local-aws.ts';
 import { readLocalConfig } from './local-config.ts';
+import { reconcileSchedulesOf } from '#shared/topology/connector-schedules.ts';
 import { startLocalHub } from './runner.ts';
 
 /**
@@ -52,6 +53,7 @@ const main = async () => {
     port: config.port,
     dataDir: config.dataDir,
     connectorIds: connectors.connectors.map((connector) => connector.id),
+    reconcileSchedules: reconcileSchedulesOf(connectors.connectors),
     scimBearerToken: config.scimBearerToken,
     adminToken: config.adminToken,
     environment: {

@@ -12,6 +12,7 @@ import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { type BoundRoute, HttpAdapter } from './http-adapter.ts';
 import { type LocalFunction, loadFunction } from './lambda-runtime.ts';
 import { localAwsConfig, localAwsEnvironment } from './local-aws.ts';
+import { connectorScheduleTriggers } from '#shared/topology/connector-schedules.ts';
 import { QueuePoller } from './queue-poller.ts';
 import { type LocalQueue, startLocalSqs } from './queues.ts';
 import { LocalScheduler } from './scheduler.ts';
@@ -27,6 +28,8 @@ export interface LocalHubOptions {
   /** A directory for DynamoDB Local's files; undefined keeps everything in memory. */
   dataDir: string | undefined;
   connectorIds: string[];
+  /** Reconciliation schedules of the connectors document: connector id to expression. */
+  reconcileSchedules?: Record<string, string>;
   /**
    * Environment every handler sees, beyond the AWS endpoints and the resource names. A
    * `SCIM_BEARER_TOKEN` here is not passed on: it is stored as scimBearerToken is.
@@ -178,6 +181,9 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
           break;
         case 'schedule':
           schedulers.push(new LocalScheduler(trigger, fn));
+          break;
+        case 'connector-schedule':
+          for (const scheduled of connectorScheduleTriggers(options.reconcileSchedules ?? {})) schedulers.push(new LocalScheduler(scheduled, fn));
           break;
         case 'invoke':
           break;

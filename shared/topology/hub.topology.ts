@@ -102,7 +102,7 @@ export const hubTopology: Topology = {
       memoryMb: 1024,
       timeoutSeconds: 60,
       // One page a message: a run's pages follow each other in its FIFO message group.
-      triggers: [{ kind: 'queue', queue: 'reconcile', batchSize: 1, reportBatchItemFailures: true }],
+      triggers: [{ kind: 'queue', queue: 'reconcile', batchSize: 1, reportBatchItemFailures: true }, { kind: 'connector-schedule' }],
       grants: CONNECTOR_CALLER_GRANTS,
     },
   ],

@@ -57,6 +57,16 @@ export interface ScheduleTrigger {
   detail?: Record<string, unknown>;
 }
 
+/**
+ * One schedule per connector whose connectors-document entry sets `reconcile.schedule`: the
+ * function receives the scheduled event with `{"connectorId": "<id>"}` as its detail. The
+ * expressions come with the connectors (deployment parameters in AWS, the document locally);
+ * connector-schedules.ts turns them into schedule triggers for both.
+ */
+export interface ConnectorScheduleTrigger {
+  kind: 'connector-schedule';
+}
+
 /** Invoked directly by operators (Lambda Invoke API or the CLI). */
 export interface InvokeTrigger {
   kind: 'invoke';
@@ -69,7 +79,7 @@ export interface AuthorizerTrigger {
   resultsCacheTtlSeconds: number;
 }
 
-export type FunctionTrigger = HttpTrigger | StreamTrigger | QueueTrigger | ScheduleTrigger | InvokeTrigger | AuthorizerTrigger;
+export type FunctionTrigger = HttpTrigger | StreamTrigger | QueueTrigger | ScheduleTrigger | ConnectorScheduleTrigger | InvokeTrigger | AuthorizerTrigger;
 
 /** What a function may touch; the CDK stack turns these into least-privilege grants. */
 export type Grant =

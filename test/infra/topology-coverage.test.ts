@@ -10,6 +10,8 @@ import { fullTopology } from './fixtures/full.topology.ts';
 import { functionLogicalId, json, resources, synthHub } from './support/hub-synth.ts';
 
 const CONNECTORS = ['acme', 'okta'];
+/** The reconciliation schedules the synthesized stages get (test/infra/support/hub-synth.ts). */
+const SCHEDULES = { acme: 'cron(0 2 * * ? *)', okta: 'rate(6 hours)' };
 
 /**
  * The resources that carry one trigger of one function in the template; empty means the
@@ -46,6 +48,11 @@ const counterparts = (template: Template, topology: Topology, fn: FunctionSpec, 
     }
     case 'schedule':
       return of('AWS::Events::Rule').filter((r) => r.ScheduleExpression === trigger.expression && json(r.Targets).includes(arn));
+    case 'connector-schedule': {
+      // One rule per scheduled connector (hub-synth schedules acme), its detail naming the connector.
+      const rules = of('AWS::Events::Rule').filter((r) => json(r.Targets).includes(arn) && json(r.Targets).includes('connectorId'));
+      return rules.length === Object.keys(SCHEDULES).length && rules.every((r) => Object.values(SCHEDULES).includes(String(r.ScheduleExpression))) ? rules : [];
+    }
     case 'invoke':
       return of('AWS::IAM::ManagedPolicy').filter((p) => json(p.PolicyDocument).includes('lambda:InvokeFunction') && json(p.PolicyDocument).includes(arn));
   }

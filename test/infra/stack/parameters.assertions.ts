@@ -9,6 +9,7 @@ describe('hub parameters', () => {
     expect(parseHubParameters({})).toEqual({
       stageName: 'prod',
       connectorIds: [],
+      reconcileSchedules: {},
       connectorsParameterName: '/scim-hub/prod/connectors',
       secretsNamePrefix: 'scim-hub/prod/',
       alarmEmail: undefined,
@@ -46,6 +47,16 @@ describe('hub parameters', () => {
       alarmEmail: 'ops@example.com',
       removalPolicy: 'destroy',
     });
+  });
+
+  it('reads reconciliation schedules as a command-line list or a cdk.json object, for known connectors only', () => {
+    expect(parseHubParameters({ connectorIds: 'acme,okta', reconcileSchedules: 'acme=cron(0 2 * * ? *); okta=rate(6 hours)' }).reconcileSchedules).toEqual({
+      acme: 'cron(0 2 * * ? *)',
+      okta: 'rate(6 hours)',
+    });
+    expect(parseHubParameters({ connectorIds: ['acme'], reconcileSchedules: { acme: 'rate(1 day)' } }).reconcileSchedules).toEqual({ acme: 'rate(1 day)' });
+    expect(() => parseHubParameters({ connectorIds: 'acme', reconcileSchedules: 'okta=rate(1 day)' })).toThrowError(/reconcileSchedules: every connector/);
+    expect(() => parseHubParameters({ connectorIds: 'acme', reconcileSchedules: 'acme=daily' })).toThrowError(/reconcileSchedules\.acme/);
   });
 
   it('reads JSON values from cdk.json context', () => {

@@ -58,6 +58,8 @@ export const synthHub = (options: HubSynthOptions = {}): SynthesizedHub => {
     context: {
       ...cdkJsonContext(),
       connectorIds: 'acme,okta',
+      // Schedules for the default connectors; a case naming its own connectors names its own schedules.
+      ...(options.context?.connectorIds === undefined ? { reconcileSchedules: 'acme=cron(0 2 * * ? *);okta=rate(6 hours)' } : {}),
       ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       ...options.context,
     },

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LocalFunction } from '../../../infra/local/lambda-runtime.ts';
 import { parseScheduleExpression } from '../../../infra/local/schedule-expression.ts';
 import { LocalScheduler } from '../../../infra/local/scheduler.ts';
+import { connectorScheduleTriggers, reconcileSchedulesOf } from '../../../shared/topology/connector-schedules.ts';
 
 const at = (iso: string) => new Date(iso);
 
@@ -53,5 +54,25 @@ describe('LocalScheduler', () => {
       detail: { full: true },
       resources: ['arn:aws:events:us-east-1:000000000000:rule/reconcile'],
     });
+  });
+
+  it('fires each connector\'s reconciliation schedule with the connector in the detail', async () => {
+    // Prepare: the schedules of a connectors document, as npm start reads them.
+    vi.useFakeTimers({ now: at('2026-01-01T01:59:00Z') });
+    const schedules = reconcileSchedulesOf([
+      { id: 'acme', enabled: true, reconcile: { schedule: 'cron(0 2 * * ? *)' } },
+      { id: 'okta', enabled: true, reconcile: { schedule: 'rate(30 minutes)' } },
+      { id: 'off', enabled: false, reconcile: { schedule: 'rate(1 minute)' } },
+      { id: 'none', enabled: true },
+    ]);
+    const events: Array<{ detail: unknown }> = [];
+    const fn = { spec: { name: 'reconcile' }, invoke: async (event: { detail: unknown }) => void events.push(event) } as unknown as LocalFunction;
+    const schedulers = connectorScheduleTriggers(schedules).map((trigger) => new LocalScheduler(trigger, fn));
+    // Act
+    for (const scheduler of schedulers) scheduler.start();
+    await vi.advanceTimersByTimeAsync(31 * 60_000);
+    for (const scheduler of schedulers) scheduler.stop();
+    // Assess: okta at 02:29, acme at 02:00.
+    expect(events.map((e) => e.detail)).toEqual([{ connectorId: 'acme' }, { connectorId: 'okta' }]);
   });
 });
