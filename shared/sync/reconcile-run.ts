@@ -291,6 +291,13 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       if (failed) await afterAdvance(failed);
       return;
     }
+    // Each page renews the lock, so a long run keeps its connector; a run whose lock expired
+    // and was taken by another has lost it, and stops rather than overlap.
+    if (!(await deps.runs.acquireLock(run.connectorId, run.runId, lockUntil()))) {
+      const failed = await advance(run, { state: 'failed', finished: now(), reason: 'its lock expired and another run of the connector took it' });
+      if (failed) await recordRun(failed, 'reconcile', 'failed', failed.reason ?? '');
+      return;
+    }
     const moved = run.phase === 'apply' ? await applyPage(run) : await planPage(config, await connect(), run);
     await afterAdvance(moved ?? (await deps.runs.get(run.runId)) ?? run);
   };

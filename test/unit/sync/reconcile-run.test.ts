@@ -193,3 +193,21 @@ describe('a reconciliation run', () => {
     expect(t.target.calls.slice(before).map((c) => c.operation)).toEqual(['listUsers', 'listUsers', 'listUsers']);
   });
 });
+
+describe('the run lock', () => {
+  it('is renewed by every page, and a run whose expired lock another run took stops', async () => {
+    // Prepare
+    const t = setup();
+    for (let i = 0; i < 7; i++) t.hub.user(`u${i}`);
+    const first = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.reconciliation.handlePage(t.config, async () => t.target, t.pages.take() as never);
+    expect(t.runs.locks.get('app')?.expiresAt).toBe(t.now() + 60 * 60_000);
+    // Act: the first run stalls past its lock, and a second run takes the connector.
+    t.advance(2 * 60 * 60_000);
+    const second = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: true });
+    await t.runPages();
+    // Assess
+    expect(await t.runs.get(first.runId)).toMatchObject({ state: 'failed', reason: 'its lock expired and another run of the connector took it' });
+    expect(await t.runs.get(second.runId)).toMatchObject({ state: 'done' });
+  });
+});
