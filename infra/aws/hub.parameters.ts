@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import * as z from 'zod';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '#shared/topology/function-environment.ts';
 
 /**
  * The deployment parameters of the hub, read from CDK context (`cdk deploy -c stageName=staging
@@ -70,7 +71,7 @@ const ContextSchema = z
     logRetentionDays: count(1, 3653)
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
       .default(90),
-    auditRetentionDays: count(1, 3650).default(365),
+    auditRetentionDays: count(1, 3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
     enableWaf: flag.default(true),
     wafRateLimit: count(10, 2_000_000_000).default(3000),
     throttlingRateLimit: count(1, 10_000).default(100),

@@ -2,12 +2,13 @@ import { resolve } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { environmentOf } from '#shared/topology/function-environment.ts';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { FunctionSpec, Topology, FunctionTrigger } from '#shared/topology/topology.types.ts';
 import { ConnectorLane } from './connector-lane.construct.ts';
 import { HubDashboard } from './dashboard.construct.ts';
 import { HubFunction } from './function-defaults.construct.ts';
-import { applyGrants, environmentFor } from './function-grants.ts';
+import { applyGrants } from './function-grants.ts';
 import { HubApi } from './hub-api.construct.ts';
 import { type HubParameters, namePrefix } from './hub.parameters.ts';
 import { HubTable } from './hub-table.construct.ts';
@@ -115,10 +116,11 @@ export class HubStack extends Stack {
         entry: resolveEntry(spec),
         projectRoot,
         functionName: `${prefix}-${spec.name}`,
-        environment: environmentFor(spec, {
+        // The variables its grants give, from the topology's contract (the local runner uses it too).
+        environment: environmentOf(spec, {
           tableName: this.table.table.tableName,
           connectorQueueUrls,
-          connectorsParameterName: p.connectorsParameterName,
+          connectorsDocument: { parameterName: p.connectorsParameterName },
           auditRetentionDays: p.auditRetentionDays,
         }),
         logLevel: p.logLevel,

@@ -54,10 +54,10 @@ const main = async () => {
     connectorIds: connectors.connectors.map((connector) => connector.id),
     scimBearerToken: config.scimBearerToken,
     adminToken: config.adminToken,
+    connectorsFile,
     environment: {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
-      ...(connectorsFile ? { CONNECTORS_FILE: connectorsFile } : {}),
     },
     healthChecks: cognitoClient
       ? {

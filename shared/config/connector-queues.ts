@@ -2,12 +2,13 @@ import * as z from 'zod';
 
 /**
  * CONNECTOR_QUEUE_URLS: `{"<connectorId>": "<queue url>"}` for every connector lane the stack
- * (or the local runner) created. A connector without a lane cannot be provisioned to.
+ * (or the local runner) created. A connector without a lane cannot be provisioned to. The
+ * variable comes with the `queues` grant and is required: a function that reads it without the
+ * grant fails at cold start rather than sending nowhere.
  */
 export const ConnectorQueuesEnvSchema = z.object({
   CONNECTOR_QUEUE_URLS: z
     .string()
-    .default('{}')
     .transform((text, ctx) => {
       try {
         return z.record(z.string(), z.string()).parse(JSON.parse(text));

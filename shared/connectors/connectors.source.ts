@@ -6,20 +6,24 @@ import type { ConnectorsDocument, SecretValue } from './connectors.schema.ts';
 
 /**
  * Where a function finds the connectors document: the file named by CONNECTORS_FILE (locally)
- * or the SSM parameter named by CONNECTORS_PARAMETER (in AWS). Read at most once a minute per
- * container, so an edited document takes effect without a deploy.
+ * or the SSM parameter named by CONNECTORS_PARAMETER (in AWS), both given by the `parameters`
+ * grant; without either the function fails at cold start, as a function deployed without the
+ * grant would. Read at most once a minute per container, so an edited document takes effect
+ * without a deploy.
  */
 export const makeConnectorsSource = (env: { CONNECTORS_FILE?: string; CONNECTORS_PARAMETER?: string }, ttlMs = 60_000) => {
+  if (!env.CONNECTORS_FILE && !env.CONNECTORS_PARAMETER) {
+    throw new ConfigError(
+      "neither CONNECTORS_PARAMETER nor CONNECTORS_FILE is set: the function needs a 'parameters' grant in its topology entry (shared/topology/hub.topology.ts)",
+    );
+  }
   let cached: { at: number; document: Promise<ConnectorsDocument> } | undefined;
   let ssm: SSMClient | undefined;
   const load = async (): Promise<ConnectorsDocument> => {
     if (env.CONNECTORS_FILE) return readConnectorsFile(env.CONNECTORS_FILE);
-    if (env.CONNECTORS_PARAMETER) {
-      ssm ??= new SSMClient({});
-      const result = await ssm.send(new GetParameterCommand({ Name: env.CONNECTORS_PARAMETER, WithDecryption: true }));
-      return parseConnectorsDocument(result.Parameter?.Value ?? '', `SSM parameter ${env.CONNECTORS_PARAMETER}`);
-    }
-    return { connectors: [] };
+    ssm ??= new SSMClient({});
+    const result = await ssm.send(new GetParameterCommand({ Name: env.CONNECTORS_PARAMETER, WithDecryption: true }));
+    return parseConnectorsDocument(result.Parameter?.Value ?? '', `SSM parameter ${env.CONNECTORS_PARAMETER}`);
   };
   return (): Promise<ConnectorsDocument> => {
     if (!cached || Date.now() - cached.at > ttlMs) {

@@ -125,7 +125,7 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
     // No rateLimit: the pipeline and the target, not a configured cap, set the pace here.
     writeFileSync(connectorsFile, JSON.stringify({ connectors: [{ id: 'scimmy', type: 'scim', enabled: true, baseUrl: scimmy.url, bearerToken: TOKEN, deprovision: 'delete' }] }));
     hub = await startTestHub('scimmy', { connectorIds: ['scimmy'], environment: { CONNECTORS_FILE: connectorsFile } });
-    audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })), String(process.env.TABLE_NAME), 90);
+    audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })), hub.tableName, 90);
   }, 60_000);
 
   afterAll(async () => {
