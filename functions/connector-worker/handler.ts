@@ -6,6 +6,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { ConnectorQueuesEnvSchema } from '#shared/config/connector-queues.ts';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
+import { SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE } from '#shared/config/sdk-retries.ts';
 import { makeConnectorCache } from '#shared/connectors/connector.cache.ts';
 import { createConnector } from '#shared/connectors/connector.factory.ts';
 import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
@@ -27,8 +28,9 @@ import { hubTopology } from '#shared/topology/hub.topology.ts';
 const env = readEnv(TableEnvSchema.merge(ConnectorQueuesEnvSchema).extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }));
 const logger = createLogger('connector-worker');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'connector-worker' });
-const documents = createDocumentClient();
-const sqs = new SQSClient({});
+// The lane retries a failed change (counted attempts, backoff, then the DLQ): the SDK does not retry under it.
+const documents = createDocumentClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
+const sqs = new SQSClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
 const connectorsDocument = makeConnectorsSource(env);
 const audit = withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics);
 const sync = makeSync({

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ConnectorQueuesEnvSchema } from '#shared/config/connector-queues.ts';
 import { readEnv } from '#shared/config/env.ts';
+import { SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE } from '#shared/config/sdk-retries.ts';
 import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
 import { logBatchFailures } from '#shared/observability/failures.middleware.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -11,7 +12,8 @@ import { sendFifoBatches } from '#shared/queues/sqs-lane.ts';
 import { makeFanout } from './fanout.ts';
 
 const env = readEnv(ConnectorQueuesEnvSchema);
-const sqs = new SQSClient({});
+// The stream retries a record whose messages were not sent (maxRetryAttempts, bisecting): the SDK does not retry under it.
+const sqs = new SQSClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
 const logger = createLogger('fanout');
 
 const fanout = makeFanout({

@@ -51,9 +51,12 @@ export const SECRET_TTL_MS = 5 * 60_000;
  * next call tries again), and `fresh` reads past the cache, e.g. after a 401 from the target.
  *
  * Written here rather than with @aws-lambda-powertools/parameters (whose `maxAge` and
- * `forceFetch` do the same): the reader and the clock are injected, so expiry and the
- * refresh-after-401 path are unit-tested without AWS, and the connectors document, which may
- * come from a file locally, shares the shape. The package would add a dependency for these lines.
+ * `forceFetch` do the same), for the secrets and for the connectors document above alike: the
+ * reader and the clock are injected, so expiry and the refresh-after-401 path are unit-tested
+ * without AWS; the connectors document comes from a file locally (no SSM stand-in runs), which
+ * the package does not read; a failed read is never cached, where the package's cache would
+ * need the same wrapper; and the package would add a dependency (and its SDK clients' retry
+ * configuration, shared/config/sdk-retries.ts) for about thirty lines.
  */
 export const makeSecretResolver = (read: (arn: string) => Promise<string>, options: { ttlMs?: number; now?: () => number } = {}) => {
   const ttlMs = options.ttlMs ?? SECRET_TTL_MS;
