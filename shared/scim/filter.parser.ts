@@ -14,7 +14,6 @@ const KEYWORDS = new Set(['and', 'or', 'not']);
 const MAX_DEPTH = 50;
 const MAX_COMPARISONS = 1000;
 
-
 const describe = (token: Token | undefined): string => {
   if (token === undefined) return 'the end of the filter';
   if (token.kind === 'word') return `'${token.text}' at character ${token.at + 1}`;
