@@ -230,6 +230,43 @@ describe('sync engine: users', () => {
   });
 });
 
+describe('sync engine: membership deltas', () => {
+  it('brings ten members of a linked group to the target with one batched link read and one membership request', async () => {
+    const { hub, sync, ctx, target, links } = setup({ groups: { provision: true, mappings: [] } });
+    const ids = Array.from({ length: 10 }, (_, i) => `u${i}`);
+    for (const id of ids) hub.user(id);
+    hub.group('eng', 'Engineering', ids);
+    for (const id of ids) await sync.syncUser(ctx, id, realtime);
+    await sync.syncGroup(ctx, 'eng', realtime);
+    const before = { reads: links.reads, batchReads: links.batchReads, calls: target.calls.length };
+
+    const outcome = await sync.syncMembers(ctx, 'eng', ids, realtime);
+
+    expect(outcome).toMatchObject({ action: 'membership', status: 'success', steps: ['compare: 10 to add, 0 to remove'] });
+    expect({ reads: links.reads - before.reads, batchReads: links.batchReads - before.batchReads }).toEqual({ reads: 0, batchReads: 1 });
+    expect(target.calls.slice(before.calls).map((c) => c.operation)).toEqual(['changeGroupMembers']);
+    const [group] = [...target.groups.values()];
+    const accounts = await Promise.all(ids.map(async (id) => (await links.get('app', 'user', id))?.targetId));
+    expect([...(group?.members ?? [])].sort()).toEqual(accounts.sort());
+  });
+
+  it('provisions a member not linked yet before adding it, and a redelivery of the delta changes nothing', async () => {
+    const { hub, sync, ctx, target } = setup({ groups: { provision: true, mappings: [] } });
+    hub.user('ada');
+    hub.user('bob');
+    hub.group('eng', 'Engineering', ['ada', 'bob']);
+    await sync.syncUser(ctx, 'ada', realtime);
+
+    await sync.syncMembers(ctx, 'eng', ['ada', 'bob'], realtime);
+    const writes = target.writes().length;
+    expect(await sync.syncMembers(ctx, 'eng', ['ada', 'bob'], realtime)).toMatchObject({ status: 'skipped', steps: ['compare: 0 to add, 0 to remove'] });
+
+    expect(target.writes()).toHaveLength(writes);
+    expect([...target.groups.values()][0]?.members.size).toBe(2);
+    expect([...target.accounts.values()].map((a) => a.userName).sort()).toEqual(['ada', 'bob']);
+  });
+});
+
 describe('sync engine: groups', () => {
   it('links a group mapped by target id, and one mapped by target name', async () => {
     const { hub, sync, ctx, target } = setup({
