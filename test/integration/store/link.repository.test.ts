@@ -80,7 +80,7 @@ describe('DynamoLinkStore', () => {
     expect(await store.ownerOf('app', 'membership', 't-1')).toBeUndefined();
   });
 
-  it('reads the links of many hub resources batched, past one request's 100 keys, leaving out the ones that do not exist', async () => {
+  it('reads the links of many hub resources batched past the 100 keys of one request, leaving out the ones that do not exist', async () => {
     const members = Array.from({ length: 120 }, (_, i) => `crowd-${i}`);
     await Promise.all(members.map((id, i) => store.put(link(`g9#${id}`, `t-crowd-${i}`, { kind: 'membership' }))));
     await store.put(link('crowd-0', 't-crowd-0'));
