@@ -392,6 +392,21 @@ export const makeSync = (deps: SyncDeps) => {
     return record({ action: mapping ? 'link' : 'create', status: 'success', targetId: target.id });
   };
 
+  /** Syncs each member (that the hub still has) and puts its account link as it is now in `known`. */
+  const provisionMembers = async (ctx: ConnectorContext, memberIds: string[], known: Map<string, Link>, options: SyncOptions) => {
+    const synced = await Promise.allSettled(
+      memberIds.map(async (memberId) => {
+        if (!(await deps.hub.getUser(memberId))) return;
+        await syncUser(ctx, memberId, options);
+        const link = await deps.links.get(ctx.config.id, 'user', memberId);
+        if (link) known.set(linkRef('user', memberId), link);
+        else known.delete(linkRef('user', memberId));
+      }),
+    );
+    const failed = synced.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+
   /**
    * Brings the membership of some members of one group to the target as one minimal delta:
    * members that should be there and are not get added, members that are there and should not
@@ -419,14 +434,12 @@ export const makeSync = (deps: SyncDeps) => {
     const add: Array<{ memberId: string; targetId: string }> = [];
     const remove: Array<{ memberId: string; link: Link }> = [];
     const leaving: string[] = [];
+    // Members not provisioned yet, or joining a scoped group (which brings them into scope:
+    // provision or re-enable), are synced first; they are different users, so side by side.
+    await provisionMembers(ctx, unique.filter((memberId) => present.has(memberId) && (scoping || !known.has(linkRef('user', memberId)))), known, options);
     for (const memberId of unique) {
       const existing = known.get(linkRef('membership', `${groupId}#${memberId}`));
-      let userLink = present.has(memberId) ? known.get(linkRef('user', memberId)) : undefined;
-      if (present.has(memberId) && (scoping || !userLink) && (await deps.hub.getUser(memberId))) {
-        // Joining a scoped group brings the user into scope: provision or re-enable first.
-        await syncUser(ctx, memberId, options);
-        userLink = await deps.links.get(config.id, 'user', memberId);
-      }
+      const userLink = present.has(memberId) ? known.get(linkRef('user', memberId)) : undefined;
       const wanted = present.has(memberId) && groupLink !== undefined && userLink !== undefined;
       if (wanted && !existing && userLink) add.push({ memberId, targetId: userLink.targetId });
       if (!wanted && existing) remove.push({ memberId, link: existing });
