@@ -29,7 +29,7 @@ const logger = createLogger('connector-worker');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'connector-worker' });
 const documents = createDocumentClient();
 const sqs = new SQSClient({});
-const connectorsDocument = makeConnectorsSource(env);
+const connectorsDocument = makeConnectorsSource(env, env.CONNECTORS_REFRESH_SECONDS * 1000);
 const audit = withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics);
 const sync = makeSync({
   hub: hubReaderOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
@@ -82,6 +82,8 @@ const processBatch = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       clock: () => new Date(),
       breakers: new DynamoBreakerStore(documents, env.TABLE_NAME),
       maxReceiveCount,
+      // A disabled connector's changes look again once the document may have been re-read.
+      disabledHoldMs: env.CONNECTORS_REFRESH_SECONDS * 1000,
       queue: sqsLane(sqs, queueUrl(connectorId), receipts),
     });
     failures.push(...(await worker.process(config, () => connectorOf(config), changes)));

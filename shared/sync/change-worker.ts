@@ -44,10 +44,12 @@ export interface ChangeWorkerDeps {
    * are receives too, so a copy close to it is re-enqueued instead of waiting once more.
    */
   maxReceiveCount: number;
+  /** How long a disabled connector's changes wait before they look again (default DISABLED_HOLD_MS). */
+  disabledHoldMs?: number;
 }
 
-/** How long the changes of a disabled connector wait before they look again. */
-export const DISABLED_HOLD_MS = 5 * 60_000;
+/** How long the changes of a disabled connector wait before they look again, unless told. */
+export const DISABLED_HOLD_MS = 60_000;
 /** Backoff of real attempts (5xx, timeouts): 1 s doubling to 5 min, with full jitter. */
 const RETRY_BACKOFF = { baseMs: 1_000, maxMs: 300_000 };
 
@@ -258,7 +260,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
         groups.set(key, [...(groups.get(key) ?? []), change]);
       }
       if (!config.enabled) {
-        const held = await Promise.all([...groups.values()].map((group) => settle(group, { kind: 'wait', ms: DISABLED_HOLD_MS })));
+        const held = await Promise.all([...groups.values()].map((group) => settle(group, { kind: 'wait', ms: deps.disabledHoldMs ?? DISABLED_HOLD_MS })));
         return held.flat();
       }
       // The breaker is read once for the batch, not once per change: its state changes only on
