@@ -163,6 +163,29 @@ describe('sync engine: matching', () => {
   });
 });
 
+describe('sync engine: a target that cannot be searched', () => {
+  /** A SCIM server without `filter` support: the connector cannot look an account up. */
+  class UnsearchableTarget extends FakeTarget {
+    override async findUser(): Promise<undefined> {
+      return undefined;
+    }
+  }
+
+  it('never makes a second account when the link is lost and the target keeps userName unique: the change fails for good instead', async () => {
+    const target = new UnsearchableTarget();
+    const { hub, sync, ctx, links } = setup({}, target);
+    hub.user('ada');
+    await sync.syncUser(ctx, 'ada', realtime);
+    const link = await links.get('app', 'user', 'ada');
+    await links.delete(link as NonNullable<typeof link>);
+
+    await expect(sync.syncUser(ctx, 'ada', realtime)).rejects.toMatchObject({ kind: 'permanent' });
+
+    expect(target.accounts.size).toBe(1);
+    expect(target.calls.filter((c) => c.operation === 'createUser')).toHaveLength(2);
+  });
+});
+
 describe('sync engine: users', () => {
   it('does not create an inactive user', async () => {
     const { hub, sync, ctx, target } = setup();
