@@ -31,7 +31,7 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'connec
 // The lane retries a failed change (counted attempts, backoff, then the DLQ): the SDK does not retry under it.
 const documents = createDocumentClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
 const sqs = new SQSClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
-const connectorsDocument = makeConnectorsSource(env);
+const connectorsDocument = makeConnectorsSource(env, env.CONNECTORS_REFRESH_SECONDS * 1000);
 const audit = withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics);
 const sync = makeSync({
   hub: hubReaderOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
@@ -84,6 +84,8 @@ const processBatch = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       clock: () => new Date(),
       breakers: new DynamoBreakerStore(documents, env.TABLE_NAME),
       maxReceiveCount,
+      // A disabled connector's changes look again once the document may have been re-read.
+      disabledHoldMs: env.CONNECTORS_REFRESH_SECONDS * 1000,
       queue: sqsLane(sqs, queueUrl(connectorId), receipts),
     });
     failures.push(...(await worker.process(config, () => connectorOf(config), changes)));

@@ -19,6 +19,12 @@ export const ConnectorQueuesEnvSchema = z.object({
     }),
   CONNECTORS_FILE: z.string().min(1).optional(),
   CONNECTORS_PARAMETER: z.string().min(1).optional(),
+  /**
+   * How often a worker container reads the connectors document again (an edited document needs
+   * no deployment), and so how long a disabled connector's changes wait before they look at it
+   * again: re-enabling a connector takes effect within about twice this.
+   */
+  CONNECTORS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
 });
 
 /** The DLQ of a lane: same name with `-dlq` before the `.fifo` suffix (see shared/topology/queue-names.ts). */

@@ -4,7 +4,8 @@ import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import { evaluateFilter, parseFilter } from '../scim/filter.ts';
 import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from './attribute-mapping.ts';
 import { stableHash, stableJson } from './stable-hash.ts';
-import { type AuditEntry, type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, type SyncTrigger } from './sync.ports.ts';
+import { linkRefsOfMembers } from './membership-links.ts';
+import { type AuditEntry, type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, linkRef, type SyncTrigger } from './sync.ports.ts';
 
 export interface SyncDeps {
   hub: HubReader;
@@ -391,6 +392,21 @@ export const makeSync = (deps: SyncDeps) => {
     return record({ action: mapping ? 'link' : 'create', status: 'success', targetId: target.id });
   };
 
+  /** Syncs each member (that the hub still has) and puts its account link as it is now in `known`. */
+  const provisionMembers = async (ctx: ConnectorContext, memberIds: string[], known: Map<string, Link>, options: SyncOptions) => {
+    const synced = await Promise.allSettled(
+      memberIds.map(async (memberId) => {
+        if (!(await deps.hub.getUser(memberId))) return;
+        await syncUser(ctx, memberId, options);
+        const link = await deps.links.get(ctx.config.id, 'user', memberId);
+        if (link) known.set(linkRef('user', memberId), link);
+        else known.delete(linkRef('user', memberId));
+      }),
+    );
+    const failed = synced.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+
   /**
    * Brings the membership of some members of one group to the target as one minimal delta:
    * members that should be there and are not get added, members that are there and should not
@@ -405,25 +421,25 @@ export const makeSync = (deps: SyncDeps) => {
     const { config, connector } = ctx;
     const steps: string[] = [];
     const scoping = config.scope.groups?.includes(groupId) ?? false;
-    let groupLink = await deps.links.get(config.id, 'group', groupId);
+    const unique = [...new Set(memberIds)];
+    // Two reads for the whole delta, not two per member: who is a member now, and every link it
+    // needs (the group's, each membership's, each member's account) in one batch.
+    const [present, known] = await Promise.all([deps.hub.membersAmong(groupId, unique), deps.links.getMany(config.id, linkRefsOfMembers(groupId, unique))]);
+    let groupLink = known.get(linkRef('group', groupId));
     if (!groupLink && groupInScope(config, groupId) && (await deps.hub.getGroup(groupId))) {
       steps.push('group not linked yet: provisioning it first');
       await syncGroup(ctx, groupId, options);
       groupLink = await deps.links.get(config.id, 'group', groupId);
     }
-    const unique = [...new Set(memberIds)];
-    const present = await deps.hub.membersAmong(groupId, unique);
     const add: Array<{ memberId: string; targetId: string }> = [];
     const remove: Array<{ memberId: string; link: Link }> = [];
     const leaving: string[] = [];
+    // Members not provisioned yet, or joining a scoped group (which brings them into scope:
+    // provision or re-enable), are synced first; they are different users, so side by side.
+    await provisionMembers(ctx, unique.filter((memberId) => present.has(memberId) && (scoping || !known.has(linkRef('user', memberId)))), known, options);
     for (const memberId of unique) {
-      const existing = await deps.links.get(config.id, 'membership', `${groupId}#${memberId}`);
-      let userLink = present.has(memberId) ? await deps.links.get(config.id, 'user', memberId) : undefined;
-      if (present.has(memberId) && (scoping || !userLink) && (await deps.hub.getUser(memberId))) {
-        // Joining a scoped group brings the user into scope: provision or re-enable first.
-        await syncUser(ctx, memberId, options);
-        userLink = await deps.links.get(config.id, 'user', memberId);
-      }
+      const existing = known.get(linkRef('membership', `${groupId}#${memberId}`));
+      const userLink = present.has(memberId) ? known.get(linkRef('user', memberId)) : undefined;
       const wanted = present.has(memberId) && groupLink !== undefined && userLink !== undefined;
       if (wanted && !existing && userLink) add.push({ memberId, targetId: userLink.targetId });
       if (!wanted && existing) remove.push({ memberId, link: existing });
@@ -435,20 +451,23 @@ export const makeSync = (deps: SyncDeps) => {
     if (add.length + remove.length > 0) {
       // Without a group on the target there is nothing to remove from: only the links go.
       if (groupLink) await connector.changeGroupMembers(groupLink.targetId, { add: add.map((a) => a.targetId), remove: remove.map((r) => r.link.targetId) });
-      for (const a of add) {
-        await deps.links.put({
-          connectorId: config.id,
-          kind: 'membership',
-          hubId: `${groupId}#${a.memberId}`,
-          targetId: a.targetId,
-          status: 'active',
-          pushed: {},
-          hash: '',
-          origin: 'created',
-          updated: now(),
-        });
-      }
-      for (const r of remove) await deps.links.delete(r.link);
+      // Membership links are independent items (no reverse index): written side by side.
+      await Promise.all([
+        ...add.map((a) =>
+          deps.links.put({
+            connectorId: config.id,
+            kind: 'membership',
+            hubId: `${groupId}#${a.memberId}`,
+            targetId: a.targetId,
+            status: 'active',
+            pushed: {},
+            hash: '',
+            origin: 'created',
+            updated: now(),
+          }),
+        ),
+        ...remove.map((r) => deps.links.delete(r.link)),
+      ]);
       await deps.audit.record({
         time: now(),
         connectorId: config.id,

@@ -20,6 +20,7 @@ import {
   LinkCollisionError,
   type LinkKind,
   type LinkStore,
+  linkRef,
   OWNED_LINK_KINDS,
 } from '../../shared/sync/sync.ports.ts';
 
@@ -81,11 +82,24 @@ export class InMemoryHub implements HubReader {
 export class InMemoryLinkStore implements LinkStore {
   readonly links = new Map<string, Link>();
   readonly owners = new Map<string, string>();
+  /** Single-link reads and batched reads made, so tests can assert what a sync costs. */
+  reads = 0;
+  batchReads = 0;
 
   private key = (connectorId: string, kind: LinkKind, id: string) => `${connectorId}#${kind}#${id}`;
 
   async get(connectorId: string, kind: LinkKind, hubId: string) {
+    this.reads += 1;
     return this.links.get(this.key(connectorId, kind, hubId));
+  }
+
+  async getMany(connectorId: string, refs: Array<{ kind: LinkKind; hubId: string }>) {
+    this.batchReads += 1;
+    const found = refs.flatMap((ref) => {
+      const link = this.links.get(this.key(connectorId, ref.kind, ref.hubId));
+      return link ? [[linkRef(ref.kind, ref.hubId), structuredClone(link)] as const] : [];
+    });
+    return new Map(found);
   }
 
   async ownerOf(connectorId: string, kind: LinkKind, targetId: string) {
@@ -259,8 +273,10 @@ export class FakeTarget implements Connector {
 /** The breaker table item, with the same compare-and-set rule as the DynamoDB store. */
 export class InMemoryBreakers implements BreakerPort {
   state: BreakerState = initialBreaker();
+  reads = 0;
 
   async get() {
+    this.reads += 1;
     return structuredClone(this.state);
   }
 
