@@ -13,6 +13,9 @@
  *   connector's fetch has no retries of its own.
  * - Functions answering a request (scim-api, its authorizer, admin-api): nothing above the call
  *   retries it within the request, so their clients keep the SDK's standard retries.
+ * - The deletion drain, though stream-driven, keeps the SDK's retries: a run deletes thousands of
+ *   items, and a throttled page is better retried in place, with backoff, than by the stream
+ *   running the whole drain step again.
  * - Cached reads (the connectors document, connector secrets): the SDK's standard retries. They
  *   happen once per container and minute (or five), not per change, so a failure stacks at most
  *   once, and it would otherwise fail every change of the batch.

@@ -13,6 +13,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | email index       | `EMAIL#<lowercased address>`              | `USER#<id>`          |                             |                            |
  * | externalId index  | `EXTERNALID#<type>#<externalId>`          | `USER#<id>`/`GROUP#` |                             |                            |
  * | membership        | `GROUP#<groupId>`                         | `MEMBER#<id>`        | `MEMBER#<id>`               | `GROUP#<groupId>`          |
+ * | deletion drain    | `USER#<id>` / `GROUP#<id>`                | `DRAIN`              | `DRAIN#<shard>`             | `<updated>#<id>`           |
  * | count shard       | `COUNT#<type>#<shard>`                    | `COUNT`              |                             |                            |
  * | token             | `TOKEN#<sha256>`                          | `TOKEN`              | `TYPE#Token`                | `<created>#<id>`           |
  * | link              | `LINK#<connector>#<kind>#<hubId>`         | `LINK`               |                             |                            |
@@ -98,6 +99,23 @@ export const membershipIndexKey = (groupId: string, memberId: string): IndexKey 
   gsi1pk: memberIndexPartition(memberId),
   gsi1sk: groupPartition(groupId),
 });
+
+// Deletion drains.
+
+/**
+ * A deleted resource's memberships still to remove, written in the transaction that deletes the
+ * resource and removed when the last one is gone. It sits in the deleted resource's partition,
+ * beside the group's membership items; gsi1 lists the drains by when they last moved, so a sweep
+ * finds one whose progress stopped.
+ */
+export const DRAIN_SK = 'DRAIN';
+export const drainKey = (type: ResourceType, id: string): Key => ({ pk: `${RESOURCE_SK[type]}#${id}`, sk: DRAIN_SK });
+const drainPartition = (shard: number) => `${DRAIN_SK}#${shard}`;
+export const drainIndexKey = (updated: string, id: string): IndexKey => ({ gsi1pk: drainPartition(typeShardOf(id)), gsi1sk: `${updated}#${id}` });
+/** Every gsi1 partition of the drains (a mass deletion spreads over them like the type listing). */
+export const drainIndexPartitions = (): string[] => Array.from({ length: TYPE_SHARDS }, (_, shard) => drainPartition(shard));
+/** The stream filter of the drain function: a drain written or moved on. */
+export const DRAIN_STREAM_FILTER = { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: [DRAIN_SK] } } } };
 
 /**
  * Resource counts are kept in shards so concurrent creates rarely touch the same item (a shared

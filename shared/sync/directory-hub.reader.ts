@@ -11,6 +11,11 @@ export const hubReaderOf = (store: DirectoryStore): HubReader => ({
     const record = await store.get('Group', id);
     return record ? { id: record.id, ...record.data } : undefined;
   },
-  groupIdsOf: (userId) => store.groupIdsOf(userId),
+  // A deleted group's memberships are removed after it, in the background: only groups that
+  // still exist count (a user is never in scope by a group that is gone).
+  groupIdsOf: async (userId) => {
+    const ids = await store.groupIdsOf(userId);
+    return ids.length === 0 ? ids : (await store.getMany('Group', ids)).map((group) => group.id);
+  },
   membersAmong: (groupId, memberIds) => store.membersAmong(groupId, memberIds),
 });

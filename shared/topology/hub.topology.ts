@@ -1,4 +1,4 @@
-import { CHANGE_STREAM_SORT_KEYS } from '../store/hub-table.layout.ts';
+import { CHANGE_STREAM_SORT_KEYS, DRAIN_STREAM_FILTER } from '../store/hub-table.layout.ts';
 import type { Topology } from './topology.types.ts';
 
 /**
@@ -70,9 +70,37 @@ export const hubTopology: Topology = {
         },
       ],
       grants: [
+        // Reads whether a group whose membership was removed still exists.
+        { resource: 'table', access: 'read' },
         { resource: 'stream', access: 'read' },
         { resource: 'queues', access: 'send' },
         { resource: 'parameters', access: 'read' },
+      ],
+    },
+    {
+      name: 'deletion-drain',
+      description: 'Removes the memberships of deleted users and groups after DELETE answered, a bounded page per run.',
+      entry: 'functions/deletion-drain/handler.ts',
+      memoryMb: 512,
+      timeoutSeconds: 60,
+      triggers: [
+        {
+          kind: 'stream',
+          // A drain written by a DELETE, or moved on by the previous run: each change runs the next part.
+          filters: [DRAIN_STREAM_FILTER],
+          batchSize: 10,
+          maxBatchingWindowSeconds: 0,
+          maxRetryAttempts: 10,
+          bisectBatchOnError: true,
+          reportBatchItemFailures: true,
+          startingPosition: 'TRIM_HORIZON',
+        },
+        // A drain whose stream record exhausted its retries is nudged, so it runs again.
+        { kind: 'schedule', expression: 'rate(10 minutes)' },
+      ],
+      grants: [
+        { resource: 'table', access: 'readWrite' },
+        { resource: 'stream', access: 'read' },
       ],
     },
     {
