@@ -33,6 +33,7 @@ export const makeFanout =
       const queued = changeOfRecord(record as Parameters<typeof changeOfRecord>[0]);
       if (!queued) return;
       for (const lane of lanes) {
+        if (queued.connectorId !== undefined && lane.id !== queued.connectorId) continue;
         const message = { ...queued.change, connectorId: lane.id } as ChangeMessage;
         messages.push({ queueUrl: deps.queueUrls[lane.id] as string, body: JSON.stringify(message), groupId: queued.groupId, deduplicationId: queued.deduplicationId });
         recordOf.push(index);
