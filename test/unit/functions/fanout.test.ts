@@ -67,4 +67,13 @@ describe('fanout', () => {
     await expect(fanout([record('300', 'AUDIT#acme#2026-11-29T10#1', '2026-11-29T10:00:00.000Z#a')])).resolves.toEqual({ batchItemFailures: [] });
     expect(sent).toEqual([]);
   });
+
+  it('sends the end of an access grant to the grant\'s connector only', async () => {
+    // Prepare
+    const { fanout, sent } = fanoutSending();
+    // Act
+    await fanout([{ eventName: 'REMOVE', dynamodb: { SequenceNumber: '300', Keys: { pk: { S: 'GRANT#paused#u-9' }, sk: { S: 'GRANT' } }, OldImage: {} } }]);
+    // Assess
+    expect(sent.map((m) => [m.queueUrl, JSON.parse(m.body)])).toEqual([[QUEUES.paused, { kind: 'user', id: 'u-9', trigger: 'on-demand', connectorId: 'paused' }]]);
+  });
 });
