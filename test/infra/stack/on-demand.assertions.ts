@@ -21,6 +21,19 @@ describe('on-demand provisioning in the stack', () => {
     expect(outputs).toEqual(expect.arrayContaining([json({ Ref: functionLogicalId(template, 'provision-on-demand') }), json(fnArn())]));
   });
 
+  it('attaches the invoke policy and the admin routes policy to the operators\' role when the stage names one, and to nothing otherwise', () => {
+    // Prepare
+    const { template: withRole } = synthHub({ topology: hubTopology, context: { operatorsRoleName: 'hub-operators' } });
+    const attached = (t: typeof template) =>
+      Object.values(resources(t, 'AWS::IAM::ManagedPolicy'))
+        .filter((p) => json(p.Properties?.Roles).includes('hub-operators'))
+        .map((p) => p.Properties?.ManagedPolicyName)
+        .sort();
+    // Assess
+    expect(attached(withRole)).toEqual(['scim-hub-prod-admin-api-invoke', 'scim-hub-prod-invoke-provision-on-demand']);
+    expect(attached(template)).toEqual([]);
+  });
+
   it('lets provision-on-demand write the table but not its tokens, send to the lanes, and read the connector secrets', () => {
     // Prepare
     const statements = roleStatements(template, 'provision-on-demand');
