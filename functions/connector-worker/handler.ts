@@ -18,6 +18,7 @@ import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { DynamoBreakerStore } from '#shared/store/breaker.repository.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import { DynamoGrantStore } from '#shared/store/grant.repository.ts';
 import { DynamoLinkStore } from '#shared/store/link.repository.ts';
 import { ChangeMessageSchema } from '#shared/sync/change-message.ts';
 import { makeChangeWorker, type ReceivedChange } from '#shared/sync/change-worker.ts';
@@ -37,6 +38,7 @@ const sync = makeSync({
   hub: hubReaderOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
   links: new DynamoLinkStore(documents, env.TABLE_NAME),
   audit,
+  grants: new DynamoGrantStore(documents, env.TABLE_NAME),
   clock: () => new Date(),
 });
 

@@ -18,6 +18,12 @@ export interface HubParameters {
   secretsNamePrefix: string;
   /** Optional email subscription on the alarm topic. */
   alarmEmail: string | undefined;
+  /**
+   * Optional IAM role of the operators: the stack attaches to it the managed policies that let
+   * operators call the admin routes and invoke the directly invoked functions (on-demand
+   * provisioning). Without it the policies stand alone, for the account's administrators to attach.
+   */
+  operatorsRoleName: string | undefined;
   logRetentionDays: number;
   /** How long audit records live (their TTL), passed to the functions. */
   auditRetentionDays: number;
@@ -68,6 +74,10 @@ const ContextSchema = z
       .regex(/^[A-Za-z0-9_+=.@\-/]+\/$/, 'a Secrets Manager name prefix ending in a slash')
       .optional(),
     alarmEmail: z.email().optional(),
+    operatorsRoleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name (letters, digits and +=,.@_-, at most 64)')
+      .optional(),
     logRetentionDays: count(1, 3653)
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
       .default(90),
@@ -85,6 +95,7 @@ const ContextSchema = z
       connectorsParameterName: value.connectorsParameterName ?? `/scim-hub/${value.stageName}/connectors`,
       secretsNamePrefix: value.secretsNamePrefix ?? `scim-hub/${value.stageName}/`,
       alarmEmail: value.alarmEmail,
+      operatorsRoleName: value.operatorsRoleName,
     }),
   );
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { environmentOf } from '#shared/topology/function-environment.ts';
@@ -60,6 +61,8 @@ export class HubStack extends Stack {
   readonly table: HubTable;
   readonly lanes: ConnectorLane[] = [];
   readonly functions = new Map<string, HubFunction>();
+  /** The managed policies operators need: calling the admin routes, invoking direct-invoke functions. */
+  readonly operatorPolicies: iam.ManagedPolicy[] = [];
   readonly streams: StreamSubscription[] = [];
   readonly operations: HubOperations;
   readonly dashboard: HubDashboard;
@@ -142,7 +145,8 @@ export class HubStack extends Stack {
     }
 
     if (this.api) {
-      this.api.addIamRoutesPolicy(`${prefix}-admin-api-invoke`);
+      const routes = this.api.addIamRoutesPolicy(`${prefix}-admin-api-invoke`);
+      if (routes) this.operatorPolicies.push(routes);
       if (p.enableWaf) {
         this.webAcl = new HubWebAcl(this, 'Firewall', {
           stageArn: this.api.api.deploymentStage.stageArn,
@@ -156,6 +160,13 @@ export class HubStack extends Stack {
           'The WAF web ACL is a deployment parameter (enableWaf, on by default) and was turned off for this stage on purpose, e.g. a test stage without the WAF cost.',
         );
       }
+    }
+
+    if (p.operatorsRoleName) {
+      // The role is the account's (imported, not made here): the policies name it, so attaching
+      // touches nothing else of it.
+      const operators = iam.Role.fromRoleName(this, 'OperatorsRole', p.operatorsRoleName);
+      for (const policy of this.operatorPolicies) policy.attachToRole(operators);
     }
 
     for (const connectorId of p.connectorIds) this.operations.addConnectorAlarms(connectorId);
@@ -212,7 +223,7 @@ export class HubStack extends Stack {
         new ScheduleTriggerRule(fn, `Schedule${fn.spec.triggers.indexOf(trigger)}`, { target: fn, trigger });
         return;
       case 'invoke':
-        new InvokeAccess(fn, 'Invoke', { target: fn, managedPolicyName: `${prefix}-invoke-${fn.spec.name}` });
+        this.operatorPolicies.push(new InvokeAccess(fn, 'Invoke', { target: fn, managedPolicyName: `${prefix}-invoke-${fn.spec.name}` }).policy);
         return;
       default:
         assertNever(trigger);

@@ -164,6 +164,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   const schedulers: LocalScheduler[] = [];
   const routes: BoundRoute[] = [];
   const authorizers = new Map<string, { trigger: AuthorizerTrigger; fn: LocalFunction }>();
+  const invokable: LocalFunction[] = [];
 
   for (const fn of functions.values()) {
     for (const trigger of fn.spec.triggers) {
@@ -201,6 +202,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
           schedulers.push(new LocalScheduler(trigger, fn));
           break;
         case 'invoke':
+          invokable.push(fn);
           break;
       }
     }
@@ -246,6 +248,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   };
 
   const http = new HttpAdapter(routes, authorizers, adminToken);
+  for (const fn of invokable) http.addInvokeTarget(fn);
   http.addLocalRoute('/health', async (response: ServerResponse) => {
     const result = await health();
     const failing = Object.entries(result.parts).filter(([, v]) => v !== 'ok');

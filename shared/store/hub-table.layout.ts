@@ -19,6 +19,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | link              | `LINK#<connector>#<kind>#<hubId>`         | `LINK`               |                             |                            |
  * | link by target    | `LINKTARGET#<connector>#<kind>#<targetId>`| `LINKTARGET`         |                             |                            |
  * | breaker           | `CONNECTOR#<connector>`                   | `BREAKER`            |                             |                            |
+ * | access grant      | `GRANT#<connector>#<userId>`              | `GRANT`              | `TYPE#Grant`                | `<expiresAt>#<connector>#<userId>` |
  * | audit record      | `AUDIT#<connector>#<hour>#<shard>`        | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
  * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
  *
@@ -141,6 +142,23 @@ export const linkTargetKey = (connectorId: string, kind: string, targetId: strin
 });
 export const breakerKey = (connectorId: string): Key => ({ pk: `CONNECTOR#${connectorId}`, sk: 'BREAKER' });
 
+/**
+ * Temporary access grants, one per (connector, user), listed by gsi1 soonest expiry first: the
+ * expiry sweep reads the partition up to now. Grants are few (operators hand them out one by
+ * one), so one index partition takes them all. A grant's removal (TTL, sweep or revoke) goes
+ * out on the stream to its connector's lane.
+ */
+export const GRANT_SK = 'GRANT';
+const GRANT_PK_PREFIX = 'GRANT#';
+export const GRANT_INDEX_PK = 'TYPE#Grant';
+export const grantKey = (connectorId: string, userId: string): Key => ({ pk: `${GRANT_PK_PREFIX}${connectorId}#${userId}`, sk: GRANT_SK });
+export const grantIndexKey = (connectorId: string, userId: string, expiresAt: string): IndexKey => ({
+  gsi1pk: GRANT_INDEX_PK,
+  gsi1sk: `${expiresAt}#${connectorId}#${userId}`,
+});
+/** The attribute DynamoDB's TTL reads (the table spec names it): epoch seconds. */
+export const TTL_ATTRIBUTE = 'ttl';
+
 // Audit records.
 
 /** The hour bucket of an ISO time: `2026-01-01T13`. */
@@ -176,14 +194,16 @@ export const auditHourKey = (connectorId: string | undefined, hour: string): Key
 // Stream records.
 
 /**
- * The stream filter of the fanout (EventBridge pattern syntax on the sort key): resources and
- * memberships only. Links, audit records, guards, indexes and tokens never leave the table.
+ * The stream filter of the fanout (EventBridge pattern syntax on the sort key): resources,
+ * memberships and access grants only. Links, audit records, guards, indexes and tokens never
+ * leave the table.
  */
-export const CHANGE_STREAM_SORT_KEYS = [RESOURCE_SK.User, RESOURCE_SK.Group, { prefix: MEMBER_SK_PREFIX }];
+export const CHANGE_STREAM_SORT_KEYS = [RESOURCE_SK.User, RESOURCE_SK.Group, { prefix: MEMBER_SK_PREFIX }, GRANT_SK];
 
 export type ParsedKey =
   | { item: 'resource'; type: ResourceType; id: string }
-  | { item: 'membership'; groupId: string; memberId: string };
+  | { item: 'membership'; groupId: string; memberId: string }
+  | { item: 'grant'; connectorId: string; userId: string };
 
 /** What a table key is, for the items the hub announces; undefined for every other item. */
 export const parseKey = (pk: string, sk: string): ParsedKey | undefined => {
@@ -194,6 +214,12 @@ export const parseKey = (pk: string, sk: string): ParsedKey | undefined => {
   const groupPrefix = `${RESOURCE_SK.Group}#`;
   if (sk.startsWith(MEMBER_SK_PREFIX) && pk.startsWith(groupPrefix)) {
     return { item: 'membership', groupId: pk.slice(groupPrefix.length), memberId: sk.slice(MEMBER_SK_PREFIX.length) };
+  }
+  if (sk === GRANT_SK && pk.startsWith(GRANT_PK_PREFIX)) {
+    // Connector ids have no '#' (connectors.schema.ts): the first one ends the connector id.
+    const rest = pk.slice(GRANT_PK_PREFIX.length);
+    const cut = rest.indexOf('#');
+    if (cut > 0) return { item: 'grant', connectorId: rest.slice(0, cut), userId: rest.slice(cut + 1) };
   }
   return undefined;
 };

@@ -38,15 +38,17 @@ export const hubTopology: Topology = {
     },
     {
       name: 'admin-api',
-      description: "Operators' API: the audit trail, connector health and the DLQ redrive.",
+      description: "Operators' API: the audit trail, connector health, the DLQ redrive, on-demand provisioning and access grants.",
       entry: 'functions/admin-api/handler.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
       triggers: [{ kind: 'http', routes: [{ method: 'ANY', path: '/admin/{proxy+}' }], auth: { type: 'iam' } }],
       grants: [
-        { resource: 'table', access: 'read' },
+        // Writes: on-demand provisioning (links, audit records, access grants).
+        { resource: 'table', access: 'readWrite' },
         { resource: 'queues', access: 'consume' },
         { resource: 'queues', access: 'send' },
+        { resource: 'secrets', access: 'read' },
         { resource: 'parameters', access: 'read' },
       ],
     },
@@ -118,6 +120,30 @@ export const hubTopology: Topology = {
         { resource: 'secrets', access: 'read' },
         { resource: 'parameters', access: 'read' },
       ],
+    },
+    {
+      name: 'provision-on-demand',
+      description: 'Provisions one user or group on one connector now, step by step (operators invoke it directly).',
+      entry: 'functions/provision-on-demand/handler.ts',
+      memoryMb: 512,
+      // One user: a few target calls, each bounded by the connector's retries.
+      timeoutSeconds: 60,
+      triggers: [{ kind: 'invoke' }],
+      grants: [
+        { resource: 'table', access: 'readWrite' },
+        { resource: 'queues', access: 'send' },
+        { resource: 'secrets', access: 'read' },
+        { resource: 'parameters', access: 'read' },
+      ],
+    },
+    {
+      name: 'grant-expiry',
+      description: 'Ends temporary access on time: deletes expired grants, which the stream turns into deprovisions.',
+      entry: 'functions/grant-expiry/handler.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      triggers: [{ kind: 'schedule', expression: 'rate(1 minute)' }],
+      grants: [{ resource: 'table', access: 'readWrite' }],
     },
   ],
   queues: [

@@ -11,6 +11,7 @@ import type {
 import { type ConnectorConfig, ConnectorConfigSchema } from '../../shared/connectors/connectors.schema.ts';
 import { type BreakerState, initialBreaker } from '../../shared/connectors/resilience/circuit-breaker.ts';
 import type { ChangeMessage } from '../../shared/sync/change-message.ts';
+import type { AccessGrant, GrantStore } from '../../shared/sync/grant.ports.ts';
 import type { BreakerPort, QueuePort, ReceivedChange } from '../../shared/sync/change-worker.ts';
 import {
   type AuditEntry,
@@ -353,3 +354,36 @@ export const syncFixture = () => {
     now: () => time,
   };
 };
+
+/** Temporary access grants in memory, with the expiry rules of the DynamoDB store. */
+export class InMemoryGrantStore implements GrantStore {
+  readonly grants = new Map<string, AccessGrant>();
+  private key = (connectorId: string, userId: string) => `${connectorId}#${userId}`;
+
+  async get(connectorId: string, userId: string) {
+    return this.grants.get(this.key(connectorId, userId));
+  }
+
+  async put(grant: AccessGrant) {
+    this.grants.set(this.key(grant.connectorId, grant.userId), { ...grant });
+  }
+
+  async delete(connectorId: string, userId: string) {
+    this.grants.delete(this.key(connectorId, userId));
+  }
+
+  async list(connectorId?: string) {
+    return [...this.grants.values()].filter((g) => connectorId === undefined || g.connectorId === connectorId).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+  }
+
+  async expiredAt(now: Date, limit: number) {
+    return (await this.list()).filter((g) => Date.parse(g.expiresAt) <= now.getTime()).slice(0, limit);
+  }
+
+  async deleteIfUnchanged(grant: AccessGrant) {
+    const stored = await this.get(grant.connectorId, grant.userId);
+    if (stored?.expiresAt !== grant.expiresAt) return false;
+    await this.delete(grant.connectorId, grant.userId);
+    return true;
+  }
+}

@@ -23,7 +23,11 @@ describe('the deletion drain batch', () => {
   it('runs each drain of the batch in order, with the cursor its image holds', async () => {
     // Prepare
     const runs: PendingDrain[] = [];
-    const batch = makeDrainBatch({ run: async (drain) => (runs.push(drain), { removedMembers: 0, removedMemberships: 0, finished: true }) });
+    const batch = makeDrainBatch({ run: async (drain) => {
+        runs.push(drain);
+        return { removedMembers: 0, removedMemberships: 0, finished: true };
+      },
+    });
     // Act
     const result = await batch([drainRecord('1', 'g-1'), drainRecord('2', 'g-2', 'c-2')]);
     // Assess

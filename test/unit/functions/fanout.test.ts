@@ -97,4 +97,13 @@ describe('fanout', () => {
     await fanout([record('500', 'GROUP#g-1', 'MEMBER#u-1'), record('501', 'USER#u-1', 'USER')]);
     expect(reads).toEqual([]);
   });
+
+  it('sends the end of an access grant to the grant\'s connector only', async () => {
+    // Prepare
+    const { fanout, sent } = fanoutSending();
+    // Act
+    await fanout([{ eventName: 'REMOVE', dynamodb: { SequenceNumber: '300', Keys: { pk: { S: 'GRANT#paused#u-9' }, sk: { S: 'GRANT' } }, OldImage: {} } }]);
+    // Assess
+    expect(sent.map((m) => [m.queueUrl, JSON.parse(m.body)])).toEqual([[QUEUES.paused, { kind: 'user', id: 'u-9', trigger: 'on-demand', connectorId: 'paused' }]]);
+  });
 });
