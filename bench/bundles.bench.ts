@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { bundleRuntimeEnvironment, esbuildOptionsFor, lambdaBundleOptions } from '../infra/aws/bundling.options.ts';
+import { DEFAULT_AUDIT_RETENTION_DAYS, environmentOf } from '../shared/topology/function-environment.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import type { FunctionSpec } from '../shared/topology/topology.types.ts';
 
@@ -42,7 +43,7 @@ const median = (values: number[]): number => {
 
 /**
  * What a handler module sees at cold start in Lambda, less the credentials (nothing here makes
- * a call): the bundle's own settings, the resource names, a Region.
+ * a call): the bundle's own settings, the variables its grants give, a Region.
  */
 const lambdaLikeEnvironment = (spec: FunctionSpec): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
@@ -52,10 +53,13 @@ const lambdaLikeEnvironment = (spec: FunctionSpec): NodeJS.ProcessEnv => ({
   POWERTOOLS_SERVICE_NAME: spec.name,
   POWERTOOLS_METRICS_NAMESPACE: 'ScimHub',
   LOG_LEVEL: 'INFO',
-  TABLE_NAME: 'bench',
-  AUDIT_RETENTION_DAYS: '365',
-  CONNECTOR_QUEUE_URLS: '{}',
-  CONNECTORS_PARAMETER: '/scim-hub/bench/connectors',
+  ...environmentOf(spec, {
+    tableName: 'bench',
+    connectorQueueUrls: '{}',
+    hubQueueUrls: '{}',
+    connectorsDocument: { parameterName: '/scim-hub/bench/connectors' },
+    auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
+  }),
   ...bundleRuntimeEnvironment,
 });
 

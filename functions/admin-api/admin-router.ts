@@ -4,10 +4,13 @@ import type { BreakerState } from '#shared/connectors/resilience/circuit-breaker
 import type { RedriveResult } from '#shared/queues/dlq-redrive.ts';
 import { InvalidCursor } from '#shared/directory/directory.errors.ts';
 import type { DeadLetter } from '#shared/queues/dlq-peek.ts';
+import { ConnectorError } from '#shared/connectors/connector.errors.ts';
 import type { AuditQuery } from '#shared/store/audit.repository.ts';
+import type { AccessGrant } from '#shared/sync/grant.ports.ts';
+import { OnDemandBodySchema, onDemandRequestOf } from '#shared/sync/on-demand.schema.ts';
+import { OnDemandError, type OnDemandRequest, type OnDemandResult } from '#shared/sync/on-demand.service.ts';
 import type { AuditEntry } from '#shared/sync/sync.ports.ts';
 import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
-
 
 export interface AdminDeps {
   queryAudit(query: AuditQuery): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }>;
@@ -19,6 +22,10 @@ export interface AdminDeps {
   redrive(connectorId: string, max: number | undefined): Promise<RedriveResult>;
   /** Reconciliation runs (run-routes.ts); without them those routes answer 404. */
   runs?: Omit<RunRoutesDeps, 'connectorIds'>;
+  /** On-demand provisioning of one user or group (shared/sync/on-demand.service.ts). */
+  provision(request: OnDemandRequest): Promise<OnDemandResult>;
+  /** Temporary access grants, of one connector or all, soonest to end first. */
+  grants(connectorId: string | undefined): Promise<AccessGrant[]>;
 }
 
 const AUDIT_STATUSES = ['success', 'failed', 'skipped', 'retrying', 'dead-lettered'] as const;
@@ -52,7 +59,41 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
 const badRequest = (error: z.ZodError): APIGatewayProxyResult =>
   json(400, { error: error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
 
-const CONNECTOR_PATH = /^\/connectors\/([^/]+)(\/dead-letters|\/redrive)?$/;
+const GrantsQuerySchema = z.object({ connector: z.string().min(1).optional() }).strict();
+
+const CONNECTOR_PATH = /^\/connectors\/([^/]+)(\/dead-letters|\/redrive|\/provision)?$/;
+
+const ON_DEMAND_STATUS: Record<OnDemandError['code'], number> = {
+  'onDemand.notFound': 404,
+  'onDemand.ambiguous': 409,
+  'onDemand.disabled': 409,
+  'onDemand.invalid': 400,
+};
+
+/** The request body as JSON; undefined when it is not JSON. */
+const bodyOf = (event: APIGatewayProxyEvent): unknown => {
+  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  try {
+    return text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const provision = async (connectorId: string, event: APIGatewayProxyEvent, deps: AdminDeps): Promise<APIGatewayProxyResult> => {
+  const body = bodyOf(event);
+  if (body === undefined) return json(400, { error: 'body: not JSON' });
+  const parsed = OnDemandBodySchema.safeParse(body);
+  if (!parsed.success) return badRequest(parsed.error);
+  try {
+    return json(200, await deps.provision(onDemandRequestOf(connectorId, parsed.data)));
+  } catch (error) {
+    if (error instanceof OnDemandError) return json(ON_DEMAND_STATUS[error.code], { error: error.message, code: error.code });
+    // The target refused or failed: the hub did its part, the answer says whose fault it is.
+    if (error instanceof ConnectorError) return json(502, { error: `the target failed: ${error.message}`, code: error.code });
+    throw error;
+  }
+};
 
 /**
  * The operators' API (behind IAM auth in AWS, the operator token locally):
@@ -63,7 +104,11 @@ const CONNECTOR_PATH = /^\/connectors\/([^/]+)(\/dead-letters|\/redrive)?$/;
  * - `GET /admin/connectors/{id}`: one connector's;
  * - `GET /admin/connectors/{id}/dead-letters?limit`: the DLQ's messages, left in place;
  * - `POST /admin/connectors/{id}/redrive?limit`: moves dead letters back to the lane, within the
- *   request's time budget, and says how many remain.
+ *   request's time budget, and says how many remain;
+ * - `POST /admin/connectors/{id}/provision` with `{"user"|"group", dryRun, deprovision, until}`:
+ *   provisions one user or group now and answers with the steps and the diff (502 when the
+ *   target fails);
+ * - `GET /admin/grants?connector`: temporary access grants, soonest to end first.
  *
  * Bad parameters are a 400 naming them, an unknown connector a 404.
  */
@@ -97,6 +142,12 @@ export const routeAdminRequest = async (
     }
     return json(200, { items: page.items, ...(page.next ? { nextCursor: page.next } : {}) });
   }
+  if (path === '/grants') {
+    if (method !== 'GET') return json(405, { error: `${method} /admin/grants is not allowed: use GET` });
+    const parsed = GrantsQuerySchema.safeParse(query);
+    if (!parsed.success) return badRequest(parsed.error);
+    return json(200, { grants: await deps.grants(parsed.data.connector) });
+  }
   if (path === '/connectors') {
     if (method !== 'GET') return json(405, { error: `${method} /admin/connectors is not allowed: use GET` });
     const ids = await deps.connectorIds();
@@ -119,6 +170,7 @@ export const routeAdminRequest = async (
       return json(200, { connector: id, approximateCount: count, messages });
     }
     if (method !== 'POST') return json(405, { error: `${method} is not allowed here: use POST` });
+    if (action === '/provision') return provision(id, event, deps);
     const parsed = RedriveQuerySchema.safeParse(query);
     if (!parsed.success) return badRequest(parsed.error);
     const result = await deps.redrive(id, parsed.data.limit);

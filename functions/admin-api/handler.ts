@@ -1,13 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
+import * as z from 'zod';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ConnectorQueuesEnvSchema, dlqUrlOf } from '#shared/config/connector-queues.ts';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
 import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
+import { METRICS_NAMESPACE, withAuditMetrics } from '#shared/observability/audit-metrics.ts';
 import { httpErrors } from '#shared/observability/http-errors.middleware.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { peekDeadLetters } from '#shared/queues/dlq-peek.ts';
+import { wireOnDemand } from '#shared/provisioning/on-demand.wiring.ts';
 import { redriveWithinBudget } from '#shared/queues/dlq-redrive.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { DynamoBreakerStore } from '#shared/store/breaker.repository.ts';
@@ -22,10 +26,12 @@ import { makeReconciliation } from '#shared/sync/reconcile-run.ts';
 import { randomUUID } from 'node:crypto';
 import { routeAdminRequest } from './admin-router.ts';
 
-const env = readEnv(TableEnvSchema.merge(ConnectorQueuesEnvSchema).merge(HubQueuesEnvSchema));
+const env = readEnv(
+  TableEnvSchema.merge(ConnectorQueuesEnvSchema).merge(HubQueuesEnvSchema).extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }),
+);
 const documents = createDocumentClient();
 const sqs = new SQSClient({});
-const audit = new DynamoAuditLog(documents, env.TABLE_NAME, 90);
+const audit = new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS);
 const breakers = new DynamoBreakerStore(documents, env.TABLE_NAME);
 const connectors = makeConnectorsSource(env);
 const queueUrl = (id: string) => env.CONNECTOR_QUEUE_URLS[id] ?? '';
@@ -46,6 +52,14 @@ const configOf = async (connectorId: string) => {
   if (!config) throw new Error(`no connector ${connectorId}`);
   return config;
 };
+const onDemand = wireOnDemand({
+  documents,
+  tableName: env.TABLE_NAME,
+  sqs,
+  audit: withAuditMetrics(audit, new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'admin-api' })),
+  connectors,
+  queueUrl: async (id) => env.CONNECTOR_QUEUE_URLS[id],
+});
 
 /**
  * A redrive stops starting new messages this long before the function's timeout, so its answer
@@ -82,5 +96,7 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
         approve: (runId, by) => reconciliation.approve(runId, by),
         reject: (runId, by) => reconciliation.reject(runId, by),
       },
+      provision: (request) => onDemand.provision(request),
+      grants: (connectorId) => onDemand.grants.list(connectorId),
     }),
   );

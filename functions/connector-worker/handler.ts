@@ -6,6 +6,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { ConnectorQueuesEnvSchema } from '#shared/config/connector-queues.ts';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
+import { SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE } from '#shared/config/sdk-retries.ts';
 import { makeConnectorCache } from '#shared/connectors/connector.cache.ts';
 import { createConnector } from '#shared/connectors/connector.factory.ts';
 import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
@@ -17,6 +18,7 @@ import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { DynamoBreakerStore } from '#shared/store/breaker.repository.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import { DynamoGrantStore } from '#shared/store/grant.repository.ts';
 import { DynamoLinkStore } from '#shared/store/link.repository.ts';
 import { ChangeMessageSchema } from '#shared/sync/change-message.ts';
 import { makeChangeWorker, type ReceivedChange } from '#shared/sync/change-worker.ts';
@@ -27,14 +29,16 @@ import { hubTopology } from '#shared/topology/hub.topology.ts';
 const env = readEnv(TableEnvSchema.merge(ConnectorQueuesEnvSchema).extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }));
 const logger = createLogger('connector-worker');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'connector-worker' });
-const documents = createDocumentClient();
-const sqs = new SQSClient({});
-const connectorsDocument = makeConnectorsSource(env);
+// The lane retries a failed change (counted attempts, backoff, then the DLQ): the SDK does not retry under it.
+const documents = createDocumentClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
+const sqs = new SQSClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
+const connectorsDocument = makeConnectorsSource(env, env.CONNECTORS_REFRESH_SECONDS * 1000);
 const audit = withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics);
 const sync = makeSync({
   hub: hubReaderOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
   links: new DynamoLinkStore(documents, env.TABLE_NAME),
   audit,
+  grants: new DynamoGrantStore(documents, env.TABLE_NAME),
   clock: () => new Date(),
 });
 
@@ -82,6 +86,8 @@ const processBatch = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       clock: () => new Date(),
       breakers: new DynamoBreakerStore(documents, env.TABLE_NAME),
       maxReceiveCount,
+      // A disabled connector's changes look again once the document may have been re-read.
+      disabledHoldMs: env.CONNECTORS_REFRESH_SECONDS * 1000,
       queue: sqsLane(sqs, queueUrl(connectorId), receipts),
     });
     failures.push(...(await worker.process(config, () => connectorOf(config), changes)));

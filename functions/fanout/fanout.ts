@@ -14,7 +14,29 @@ export interface FanoutDeps {
   queueUrls: Record<string, string>;
   /** Sends the messages; returns the indexes that failed. */
   send: (messages: OutgoingMessage[]) => Promise<Set<number>>;
+  /** Which of these groups exist now (one consistent batch read). */
+  existingGroups: (ids: string[]) => Promise<Set<string>>;
 }
+
+/** A REMOVE, or a TTL deletion (which DynamoDB Local names UNKNOWN_TO_SDK_VERSION). */
+const isRemoval = (record: DynamoDBRecord | undefined) => record?.eventName !== 'INSERT' && record?.eventName !== 'MODIFY';
+
+/**
+ * The groups whose removed memberships nobody needs to hear about: groups deleted since. A
+ * deleted group's members are removed by the deletion drain, up to 100 000 of them, after the
+ * group's own REMOVE, which already deletes (or unlinks) the target group; sending each removal
+ * would only make the workers remove members from a group that is gone. Only a connector that
+ * scopes by the group needs them: leaving it takes its members out of scope.
+ */
+const deletedGroupsOf = async (deps: FanoutDeps, records: DynamoDBRecord[], changes: Array<ReturnType<typeof changeOfRecord>>): Promise<Set<string>> => {
+  const removedFrom = new Set<string>();
+  changes.forEach((queued, index) => {
+    if (queued?.change.kind === 'membership' && isRemoval(records[index])) removedFrom.add(queued.change.groupId);
+  });
+  if (removedFrom.size === 0) return removedFrom;
+  const existing = await deps.existingGroups([...removedFrom]);
+  return new Set([...removedFrom].filter((id) => !existing.has(id)));
+};
 
 /**
  * Turns a batch of hub table changes into one message per change per connector on that
@@ -27,12 +49,16 @@ export const makeFanout =
   async (records: DynamoDBRecord[]): Promise<DynamoDBBatchResponse> => {
     const document = await deps.connectors();
     const lanes = document.connectors.filter((c) => deps.queueUrls[c.id]);
+    const changes = records.map((record) => changeOfRecord(record as Parameters<typeof changeOfRecord>[0]));
+    const deletedGroups = await deletedGroupsOf(deps, records, changes);
     const messages: OutgoingMessage[] = [];
     const recordOf: number[] = [];
-    records.forEach((record, index) => {
-      const queued = changeOfRecord(record as Parameters<typeof changeOfRecord>[0]);
+    changes.forEach((queued, index) => {
       if (!queued) return;
+      const ofDeletedGroup = queued.change.kind === 'membership' && isRemoval(records[index]) && deletedGroups.has(queued.change.groupId) ? queued.change.groupId : undefined;
       for (const lane of lanes) {
+        if (queued.connectorId !== undefined && lane.id !== queued.connectorId) continue;
+        if (ofDeletedGroup !== undefined && !lane.scope.groups?.includes(ofDeletedGroup)) continue;
         const message = { ...queued.change, connectorId: lane.id } as ChangeMessage;
         messages.push({ queueUrl: deps.queueUrls[lane.id] as string, body: JSON.stringify(message), groupId: queued.groupId, deduplicationId: queued.deduplicationId });
         recordOf.push(index);

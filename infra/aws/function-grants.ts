@@ -154,22 +154,3 @@ const grantQueues = (target: HubFunction, access: 'send' | 'consume', lanes: Con
     lane.dlq.grantSendMessages(fn);
   }
 };
-
-/** The environment a function's grants call for: the names of what it may touch. */
-export const environmentFor = (
-  target: HubFunction['spec'],
-  values: { tableName: string; connectorQueueUrls: string; hubQueueUrls: string; connectorsParameterName: string; auditRetentionDays: number },
-): Record<string, string> => {
-  const environment: Record<string, string> = {};
-  for (const grant of target.grants) {
-    if (grant.resource === 'table' || grant.resource === 'stream') environment.TABLE_NAME = values.tableName;
-    // Writers record audit entries, whose TTL this sets.
-    if (grant.resource === 'table' && grant.access === 'readWrite') environment.AUDIT_RETENTION_DAYS = String(values.auditRetentionDays);
-    if (grant.resource === 'queues') {
-      environment.CONNECTOR_QUEUE_URLS = values.connectorQueueUrls;
-      environment.HUB_QUEUE_URLS = values.hubQueueUrls;
-    }
-    if (grant.resource === 'parameters') environment.CONNECTORS_PARAMETER = values.connectorsParameterName;
-  }
-  return environment;
-};

@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import * as z from 'zod';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '#shared/topology/function-environment.ts';
 
 /**
  * The deployment parameters of the hub, read from CDK context (`cdk deploy -c stageName=staging
@@ -19,6 +20,12 @@ export interface HubParameters {
   secretsNamePrefix: string;
   /** Optional email subscription on the alarm topic. */
   alarmEmail: string | undefined;
+  /**
+   * Optional IAM role of the operators: the stack attaches to it the managed policies that let
+   * operators call the admin routes and invoke the directly invoked functions (on-demand
+   * provisioning). Without it the policies stand alone, for the account's administrators to attach.
+   */
+  operatorsRoleName: string | undefined;
   logRetentionDays: number;
   /** How long audit records live (their TTL), passed to the functions. */
   auditRetentionDays: number;
@@ -85,10 +92,14 @@ const ContextSchema = z
       .regex(/^[A-Za-z0-9_+=.@\-/]+\/$/, 'a Secrets Manager name prefix ending in a slash')
       .optional(),
     alarmEmail: z.email().optional(),
+    operatorsRoleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name (letters, digits and +=,.@_-, at most 64)')
+      .optional(),
     logRetentionDays: count(1, 3653)
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
       .default(90),
-    auditRetentionDays: count(1, 3650).default(365),
+    auditRetentionDays: count(1, 3650).default(DEFAULT_AUDIT_RETENTION_DAYS),
     enableWaf: flag.default(true),
     wafRateLimit: count(10, 2_000_000_000).default(3000),
     throttlingRateLimit: count(1, 10_000).default(100),
@@ -106,6 +117,7 @@ const ContextSchema = z
       connectorsParameterName: value.connectorsParameterName ?? `/scim-hub/${value.stageName}/connectors`,
       secretsNamePrefix: value.secretsNamePrefix ?? `scim-hub/${value.stageName}/`,
       alarmEmail: value.alarmEmail,
+      operatorsRoleName: value.operatorsRoleName,
     }),
   );
 

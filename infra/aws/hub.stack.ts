@@ -1,14 +1,16 @@
 import { resolve } from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { connectorScheduleTriggers } from '#shared/topology/connector-schedules.ts';
+import { environmentOf } from '#shared/topology/function-environment.ts';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { FunctionSpec, Topology, FunctionTrigger } from '#shared/topology/topology.types.ts';
 import { ConnectorLane } from './connector-lane.construct.ts';
 import { HubDashboard } from './dashboard.construct.ts';
 import { HubFunction } from './function-defaults.construct.ts';
-import { applyGrants, environmentFor } from './function-grants.ts';
+import { applyGrants } from './function-grants.ts';
 import { HubApi } from './hub-api.construct.ts';
 import { type HubParameters, namePrefix } from './hub.parameters.ts';
 import { HubTable } from './hub-table.construct.ts';
@@ -60,6 +62,8 @@ export class HubStack extends Stack {
   readonly table: HubTable;
   readonly lanes: ConnectorLane[] = [];
   readonly functions = new Map<string, HubFunction>();
+  /** The managed policies operators need: calling the admin routes, invoking direct-invoke functions. */
+  readonly operatorPolicies: iam.ManagedPolicy[] = [];
   readonly streams: StreamSubscription[] = [];
   readonly operations: HubOperations;
   readonly dashboard: HubDashboard;
@@ -120,11 +124,12 @@ export class HubStack extends Stack {
         entry: resolveEntry(spec),
         projectRoot,
         functionName: `${prefix}-${spec.name}`,
-        environment: environmentFor(spec, {
+        // The variables its grants give, from the topology's contract (the local runner uses it too).
+        environment: environmentOf(spec, {
           tableName: this.table.table.tableName,
           connectorQueueUrls,
           hubQueueUrls,
-          connectorsParameterName: p.connectorsParameterName,
+          connectorsDocument: { parameterName: p.connectorsParameterName },
           auditRetentionDays: p.auditRetentionDays,
         }),
         logLevel: p.logLevel,
@@ -146,7 +151,8 @@ export class HubStack extends Stack {
     }
 
     if (this.api) {
-      this.api.addIamRoutesPolicy(`${prefix}-admin-api-invoke`);
+      const routes = this.api.addIamRoutesPolicy(`${prefix}-admin-api-invoke`);
+      if (routes) this.operatorPolicies.push(routes);
       if (p.enableWaf) {
         this.webAcl = new HubWebAcl(this, 'Firewall', {
           stageArn: this.api.api.deploymentStage.stageArn,
@@ -160,6 +166,13 @@ export class HubStack extends Stack {
           'The WAF web ACL is a deployment parameter (enableWaf, on by default) and was turned off for this stage on purpose, e.g. a test stage without the WAF cost.',
         );
       }
+    }
+
+    if (p.operatorsRoleName) {
+      // The role is the account's (imported, not made here): the policies name it, so attaching
+      // touches nothing else of it.
+      const operators = iam.Role.fromRoleName(this, 'OperatorsRole', p.operatorsRoleName);
+      for (const policy of this.operatorPolicies) policy.attachToRole(operators);
     }
 
     for (const connectorId of p.connectorIds) this.operations.addConnectorAlarms(connectorId);
@@ -221,7 +234,7 @@ export class HubStack extends Stack {
         }
         return;
       case 'invoke':
-        new InvokeAccess(fn, 'Invoke', { target: fn, managedPolicyName: `${prefix}-invoke-${fn.spec.name}` });
+        this.operatorPolicies.push(new InvokeAccess(fn, 'Invoke', { target: fn, managedPolicyName: `${prefix}-invoke-${fn.spec.name}` }).policy);
         return;
       default:
         assertNever(trigger);

@@ -73,11 +73,18 @@ export class AdminApiError extends Error {
 }
 
 /** Calls the local hub's admin API with the operator token. */
-export const callLocalAdmin = async (hub: LocalHubConnection, method: 'GET' | 'POST', path: string, query: Record<string, string | undefined> = {}): Promise<unknown> => {
+export const callLocalAdmin = async (
+  hub: LocalHubConnection,
+  method: 'GET' | 'POST',
+  path: string,
+  query: Record<string, string | undefined> = {},
+  payload?: unknown,
+): Promise<unknown> => {
   if (!hub.url) throw new Error('The running hub is older than this command (no url in its endpoints file): restart npm start.');
   const url = new URL(`/admin${path}`, hub.url);
   for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, value);
-  const response = await fetch(url, { method, headers: { authorization: `Bearer ${hub.adminToken}` } });
+  const headers: Record<string, string> = { authorization: `Bearer ${hub.adminToken}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) };
+  const response = await fetch(url, { method, headers, ...(payload === undefined ? {} : { body: JSON.stringify(payload) }) });
   const text = await response.text();
   let body: unknown;
   try {

@@ -1,11 +1,17 @@
 import '../local/sdk-notices.ts';
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
+import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
+import { wireOnDemand } from '#shared/provisioning/on-demand.wiring.ts';
 import { redriveWithinBudget } from '#shared/queues/dlq-redrive.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import type { AccessGrant } from '#shared/sync/grant.ports.ts';
+import { OnDemandBodySchema, onDemandRequestOf } from '#shared/sync/on-demand.schema.ts';
+import type { OnDemandResult } from '#shared/sync/on-demand.service.ts';
 import type { AuditEntry } from '#shared/sync/sync.ports.ts';
 import { formatAuditTable } from './audit-table.ts';
+import { formatGrants, formatOnDemandResult } from './on-demand-report.ts';
 import { type AwsHubConnection, callLocalAdmin, connectToHub } from './local-hub-connection.ts';
 import { RUN_COMMANDS, runCommand, runsUsage } from './runs.commands.ts';
 import { stageQueueNames } from './stage-queue-names.ts';
@@ -19,11 +25,20 @@ const usage = `Operator commands.
   npm run ops -- redrive <connector id> [--limit N]
       move the connector's dead-lettered messages back to its queue, to be applied again
 ${runsUsage}
+  npm run ops -- provision --connector ID (--user ID|USERNAME|EXTERNALID | --group ID|NAME)
+                 [--dry-run] [--deprovision] [--until ISO-TIME|DURATION] [--json]
+      provision one user or group on the connector now, step by step, with each attribute's
+      old and new value (--dry-run: plan only, nothing changes); --deprovision applies the
+      connector's deprovision policy; --until 2h (or 90m, 7d, 2026-03-01T18:00:00Z) grants
+      access even outside the connector's scope, and the hub deprovisions by itself then
+  npm run ops -- grants [--connector ID] [--json]   temporary access grants, soonest to end first
 
 Locally, with npm start running, nothing is needed: the hub is found through DATA_DIR (default
 ./.data) and called on its admin API with the operator token (ADMIN_TOKEN, or the one npm start
 wrote there). Against AWS: set TABLE_NAME and the usual AWS credentials, and STAGE_NAME when the
-stage is not prod (the queues are named scim-hub-<stage>-connector-<id>.fifo).`;
+stage is not prod (the queues are named scim-hub-<stage>-connector-<id>.fifo); provision reads the
+connectors document from the SSM parameter /scim-hub/<stage>/connectors (CONNECTORS_PARAMETER to
+name another) and runs with your credentials, as the provision-on-demand function does.`;
 
 const awsQueueNames = (connectorId: string) => stageQueueNames(process.env.STAGE_NAME ?? 'prod', connectorId);
 
@@ -41,6 +56,26 @@ const awsQueueUrls = async (hub: AwsHubConnection, connectorId: string) => {
   }
 };
 
+/** On-demand provisioning in this process against an AWS stage, with the operator's credentials. */
+const awsOnDemand = (hub: AwsHubConnection) => {
+  const stage = process.env.STAGE_NAME ?? 'prod';
+  const documents = createDocumentClient(hub.dynamodb);
+  return wireOnDemand({
+    documents,
+    tableName: hub.tableName,
+    sqs: hub.sqs,
+    audit: new DynamoAuditLog(documents, hub.tableName, Number(process.env.AUDIT_RETENTION_DAYS ?? 90)),
+    connectors: makeConnectorsSource({ CONNECTORS_PARAMETER: process.env.CONNECTORS_PARAMETER ?? `/scim-hub/${stage}/connectors` }),
+    queueUrl: async (connectorId) => {
+      try {
+        return (await awsQueueUrls(hub, connectorId)).queueUrl;
+      } catch {
+        return undefined;
+      }
+    },
+  });
+};
+
 const main = async (): Promise<number> => {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -53,8 +88,12 @@ const main = async (): Promise<number> => {
       to: { type: 'string' },
       limit: { type: 'string' },
       cursor: { type: 'string' },
-      json: { type: 'boolean', default: false },
+      user: { type: 'string' },
+      group: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      deprovision: { type: 'boolean', default: false },
+      until: { type: 'string' },
+      json: { type: 'boolean', default: false },
       'no-wait': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -73,11 +112,36 @@ const main = async (): Promise<number> => {
       json: values.json ?? false,
     });
   }
-  if (command !== 'audit' && !((command === 'dlq' || command === 'redrive') && connectorId)) {
+  if (!['audit', 'provision', 'grants'].includes(command) && !((command === 'dlq' || command === 'redrive') && connectorId)) {
     console.error(usage);
     return 2;
   }
   const hub = connectToHub();
+
+  if (command === 'provision') {
+    const connector = values.connector;
+    const body = OnDemandBodySchema.safeParse({ user: values.user, group: values.group, dryRun: values['dry-run'], deprovision: values.deprovision, until: values.until });
+    if (!connector || !body.success) {
+      console.error(`${connector ? body.error?.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ') : '--connector is required'}\n\n${usage}`);
+      return 2;
+    }
+    const result =
+      hub.kind === 'local'
+        ? ((await callLocalAdmin(hub, 'POST', `/connectors/${encodeURIComponent(connector)}/provision`, {}, body.data)) as OnDemandResult)
+        : await awsOnDemand(hub).provision(onDemandRequestOf(connector, body.data));
+    console.log(values.json ? JSON.stringify(result) : formatOnDemandResult(result));
+    return 0;
+  }
+
+  if (command === 'grants') {
+    const grants =
+      hub.kind === 'local'
+        ? ((await callLocalAdmin(hub, 'GET', '/grants', { connector: values.connector })) as { grants: AccessGrant[] }).grants
+        : await awsOnDemand(hub).grants.list(values.connector);
+    if (values.json) for (const grant of grants) console.log(JSON.stringify(grant));
+    else console.log(formatGrants(grants, new Date()));
+    return 0;
+  }
 
   if (command === 'audit') {
     const filters = {

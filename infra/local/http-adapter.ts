@@ -56,6 +56,9 @@ const allows = (result: APIGatewayAuthorizerResult, methodArn: string): boolean 
   return matching.length > 0 && matching.every((statement) => statement.Effect === 'Allow');
 };
 
+/** Lambda's Invoke API path. */
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
 interface AuthorizerBinding {
   trigger: AuthorizerTrigger;
   fn: LocalFunction;
@@ -96,6 +99,7 @@ export class HttpAdapter {
   private readonly operatorToken: string;
   private readonly cache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
   private readonly extra: Array<{ path: string; handle: (response: ServerResponse) => Promise<void> }> = [];
+  private readonly invokable = new Map<string, LocalFunction>();
   private server: Server | undefined;
   private port = 0;
 
@@ -108,6 +112,16 @@ export class HttpAdapter {
   /** A route served by the runner itself rather than a function (the health check). */
   addLocalRoute(path: string, handle: (response: ServerResponse) => Promise<void>): void {
     this.extra.push({ path, handle });
+  }
+
+  /**
+   * A function with the topology's `invoke` trigger, served as Lambda's Invoke API serves it
+   * (`POST /2015-03-31/functions/<name>/invocations`, the event as the body, the result as the
+   * answer, an error as `X-Amz-Function-Error: Unhandled`) behind the operator token, which
+   * stands in for the IAM permission the stack's invoke policy grants.
+   */
+  addInvokeTarget(fn: LocalFunction): void {
+    this.invokable.set(fn.spec.name, fn);
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -145,6 +159,8 @@ export class HttpAdapter {
     if (local) return local.handle(response);
 
     const method = (request.method ?? 'GET').toUpperCase();
+    const invocation = INVOKE_PATH.exec(url.pathname);
+    if (invocation) return this.invoke(request, response, method, decodeURIComponent(invocation[1] ?? ''));
     const match = this.match(method, url.pathname);
     if (!match) {
       return send(response, 403, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Missing Authentication Token' }));
@@ -178,6 +194,31 @@ export class HttpAdapter {
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name.toLowerCase()] = values.map(String);
     const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
     send(response, result.statusCode, headers, payload);
+  }
+
+  private async invoke(request: IncomingMessage, response: ServerResponse, method: string, name: string): Promise<void> {
+    const json = { 'content-type': 'application/json' };
+    const refusal = operatorRefusal(request.headers, this.operatorToken, this.port);
+    const fn = this.invokable.get(name);
+    const problem = refusal ?? (method !== 'POST' ? { status: 405, message: 'Invoke with POST' } : !fn ? { status: 404, message: `Function not found: ${name}` } : undefined);
+    if (problem || !fn) {
+      request.resume();
+      return send(response, problem?.status ?? 404, json, JSON.stringify({ message: problem?.message }));
+    }
+    const body = await readBody(request);
+    if (body === undefined) return send(response, 413, json, JSON.stringify({ message: 'Request Too Long' }));
+    let event: unknown;
+    try {
+      event = body.length ? JSON.parse(body.toString('utf8')) : {};
+    } catch {
+      return send(response, 400, json, JSON.stringify({ message: 'The event is not JSON' }));
+    }
+    try {
+      send(response, 200, json, JSON.stringify((await fn.invoke(event)) ?? null));
+    } catch (error) {
+      const failure = error instanceof Error ? { errorType: error.name, errorMessage: error.message } : { errorType: 'Error', errorMessage: String(error) };
+      send(response, 200, { ...json, 'x-amz-function-error': 'Unhandled' }, JSON.stringify(failure));
+    }
   }
 
   private match(method: string, path: string): (CompiledRoute & { parameters: Record<string, string> }) | undefined {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { GRANTED_VARIABLES } from '#shared/topology/function-environment.ts';
 import type { FunctionSpec } from '#shared/topology/topology.types.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a Lambda handler takes any event type.
@@ -11,6 +12,8 @@ export class LambdaTimeoutError extends Error {}
 
 export interface LocalFunction {
   spec: FunctionSpec;
+  /** The variables its grants gave it (shared/topology/function-environment.ts). */
+  environment: Record<string, string>;
   invoke(event: unknown): Promise<unknown>;
 }
 
@@ -30,15 +33,42 @@ const contextFor = (spec: FunctionSpec, deadline: number): Context => ({
 });
 
 /**
- * Loads a function's handler from its entry file, exactly the module the stack bundles, and
- * invokes it the way Lambda does: one event, a context, and the function's timeout.
+ * Runs `load` with exactly `environment` in place of the variables grants give, then puts the
+ * process's own values back. Every function of the local hub shares one process, so its
+ * grants' variables are in place only while its module graph is evaluated: its cold start, where
+ * handlers read their configuration (shared/config/env.ts). One missing there fails the load
+ * with the configuration error Lambda would log at cold start.
  */
-export const loadFunction = async (spec: FunctionSpec, projectRoot: string): Promise<LocalFunction> => {
-  const module = (await import(pathToFileURL(resolve(projectRoot, spec.entry)).href)) as { handler?: LambdaHandler };
+const withGrantedEnvironment = async <T>(environment: Record<string, string>, load: () => Promise<T>): Promise<T> => {
+  const names = Object.keys(GRANTED_VARIABLES);
+  const saved = new Map(names.map((name) => [name, process.env[name]]));
+  for (const name of names) delete process.env[name];
+  Object.assign(process.env, environment);
+  try {
+    return await load();
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+};
+
+/**
+ * Loads a function's handler from its entry file, exactly the module the stack bundles, with
+ * the environment its grants give (and no other function's), and invokes it the way Lambda
+ * does: one event, a context, and the function's timeout.
+ */
+export const loadFunction = async (spec: FunctionSpec, projectRoot: string, environment: Record<string, string> = {}): Promise<LocalFunction> => {
+  const module = await withGrantedEnvironment(
+    environment,
+    () => import(pathToFileURL(resolve(projectRoot, spec.entry)).href) as Promise<{ handler?: LambdaHandler }>,
+  );
   const handler = module.handler;
   if (typeof handler !== 'function') throw new Error(`${spec.entry} exports no handler`);
   return {
     spec,
+    environment,
     invoke: async (event) => {
       const timeoutMs = spec.timeoutSeconds * 1000;
       const context = contextFor(spec, Date.now() + timeoutMs);

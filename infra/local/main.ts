@@ -56,10 +56,10 @@ const main = async () => {
     reconcileSchedules: reconcileSchedulesOf(connectors.connectors),
     scimBearerToken: config.scimBearerToken,
     adminToken: config.adminToken,
+    connectorsFile,
     environment: {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
-      ...(connectorsFile ? { CONNECTORS_FILE: connectorsFile } : {}),
     },
     healthChecks: cognitoClient
       ? {

@@ -52,6 +52,11 @@ export class QueuePoller {
     return this.lastError === undefined ? undefined : String(this.lastError);
   }
 
+  /** The queue this poller reads. */
+  get queueName(): string {
+    return this.queue.name;
+  }
+
   /** The most batches this poller has had in flight at once. */
   get peakConcurrency(): number {
     return this.peak;

@@ -2,6 +2,7 @@ import { Server } from 'node:net';
 import { type FauxqsServer, interceptLocalhostDns, startFauxqs } from 'fauxqs';
 import type { QueueSpec } from '#shared/topology/topology.types.ts';
 import { queueNames } from '#shared/topology/queue-names.ts';
+import { receiveFifoGroupsInBatches } from './fauxqs-fifo-batches.ts';
 
 const REGION = 'us-east-1';
 
@@ -31,6 +32,8 @@ export interface LocalSqs {
  * DLQ and redrive policy; per-connector queues once for each connector id.
  */
 export const startLocalSqs = async (specs: QueueSpec[], connectorIds: string[], options: { port?: number } = {}): Promise<LocalSqs> => {
+  // A FIFO receive takes up to ten messages of one group, as SQS does (fauxqs takes one).
+  await receiveFifoGroupsInBatches();
   const server = await startFauxqsOnLoopback(options.port ?? 0);
   // fauxqs names queues `http://sqs.<region>.localhost:<port>/...` and the SDK sends requests to
   // the queue URL's host; make `*.localhost` resolve to loopback in this process, as browsers do.

@@ -6,9 +6,11 @@ import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { hashToken } from '#shared/auth/bearer-token.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { TokenRepository } from '#shared/store/token.repository.ts';
+import { environmentOf, GRANTED_VARIABLES, isGrantedVariable } from '#shared/topology/function-environment.ts';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { AuthorizerTrigger, Topology } from '#shared/topology/topology.types.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { localEnvironmentResources, writeEmptyConnectorsFile } from './granted-environment.ts';
 import { type BoundRoute, HttpAdapter } from './http-adapter.ts';
 import { type LocalFunction, loadFunction } from './lambda-runtime.ts';
 import { localAwsConfig, localAwsEnvironment } from './local-aws.ts';
@@ -31,10 +33,17 @@ export interface LocalHubOptions {
   /** Reconciliation schedules of the connectors document: connector id to expression. */
   reconcileSchedules?: Record<string, string>;
   /**
-   * Environment every handler sees, beyond the AWS endpoints and the resource names. A
-   * `SCIM_BEARER_TOKEN` here is not passed on: it is stored as scimBearerToken is.
+   * Environment every handler sees, beyond the AWS endpoints and the variables its grants give
+   * (shared/topology/function-environment.ts), which this may not set. A `SCIM_BEARER_TOKEN`
+   * here is not passed on: it is stored as scimBearerToken is; a `CONNECTORS_FILE` here is
+   * taken as connectorsFile.
    */
   environment: Record<string, string>;
+  /**
+   * The connectors document the functions with a `parameters` grant read (as CONNECTORS_FILE);
+   * without one they read an empty document.
+   */
+  connectorsFile?: string;
   /**
    * A SCIM bearer token to accept (`SCIM_BEARER_TOKEN`): stored hashed in the table at start,
    * as `npm run tokens -- create` stores one, so the authorizer is the one AWS runs.
@@ -57,6 +66,7 @@ export interface LocalHubOptions {
 
 export interface LocalHub {
   url: string;
+  tableName: string;
   port: number;
   /** The operator token of the /admin routes. */
   adminToken: string;
@@ -124,21 +134,32 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   const existed = await tableExists(dynamodbClient, options.tableName);
   const streamArn = await ensureTable(dynamodbClient, options.table, options.tableName);
 
-  const { SCIM_BEARER_TOKEN: environmentToken, ...environment } = options.environment;
+  const { SCIM_BEARER_TOKEN: environmentToken, CONNECTORS_FILE: environmentConnectorsFile, ...environment } = options.environment;
   const scimBearerToken = options.scimBearerToken ?? environmentToken;
   if (scimBearerToken) await storeStartToken(dynamodbClient, options.tableName, scimBearerToken);
   const adminToken = options.adminToken ?? `admin_${randomBytes(24).toString('base64url')}`;
 
-  Object.assign(process.env, localAwsEnvironment({ dynamodb: dynamodbEndpoint, sqs: sqs.endpoint }), environment, {
-    TABLE_NAME: options.tableName,
-    CONNECTOR_QUEUE_URLS: JSON.stringify(
-      Object.fromEntries(sqs.queues.filter((q) => q.connectorId).map((q) => [q.connectorId, q.url])),
-    ),
-    HUB_QUEUE_URLS: JSON.stringify(Object.fromEntries(sqs.queues.filter((q) => !q.connectorId).map((q) => [q.spec.name, q.url]))),
-  });
+  // Every function gets the variables of its own grants, from the contract the stack uses, and
+  // no other's: the process itself holds none of them, so a function that was not granted one
+  // fails here as it would in AWS (see loadFunction).
+  const granted = Object.keys(environment).filter(isGrantedVariable);
+  if (granted.length > 0) {
+    throw new Error(`${granted.join(', ')} come from the functions' grants (shared/topology/function-environment.ts), not from the shared environment`);
+  }
+  let connectorsFile = options.connectorsFile ?? environmentConnectorsFile;
+  if (!connectorsFile) {
+    const empty = writeEmptyConnectorsFile();
+    stops.push(() => empty.remove());
+    connectorsFile = empty.path;
+  }
+  for (const name of Object.keys(GRANTED_VARIABLES)) delete process.env[name];
+  Object.assign(process.env, localAwsEnvironment({ dynamodb: dynamodbEndpoint, sqs: sqs.endpoint }), environment);
+  const resources = localEnvironmentResources({ tableName: options.tableName, queues: sqs.queues, connectorsFile });
 
   const functions = new Map<string, LocalFunction>();
-  for (const spec of options.topology.functions) functions.set(spec.name, await loadFunction(spec, options.projectRoot));
+  for (const spec of options.topology.functions) {
+    functions.set(spec.name, await loadFunction(spec, options.projectRoot, environmentOf(spec, resources)));
+  }
 
   const streamFailures: StreamFailure[] = [];
   const streamPollers: StreamPoller[] = [];
@@ -146,6 +167,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   const schedulers: LocalScheduler[] = [];
   const routes: BoundRoute[] = [];
   const authorizers = new Map<string, { trigger: AuthorizerTrigger; fn: LocalFunction }>();
+  const invokable: LocalFunction[] = [];
 
   for (const fn of functions.values()) {
     for (const trigger of fn.spec.triggers) {
@@ -186,6 +208,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
           for (const scheduled of connectorScheduleTriggers(options.reconcileSchedules ?? {})) schedulers.push(new LocalScheduler(scheduled, fn));
           break;
         case 'invoke':
+          invokable.push(fn);
           break;
       }
     }
@@ -231,6 +254,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   };
 
   const http = new HttpAdapter(routes, authorizers, adminToken);
+  for (const fn of invokable) http.addInvokeTarget(fn);
   http.addLocalRoute('/health', async (response: ServerResponse) => {
     const result = await health();
     const failing = Object.entries(result.parts).filter(([, v]) => v !== 'ok');
@@ -248,6 +272,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
 
   return {
     url: `http://127.0.0.1:${port}`,
+    tableName: options.tableName,
     port,
     adminToken,
     dynamodbLoopbackOnly,

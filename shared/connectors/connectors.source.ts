@@ -6,20 +6,24 @@ import type { ConnectorsDocument, SecretValue } from './connectors.schema.ts';
 
 /**
  * Where a function finds the connectors document: the file named by CONNECTORS_FILE (locally)
- * or the SSM parameter named by CONNECTORS_PARAMETER (in AWS). Read at most once a minute per
- * container, so an edited document takes effect without a deploy.
+ * or the SSM parameter named by CONNECTORS_PARAMETER (in AWS), both given by the `parameters`
+ * grant; without either the function fails at cold start, as a function deployed without the
+ * grant would. Read at most once a minute per container, so an edited document takes effect
+ * without a deploy.
  */
 export const makeConnectorsSource = (env: { CONNECTORS_FILE?: string; CONNECTORS_PARAMETER?: string }, ttlMs = 60_000) => {
+  if (!env.CONNECTORS_FILE && !env.CONNECTORS_PARAMETER) {
+    throw new ConfigError(
+      "neither CONNECTORS_PARAMETER nor CONNECTORS_FILE is set: the function needs a 'parameters' grant in its topology entry (shared/topology/hub.topology.ts)",
+    );
+  }
   let cached: { at: number; document: Promise<ConnectorsDocument> } | undefined;
   let ssm: SSMClient | undefined;
   const load = async (): Promise<ConnectorsDocument> => {
     if (env.CONNECTORS_FILE) return readConnectorsFile(env.CONNECTORS_FILE);
-    if (env.CONNECTORS_PARAMETER) {
-      ssm ??= new SSMClient({});
-      const result = await ssm.send(new GetParameterCommand({ Name: env.CONNECTORS_PARAMETER, WithDecryption: true }));
-      return parseConnectorsDocument(result.Parameter?.Value ?? '', `SSM parameter ${env.CONNECTORS_PARAMETER}`);
-    }
-    return { connectors: [] };
+    ssm ??= new SSMClient({});
+    const result = await ssm.send(new GetParameterCommand({ Name: env.CONNECTORS_PARAMETER, WithDecryption: true }));
+    return parseConnectorsDocument(result.Parameter?.Value ?? '', `SSM parameter ${env.CONNECTORS_PARAMETER}`);
   };
   return (): Promise<ConnectorsDocument> => {
     if (!cached || Date.now() - cached.at > ttlMs) {
@@ -47,9 +51,12 @@ export const SECRET_TTL_MS = 5 * 60_000;
  * next call tries again), and `fresh` reads past the cache, e.g. after a 401 from the target.
  *
  * Written here rather than with @aws-lambda-powertools/parameters (whose `maxAge` and
- * `forceFetch` do the same): the reader and the clock are injected, so expiry and the
- * refresh-after-401 path are unit-tested without AWS, and the connectors document, which may
- * come from a file locally, shares the shape. The package would add a dependency for these lines.
+ * `forceFetch` do the same), for the secrets and for the connectors document above alike: the
+ * reader and the clock are injected, so expiry and the refresh-after-401 path are unit-tested
+ * without AWS; the connectors document comes from a file locally (no SSM stand-in runs), which
+ * the package does not read; a failed read is never cached, where the package's cache would
+ * need the same wrapper; and the package would add a dependency (and its SDK clients' retry
+ * configuration, shared/config/sdk-retries.ts) for about thirty lines.
  */
 export const makeSecretResolver = (read: (arn: string) => Promise<string>, options: { ttlMs?: number; now?: () => number } = {}) => {
   const ttlMs = options.ttlMs ?? SECRET_TTL_MS;

@@ -66,7 +66,11 @@ export interface DirectoryStore {
    * from `before` to `after` in the same transaction.
    */
   replace(record: ResourceRecord, expectedVersion: number, before: RecordIndexes, after: RecordIndexes): Promise<void>;
-  /** Deletes the record, its indexes and every membership it is part of. */
+  /**
+   * Deletes the record and its indexes atomically, then removes it from the groups it is a
+   * member of. A group's own memberships (any number) are left to the deletion drain: from the
+   * delete on, the group is gone to every read, and its name is free.
+   */
   delete(record: ResourceRecord, indexes: RecordIndexes): Promise<void>;
   findIdByUnique(type: ResourceType, key: UniqueKey): Promise<string | undefined>;
   findUserIdsByEmail(email: string): Promise<string[]>;
@@ -90,4 +94,37 @@ export interface DirectoryStore {
    * Returns the group as it is afterwards.
    */
   changeMembers(groupId: string, change: MembershipChange, options: { expectedVersion?: number; lastModified: string }): Promise<ResourceRecord>;
+}
+
+/** A deleted resource whose memberships are still being removed. */
+export interface PendingDrain {
+  resourceType: ResourceType;
+  id: string;
+  /** Where the removal of a group's members stands; undefined before the first page. */
+  cursor?: string;
+  /** When the drain last moved on (ISO time). */
+  updated: string;
+}
+
+/**
+ * What the deletion drain needs: every DELETE leaves a drain in the same transaction, and the
+ * drain removes the memberships the resource had, a bounded page at a time, so a group of any
+ * size is deleted in one transaction and its memberships go in the background.
+ */
+export interface DeletionDrainStore {
+  /**
+   * Deletes up to `limit` membership items of a deleted group from the cursor's position; `next`
+   * is undefined once none are left. Deleting an item already gone is a no-op, so a page run
+   * twice is harmless.
+   */
+  deleteMembersPage(groupId: string, options: { limit: number; cursor?: string }): Promise<{ removed: number; next: string | undefined }>;
+  /** Removes the resource from every group it is still a member of, bumping those groups' versions and counts. */
+  removeMemberships(memberId: string, lastModified: string): Promise<number>;
+  /** Moves the drain on to `cursor`, unless it has moved since it was read (then false). */
+  advanceDrain(drain: PendingDrain, cursor: string, updated: string): Promise<boolean>;
+  finishDrain(drain: PendingDrain): Promise<void>;
+  /** Drains that have not moved since `updatedBefore`, oldest first. */
+  staleDrains(updatedBefore: string, limit: number): Promise<PendingDrain[]>;
+  /** Touches a drain so its change starts the drain function again. */
+  nudgeDrain(drain: PendingDrain, updated: string): Promise<void>;
 }

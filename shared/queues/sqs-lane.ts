@@ -100,3 +100,15 @@ export const sendFifoBatches = async (
   }
   return failed;
 };
+
+/** Puts one change on a connector's FIFO lane, in its resource's message group. */
+export const enqueueChange = async (sqs: SQSClient, queueUrl: string, message: ChangeMessage, deduplicationId: string): Promise<void> => {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(message),
+      MessageGroupId: messageGroupOf(message),
+      MessageDeduplicationId: deduplicationId.slice(0, 128),
+    }),
+  );
+};

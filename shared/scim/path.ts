@@ -8,7 +8,7 @@
  */
 import { isAttributeName, parseAttributeName } from './attribute-name.ts';
 import { scimErrors } from './errors.ts';
-import { parseValueFilter } from './filter.ts';
+import { parseValueFilter } from './filter.parser.ts';
 import type { AttributePath } from './scim.types.ts';
 
 export type { AttributePath } from './scim.types.ts';

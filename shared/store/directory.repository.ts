@@ -1,4 +1,4 @@
-import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursor, MemberNotFound, ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
 import type {
   DirectoryStore,
@@ -14,6 +14,8 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   COUNT_SHARDS,
   countKey,
+  drainIndexKey,
+  drainKey,
   emailKey,
   emailPartition,
   externalIdKey,
@@ -35,11 +37,15 @@ import { MergedQuery } from './merged-query.ts';
 import { queryAll } from './query-all.ts';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, transactWrite } from './transactions.ts';
 
-/** Set on a resource while its DELETE runs: no membership may be added to it or with it. */
-const DELETING = 'deleting';
+/**
+ * Earlier versions marked a resource `deleting` while its DELETE removed memberships one by
+ * one. Nothing reads the mark any more, so one left by a DELETE that died half-way is inert; it
+ * is only kept out of the record.
+ */
+const LEGACY_DELETING = 'deleting';
 
 const toRecord = (item: Record<string, unknown>): ResourceRecord => {
-  const { [DELETING]: _deleting, ...record } = stripKeys<Record<string, unknown>>(item);
+  const { [LEGACY_DELETING]: _deleting, ...record } = stripKeys<Record<string, unknown>>(item);
   return record as unknown as ResourceRecord;
 };
 
@@ -171,40 +177,31 @@ export class DynamoDirectoryStore implements DirectoryStore {
   }
 
   /**
-   * Deletes the record as it was read (`record.version`), with exactly that version's guards
-   * and indexes. Three steps, each conditioned on that version, so a concurrent change makes
-   * the delete fail with VersionConflict (read again, or 412 under If-Match) instead of leaving
-   * guards of another version behind:
-   * 1. mark the resource `deleting`: from then on no membership can be added to it or with it
-   *    as member (every add checks its member in the same transaction);
-   * 2. remove its memberships (a crash here leaves a resource with fewer memberships, which a
-   *    retried DELETE finishes; never memberships pointing at a resource that is gone);
-   * 3. delete the resource, its guards, indexes and count in one transaction.
+   * Deletes the record as it was read (`record.version`) in one transaction: the resource, its
+   * guards, indexes and count, conditioned on that version, so a concurrent change makes the
+   * delete fail with VersionConflict (read again, or 412 under If-Match) instead of leaving guards
+   * of another version behind. The same transaction writes the resource's deletion drain. From
+   * then on every read misses the resource, its name is free, and no membership can be added to
+   * it or with it (every add checks the group and the member in its own transaction).
+   *
+   * Then the memberships: the groups it is a member of (few) are fixed here, so their members
+   * and counts are right when DELETE answers; a group's own members (any number) are removed
+   * by the drain function, a bounded page at a time. The drain also reads gsi1 again later,
+   * for a membership added just before the delete that the eventually consistent index did not
+   * show yet.
    */
   async delete(record: ResourceRecord, indexes: RecordIndexes): Promise<void> {
     const type = record.resourceType;
-    const key = resourceKey(type, record.id);
-    const read = { ':read': record.version };
-    await transactWrite(
-      this.client,
-      [
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: key,
-            UpdateExpression: 'SET #deleting = :true',
-            ConditionExpression: 'attribute_exists(pk) AND version = :read',
-            ExpressionAttributeNames: { '#deleting': DELETING },
-            ExpressionAttributeValues: { ':true': true, ...read },
-          },
-        },
-      ],
-      () => new ResourceGuardFailed(),
-    ).catch((error: unknown) => this.explainGuard(error, type, record.id));
-    await this.removeMemberships(record.id);
-    if (type === 'Group') await this.deleteAllMembers(record.id);
+    const updated = new Date().toISOString();
     const items: TransactItem[] = [
-      { Delete: { TableName: this.tableName, Key: key, ConditionExpression: 'attribute_exists(pk) AND version = :read', ExpressionAttributeValues: read } },
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: resourceKey(type, record.id),
+          ConditionExpression: 'attribute_exists(pk) AND version = :read',
+          ExpressionAttributeValues: { ':read': record.version },
+        },
+      },
       ...indexes.uniques.map((unique) => ({
         Delete: {
           TableName: this.tableName,
@@ -217,22 +214,28 @@ export class DynamoDirectoryStore implements DirectoryStore {
       ...unique(indexes.emails).map((email) => ({ Delete: { TableName: this.tableName, Key: emailKey(email, record.id) } })),
       ...(indexes.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, indexes.externalId, record.id) } }]),
       this.countUpdate(type, -1),
+      { Put: { TableName: this.tableName, Item: { ...drainKey(type, record.id), ...drainIndexKey(updated, record.id), resourceType: type, id: record.id, updated } } },
     ];
     await transactWrite(this.client, items, (reasons) => (reasons[0] === 'ConditionalCheckFailed' ? new ResourceGuardFailed() : new VersionConflict(type, record.id))).catch(
       (error: unknown) => this.explainGuard(error, type, record.id),
     );
-    // gsi1 is eventually consistent: a membership added just before the mark may show only now.
-    await this.removeMemberships(record.id);
+    // The resource is gone already: a failure here is the drain's to finish, not the client's.
+    await this.removeMemberships(record.id, updated).catch(() => undefined);
   }
 
-  /** Removes the resource from every group it is a member of. */
-  private async removeMemberships(memberId: string): Promise<void> {
-    const lastModified = new Date().toISOString();
+  /** Removes the resource from every group it is a member of; returns how many it left. */
+  async removeMemberships(memberId: string, lastModified: string): Promise<number> {
+    let removed = 0;
     for (const groupId of await this.groupIdsOf(memberId)) {
-      await this.changeMembers(groupId, { add: [], remove: [memberId] }, { lastModified }).catch((error: unknown) => {
-        if (!(error instanceof ResourceNotFound)) throw error;
-      });
+      await this.changeMembers(groupId, { add: [], remove: [memberId] }, { lastModified }).then(
+        () => removed++,
+        (error: unknown) => {
+          // A group deleted meanwhile: its own drain removes the membership.
+          if (!(error instanceof ResourceNotFound)) throw error;
+        },
+      );
     }
+    return removed;
   }
 
   /** A resource's own condition failed: gone (404) or at another version than read (conflict). */
@@ -388,8 +391,8 @@ export class DynamoDirectoryStore implements DirectoryStore {
     });
     const toRemove = unique(change.remove).filter((id) => present.has(id) && !toAdd.some((m) => m.value === id));
     // One unit per member, kept whole within a transaction: an add is its membership item and a
-    // check, in the same transaction, that the member exists and is not being deleted, so an
-    // add racing the member's DELETE never leaves a dangling membership.
+    // check, in the same transaction, that the member exists, so an add racing the member's
+    // DELETE either fails or lands before it, where the DELETE (or its drain) finds it.
     const units: MembershipUnit[] = [
       ...toAdd.map((member) => ({
         delta: 1,
@@ -410,8 +413,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
                   ConditionCheck: {
                     TableName: this.tableName,
                     Key: resourceKey(member.type, member.value),
-                    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#deleting)',
-                    ExpressionAttributeNames: { '#deleting': DELETING },
+                    ConditionExpression: 'attribute_exists(pk)',
                   },
                 },
               ]),
@@ -434,9 +436,8 @@ export class DynamoDirectoryStore implements DirectoryStore {
     // request completes them.
     for (const [index, part] of chunkUnits(units, MAX_TRANSACTION_ITEMS - 1).entries()) {
       const delta = part.reduce((sum, unit) => sum + unit.delta, 0);
-      const adds = part.some((unit) => unit.delta > 0);
       const guard = index === 0 && options.expectedVersion !== undefined;
-      const conditions = ['attribute_exists(pk)', ...(guard ? ['version = :expected'] : []), ...(adds ? ['attribute_not_exists(#deleting)'] : [])];
+      const conditions = ['attribute_exists(pk)', ...(guard ? ['version = :expected'] : [])];
       const items: TransactItem[] = [
         {
           Update: {
@@ -444,7 +445,6 @@ export class DynamoDirectoryStore implements DirectoryStore {
             Key: resourceKey('Group', groupId),
             UpdateExpression: 'SET version = version + :one, lastModified = :now ADD memberCount :delta',
             ConditionExpression: conditions.join(' AND '),
-            ...(adds ? { ExpressionAttributeNames: { '#deleting': DELETING } } : {}),
             ExpressionAttributeValues: {
               ':one': 1,
               ':now': options.lastModified,
@@ -467,31 +467,13 @@ export class DynamoDirectoryStore implements DirectoryStore {
         return new MembershipRace();
       }).catch(async (error: unknown) => {
         if (!(error instanceof GroupGuardFailed)) throw error;
-        const group = await this.getItem('Group', groupId);
-        // Gone, or being deleted: to whoever adds to it, it is gone already.
-        if (!group || group[DELETING]) throw new ResourceNotFound('Group', groupId);
+        if (!(await this.getItem('Group', groupId))) throw new ResourceNotFound('Group', groupId);
         throw guard ? new VersionConflict('Group', groupId) : new MembershipRace();
       });
     }
     const group = await this.get('Group', groupId);
     if (!group) throw new ResourceNotFound('Group', groupId);
     return group;
-  }
-
-  private async deleteAllMembers(groupId: string): Promise<void> {
-    for (;;) {
-      const page = await this.members(groupId, { limit: 500 });
-      if (page.items.length === 0) return;
-      for (const part of chunk(page.items, 25)) {
-        let requests: Array<Record<string, unknown>> | undefined = part.map((member) => ({
-          DeleteRequest: { Key: membershipKey(groupId, member.value) },
-        }));
-        while (requests && requests.length > 0) {
-          const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }));
-          requests = result.UnprocessedItems?.[this.tableName] as Array<Record<string, unknown>> | undefined;
-        }
-      }
-    }
   }
 
   private putExternalId(type: ResourceType, externalId: string, id: string): TransactItem {

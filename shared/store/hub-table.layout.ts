@@ -13,6 +13,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | email index       | `EMAIL#<lowercased address>`              | `USER#<id>`          |                             |                            |
  * | externalId index  | `EXTERNALID#<type>#<externalId>`          | `USER#<id>`/`GROUP#` |                             |                            |
  * | membership        | `GROUP#<groupId>`                         | `MEMBER#<id>`        | `MEMBER#<id>`               | `GROUP#<groupId>`          |
+ * | deletion drain    | `USER#<id>` / `GROUP#<id>`                | `DRAIN`              | `DRAIN#<shard>`             | `<updated>#<id>`           |
  * | count shard       | `COUNT#<type>#<shard>`                    | `COUNT`              |                             |                            |
  * | token             | `TOKEN#<sha256>`                          | `TOKEN`              | `TYPE#Token`                | `<created>#<id>`           |
  * | link              | `LINK#<connector>#<kind>#<hubId>`         | `LINK`               |                             |                            |
@@ -22,6 +23,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | reconcile run     | `RUN#<runId>`                             | `RUN`                | `RUNS` / `RUNS#<connector>` | `<created>#<runId>`        |
  * | run plan page     | `RUN#<runId>`                             | `PLAN#<page, 6 digits>` |                          |                            |
  * | run accounted user| `RUN#<runId>`                             | `SEEN#<hubId>`       |                             |                            |
+ * | access grant      | `GRANT#<connector>#<userId>`              | `GRANT`              | `TYPE#Grant`                | `<expiresAt>#<connector>#<userId>` |
  * | audit record      | `AUDIT#<connector>#<hour>#<shard>`        | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
  * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
  *
@@ -103,6 +105,23 @@ export const membershipIndexKey = (groupId: string, memberId: string): IndexKey 
   gsi1sk: groupPartition(groupId),
 });
 
+// Deletion drains.
+
+/**
+ * A deleted resource's memberships still to remove, written in the transaction that deletes the
+ * resource and removed when the last one is gone. It sits in the deleted resource's partition,
+ * beside the group's membership items; gsi1 lists the drains by when they last moved, so a sweep
+ * finds one whose progress stopped.
+ */
+export const DRAIN_SK = 'DRAIN';
+export const drainKey = (type: ResourceType, id: string): Key => ({ pk: `${RESOURCE_SK[type]}#${id}`, sk: DRAIN_SK });
+const drainPartition = (shard: number) => `${DRAIN_SK}#${shard}`;
+export const drainIndexKey = (updated: string, id: string): IndexKey => ({ gsi1pk: drainPartition(typeShardOf(id)), gsi1sk: `${updated}#${id}` });
+/** Every gsi1 partition of the drains (a mass deletion spreads over them like the type listing). */
+export const drainIndexPartitions = (): string[] => Array.from({ length: TYPE_SHARDS }, (_, shard) => drainPartition(shard));
+/** The stream filter of the drain function: a drain written or moved on. */
+export const DRAIN_STREAM_FILTER = { eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: [DRAIN_SK] } } } };
+
 /**
  * Resource counts are kept in shards so concurrent creates rarely touch the same item (a shared
  * item would make their transactions conflict), each shard under a key of its own.
@@ -150,6 +169,22 @@ export const runPlanPageKey = (runId: string, page: number): Key => ({ pk: runPa
 const ACCOUNTED_SK_PREFIX = 'SEEN#';
 export const runAccountedKey = (runId: string, hubId: string): Key => ({ pk: runPartition(runId), sk: `${ACCOUNTED_SK_PREFIX}${hubId}` });
 export const accountedHubIdOf = (sk: string): string => sk.slice(ACCOUNTED_SK_PREFIX.length);
+/**
+ * Temporary access grants, one per (connector, user), listed by gsi1 soonest expiry first: the
+ * expiry sweep reads the partition up to now. Grants are few (operators hand them out one by
+ * one), so one index partition takes them all. A grant's removal (TTL, sweep or revoke) goes
+ * out on the stream to its connector's lane.
+ */
+export const GRANT_SK = 'GRANT';
+const GRANT_PK_PREFIX = 'GRANT#';
+export const GRANT_INDEX_PK = 'TYPE#Grant';
+export const grantKey = (connectorId: string, userId: string): Key => ({ pk: `${GRANT_PK_PREFIX}${connectorId}#${userId}`, sk: GRANT_SK });
+export const grantIndexKey = (connectorId: string, userId: string, expiresAt: string): IndexKey => ({
+  gsi1pk: GRANT_INDEX_PK,
+  gsi1sk: `${expiresAt}#${connectorId}#${userId}`,
+});
+/** The attribute DynamoDB's TTL reads (the table spec names it): epoch seconds. */
+export const TTL_ATTRIBUTE = 'ttl';
 
 // Audit records.
 
@@ -186,14 +221,16 @@ export const auditHourKey = (connectorId: string | undefined, hour: string): Key
 // Stream records.
 
 /**
- * The stream filter of the fanout (EventBridge pattern syntax on the sort key): resources and
- * memberships only. Links, audit records, guards, indexes and tokens never leave the table.
+ * The stream filter of the fanout (EventBridge pattern syntax on the sort key): resources,
+ * memberships and access grants only. Links, audit records, guards, indexes and tokens never
+ * leave the table.
  */
-export const CHANGE_STREAM_SORT_KEYS = [RESOURCE_SK.User, RESOURCE_SK.Group, { prefix: MEMBER_SK_PREFIX }];
+export const CHANGE_STREAM_SORT_KEYS = [RESOURCE_SK.User, RESOURCE_SK.Group, { prefix: MEMBER_SK_PREFIX }, GRANT_SK];
 
 export type ParsedKey =
   | { item: 'resource'; type: ResourceType; id: string }
-  | { item: 'membership'; groupId: string; memberId: string };
+  | { item: 'membership'; groupId: string; memberId: string }
+  | { item: 'grant'; connectorId: string; userId: string };
 
 /** What a table key is, for the items the hub announces; undefined for every other item. */
 export const parseKey = (pk: string, sk: string): ParsedKey | undefined => {
@@ -204,6 +241,12 @@ export const parseKey = (pk: string, sk: string): ParsedKey | undefined => {
   const groupPrefix = `${RESOURCE_SK.Group}#`;
   if (sk.startsWith(MEMBER_SK_PREFIX) && pk.startsWith(groupPrefix)) {
     return { item: 'membership', groupId: pk.slice(groupPrefix.length), memberId: sk.slice(MEMBER_SK_PREFIX.length) };
+  }
+  if (sk === GRANT_SK && pk.startsWith(GRANT_PK_PREFIX)) {
+    // Connector ids have no '#' (connectors.schema.ts): the first one ends the connector id.
+    const rest = pk.slice(GRANT_PK_PREFIX.length);
+    const cut = rest.indexOf('#');
+    if (cut > 0) return { item: 'grant', connectorId: rest.slice(0, cut), userId: rest.slice(cut + 1) };
   }
   return undefined;
 };

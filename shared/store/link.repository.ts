@@ -1,5 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type Link, LinkCollisionError, type LinkKind, type LinkStore, OWNED_LINK_KINDS } from '../sync/sync.ports.ts';
+import { type Link, LinkCollisionError, type LinkKind, type LinkStore, linkRef, OWNED_LINK_KINDS } from '../sync/sync.ports.ts';
+import { batchGetAll } from './batch-get-all.ts';
 import { linkKey, linkTargetKey, stripKeys } from './hub-table.layout.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
 
@@ -19,6 +20,12 @@ export class DynamoLinkStore implements LinkStore {
     const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: linkKey(connectorId, kind, hubId), ConsistentRead: true }));
     if (!result.Item) return undefined;
     return stripKeys<Link>(result.Item);
+  }
+
+  async getMany(connectorId: string, refs: Array<{ kind: LinkKind; hubId: string }>): Promise<Map<string, Link>> {
+    const unique = new Map(refs.map((ref) => [linkRef(ref.kind, ref.hubId), ref]));
+    const items = await batchGetAll(this.client, this.tableName, [...unique.values()].map((ref) => linkKey(connectorId, ref.kind, ref.hubId)));
+    return new Map(items.map((item) => stripKeys<Link>(item)).map((link) => [linkRef(link.kind, link.hubId), link]));
   }
 
   async ownerOf(connectorId: string, kind: LinkKind, targetId: string): Promise<string | undefined> {

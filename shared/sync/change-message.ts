@@ -79,13 +79,21 @@ export interface QueuedChange {
   groupId: string;
   /** Unique per change: the same stream record sent twice is dropped by SQS (5-minute window). */
   deduplicationId: string;
+  /** The one connector the change is for (the end of a temporary access grant); undefined: every connector. */
+  connectorId?: string;
 }
+
+/**
+ * Stream event names of a removed item. DynamoDB Local shows a TTL deletion as
+ * `UNKNOWN_TO_SDK_VERSION` (AWS as REMOVE with the DynamoDB service as the identity).
+ */
+const REMOVALS = new Set(['REMOVE', 'UNKNOWN_TO_SDK_VERSION']);
 
 type Image = Record<string, { S?: string; N?: string } | undefined> | undefined;
 
 /**
  * Turns one hub table stream record into the change it announces, or undefined for items that
- * are not users, groups or memberships (links, audit records, tokens...). The stream filter in
+ * are not users, groups, memberships or ended access grants (links, audit records, tokens...). The stream filter in
  * the topology already drops most of those; this is the second line.
  */
 export const changeOfRecord = (record: {
@@ -106,6 +114,18 @@ export const changeOfRecord = (record: {
       change: { kind: parsed.type === 'User' ? 'user' : 'group', id, trigger: 'realtime', ...(changedAt ? { changedAt } : {}) },
       groupId: id,
       deduplicationId: `${sk}:${id}:${version}:${record.eventName ?? ''}`.slice(0, 128),
+    };
+  }
+  if (parsed?.item === 'grant') {
+    // Only the end of a grant changes anything: the on-demand provisioning that wrote it applied
+    // it already. The user's next sync on that connector finds no live grant and deprovisions
+    // (or keeps the account, when the scope admits the user by itself).
+    if (!REMOVALS.has(record.eventName ?? '')) return undefined;
+    return {
+      change: { kind: 'user', id: parsed.userId, trigger: 'on-demand' },
+      groupId: parsed.userId,
+      deduplicationId: `G:${sequence || `${parsed.connectorId}:${parsed.userId}`}`.slice(0, 128),
+      connectorId: parsed.connectorId,
     };
   }
   if (parsed?.item === 'membership') {

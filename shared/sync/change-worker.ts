@@ -47,10 +47,12 @@ export interface ChangeWorkerDeps {
    * are receives too, so a copy close to it is re-enqueued instead of waiting once more.
    */
   maxReceiveCount: number;
+  /** How long a disabled connector's changes wait before they look again (default DISABLED_HOLD_MS). */
+  disabledHoldMs?: number;
 }
 
-/** How long the changes of a disabled connector wait before they look again. */
-export const DISABLED_HOLD_MS = 5 * 60_000;
+/** How long the changes of a disabled connector wait before they look again, unless told. */
+export const DISABLED_HOLD_MS = 60_000;
 /** Backoff of real attempts (5xx, timeouts): 1 s doubling to 5 min, with full jitter. */
 const RETRY_BACKOFF = { baseMs: 1_000, maxMs: 300_000 };
 
@@ -95,7 +97,11 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     const first = unit[0]?.message as ChangeMessage;
     const attempt = attemptsOf(unit) + 1;
     const options = { trigger: first.trigger, attempt, ...(changedAtOf(first) ? { changedAt: Math.min(...unit.map((c) => changedAtOf(c.message) ?? Number.MAX_SAFE_INTEGER)) } : {}) };
-    if (first.kind === 'user') return deps.sync.syncUser(ctx, first.id, { ...options, ...(first.observed ? { observed: first.observed } : {}) });
+    if (first.kind === 'user') {
+      // A run's reading of the account: its values, or `absent` for an account the target no longer holds.
+      const observed = first.observed === undefined ? undefined : first.observed === 'absent' ? null : { attributes: first.observed };
+      return deps.sync.syncUser(ctx, first.id, { ...options, ...(observed !== undefined ? { observed } : {}) });
+    }
     if (first.kind === 'account') {
       if (!deps.orphans) throw new ConnectorError('permanent', `${ctx.config.id}: this worker cannot apply orphan account changes`);
       return deps.orphans(ctx, first, options);
@@ -162,10 +168,10 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
   };
 
   /** Runs one unit and says what becomes of it. */
-  const runUnit = async (config: ConnectorConfig, connect: () => Promise<Connector>, unit: ReceivedChange[]): Promise<Disposition> => {
+  const runUnit = async (config: ConnectorConfig, connect: () => Promise<Connector>, breakerOfBatch: () => Promise<BreakerState>, unit: ReceivedChange[]): Promise<Disposition> => {
     const notBefore = Math.max(...unit.map((c) => c.message.notBefore ?? 0));
     if (notBefore > now()) return { kind: 'wait', ms: notBefore - now() };
-    const breaker = await deps.breakers.get(config.id);
+    const breaker = await breakerOfBatch();
     const decision = decide(breaker, now());
     // Quarantined: the messages wait until the next probe.
     if (decision.kind === 'wait') return { kind: 'wait', ms: decision.untilMs - now() };
@@ -233,7 +239,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
   };
 
   /** Runs one FIFO group's messages in order; after a failure the rest of the group waits with it. */
-  const runGroup = async (config: ConnectorConfig, connect: () => Promise<Connector>, changes: ReceivedChange[]): Promise<string[]> => {
+  const runGroup = async (config: ConnectorConfig, connect: () => Promise<Connector>, breakerOfBatch: () => Promise<BreakerState>, changes: ReceivedChange[]): Promise<string[]> => {
     let index = 0;
     while (index < changes.length) {
       const first = changes[index] as ReceivedChange;
@@ -244,7 +250,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
         unit.push(changes[index] as ReceivedChange);
         index++;
       }
-      const disposition = await runUnit(config, connect, unit);
+      const disposition = await runUnit(config, connect, breakerOfBatch, unit);
       if (disposition.kind === 'done') continue;
       // The failed unit carries the attempts spent on it; the group's later changes wait with it.
       const failed = disposition.kind === 'retry' ? unit.map((c) => ({ ...c, message: { ...c.message, attempts: disposition.attempts } })) : unit;
@@ -268,10 +274,17 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
         groups.set(key, [...(groups.get(key) ?? []), change]);
       }
       if (!config.enabled) {
-        const held = await Promise.all([...groups.values()].map((group) => settle(group, { kind: 'wait', ms: DISABLED_HOLD_MS })));
+        const held = await Promise.all([...groups.values()].map((group) => settle(group, { kind: 'wait', ms: deps.disabledHoldMs ?? DISABLED_HOLD_MS })));
         return held.flat();
       }
-      const failed = await Promise.all([...groups.values()].map((group) => runGroup(config, connect, group)));
+      // The breaker is read once for the batch, not once per change: its state changes only on
+      // failures and probes, which write it conditionally on the revision read here.
+      let breaker: Promise<BreakerState> | undefined;
+      const breakerOfBatch = () => {
+        breaker ??= deps.breakers.get(config.id);
+        return breaker;
+      };
+      const failed = await Promise.all([...groups.values()].map((group) => runGroup(config, connect, breakerOfBatch, group)));
       return failed.flat();
     },
   };

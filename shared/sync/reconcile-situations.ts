@@ -1,7 +1,7 @@
 import type { AttributeChange, TargetAccount, TargetAttributes } from '../connectors/connector.port.ts';
 import type { ConnectorConfig, ReconcileSettings } from '../connectors/connectors.schema.ts';
 import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from './attribute-mapping.ts';
-import { userScope } from './scope.ts';
+import { scopeRules } from './scope.ts';
 import type { Link } from './sync.ports.ts';
 
 /**
@@ -148,7 +148,7 @@ const deprovision = (config: ConnectorConfig, account: TargetAccount, policy: 'd
   return { action: policy, reason: `policy: ${policy}` };
 };
 
-const inScope = (config: ConnectorConfig, view: HubUserView | undefined) => (view ? userScope(config, view.user, view.groupIds) : { ok: false, reason: 'was deleted from the hub' });
+const inScope = (config: ConnectorConfig, view: HubUserView | undefined) => (view ? scopeRules(config, view.user, view.groupIds) : { ok: false, reason: 'was deleted from the hub' });
 
 const classifyLinked = (config: ConnectorConfig, account: TargetAccount, owner: string, facts: TargetPageFacts): UserVerdict => {
   const link = facts.links.get(owner);

@@ -1,18 +1,19 @@
 import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import { evaluateFilter, parseFilter } from '../scim/filter.ts';
 
-/** Whether a connector provisions a hub user, and why not. */
-export interface ScopeVerdict {
+/** Whether a connector's scope rules admit a hub user, and why not (temporary grants aside). */
+export interface ScopeRulesVerdict {
   ok: boolean;
   reason?: string;
 }
 
 /**
- * A connector's scope over one hub user (pure): its SCIM filter, then its scoped groups, given
- * the ids of the groups the user is in. Real-time sync and reconciliation decide by this one
- * rule, so a run never provisions whom a change would not.
+ * A connector's scope rules over one hub user (pure): its SCIM filter, then its scoped groups,
+ * given the ids of the groups the user is in. Real-time sync (the planner's `userScope`, which
+ * adds temporary access grants on top) and reconciliation decide by this one rule, so a run
+ * never provisions whom a change would not.
  */
-export const userScope = (config: ConnectorConfig, user: Record<string, unknown>, groupIds: readonly string[]): ScopeVerdict => {
+export const scopeRules = (config: ConnectorConfig, user: Record<string, unknown>, groupIds: readonly string[]): ScopeRulesVerdict => {
   if (config.scope.filter && !evaluateFilter(parseFilter(config.scope.filter), user, 'User')) {
     return { ok: false, reason: `does not match the scope filter ${config.scope.filter}` };
   }

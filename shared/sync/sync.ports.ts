@@ -39,8 +39,17 @@ export class LinkCollisionError extends AppError {
 /** Link kinds whose target id belongs to one hub resource only, so they keep a reverse index. */
 export const OWNED_LINK_KINDS: ReadonlySet<LinkKind> = new Set(['user', 'group']);
 
+/** A link's place in the map `LinkStore.getMany` answers. */
+export const linkRef = (kind: LinkKind, hubId: string): string => `${kind}#${hubId}`;
+
 export interface LinkStore {
   get(connectorId: string, kind: LinkKind, hubId: string): Promise<Link | undefined>;
+  /**
+   * The links of several hub resources of one connector in one read (batched): the links that
+   * exist, keyed by `linkRef(kind, hubId)`. A group's membership delta reads every link it needs
+   * this way instead of two reads per member.
+   */
+  getMany(connectorId: string, refs: Array<{ kind: LinkKind; hubId: string }>): Promise<Map<string, Link>>;
   /** The hub id a target id is linked to (users and groups only). */
   ownerOf(connectorId: string, kind: LinkKind, targetId: string): Promise<string | undefined>;
   /**

@@ -1,17 +1,37 @@
 import { ConnectorError } from '../connectors/connector.errors.ts';
-import type { AttributeChange, Connector, TargetAttributes } from '../connectors/connector.port.ts';
+import type { Connector, TargetAttributes, TargetGroup } from '../connectors/connector.port.ts';
 import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
-import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from './attribute-mapping.ts';
-import { observedLink } from './reconcile-observed.ts';
-import { scopeNeedsGroups, userScope } from './scope.ts';
-import { stableHash, stableJson } from './stable-hash.ts';
-import { type AuditEntry, type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, type SyncTrigger } from './sync.ports.ts';
+import type { AccessGrant, GrantReader } from './grant.ports.ts';
+import {
+  type AttributeDiff,
+  collisionOf,
+  type GroupPlan,
+  groupInScope,
+  type MatchLookup,
+  type ObservedAccount,
+  mappedGroupQuery,
+  matchQueries,
+  type PlannedOutcome,
+  planGroup,
+  planUser,
+  type Situation,
+  type TargetCall,
+  type UserPlan,
+  userScope,
+} from './sync.planner.ts';
+import { linkRefsOfMembers } from './membership-links.ts';
+import { stableHash } from './stable-hash.ts';
+import { type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, linkRef, type SyncTrigger } from './sync.ports.ts';
+
+export { diffAttributes } from './sync.planner.ts';
 
 export interface SyncDeps {
   hub: HubReader;
   links: LinkStore;
   audit: AuditLog;
   clock: () => Date;
+  /** Temporary access grants; without it no user is in scope by a grant. */
+  grants?: GrantReader;
 }
 
 export interface ConnectorContext {
@@ -26,66 +46,90 @@ export interface SyncOptions {
   dryRun?: boolean;
   /** When the hub change happened (epoch ms), for propagation latency. */
   changedAt?: number;
-  /** A reconciliation's reading of the target account (see reconcile-observed.ts). */
-  observed?: TargetAttributes | 'absent';
+  /** Deprovision the user whatever the scope says (an operator's on-demand deprovision). */
+  deprovision?: boolean;
+  /** The grant to plan with instead of the stored one: a dry run of temporary access. */
+  grant?: AccessGrant;
+  /**
+   * The account as the target holds it now, read by the caller (reconciliation); `null` when
+   * the target has no such account. The plan then fixes drift against what the target really
+   * holds rather than against the link's record of what was pushed.
+   */
+  observed?: ObservedAccount | null;
 }
 
-export interface SyncOutcome {
-  action: string;
-  status: 'success' | 'skipped';
+export interface SyncOutcome extends PlannedOutcome {
   steps: string[];
-  targetId?: string;
-  reason?: string;
-  changes?: AuditEntry['changes'];
-  /** For a collision: the hub id the target is linked to already. */
-  collidesWith?: string;
+  /** Where the resource stood before the action. */
+  situation?: Situation;
+  /** The target calls the plan intended (a dry run makes none of them). */
+  calls?: TargetCall[];
+  changes?: AttributeDiff[];
 }
 
-/**
- * Where a user's sync is in its match-or-create plan: `first` matches, then creates;
- * `rematch-after-conflict` is the one second pass after the target refused a create because the
- * account exists (made between our match and our create): it matches again and never creates.
- */
-type MatchPass = 'first' | 'rematch-after-conflict';
+/** What the applier did, or that the plan must be made again from fresh facts. */
+type Applied = { outcome: PlannedOutcome } | { again: NonNullable<UserPlanOptions['pass']>; note: string };
 
-const SECRET = /password|secret|token/i;
-const redact = (attribute: string, value: unknown) => (SECRET.test(attribute) ? '[redacted]' : value);
+interface UserPlanOptions extends SyncOptions {
+  pass?: 'first' | 'rematch-after-conflict';
+}
 
-/** The minimal change from what was pushed to what should be there now. */
-export const diffAttributes = (pushed: TargetAttributes, wanted: TargetAttributes, keep: Set<string>): AttributeChange => {
-  const set: TargetAttributes = {};
-  for (const [key, value] of Object.entries(wanted)) if (stableJson(pushed[key]) !== stableJson(value)) set[key] = value;
-  const unset = Object.keys(pushed).filter((key) => !(key in wanted) && !keep.has(key));
-  return { set, unset };
-};
-
-const changesOf = (pushed: TargetAttributes, change: AttributeChange): NonNullable<AuditEntry['changes']> => [
-  ...Object.entries(change.set).map(([attribute, value]) => ({ attribute, old: redact(attribute, pushed[attribute]), new: redact(attribute, value) })),
-  ...change.unset.map((attribute) => ({ attribute, old: redact(attribute, pushed[attribute]) })),
-];
+const outcomeOf = (plan: UserPlan | GroupPlan, outcome: PlannedOutcome = plan): SyncOutcome => ({
+  action: outcome.action,
+  status: outcome.status,
+  steps: plan.steps,
+  situation: plan.situation,
+  calls: plan.calls,
+  ...(outcome.targetId ? { targetId: outcome.targetId } : {}),
+  ...(outcome.reason ? { reason: outcome.reason } : {}),
+  ...(outcome.collidesWith ? { collidesWith: outcome.collidesWith } : {}),
+  ...(outcome.changes?.length ? { changes: outcome.changes } : {}),
+});
 
 /**
- * The sync engine: state-based and idempotent. For one resource and one connector it reads the
- * hub's current state and the link (what was last pushed), plans (scope, then match, then the
- * action) and applies the minimal change. A redelivered or duplicate event finds the link up
- * to date and makes no call to the target.
+ * The sync engine: state-based and idempotent. For one resource and one connector it gathers
+ * the facts (the hub's current state, the link, lookups on the target), lets the pure planner
+ * (sync.planner.ts) decide, and applies the plan: connector calls, link writes and one audit
+ * record. A dry run stops after the plan. A redelivered or duplicate event finds the link up to
+ * date and makes no call to the target.
  */
 export const makeSync = (deps: SyncDeps) => {
   const now = () => deps.clock().toISOString();
 
-  const mappingsOf = (config: ConnectorConfig) => config.mapping ?? DEFAULT_MAPPINGS[config.type];
+  const newLink = (config: ConnectorConfig, kind: 'user' | 'group', hubId: string, targetId: string, pushed: TargetAttributes, origin: Link['origin']): Link => ({
+    connectorId: config.id,
+    kind,
+    hubId,
+    targetId,
+    status: pushed.active === false ? 'disabled' : 'active',
+    pushed,
+    hash: stableHash(pushed),
+    origin,
+    updated: now(),
+  });
 
-  const userInScope = async (config: ConnectorConfig, user: Record<string, unknown>) =>
-    userScope(config, user, scopeNeedsGroups(config) ? await deps.hub.groupIdsOf(String(user.id)) : []);
+  /**
+   * Writes a link, or says it collides: the target id is linked to another hub resource
+   * already (a racing worker won), and nothing of theirs was touched.
+   */
+  const linkOrCollide = async (link: Link, how: string, steps: string[]): Promise<PlannedOutcome | undefined> => {
+    try {
+      await deps.links.put(link);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof LinkCollisionError)) throw error;
+      steps.push(`collision: ${link.targetId} was linked to hub ${link.kind} ${error.ownerHubId} meanwhile`);
+      return collisionOf(link.kind as 'user' | 'group', link.targetId, link.hubId, error.ownerHubId, how);
+    }
+  };
 
-  const recordUser = async (ctx: ConnectorContext, userId: string, name: string | undefined, options: SyncOptions, outcome: SyncOutcome) => {
-    if (options.dryRun) return;
+  const record = async (ctx: ConnectorContext, plan: UserPlan | GroupPlan, options: SyncOptions, outcome: SyncOutcome) => {
     await deps.audit.record({
       time: now(),
       connectorId: ctx.config.id,
-      resourceType: 'User',
-      resourceId: userId,
-      ...(name ? { name } : {}),
+      resourceType: plan.kind === 'user' ? 'User' : 'Group',
+      resourceId: plan.hubId,
+      ...(plan.name ? { name: plan.name } : {}),
       trigger: options.trigger,
       action: outcome.action,
       status: outcome.status,
@@ -95,170 +139,192 @@ export const makeSync = (deps: SyncDeps) => {
       ...(outcome.reason ? { reason: outcome.reason } : {}),
       ...(outcome.collidesWith ? { collidesWith: outcome.collidesWith } : {}),
       ...(options.attempt ? { attempt: options.attempt } : {}),
-      ...(options.changedAt && outcome.status === 'success' ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) } : {}),
+      ...(plan.kind === 'user' && options.changedAt && outcome.status === 'success' ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) } : {}),
     });
   };
 
-  /** The outcome when a target id is linked to another hub resource: nothing changes. */
-  const collision = (kind: 'user' | 'group', targetId: string, hubId: string, owner: string, how: string) => ({
-    action: 'collision',
-    status: 'skipped' as const,
-    targetId,
-    collidesWith: owner,
-    reason: `target ${kind} ${targetId} (${how}) is linked to hub ${kind} ${owner}, not to ${hubId}: nothing changed`,
-  });
-
-  /** Brings one hub user to the connector's target. */
-  const syncUser = (ctx: ConnectorContext, userId: string, options: SyncOptions): Promise<SyncOutcome> => syncUserPass(ctx, userId, options, 'first');
-
-  const syncUserPass = async (ctx: ConnectorContext, userId: string, options: SyncOptions, pass: MatchPass): Promise<SyncOutcome> => {
+  /** Reads what the planner needs about one user: hub state, link, groups, grant and the match lookups. */
+  const gatherUser = async (ctx: ConnectorContext, userId: string, options: UserPlanOptions) => {
     const { config, connector } = ctx;
-    const steps: string[] = [];
     const user = await deps.hub.getUser(userId);
-    const link = await observedLink(deps.links, await deps.links.get(config.id, 'user', userId), pass === 'first' ? options.observed : undefined);
-    const name = typeof user?.userName === 'string' ? user.userName : (link?.pushed.userName as string | undefined);
-    const scope = user ? await userInScope(config, user) : { ok: false, reason: 'was deleted from the hub' };
-    steps.push(user ? `scope: ${scope.ok ? 'in scope' : `out of scope: user ${scope.reason}`}` : 'scope: user deleted from the hub');
-
-    const finish = async (outcome: Omit<SyncOutcome, 'steps'>) => {
-      const result = { ...outcome, steps };
-      await recordUser(ctx, userId, name, options, result);
-      return result;
+    const link = await deps.links.get(config.id, 'user', userId);
+    const groupIds = user && config.scope.groups ? await deps.hub.groupIdsOf(userId) : [];
+    // The grant is read only for a user the scope leaves out, so real time pays nothing for it.
+    let grant = options.grant;
+    if (!grant && deps.grants && user && !userScope(config, user, groupIds, undefined, deps.clock()).inScope) grant = await deps.grants.get(config.id, userId);
+    const matches: MatchLookup[] = [];
+    const inScope = user !== undefined && !options.deprovision && userScope(config, user, groupIds, grant, deps.clock()).inScope;
+    if (inScope && !link) {
+      for (const query of matchQueries(config, user)) {
+        const found = await connector.findUser(query.attribute, query.value);
+        const owner = found ? await deps.links.ownerOf(config.id, 'user', found.id) : undefined;
+        matches.push({ ...query, ...(found ? { found } : {}), ...(owner !== undefined ? { owner } : {}) });
+        if (found) break;
+      }
+    }
+    return {
+      hubId: userId,
+      user,
+      link,
+      groupIds,
+      matches,
+      ...(grant ? { grant } : {}),
+      ...(options.observed !== undefined ? { observed: options.observed } : {}),
+      ...(options.deprovision ? { forceDeprovision: true } : {}),
+      pass: options.pass ?? 'first',
     };
-
-    if (!user || !scope.ok) {
-      if (!link) return finish({ action: 'none', status: 'skipped', reason: `not provisioned, and the user ${scope.reason}` });
-      if (config.deprovision === 'delete') {
-        if (!config.operations.delete) return finish({ action: 'delete', status: 'skipped', targetId: link.targetId, reason: 'delete is not an enabled operation' });
-        steps.push(`action: delete target account ${link.targetId} (deprovision policy: delete)`);
-        if (options.dryRun) return { action: 'delete', status: 'success', steps, targetId: link.targetId };
-        await connector.deleteUser(link.targetId);
-        await deps.links.delete(link);
-        return finish({ action: 'delete', status: 'success', targetId: link.targetId });
-      }
-      // Deprovisioning by disable keeps the link, also for a user deleted from the hub: the
-      // disabled account stays owned by that person, so a later hub user who gets the same
-      // userName meets a collision rather than re-adopting it.
-      if (link.status === 'disabled') return finish({ action: 'disable', status: 'skipped', targetId: link.targetId, reason: 'already disabled' });
-      if (!config.operations.disable) return finish({ action: 'disable', status: 'skipped', targetId: link.targetId, reason: 'disable is not an enabled operation' });
-      steps.push(`action: disable target account ${link.targetId} (deprovision policy: disable)`);
-      if (options.dryRun) return { action: 'disable', status: 'success', steps, targetId: link.targetId };
-      await connector.disableUser(link.targetId, { ...link.pushed, active: false });
-      const pushed = { ...link.pushed, active: false };
-      await deps.links.put({ ...link, status: 'disabled', pushed, hash: stableHash(pushed), updated: now() });
-      return finish({ action: 'disable', status: 'success', targetId: link.targetId, changes: [{ attribute: 'active', old: link.pushed.active, new: false }] });
-    }
-
-    const mappings = mappingsOf(config);
-    if (link) {
-      const wanted = mapUser(user, mappings, 'update');
-      const change = diffAttributes(link.pushed, wanted, createOnlyTargets(mappings));
-      if (Object.keys(change.set).length === 0 && change.unset.length === 0) {
-        steps.push('compare: target is up to date');
-        return finish({ action: 'update', status: 'skipped', targetId: link.targetId, reason: 'no changes' });
-      }
-      if (!config.operations.update) return finish({ action: 'update', status: 'skipped', targetId: link.targetId, reason: 'update is not an enabled operation' });
-      const changes = changesOf(link.pushed, change);
-      steps.push(`action: update ${changes.map((c) => c.attribute).join(', ')} on ${link.targetId}`);
-      if (options.dryRun) return { action: 'update', status: 'success', steps, targetId: link.targetId, changes };
-      try {
-        await connector.updateUser(link.targetId, change, { ...link.pushed, ...wanted });
-      } catch (error) {
-        if (!(error instanceof ConnectorError && error.kind === 'notFound')) throw error;
-        // The account was removed on the target behind our back: forget the link, match or create again.
-        steps.push(`target account ${link.targetId} is gone: linking again`);
-        await deps.links.delete(link);
-        return syncUserPass(ctx, userId, options, pass);
-      }
-      const pushed = { ...Object.fromEntries(Object.entries(link.pushed).filter(([key]) => !change.unset.includes(key))), ...change.set };
-      await deps.links.put({ ...link, status: wanted.active === false ? 'disabled' : 'active', pushed, hash: stableHash(pushed), updated: now() });
-      return finish({ action: 'update', status: 'success', targetId: link.targetId, changes });
-    }
-
-    // No link yet: match an existing account by the matching attributes, in order, else create.
-    // Only attributes the connector names match (email only when its `matching` says so), and
-    // an account linked to another hub user is a collision, never taken over.
-    const wanted = mapUser(user, mappings, 'create');
-    const matching = config.matching ?? DEFAULT_MATCHING[config.type];
-    for (const attribute of matching) {
-      const value = wanted[attribute];
-      if (typeof value !== 'string' || value === '') continue;
-      const found = await connector.findUser(attribute, value);
-      steps.push(`match: ${attribute} = "${value}": ${found ? `found ${found.id}` : 'no account'}`);
-      if (!found) continue;
-      const owner = await deps.links.ownerOf(config.id, 'user', found.id);
-      if (owner !== undefined && owner !== userId) {
-        steps.push(`collision: ${found.id} is linked to hub user ${owner}`);
-        return finish(collision('user', found.id, userId, owner, `matched by ${attribute} = "${value}"`));
-      }
-      const update = mapUser(user, mappings, 'update');
-      const change = diffAttributes(found.attributes, update, createOnlyTargets(mappings));
-      steps.push(`action: link ${found.id}${Object.keys(change.set).length ? ` and update ${Object.keys(change.set).join(', ')}` : ''}`);
-      if (options.dryRun) return { action: 'link', status: 'success', steps, targetId: found.id };
-      const link: Link = {
-        connectorId: config.id,
-        kind: 'user',
-        hubId: userId,
-        targetId: found.id,
-        status: update.active === false ? 'disabled' : 'active',
-        pushed: update,
-        hash: stableHash(update),
-        origin: 'matched',
-        updated: now(),
-      };
-      // Link first, then change the account: a racing worker that linked it to someone else
-      // makes this put fail before anything of theirs is touched.
-      try {
-        await deps.links.put(link);
-      } catch (error) {
-        if (!(error instanceof LinkCollisionError)) throw error;
-        steps.push(`collision: ${found.id} was linked to hub user ${error.ownerHubId} meanwhile`);
-        return finish(collision('user', found.id, userId, error.ownerHubId, `matched by ${attribute} = "${value}"`));
-      }
-      if (Object.keys(change.set).length > 0) await connector.updateUser(found.id, { set: change.set, unset: [] }, update);
-      return finish({ action: 'link', status: 'success', targetId: found.id, changes: changesOf({}, { set: change.set, unset: [] }) });
-    }
-    if (pass === 'rematch-after-conflict') {
-      throw new ConnectorError('permanent', `${config.id}: the target refused to create ${name ?? userId} because it exists, and no matching attribute finds it`);
-    }
-    if (!config.operations.create) return finish({ action: 'create', status: 'skipped', reason: 'create is not an enabled operation' });
-    if (user.active === false) {
-      steps.push('action: none (inactive in the hub and never provisioned)');
-      return finish({ action: 'create', status: 'skipped', reason: 'inactive users are not created' });
-    }
-    steps.push('action: create');
-    if (options.dryRun) return { action: 'create', status: 'success', steps, changes: changesOf({}, { set: wanted, unset: [] }) };
-    let created: { id: string };
-    try {
-      created = await connector.createUser(wanted);
-    } catch (error) {
-      if (!(error instanceof ConnectorError && error.kind === 'conflict')) throw error;
-      // Someone made the account between our match and our create: match again, once.
-      steps.push('create: the target reports the account exists; matching again');
-      return syncUserPass(ctx, userId, options, 'rematch-after-conflict');
-    }
-    try {
-      await deps.links.put({
-        connectorId: config.id,
-        kind: 'user',
-        hubId: userId,
-        targetId: created.id,
-        status: 'active',
-        pushed: wanted,
-        hash: stableHash(wanted),
-        origin: 'created',
-        updated: now(),
-      });
-    } catch (error) {
-      if (!(error instanceof LinkCollisionError)) throw error;
-      steps.push(`collision: the created account ${created.id} is linked to hub user ${error.ownerHubId}`);
-      return finish(collision('user', created.id, userId, error.ownerHubId, 'created'));
-    }
-    return finish({ action: 'create', status: 'success', targetId: created.id, changes: changesOf({}, { set: wanted, unset: [] }) });
   };
 
-  const groupInScope = (config: ConnectorConfig, groupId: string): boolean =>
-    config.scope.groups ? config.scope.groups.includes(groupId) : config.groups.provision || config.groups.mappings.some((m) => m.hubGroup === groupId);
+  /** The plan for one user, from fresh facts; nothing is changed. */
+  const planUserOf = async (ctx: ConnectorContext, userId: string, options: UserPlanOptions): Promise<UserPlan> =>
+    planUser(ctx.config, await gatherUser(ctx, userId, options), deps.clock());
+
+  /** Carries out a user plan: the connector calls and link writes, in the order that keeps them safe. */
+  const applyUser = async ({ config, connector }: ConnectorContext, plan: UserPlan): Promise<Applied> => {
+    const { link } = plan;
+    if (plan.failure) throw new ConnectorError('permanent', plan.failure);
+    if (plan.status === 'skipped') return { outcome: plan };
+    switch (plan.action) {
+      case 'delete':
+        await connector.deleteUser((link as Link).targetId);
+        await deps.links.delete(link as Link);
+        return { outcome: plan };
+      case 'disable': {
+        const current = link as Link;
+        const pushed = { ...current.pushed, active: false };
+        await connector.disableUser(current.targetId, pushed);
+        await deps.links.put({ ...current, status: 'disabled', pushed, hash: stableHash(pushed), updated: now() });
+        return { outcome: plan };
+      }
+      case 'relink':
+        await deps.links.delete(link as Link);
+        return { again: 'first', note: `target account ${(link as Link).targetId} is gone: linking again` };
+      case 'update': {
+        const current = link as Link;
+        const call = plan.calls[0] as Extract<TargetCall, { operation: 'updateUser' }>;
+        try {
+          await connector.updateUser(call.targetId, call.change, call.full);
+        } catch (error) {
+          if (!(error instanceof ConnectorError && error.kind === 'notFound')) throw error;
+          // The account was removed on the target behind our back: forget the link, match or create again.
+          await deps.links.delete(current);
+          return { again: 'first', note: `target account ${current.targetId} is gone: linking again` };
+        }
+        const wanted = plan.wanted ?? {};
+        const pushed = { ...Object.fromEntries(Object.entries(current.pushed).filter(([key]) => !call.change.unset.includes(key))), ...call.change.set };
+        await deps.links.put({ ...current, status: wanted.active === false ? 'disabled' : 'active', pushed, hash: stableHash(pushed), updated: now() });
+        return { outcome: plan };
+      }
+      case 'link': {
+        const targetId = plan.targetId as string;
+        const how = `matched by ${plan.matchedBy?.attribute} = "${plan.matchedBy?.value}"`;
+        // Link first, then change the account: a racing worker that linked it to someone else
+        // makes this put fail before anything of theirs is touched.
+        const collided = await linkOrCollide(newLink(config, 'user', plan.hubId, targetId, plan.wanted ?? {}, 'matched'), how, plan.steps);
+        if (collided) return { outcome: collided };
+        for (const call of plan.calls) if (call.operation === 'updateUser') await connector.updateUser(call.targetId, call.change, call.full);
+        return { outcome: plan };
+      }
+      case 'create': {
+        const wanted = plan.wanted ?? {};
+        let created: { id: string };
+        try {
+          created = await connector.createUser(wanted);
+        } catch (error) {
+          if (!(error instanceof ConnectorError && error.kind === 'conflict')) throw error;
+          // Someone made the account between our match and our create: match again, once.
+          return { again: 'rematch-after-conflict', note: 'create: the target reports the account exists; matching again' };
+        }
+        const collided = await linkOrCollide(newLink(config, 'user', plan.hubId, created.id, wanted, 'created'), 'created', plan.steps);
+        return { outcome: collided ?? { ...plan, targetId: created.id } };
+      }
+      default:
+        return { outcome: plan };
+    }
+  };
+
+  const syncUserPass = async (ctx: ConnectorContext, userId: string, options: UserPlanOptions, earlier: string[]): Promise<SyncOutcome> => {
+    const plan = await planUserOf(ctx, userId, options);
+    if (earlier.length) plan.steps.unshift(...earlier);
+    if (options.dryRun) return outcomeOf(plan);
+    const applied = await applyUser(ctx, plan);
+    if ('again' in applied) return syncUserPass(ctx, userId, { ...options, pass: applied.again }, [...plan.steps, applied.note]);
+    const outcome = outcomeOf(plan, applied.outcome);
+    await record(ctx, plan, options, outcome);
+    return outcome;
+  };
+
+  /** Brings one hub user to the connector's target: plan, then (unless a dry run) apply. */
+  const syncUser = (ctx: ConnectorContext, userId: string, options: SyncOptions): Promise<SyncOutcome> => syncUserPass(ctx, userId, options, []);
+
+  /** Reads what the planner needs about one group: hub state, link and the mapped target group. */
+  const gatherGroup = async ({ config, connector }: ConnectorContext, groupId: string) => {
+    const group = await deps.hub.getGroup(groupId);
+    const link = await deps.links.get(config.id, 'group', groupId);
+    const query = group && !link && groupInScope(config, groupId) ? mappedGroupQuery(config, groupId, String(group.displayName)) : undefined;
+    let mapped: { found: TargetGroup | undefined; owner?: string } | undefined;
+    if (query) {
+      const found = await connector.findGroup(query);
+      const owner = found ? await deps.links.ownerOf(config.id, 'group', found.id) : undefined;
+      mapped = { found, ...(owner !== undefined ? { owner } : {}) };
+    }
+    return { hubId: groupId, group, link, ...(mapped ? { mapped } : {}) };
+  };
+
+  /** Carries out a group plan. */
+  const applyGroup = async ({ config, connector }: ConnectorContext, plan: GroupPlan): Promise<PlannedOutcome> => {
+    const { link } = plan;
+    if (plan.failure) throw new ConnectorError('permanent', plan.failure);
+    if (plan.status === 'skipped') return plan;
+    switch (plan.action) {
+      case 'unlink':
+        await deps.links.delete(link as Link);
+        return plan;
+      case 'delete':
+        await connector.deleteGroup((link as Link).targetId);
+        await deps.links.delete(link as Link);
+        return plan;
+      case 'rename': {
+        const current = link as Link;
+        const displayName = plan.displayName as string;
+        const renamed = await connector.renameGroup(current.targetId, displayName, plan.hubId);
+        if (renamed.id !== current.targetId) plan.steps.push(`the target cannot rename in place: the group is now ${renamed.id}`);
+        const pushed = { displayName };
+        await deps.links.put({ ...current, targetId: renamed.id, pushed, hash: stableHash(pushed), updated: now() }, current);
+        return { ...plan, targetId: renamed.id };
+      }
+      case 'link':
+        return (await linkOrCollide(newLink(config, 'group', plan.hubId, plan.targetId as string, { displayName: plan.displayName }, 'mapped'), 'named by a group mapping', plan.steps)) ?? plan;
+      case 'create': {
+        const displayName = plan.displayName as string;
+        let target: TargetGroup;
+        try {
+          target = await connector.createGroup(displayName, plan.hubId);
+        } catch (error) {
+          if (!(error instanceof ConnectorError && error.kind === 'conflict')) throw error;
+          // The name is taken on the target. Only a group this hub group made earlier (its
+          // externalId is our id: a create whose link write was lost) is ours to link.
+          const existing = await connector.findGroup({ displayName });
+          if (!existing || existing.externalId !== plan.hubId) {
+            plan.steps.push(`create: the target has a group named "${displayName}" that the hub did not make`);
+            return {
+              action: 'collision',
+              status: 'skipped',
+              ...(existing ? { targetId: existing.id } : {}),
+              reason: `the target already has a group named "${displayName}"; without a group mapping the hub never adopts it`,
+            };
+          }
+          target = existing;
+        }
+        return (await linkOrCollide(newLink(config, 'group', plan.hubId, target.id, { displayName }, 'created'), 'created', plan.steps)) ?? { ...plan, targetId: target.id };
+      }
+      default:
+        return plan;
+    }
+  };
+
+  /** The plan for one group, from fresh facts; nothing is changed. */
+  const planGroupOf = async (ctx: ConnectorContext, groupId: string): Promise<GroupPlan> => planGroup(ctx.config, await gatherGroup(ctx, groupId));
 
   /**
    * Brings one hub group (not its members) to the target: create it, link the target group a
@@ -266,124 +332,26 @@ export const makeSync = (deps: SyncDeps) => {
    * name alone: without a mapping, a name taken on the target is a collision.
    */
   const syncGroup = async (ctx: ConnectorContext, groupId: string, options: SyncOptions): Promise<SyncOutcome> => {
-    const { config, connector } = ctx;
-    const steps: string[] = [];
-    const group = await deps.hub.getGroup(groupId);
-    const link = await deps.links.get(config.id, 'group', groupId);
-    const name = typeof group?.displayName === 'string' ? group.displayName : (link?.pushed.displayName as string | undefined);
-    const record = async (outcome: Omit<SyncOutcome, 'steps'>): Promise<SyncOutcome> => {
-      const result = { ...outcome, steps };
-      if (!options.dryRun) {
-        await deps.audit.record({
-          time: now(),
-          connectorId: config.id,
-          resourceType: 'Group',
-          resourceId: groupId,
-          ...(name ? { name } : {}),
-          trigger: options.trigger,
-          action: outcome.action,
-          status: outcome.status,
-          ...(outcome.targetId ? { targetId: outcome.targetId } : {}),
-          steps,
-          ...(outcome.reason ? { reason: outcome.reason } : {}),
-          ...(outcome.collidesWith ? { collidesWith: outcome.collidesWith } : {}),
-        });
-      }
-      return result;
-    };
-    const inScope = group !== undefined && groupInScope(config, groupId);
-    steps.push(`scope: ${group ? (inScope ? 'in scope' : 'out of scope') : 'group deleted from the hub'}`);
-    if (!inScope) {
-      if (!link) return record({ action: 'none', status: 'skipped', reason: 'not provisioned and not in scope' });
-      if (link.origin !== 'created') {
-        steps.push('action: unlink (the target group was mapped or matched, so the hub never deletes it)');
-        if (!options.dryRun) await deps.links.delete(link);
-        return record({ action: 'unlink', status: 'success', targetId: link.targetId });
-      }
-      if (!config.operations.delete) return record({ action: 'delete', status: 'skipped', targetId: link.targetId, reason: 'delete is not an enabled operation' });
-      steps.push(`action: delete target group ${link.targetId}`);
-      if (options.dryRun) return { action: 'delete', status: 'success', steps, targetId: link.targetId };
-      await connector.deleteGroup(link.targetId);
-      await deps.links.delete(link);
-      return record({ action: 'delete', status: 'success', targetId: link.targetId });
-    }
-    const displayName = String(group.displayName);
-    if (link) {
-      if (link.pushed.displayName === displayName) {
-        steps.push('compare: target group is linked and up to date');
-        return record({ action: 'none', status: 'skipped', targetId: link.targetId, reason: 'already linked' });
-      }
-      if (link.origin !== 'created') {
-        // A mapped group keeps the target's own name: the mapping, not the hub, names it.
-        steps.push('compare: displayName changed, but the target group is mapped: its name is not the hub\'s to change');
-        return record({ action: 'rename', status: 'skipped', targetId: link.targetId, reason: 'mapped target groups keep their name' });
-      }
-      if (!config.operations.update) return record({ action: 'rename', status: 'skipped', targetId: link.targetId, reason: 'update is not an enabled operation' });
-      steps.push(`action: rename target group ${link.targetId} from "${String(link.pushed.displayName)}" to "${displayName}"`);
-      if (options.dryRun) return { action: 'rename', status: 'success', steps, targetId: link.targetId };
-      const renamed = await connector.renameGroup(link.targetId, displayName, groupId);
-      if (renamed.id !== link.targetId) steps.push(`the target cannot rename in place: the group is now ${renamed.id}`);
-      const pushed = { displayName };
-      await deps.links.put({ ...link, targetId: renamed.id, pushed, hash: stableHash(pushed), updated: now() }, link);
-      return record({
-        action: 'rename',
-        status: 'success',
-        targetId: renamed.id,
-      });
-    }
-    const mapping = config.groups.mappings.find((m) => m.hubGroup === groupId);
-    let target: { id: string } | undefined;
-    if (mapping) {
-      target = await connector.findGroup(mapping.targetId ? { id: mapping.targetId } : { displayName: mapping.targetDisplayName ?? displayName });
-      if (!target) throw new ConnectorError('permanent', `mapped target group ${mapping.targetId ?? mapping.targetDisplayName} does not exist on ${config.id}`);
-      steps.push(`match: group mapping: found ${target.id}`);
-    } else {
-      if (!config.operations.create) return record({ action: 'create', status: 'skipped', reason: 'create is not an enabled operation' });
-      steps.push('action: create');
-      if (options.dryRun) return { action: 'create', status: 'success', steps };
-      try {
-        target = await connector.createGroup(displayName, groupId);
-      } catch (error) {
-        if (!(error instanceof ConnectorError && error.kind === 'conflict')) throw error;
-        // The name is taken on the target. Only a group this hub group made earlier (its
-        // externalId is our id: a create whose link write was lost) is ours to link.
-        const existing = await connector.findGroup({ displayName });
-        if (!existing || existing.externalId !== groupId) {
-          steps.push(`create: the target has a group named "${displayName}" that the hub did not make`);
-          return record({
-            action: 'collision',
-            status: 'skipped',
-            ...(existing ? { targetId: existing.id } : {}),
-            reason: `the target already has a group named "${displayName}"; without a group mapping the hub never adopts it`,
-          });
-        }
-        target = existing;
-      }
-    }
-    const owner = await deps.links.ownerOf(config.id, 'group', target.id);
-    if (owner !== undefined && owner !== groupId) {
-      steps.push(`collision: ${target.id} is linked to hub group ${owner}`);
-      return record(collision('group', target.id, groupId, owner, mapping ? 'named by a group mapping' : 'created'));
-    }
-    if (options.dryRun) return { action: 'link', status: 'success', steps, targetId: target.id };
-    const pushed = { displayName };
-    try {
-      await deps.links.put({
-        connectorId: config.id,
-        kind: 'group',
-        hubId: groupId,
-        targetId: target.id,
-        status: 'active',
-        pushed,
-        hash: stableHash(pushed),
-        origin: mapping ? 'mapped' : 'created',
-        updated: now(),
-      });
-    } catch (error) {
-      if (!(error instanceof LinkCollisionError)) throw error;
-      return record(collision('group', target.id, groupId, error.ownerHubId, mapping ? 'named by a group mapping' : 'created'));
-    }
-    return record({ action: mapping ? 'link' : 'create', status: 'success', targetId: target.id });
+    const plan = await planGroupOf(ctx, groupId);
+    if (options.dryRun) return outcomeOf(plan);
+    const outcome = outcomeOf(plan, await applyGroup(ctx, plan));
+    await record(ctx, plan, options, outcome);
+    return outcome;
+  };
+
+  /** Syncs each member (that the hub still has) and puts its account link as it is now in `known`. */
+  const provisionMembers = async (ctx: ConnectorContext, memberIds: string[], known: Map<string, Link>, options: SyncOptions) => {
+    const synced = await Promise.allSettled(
+      memberIds.map(async (memberId) => {
+        if (!(await deps.hub.getUser(memberId))) return;
+        await syncUser(ctx, memberId, options);
+        const link = await deps.links.get(ctx.config.id, 'user', memberId);
+        if (link) known.set(linkRef('user', memberId), link);
+        else known.delete(linkRef('user', memberId));
+      }),
+    );
+    const failed = synced.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   };
 
   /**
@@ -400,25 +368,25 @@ export const makeSync = (deps: SyncDeps) => {
     const { config, connector } = ctx;
     const steps: string[] = [];
     const scoping = config.scope.groups?.includes(groupId) ?? false;
-    let groupLink = await deps.links.get(config.id, 'group', groupId);
+    const unique = [...new Set(memberIds)];
+    // Two reads for the whole delta, not two per member: who is a member now, and every link it
+    // needs (the group's, each membership's, each member's account) in one batch.
+    const [present, known] = await Promise.all([deps.hub.membersAmong(groupId, unique), deps.links.getMany(config.id, linkRefsOfMembers(groupId, unique))]);
+    let groupLink = known.get(linkRef('group', groupId));
     if (!groupLink && groupInScope(config, groupId) && (await deps.hub.getGroup(groupId))) {
       steps.push('group not linked yet: provisioning it first');
       await syncGroup(ctx, groupId, options);
       groupLink = await deps.links.get(config.id, 'group', groupId);
     }
-    const unique = [...new Set(memberIds)];
-    const present = await deps.hub.membersAmong(groupId, unique);
     const add: Array<{ memberId: string; targetId: string }> = [];
     const remove: Array<{ memberId: string; link: Link }> = [];
     const leaving: string[] = [];
+    // Members not provisioned yet, or joining a scoped group (which brings them into scope:
+    // provision or re-enable), are synced first; they are different users, so side by side.
+    await provisionMembers(ctx, unique.filter((memberId) => present.has(memberId) && (scoping || !known.has(linkRef('user', memberId)))), known, options);
     for (const memberId of unique) {
-      const existing = await deps.links.get(config.id, 'membership', `${groupId}#${memberId}`);
-      let userLink = present.has(memberId) ? await deps.links.get(config.id, 'user', memberId) : undefined;
-      if (present.has(memberId) && (scoping || !userLink) && (await deps.hub.getUser(memberId))) {
-        // Joining a scoped group brings the user into scope: provision or re-enable first.
-        await syncUser(ctx, memberId, options);
-        userLink = await deps.links.get(config.id, 'user', memberId);
-      }
+      const existing = known.get(linkRef('membership', `${groupId}#${memberId}`));
+      const userLink = present.has(memberId) ? known.get(linkRef('user', memberId)) : undefined;
       const wanted = present.has(memberId) && groupLink !== undefined && userLink !== undefined;
       if (wanted && !existing && userLink) add.push({ memberId, targetId: userLink.targetId });
       if (!wanted && existing) remove.push({ memberId, link: existing });
@@ -430,20 +398,23 @@ export const makeSync = (deps: SyncDeps) => {
     if (add.length + remove.length > 0) {
       // Without a group on the target there is nothing to remove from: only the links go.
       if (groupLink) await connector.changeGroupMembers(groupLink.targetId, { add: add.map((a) => a.targetId), remove: remove.map((r) => r.link.targetId) });
-      for (const a of add) {
-        await deps.links.put({
-          connectorId: config.id,
-          kind: 'membership',
-          hubId: `${groupId}#${a.memberId}`,
-          targetId: a.targetId,
-          status: 'active',
-          pushed: {},
-          hash: '',
-          origin: 'created',
-          updated: now(),
-        });
-      }
-      for (const r of remove) await deps.links.delete(r.link);
+      // Membership links are independent items (no reverse index): written side by side.
+      await Promise.all([
+        ...add.map((a) =>
+          deps.links.put({
+            connectorId: config.id,
+            kind: 'membership',
+            hubId: `${groupId}#${a.memberId}`,
+            targetId: a.targetId,
+            status: 'active',
+            pushed: {},
+            hash: '',
+            origin: 'created',
+            updated: now(),
+          }),
+        ),
+        ...remove.map((r) => deps.links.delete(r.link)),
+      ]);
       await deps.audit.record({
         time: now(),
         connectorId: config.id,
@@ -463,7 +434,7 @@ export const makeSync = (deps: SyncDeps) => {
     return outcome;
   };
 
-  return { syncUser, syncGroup, syncMembers };
+  return { syncUser, syncGroup, syncMembers, planUser: (ctx: ConnectorContext, userId: string, options: SyncOptions) => planUserOf(ctx, userId, options), planGroup: planGroupOf };
 };
 
 export type SyncService = ReturnType<typeof makeSync>;

@@ -1,4 +1,4 @@
-import { CHANGE_STREAM_SORT_KEYS } from '../store/hub-table.layout.ts';
+import { CHANGE_STREAM_SORT_KEYS, DRAIN_STREAM_FILTER } from '../store/hub-table.layout.ts';
 import type { Grant, Topology } from './topology.types.ts';
 
 /** What a function calling connectors needs: the table, its lanes, the connectors document and their secrets. */
@@ -47,16 +47,17 @@ export const hubTopology: Topology = {
     },
     {
       name: 'admin-api',
-      description: "Operators' API: the audit trail, connector health, the DLQ redrive and reconciliation runs.",
+      description: "Operators' API: the audit trail, connector health, the DLQ redrive, on-demand provisioning, access grants and reconciliation runs.",
       entry: 'functions/admin-api/handler.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
       triggers: [{ kind: 'http', routes: [{ method: 'ANY', path: '/admin/{proxy+}' }], auth: { type: 'iam' } }],
       grants: [
-        // Writes: starting, approving and rejecting reconciliation runs (run records and locks).
+        // Writes: on-demand provisioning (links, audit records, access grants) and reconciliation runs (run records and locks).
         { resource: 'table', access: 'readWrite' },
         { resource: 'queues', access: 'consume' },
         { resource: 'queues', access: 'send' },
+        { resource: 'secrets', access: 'read' },
         { resource: 'parameters', access: 'read' },
       ],
     },
@@ -80,9 +81,37 @@ export const hubTopology: Topology = {
         },
       ],
       grants: [
+        // Reads whether a group whose membership was removed still exists.
+        { resource: 'table', access: 'read' },
         { resource: 'stream', access: 'read' },
         { resource: 'queues', access: 'send' },
         { resource: 'parameters', access: 'read' },
+      ],
+    },
+    {
+      name: 'deletion-drain',
+      description: 'Removes the memberships of deleted users and groups after DELETE answered, a bounded page per run.',
+      entry: 'functions/deletion-drain/handler.ts',
+      memoryMb: 512,
+      timeoutSeconds: 60,
+      triggers: [
+        {
+          kind: 'stream',
+          // A drain written by a DELETE, or moved on by the previous run: each change runs the next part.
+          filters: [DRAIN_STREAM_FILTER],
+          batchSize: 10,
+          maxBatchingWindowSeconds: 0,
+          maxRetryAttempts: 10,
+          bisectBatchOnError: true,
+          reportBatchItemFailures: true,
+          startingPosition: 'TRIM_HORIZON',
+        },
+        // A drain whose stream record exhausted its retries is nudged, so it runs again.
+        { kind: 'schedule', expression: 'rate(10 minutes)' },
+      ],
+      grants: [
+        { resource: 'table', access: 'readWrite' },
+        { resource: 'stream', access: 'read' },
       ],
     },
     {
@@ -104,6 +133,30 @@ export const hubTopology: Topology = {
       // One page a message: a run's pages follow each other in its FIFO message group.
       triggers: [{ kind: 'queue', queue: 'reconcile', batchSize: 1, reportBatchItemFailures: true }, { kind: 'connector-schedule' }],
       grants: CONNECTOR_CALLER_GRANTS,
+    },
+    {
+      name: 'provision-on-demand',
+      description: 'Provisions one user or group on one connector now, step by step (operators invoke it directly).',
+      entry: 'functions/provision-on-demand/handler.ts',
+      memoryMb: 512,
+      // One user: a few target calls, each bounded by the connector's retries.
+      timeoutSeconds: 60,
+      triggers: [{ kind: 'invoke' }],
+      grants: [
+        { resource: 'table', access: 'readWrite' },
+        { resource: 'queues', access: 'send' },
+        { resource: 'secrets', access: 'read' },
+        { resource: 'parameters', access: 'read' },
+      ],
+    },
+    {
+      name: 'grant-expiry',
+      description: 'Ends temporary access on time: deletes expired grants, which the stream turns into deprovisions.',
+      entry: 'functions/grant-expiry/handler.ts',
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      triggers: [{ kind: 'schedule', expression: 'rate(1 minute)' }],
+      grants: [{ resource: 'table', access: 'readWrite' }],
     },
   ],
   queues: [

@@ -1,4 +1,4 @@
-import { GSI1, TABLE_KEYS } from '../store/hub-table.layout.ts';
+import { GSI1, TABLE_KEYS, TTL_ATTRIBUTE } from '../store/hub-table.layout.ts';
 
 /**
  * The hub's one DynamoDB table, written once as data. The CDK stack and the local runner both
@@ -34,5 +34,5 @@ export const hubTable: TableSpec = {
     { name: GSI1.name, partitionKey: { name: GSI1.pk, type: 'S' }, sortKey: { name: GSI1.sk, type: 'S' } },
   ],
   stream: 'NEW_AND_OLD_IMAGES',
-  timeToLiveAttribute: 'ttl',
+  timeToLiveAttribute: TTL_ATTRIBUTE,
 };

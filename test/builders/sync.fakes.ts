@@ -13,6 +13,7 @@ import type {
 import { type ConnectorConfig, ConnectorConfigSchema } from '../../shared/connectors/connectors.schema.ts';
 import { type BreakerState, initialBreaker } from '../../shared/connectors/resilience/circuit-breaker.ts';
 import type { ChangeMessage } from '../../shared/sync/change-message.ts';
+import type { AccessGrant, GrantStore } from '../../shared/sync/grant.ports.ts';
 import type { BreakerPort, QueuePort, ReceivedChange } from '../../shared/sync/change-worker.ts';
 import {
   type AuditEntry,
@@ -22,6 +23,7 @@ import {
   LinkCollisionError,
   type LinkKind,
   type LinkStore,
+  linkRef,
   OWNED_LINK_KINDS,
 } from '../../shared/sync/sync.ports.ts';
 
@@ -83,11 +85,24 @@ export class InMemoryHub implements HubReader {
 export class InMemoryLinkStore implements LinkStore {
   readonly links = new Map<string, Link>();
   readonly owners = new Map<string, string>();
+  /** Single-link reads and batched reads made, so tests can assert what a sync costs. */
+  reads = 0;
+  batchReads = 0;
 
   private key = (connectorId: string, kind: LinkKind, id: string) => `${connectorId}#${kind}#${id}`;
 
   async get(connectorId: string, kind: LinkKind, hubId: string) {
+    this.reads += 1;
     return this.links.get(this.key(connectorId, kind, hubId));
+  }
+
+  async getMany(connectorId: string, refs: Array<{ kind: LinkKind; hubId: string }>) {
+    this.batchReads += 1;
+    const found = refs.flatMap((ref) => {
+      const link = this.links.get(this.key(connectorId, ref.kind, ref.hubId));
+      return link ? [[linkRef(ref.kind, ref.hubId), structuredClone(link)] as const] : [];
+    });
+    return new Map(found);
   }
 
   async ownerOf(connectorId: string, kind: LinkKind, targetId: string) {
@@ -286,8 +301,10 @@ const pageOf = <T>(all: T[], request: PageRequest): Page<T> => {
 /** The breaker table item, with the same compare-and-set rule as the DynamoDB store. */
 export class InMemoryBreakers implements BreakerPort {
   state: BreakerState = initialBreaker();
+  reads = 0;
 
   async get() {
+    this.reads += 1;
     return structuredClone(this.state);
   }
 
@@ -364,3 +381,36 @@ export const syncFixture = () => {
     now: () => time,
   };
 };
+
+/** Temporary access grants in memory, with the expiry rules of the DynamoDB store. */
+export class InMemoryGrantStore implements GrantStore {
+  readonly grants = new Map<string, AccessGrant>();
+  private key = (connectorId: string, userId: string) => `${connectorId}#${userId}`;
+
+  async get(connectorId: string, userId: string) {
+    return this.grants.get(this.key(connectorId, userId));
+  }
+
+  async put(grant: AccessGrant) {
+    this.grants.set(this.key(grant.connectorId, grant.userId), { ...grant });
+  }
+
+  async delete(connectorId: string, userId: string) {
+    this.grants.delete(this.key(connectorId, userId));
+  }
+
+  async list(connectorId?: string) {
+    return [...this.grants.values()].filter((g) => connectorId === undefined || g.connectorId === connectorId).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+  }
+
+  async expiredAt(now: Date, limit: number) {
+    return (await this.list()).filter((g) => Date.parse(g.expiresAt) <= now.getTime()).slice(0, limit);
+  }
+
+  async deleteIfUnchanged(grant: AccessGrant) {
+    const stored = await this.get(grant.connectorId, grant.userId);
+    if (stored?.expiresAt !== grant.expiresAt) return false;
+    await this.delete(grant.connectorId, grant.userId);
+    return true;
+  }
+}

@@ -64,7 +64,7 @@ describe('real-time provisioning into a SCIM server', () => {
       }),
     );
     hub = await startTestHub('provisioning', { connectorIds: ['acme'], environment: { CONNECTORS_FILE: connectorsFile } });
-    audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })), String(process.env.TABLE_NAME), 90);
+    audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })), hub.tableName, 90);
   }, 120_000);
 
   afterAll(async () => {

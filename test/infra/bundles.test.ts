@@ -8,10 +8,12 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleRuntimeEnvironment, esbuildOptionsFor, lambdaBundleOptions } from '../../infra/aws/bundling.options.ts';
 import { localAwsConfig, localAwsEnvironment } from '../../infra/local/local-aws.ts';
+import { localEnvironmentResources } from '../../infra/local/granted-environment.ts';
 import { type LocalSqs, startLocalSqs } from '../../infra/local/queues.ts';
 import { issueToken } from '../../shared/auth/bearer-token.ts';
 import { DynamoAuditLog } from '../../shared/store/audit.repository.ts';
 import { TokenRepository } from '../../shared/store/token.repository.ts';
+import { type EnvironmentResources, environmentOf } from '../../shared/topology/function-environment.ts';
 import { hubTopology } from '../../shared/topology/hub.topology.ts';
 import { freshHubTable } from '../support/dynamodb.ts';
 import { projectRoot } from '../support/local-hub.ts';
@@ -30,6 +32,8 @@ const bundles = new Map<string, string>();
 let sqs: LocalSqs;
 let table: Awaited<ReturnType<typeof freshHubTable>>;
 let environment: Record<string, string>;
+/** The values behind the variables each function's grants give it (shared/topology/function-environment.ts). */
+let granted: EnvironmentResources;
 
 /**
  * fauxqs names its queues `sqs.<region>.localhost`, and the SQS client sends to the queue URL's
@@ -52,6 +56,12 @@ interface Invocation {
 }
 
 /** Imports the bundle in a fresh Node process, as Lambda does at cold start, and invokes its handler once. */
+const specOf = (name: string) => {
+  const spec = hubTopology.functions.find((fn) => fn.name === name);
+  if (!spec) throw new Error(`no function ${name} in the topology`);
+  return spec;
+};
+
 const invokeBundle = (name: string, event: unknown): Promise<Invocation> => {
   const bundle = bundles.get(name);
   if (!bundle) throw new Error(`no bundle for ${name}`);
@@ -67,7 +77,14 @@ const invokeBundle = (name: string, event: unknown): Promise<Invocation> => {
       process.execPath,
       ['--import', LOCALHOST_DNS_PRELOAD, '--input-type=module', '-e', script],
       {
-        env: { PATH: process.env.PATH, ...environment, ...bundleRuntimeEnvironment, AWS_LAMBDA_FUNCTION_NAME: name, POWERTOOLS_SERVICE_NAME: name },
+        env: {
+          PATH: process.env.PATH,
+          ...environment,
+          ...environmentOf(specOf(name), granted),
+          ...bundleRuntimeEnvironment,
+          AWS_LAMBDA_FUNCTION_NAME: name,
+          POWERTOOLS_SERVICE_NAME: name,
+        },
         encoding: 'utf8',
         timeout: 30_000,
       },
@@ -106,10 +123,8 @@ beforeAll(async () => {
     AWS_EC2_METADATA_DISABLED: 'true',
     LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
-    TABLE_NAME: table.tableName,
-    CONNECTORS_FILE: connectorsFile,
-    CONNECTOR_QUEUE_URLS: JSON.stringify({ [CONNECTOR_ID]: queue().url }),
   };
+  granted = localEnvironmentResources({ tableName: table.tableName, queues: [queue()], connectorsFile });
 }, 120_000);
 
 afterAll(async () => {

@@ -8,5 +8,6 @@ import './stack/functions.assertions.ts';
 import './stack/api.assertions.ts';
 import './stack/events.assertions.ts';
 import './stack/operations.assertions.ts';
+import './stack/on-demand.assertions.ts';
 import './stack/parameters.assertions.ts';
 import './stack/cdk-nag.assertions.ts';

@@ -44,7 +44,7 @@ describe('synthesis of THE hub, as cdk synth does it', () => {
       const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { missing?: unknown[] };
       expect(manifest.missing ?? []).toEqual([]);
     },
-    // esbuild bundles every function of the topology: on a busy shared machine that takes over a minute.
-    120_000,
+    // esbuild bundles every function, one after the other.
+    180_000,
   );
 });

@@ -7,7 +7,7 @@ import { awsTriggerKinds } from '../../infra/aws/trigger-kinds.ts';
 import { hubTopology } from '../../shared/topology/hub.topology.ts';
 import type { FunctionSpec, Topology, FunctionTrigger } from '../../shared/topology/topology.types.ts';
 import { fullTopology } from './fixtures/full.topology.ts';
-import { functionLogicalId, json, resources, synthHub } from './support/hub-synth.ts';
+import { functionLogicalId, json, resources, roleActions, roleStatements, synthHub } from './support/hub-synth.ts';
 
 const CONNECTORS = ['acme', 'okta'];
 /** The reconciliation schedules the synthesized stages get (test/infra/support/hub-synth.ts). */
@@ -86,6 +86,24 @@ describe.each([
     for (const kind of used) {
       expect(awsTriggerKinds, `AWS stack: ${kind}`).toContain(kind);
       expect([...localTriggerKinds], `infra/local/runner.ts: ${kind}`).toContain(kind);
+    }
+  });
+});
+
+describe('THE hub grants', () => {
+  const { template } = synthHub({ topology: hubTopology });
+  const tableActions = (name: string) => roleActions(template, name).filter((action) => action.startsWith('dynamodb:') && !action.includes('Stream') && action !== 'dynamodb:ListStreams');
+
+  it('let the deletion drain read its stream and write the table (it deletes memberships and moves its cursor), never token items', () => {
+    expect(tableActions('deletion-drain')).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect(roleStatements(template, 'deletion-drain').filter((s) => json(s.Resource).includes('StreamArn'))).not.toEqual([]);
+    expect(json(roleStatements(template, 'deletion-drain').filter((s) => s.Effect === 'Deny'))).toContain('TOKEN#');
+  });
+
+  it('let the fanout read the table (whether a group still exists) and write nothing to it', () => {
+    expect(tableActions('fanout')).toContain('dynamodb:BatchGetItem');
+    for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) {
+      expect(tableActions('fanout')).not.toContain(write);
     }
   });
 });

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { localAwsConfig } from '../../infra/local/local-aws.ts';
 import { ensureTable } from '../../infra/local/table.ts';
@@ -12,4 +13,16 @@ export const freshHubTable = async (purpose: string) => {
   const tableName = uniqueTableName(purpose);
   await ensureTable(raw, hubTable, tableName);
   return { raw, documents: createDocumentClient(raw), tableName };
+};
+
+/** Every item of a table, read consistently: what a test inspects for leftovers. */
+export const scanTable = async (documents: DynamoDBDocumentClient, tableName: string): Promise<Array<Record<string, unknown>>> => {
+  const items: Array<Record<string, unknown>> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
 };

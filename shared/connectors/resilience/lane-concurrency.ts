@@ -18,10 +18,10 @@
  * Region: AdminCreateUser (UserCreation) 50/s, so 10 000 / 50 = 200 s at best; the lookup before
  * each create (AdminGetUser, metered at the ListUsers rate of 30/s to stay safe for either) takes
  * 10 000 / 30 = 334 s; a group membership per user is one AdminAddUserToGroup at the UserUpdate
- * 25/s: 10 000 / 25 = 400 s. With 2 containers each holds 25 creates, 15 lookups and 12.5
- * membership calls per second; the operations run side by side, so the load is bounded by the
- * slowest quota in use: about 5.6 minutes for the users alone, 6.7 minutes with one group each,
- * never throttled by Cognito.
+ * 25/s: 10 000 / 25 = 400 s. With 2 containers each holds 25 creates, 15 lookups and 12
+ * membership calls in any one second (the rate limiter counts whole calls per window); the
+ * operations run side by side, so the load is bounded by the slowest quota in use: about 5.6
+ * minutes for the users alone, 7 minutes with one group each, never throttled by Cognito.
  */
 
 /** The SQS event source mapping's smallest MaximumConcurrency. */

@@ -13,6 +13,7 @@ describe('hub parameters', () => {
       connectorsParameterName: '/scim-hub/prod/connectors',
       secretsNamePrefix: 'scim-hub/prod/',
       alarmEmail: undefined,
+      operatorsRoleName: undefined,
       logRetentionDays: 90,
       auditRetentionDays: 365,
       enableWaf: true,

@@ -25,7 +25,7 @@ describe('admin API over HTTP', () => {
   let directory: string;
   let dynamodb: DynamoDBClient;
   let sqs: SQSClient;
-  const tableName = () => process.env.TABLE_NAME ?? '';
+  const tableName = () => hub.tableName;
 
   const admin = async (method: string, path: string, headers: Record<string, string> = {}) => {
     const response = await fetch(`${hub.url}/admin${path}`, { method, headers: { authorization: `Bearer ${hub.adminToken}`, ...headers } });

@@ -203,7 +203,7 @@ describe('rateLimit, end to end', () => {
     return most;
   };
 
-  it('keeps every 1 s window of requests at the configured rate plus its one-second burst', async () => {
+  it('keeps every 1 s window of requests within the configured rate, the first second included', async () => {
     // Prepare: 5 requests per second, 16 calls made as fast as the caller can
     const t = await startTarget();
     const connector = await createConnector(configFor(t, { rateLimit: { requestsPerSecond: 5 } }));
@@ -211,12 +211,13 @@ describe('rateLimit, end to end', () => {
     const before = t.requests.length;
     // Act
     await Promise.all(Array.from({ length: 16 }, (_, i) => connector.findUser('userName', `rate-${i}@example.com`)));
-    // Assess: the bucket starts with at most 5 tokens and refills at 5 per second, so no window
-    // of one second can hold more than 5 + 5; and over the whole run the average is the rate.
+    // Assess: no window of one second holds more than the rate (this container's share of it,
+    // one of the lane's two, is 2.5/s: two whole calls a second), and the calls keep going at
+    // that share rather than stalling.
     const times = t.requests.slice(before).map((r) => r.at);
     expect(times).toHaveLength(16);
-    expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(10);
-    expect(busiestWindow(times.slice(5), 1000)).toBeLessThanOrEqual(6);
-    expect(busiestWindow(times, 200)).toBeLessThanOrEqual(5);
+    expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(5);
+    expect(busiestWindow(times, 1000)).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThan(10_000);
   });
 });

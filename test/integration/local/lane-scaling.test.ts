@@ -39,7 +39,7 @@ describe('a local connector lane scales as Lambda does on a FIFO queue', () => {
       projectRoot: resolve(import.meta.dirname, '../../..'),
       port: 0,
       dataDir: undefined,
-      connectorIds: ['acme'],
+      connectorIds: ['acme', 'busy'],
       environment: {},
       endpoints: { dynamodb: inject('dynamodbEndpoint') },
       laneConcurrency: MAX_CONCURRENCY,
@@ -82,8 +82,32 @@ describe('a local connector lane scales as Lambda does on a FIFO queue', () => {
       }
     }
     // Assess: more than one batch at a time, never more than the maximum
-    const poller = hub.queuePollers[0];
+    const poller = hub.queuePollers.find((p) => p.queueName === lane?.name);
     expect(poller?.peakConcurrency).toBeGreaterThan(1);
     expect(poller?.peakConcurrency).toBeLessThanOrEqual(MAX_CONCURRENCY);
+  });
+
+  it('hands out a busy group in batches of ten, in order, as SQS does (one group\'s thousand memberships make 100 batches, not 1 000)', async () => {
+    // Prepare: 25 changes of one resource, on a lane of their own
+    const lane = hub.queues.find((q) => q.connectorId === 'busy');
+    const sqs = new SQSClient({ ...localAwsConfig, endpoint: hub.endpoints.sqs });
+    // Act
+    for (let i = 0; i < 25; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: lane?.url,
+          Entries: Array.from({ length: Math.min(10, 25 - i) }, (_, j) => ({ Id: String(j), MessageBody: String(i + j), MessageGroupId: 'crowd', MessageDeduplicationId: `crowd-${i + j}` })),
+        }),
+      );
+    }
+    const crowd = () => batches().filter((b) => b.messages.some((m) => m.group === 'crowd'));
+    await eventually(() => expect(crowd().flatMap((b) => b.messages)).toHaveLength(25), 30_000);
+    sqs.destroy();
+
+    // Assess: after the first receive (which may find only the first messages sent), full batches of ten, in order
+    const received = crowd().sort((a, b) => a.start - b.start);
+    expect(received.flatMap((b) => b.messages.map((m) => Number(m.body)))).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(received.slice(1, -1).map((b) => b.messages.length)).toEqual(received.slice(1, -1).map(() => 10));
+    expect(received.length).toBeLessThanOrEqual(4);
   });
 });

@@ -43,6 +43,15 @@ const fixtureTopology: Topology = {
       grants: [],
       triggers: [{ kind: 'queue', queue: 'lane', batchSize: 10, reportBatchItemFailures: true }],
     },
+    {
+      name: 'env-probe',
+      description: 'reports the granted variables it was given',
+      entry: 'test/fixtures/functions/env-probe/handler.ts',
+      memoryMb: 128,
+      timeoutSeconds: 10,
+      grants: [{ resource: 'table', access: 'read' }],
+      triggers: [{ kind: 'invoke' }],
+    },
   ],
   queues: [{ name: 'lane', perConnector: true, fifo: true, visibilityTimeoutSeconds: 1, maxReceiveCount: 3, retentionDays: 4 }],
 };
@@ -149,6 +158,15 @@ describe('local runner', () => {
     expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
     sqs.destroy();
   });
+  it("gives a function the variables of its own grants only, and none after its cold start", async () => {
+    // Act
+    const probe = (await hub.functions.get('env-probe')?.invoke({})) as { atColdStart: Record<string, string>; atInvocation: string[] };
+    // Assess: a table read grant gives the table's name, not the lanes' URLs the consumer's grants would
+    expect(probe.atColdStart).toEqual({ TABLE_NAME: tableName });
+    expect(hub.functions.get('flaky-consumer')?.environment).toEqual({});
+    expect(probe.atInvocation).toEqual([]);
+  });
+
   it('answers /health with 503 naming the part that is down', async () => {
     const failing = await startLocalHub({
       topology: { functions: [], queues: [] },

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterQuery, GROUP_SCHEMA, groupBody, HUB_GROUP_SCHEMA, idsOf, memberIdsOf, patchBody, scimError, userBody } from '../../builders/scim.builders.ts';
+import { scanTable } from '../../support/dynamodb.ts';
+import { eventually } from '../../support/eventually.ts';
+import { hubTableOf } from '../../support/hub-table.ts';
 import { scimClient, startTestHub } from '../../support/local-hub.ts';
 
 /**
@@ -140,6 +143,23 @@ describe('SCIM /Groups', () => {
     expect((await api().get(`/Groups/${group.id}`)).status).toBe(404);
     expect((await api().get(`/Users/${a}`)).status).toBe(200);
     expect((await api().post('/Groups', groupBody('short-lived'))).status).toBe(201);
+  });
+
+  it('drains the memberships of a deleted group in the background: the deletion drain, triggered by the stream, leaves nothing of it', async () => {
+    // Prepare
+    const members = await createUsers(3);
+    const group = (await api().post('/Groups', groupBody('Drained', members))).json;
+    const table = hubTableOf(hub);
+
+    // Act
+    expect((await api().delete(`/Groups/${group.id}`)).status).toBe(204);
+
+    // Assess: the group's partition (membership items and the drain) empties without another request
+    const partition = async () =>
+      (await scanTable(table.documents, table.tableName)).filter((item) => item.pk === `GROUP#${group.id}`).map((item) => String(item.sk));
+    await eventually(async () => expect(await partition()).toEqual([]), 30_000);
+    expect((await api().get(`/Users/${members[0]}`)).json.groups).toBeUndefined();
+    table.close();
   });
 
   describe('a group above the inline member cap', () => {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VersionConflict } from '../../../shared/directory/directory.errors.ts';
 import { type Directory, makeDirectory } from '../../../shared/directory/directory.service.ts';
 import { DynamoDirectoryStore } from '../../../shared/store/directory.repository.ts';
 import { ScimError } from '../../../shared/scim/errors.ts';
-import { freshHubTable } from '../../support/dynamodb.ts';
+import { freshHubTable, scanTable } from '../../support/dynamodb.ts';
 
 const ctx = { baseUrl: 'https://hub.example/scim/v2', strictUnknownAttributes: false };
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -32,13 +31,7 @@ describe('DELETE against concurrent writers (DynamoDB Local)', () => {
   let directory: Directory;
 
   const scan = async () => {
-    const items: Array<Record<string, unknown>> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await table.documents.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await scanTable(table.documents, table.tableName);
     const resources = new Set(items.filter((item) => item.sk === 'USER' || item.sk === 'GROUP').map((item) => item.pk as string));
     const exists = (type: string, id: unknown) => resources.has(`${type === 'Group' ? 'GROUP' : 'USER'}#${String(id)}`);
     return {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLinkStore } from '../../../shared/store/link.repository.ts';
-import { type Link, LinkCollisionError } from '../../../shared/sync/sync.ports.ts';
+import { type Link, LinkCollisionError, linkRef } from '../../../shared/sync/sync.ports.ts';
 import { freshHubTable } from '../../support/dynamodb.ts';
 
 const link = (hubId: string, targetId: string, extra: Partial<Link> = {}): Link => ({
@@ -78,5 +78,23 @@ describe('DynamoLinkStore', () => {
 
     expect(await store.get('app', 'membership', 'g2#bob')).toMatchObject({ targetId: 't-1' });
     expect(await store.ownerOf('app', 'membership', 't-1')).toBeUndefined();
+  });
+
+  it('reads the links of many hub resources batched past the 100 keys of one request, leaving out the ones that do not exist', async () => {
+    const members = Array.from({ length: 120 }, (_, i) => `crowd-${i}`);
+    await Promise.all(members.map((id, i) => store.put(link(`g9#${id}`, `t-crowd-${i}`, { kind: 'membership' }))));
+    await store.put(link('crowd-0', 't-crowd-0'));
+
+    const found = await store.getMany('app', [
+      ...members.map((id) => ({ kind: 'membership' as const, hubId: `g9#${id}` })),
+      { kind: 'user', hubId: 'crowd-0' },
+      { kind: 'user', hubId: 'nobody' },
+      { kind: 'membership', hubId: 'g9#crowd-0' },
+    ]);
+
+    expect(found.size).toBe(121);
+    expect(found.get(linkRef('membership', 'g9#crowd-119'))).toMatchObject({ targetId: 't-crowd-119', kind: 'membership' });
+    expect(found.get(linkRef('user', 'crowd-0'))).toMatchObject({ targetId: 't-crowd-0', kind: 'user' });
+    expect(found.has(linkRef('user', 'nobody'))).toBe(false);
   });
 });

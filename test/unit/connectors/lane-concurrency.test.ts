@@ -16,14 +16,14 @@ describe('lane concurrency', () => {
   it('gives each container a share so that all of them together stay within the rate: Cognito AdminCreateUser 50/s', async () => {
     const containers = laneMaxConcurrency();
     let now = 0;
-    const limiter = new RateLimiter(containerShare(50, containers), undefined, () => now, async (ms) => {
+    const limiter = new RateLimiter(containerShare(50, containers), () => now, async (ms) => {
       now += ms;
     });
 
-    // One container: its burst of 25, then 50 more calls.
+    // One container: 75 calls at its share of 25/s.
     for (let i = 0; i < 75; i++) await limiter.acquire();
 
-    // 50 calls beyond the burst at 25/s take 2 s: the lane's containers together make 2 x 25 = 50/s.
+    // 25 in each of three seconds: the lane's containers together make 2 x 25 = 50/s.
     expect(now).toBeGreaterThanOrEqual(2_000);
     expect(containers * containerShare(50, containers)).toBe(50);
   });

@@ -70,21 +70,64 @@ describe('circuit breaker', () => {
 });
 
 describe('RateLimiter', () => {
-  it('lets a burst through, then spaces calls at the rate', async () => {
-    let now = 0;
-    const slept: number[] = [];
-    const limiter = new RateLimiter(
-      2,
-      2,
-      () => now,
-      async (ms) => {
-        slept.push(ms);
-        now += ms;
-      },
-    );
-    for (let i = 0; i < 4; i++) await limiter.acquire();
-    expect(slept).toEqual([500, 500]);
-    expect(now).toBe(1000);
+  /** A limiter on fake time: `sleep` advances the clock, and every call's start time is kept. */
+  const onFakeTime = (rate: number) => {
+    const clock = { now: 0 };
+    const limiter = new RateLimiter(rate, () => clock.now, async (ms) => {
+      clock.now += ms;
+    });
+    const starts: number[] = [];
+    const call = async () => {
+      await limiter.acquire();
+      starts.push(clock.now);
+    };
+    return { clock, starts, call };
+  };
+  /** The most calls that started within any one-second window [t, t + 1000). */
+  const busiestSecond = (starts: number[]) => Math.max(...starts.map((t) => starts.filter((s) => s >= t && s < t + 1000).length));
+
+  it.each([
+    [50, 200],
+    [2, 9],
+    [12.5, 60],
+  ])('sends at most %s calls in any one-second window, the first included (%i calls)', async (rate, calls) => {
+    const { starts, call } = onFakeTime(rate);
+
+    for (let i = 0; i < calls; i++) await call();
+
+    expect(busiestSecond(starts)).toBeLessThanOrEqual(rate);
+    // ... and no fewer than the whole calls per second the rate allows: the limit is used, not undercut.
+    expect(busiestSecond(starts)).toBe(Math.floor(rate));
+  });
+
+  it('lets the first second\'s calls go at once, and the next ones a second after them (50/s: 100 calls take 1 s, not 0.5 s)', async () => {
+    const { clock, starts, call } = onFakeTime(50);
+
+    for (let i = 0; i < 100; i++) await call();
+
+    expect(starts.slice(0, 50)).toEqual(Array(50).fill(0));
+    expect(starts.slice(50)).toEqual(Array(50).fill(1000));
+    expect(clock.now).toBe(1000);
+  });
+
+  it('spaces calls of a rate below one per second', async () => {
+    const { starts, call } = onFakeTime(0.5);
+
+    for (let i = 0; i < 3; i++) await call();
+
+    expect(starts).toEqual([0, 2000, 4000]);
+  });
+
+  it('serves concurrent callers in arrival order, within the rate', async () => {
+    const { starts, call } = onFakeTime(5);
+
+    await Promise.all(Array.from({ length: 12 }, () => call()));
+
+    expect(starts).toEqual([0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000, 2000, 2000]);
+  });
+
+  it('refuses a rate that is not above zero', () => {
+    expect(() => new RateLimiter(0)).toThrow(RangeError);
   });
 });
 

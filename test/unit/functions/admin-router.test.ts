@@ -4,9 +4,11 @@ import { type AdminDeps, routeAdminRequest } from '../../../functions/admin-api/
 import { InvalidCursor } from '../../../shared/directory/directory.errors.ts';
 import { initialBreaker } from '../../../shared/connectors/resilience/circuit-breaker.ts';
 import type { AuditQuery } from '../../../shared/store/audit.repository.ts';
+import { ConnectorError } from '../../../shared/connectors/connector.errors.ts';
+import { OnDemandError } from '../../../shared/sync/on-demand.service.ts';
 
-const request = (method: string, path: string, query: Record<string, string> = {}): APIGatewayProxyEvent =>
-  ({ httpMethod: method, path, queryStringParameters: Object.keys(query).length ? query : null }) as unknown as APIGatewayProxyEvent;
+const request = (method: string, path: string, query: Record<string, string> = {}, body?: string): APIGatewayProxyEvent =>
+  ({ httpMethod: method, path, queryStringParameters: Object.keys(query).length ? query : null, body: body ?? null }) as unknown as APIGatewayProxyEvent;
 
 /** The router on in-memory dependencies that record what they were asked. */
 const routerWith = (overrides: Partial<AdminDeps> = {}) => {
@@ -26,6 +28,24 @@ const routerWith = (overrides: Partial<AdminDeps> = {}) => {
     redrive: async (id, max) => {
       calls.push(['redrive', { id, max }]);
       return { moved: 2, remaining: 0, stoppedBy: 'empty' };
+    },
+    provision: async (request) => {
+      calls.push(['provision', request]);
+      return {
+        connectorId: request.connectorId,
+        dryRun: request.dryRun ?? false,
+        resource: { type: 'User', id: 'u1', name: 'ada' },
+        steps: ['scope: in scope'],
+        calls: [],
+        changes: [],
+        outcome: { action: 'create', status: 'success' },
+        settle: 'none',
+        durationMs: 1,
+      };
+    },
+    grants: async (connectorId) => {
+      calls.push(['grants', connectorId]);
+      return [];
     },
     ...overrides,
   };
@@ -95,5 +115,60 @@ describe('the admin router', () => {
     expect((await route(request('GET', '/admin/connectors/acme/redrive'))).status).toBe(405);
     expect((await route(request('DELETE', '/admin/audit'))).status).toBe(405);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('the admin router: on-demand provisioning', () => {
+  it('passes a provision request with its options to the use case', async () => {
+    // Prepare
+    const { route, calls } = routerWith();
+    // Act
+    const response = await route(request('POST', '/admin/connectors/acme/provision', {}, JSON.stringify({ user: 'ada', dryRun: true, until: '2h' })));
+    // Assess
+    expect(response.status).toBe(200);
+    expect(calls).toContainEqual(['provision', { connectorId: 'acme', subject: { user: 'ada' }, dryRun: true, deprovision: false, until: '2h' }]);
+  });
+
+  it.each([
+    ['no subject', '{}'],
+    ['both a user and a group', '{"user":"ada","group":"eng"}'],
+    ['an unknown field', '{"user":"ada","force":true}'],
+    ['a body that is not JSON', '{user'],
+    ['dryRun as text', '{"user":"ada","dryRun":"yes"}'],
+  ])('answers 400 to %s, and never reaches the use case', async (_case, body) => {
+    const { route, calls } = routerWith();
+
+    const response = await route(request('POST', '/admin/connectors/acme/provision', {}, body));
+
+    expect(response.status).toBe(400);
+    expect(calls.filter(([name]) => name === 'provision')).toEqual([]);
+  });
+
+  it.each([
+    [new OnDemandError('onDemand.notFound', 'no user "x"'), 404],
+    [new OnDemandError('onDemand.ambiguous', 'two users'), 409],
+    [new OnDemandError('onDemand.invalid', 'until: bad'), 400],
+    [new ConnectorError('permanent', 'the target said no'), 502],
+  ])('answers %s with %i and its message', async (error, status) => {
+    const { route } = routerWith({ provision: async () => Promise.reject(error) });
+
+    const response = await route(request('POST', '/admin/connectors/acme/provision', {}, '{"user":"x"}'));
+
+    expect(response).toMatchObject({ status, body: { error: expect.stringContaining(error.message) } });
+  });
+
+  it('404s a provision on an unknown connector and 405s a GET of it', async () => {
+    const { route } = routerWith();
+
+    expect((await route(request('POST', '/admin/connectors/nope/provision', {}, '{"user":"ada"}'))).status).toBe(404);
+    expect((await route(request('GET', '/admin/connectors/acme/provision'))).status).toBe(405);
+  });
+
+  it('lists grants, of one connector when asked', async () => {
+    const { route, calls } = routerWith();
+
+    expect(await route(request('GET', '/admin/grants', { connector: 'acme' }))).toEqual({ status: 200, body: { grants: [] } });
+    expect(calls).toContainEqual(['grants', 'acme']);
+    expect((await route(request('GET', '/admin/grants', { bogus: '1' }))).status).toBe(400);
   });
 });

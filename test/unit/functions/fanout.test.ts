@@ -18,17 +18,22 @@ const record = (sequence: string, pk: string, sk: string, image: Record<string, 
   dynamodb: { SequenceNumber: sequence, Keys: { pk: { S: pk }, sk: { S: sk } }, NewImage: { pk: { S: pk }, sk: { S: sk }, ...image } },
 });
 
-const fanoutSending = (failing: (message: OutgoingMessage) => boolean = () => false) => {
+const fanoutSending = (failing: (message: OutgoingMessage) => boolean = () => false, options: { groups?: string[]; connectors?: typeof CONNECTORS } = {}) => {
   const sent: OutgoingMessage[] = [];
+  const reads: string[][] = [];
   const fanout = makeFanout({
-    connectors: async () => CONNECTORS,
+    connectors: async () => options.connectors ?? CONNECTORS,
+    existingGroups: async (ids) => {
+      reads.push(ids);
+      return new Set(ids.filter((id) => (options.groups ?? ['g-1']).includes(id)));
+    },
     queueUrls: QUEUES,
     send: async (messages) => {
       sent.push(...messages);
       return new Set(messages.flatMap((message, index) => (failing(message) ? [index] : [])));
     },
   });
-  return { fanout, sent };
+  return { fanout, sent, reads };
 };
 
 describe('fanout', () => {
@@ -66,5 +71,39 @@ describe('fanout', () => {
     const { fanout, sent } = fanoutSending();
     await expect(fanout([record('300', 'AUDIT#acme#2026-11-29T10#1', '2026-11-29T10:00:00.000Z#a')])).resolves.toEqual({ batchItemFailures: [] });
     expect(sent).toEqual([]);
+  });
+
+  it('drops the membership removals of a deleted group, except for a connector that scopes by it', async () => {
+    // Prepare: g-gone was deleted, its drain removes its members; g-1 still exists
+    const scoped = ConnectorsDocumentSchema.parse({
+      connectors: [
+        { id: 'acme', type: 'scim', enabled: true, baseUrl: 'https://acme.example/scim/v2', bearerToken: 'acme-token-0123456789' },
+        { id: 'paused', type: 'scim', enabled: true, baseUrl: 'https://paused.example/scim/v2', bearerToken: 'paused-token-0123456789', scope: { groups: ['g-gone'] } },
+      ],
+    });
+    const { fanout, sent, reads } = fanoutSending(undefined, { groups: ['g-1'], connectors: scoped });
+    const removed = (sequence: string, pk: string, sk: string): DynamoDBRecord => ({ eventName: 'REMOVE', dynamodb: { SequenceNumber: sequence, Keys: { pk: { S: pk }, sk: { S: sk } } } });
+    const records = [removed('400', 'GROUP#g-gone', 'MEMBER#u-1'), removed('401', 'GROUP#g-gone', 'MEMBER#u-2'), removed('402', 'GROUP#g-1', 'MEMBER#u-1'), record('403', 'GROUP#g-gone', 'MEMBER#u-3')];
+    // Act
+    await fanout(records);
+    // Assess: one read for the batch; g-1's removal, and any change that is not a removal, go to everyone
+    expect(reads).toEqual([['g-gone', 'g-1']]);
+    const delivered = sent.map((m) => `${m.queueUrl === QUEUES.acme ? 'acme' : 'paused'}:${m.deduplicationId}`);
+    expect(delivered.sort()).toEqual(['acme:M:402', 'acme:M:403', 'paused:M:400', 'paused:M:401', 'paused:M:402', 'paused:M:403'].sort());
+  });
+
+  it('reads nothing when no membership was removed', async () => {
+    const { fanout, reads } = fanoutSending();
+    await fanout([record('500', 'GROUP#g-1', 'MEMBER#u-1'), record('501', 'USER#u-1', 'USER')]);
+    expect(reads).toEqual([]);
+  });
+
+  it('sends the end of an access grant to the grant\'s connector only', async () => {
+    // Prepare
+    const { fanout, sent } = fanoutSending();
+    // Act
+    await fanout([{ eventName: 'REMOVE', dynamodb: { SequenceNumber: '300', Keys: { pk: { S: 'GRANT#paused#u-9' }, sk: { S: 'GRANT' } }, OldImage: {} } }]);
+    // Assess
+    expect(sent.map((m) => [m.queueUrl, JSON.parse(m.body)])).toEqual([[QUEUES.paused, { kind: 'user', id: 'u-9', trigger: 'on-demand', connectorId: 'paused' }]]);
   });
 });

@@ -141,6 +141,23 @@ describe('change worker: failures', () => {
   });
 });
 
+describe('change worker: cost per batch', () => {
+  it('reads the circuit breaker once per batch, not once per change', async () => {
+    const s = setup();
+    const ids = Array.from({ length: 10 }, (_, i) => `u${i}`);
+    for (const id of ids) {
+      s.hub.user(id);
+      s.lane.send(userChange(id));
+    }
+
+    const received = await s.batch();
+
+    expect(received).toHaveLength(10);
+    expect(s.breakers.reads).toBe(1);
+    expect(s.target.accounts.size).toBe(10);
+  });
+});
+
 describe('change worker: a disabled connector', () => {
   it('holds its changes without trying them, and they run when it is enabled again', async () => {
     const s = setup();

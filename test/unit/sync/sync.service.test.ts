@@ -163,6 +163,29 @@ describe('sync engine: matching', () => {
   });
 });
 
+describe('sync engine: a target that cannot be searched', () => {
+  /** A SCIM server without `filter` support: the connector cannot look an account up. */
+  class UnsearchableTarget extends FakeTarget {
+    override async findUser(): Promise<undefined> {
+      return undefined;
+    }
+  }
+
+  it('never makes a second account when the link is lost and the target keeps userName unique: the change fails for good instead', async () => {
+    const target = new UnsearchableTarget();
+    const { hub, sync, ctx, links } = setup({}, target);
+    hub.user('ada');
+    await sync.syncUser(ctx, 'ada', realtime);
+    const link = await links.get('app', 'user', 'ada');
+    await links.delete(link as NonNullable<typeof link>);
+
+    await expect(sync.syncUser(ctx, 'ada', realtime)).rejects.toMatchObject({ kind: 'permanent' });
+
+    expect(target.accounts.size).toBe(1);
+    expect(target.calls.filter((c) => c.operation === 'createUser')).toHaveLength(2);
+  });
+});
+
 describe('sync engine: users', () => {
   it('does not create an inactive user', async () => {
     const { hub, sync, ctx, target } = setup();
@@ -227,6 +250,43 @@ describe('sync engine: users', () => {
     if (accountKept) expect(target.accounts.get(targetId as string)).toMatchObject({ active: false });
     // Disable keeps the link (the account stays that person's); delete forgets it.
     expect((await links.get('app', 'user', 'ada')) !== undefined).toBe(accountKept);
+  });
+});
+
+describe('sync engine: membership deltas', () => {
+  it('brings ten members of a linked group to the target with one batched link read and one membership request', async () => {
+    const { hub, sync, ctx, target, links } = setup({ groups: { provision: true, mappings: [] } });
+    const ids = Array.from({ length: 10 }, (_, i) => `u${i}`);
+    for (const id of ids) hub.user(id);
+    hub.group('eng', 'Engineering', ids);
+    for (const id of ids) await sync.syncUser(ctx, id, realtime);
+    await sync.syncGroup(ctx, 'eng', realtime);
+    const before = { reads: links.reads, batchReads: links.batchReads, calls: target.calls.length };
+
+    const outcome = await sync.syncMembers(ctx, 'eng', ids, realtime);
+
+    expect(outcome).toMatchObject({ action: 'membership', status: 'success', steps: ['compare: 10 to add, 0 to remove'] });
+    expect({ reads: links.reads - before.reads, batchReads: links.batchReads - before.batchReads }).toEqual({ reads: 0, batchReads: 1 });
+    expect(target.calls.slice(before.calls).map((c) => c.operation)).toEqual(['changeGroupMembers']);
+    const [group] = [...target.groups.values()];
+    const accounts = await Promise.all(ids.map(async (id) => (await links.get('app', 'user', id))?.targetId));
+    expect([...(group?.members ?? [])].sort()).toEqual(accounts.sort());
+  });
+
+  it('provisions a member not linked yet before adding it, and a redelivery of the delta changes nothing', async () => {
+    const { hub, sync, ctx, target } = setup({ groups: { provision: true, mappings: [] } });
+    hub.user('ada');
+    hub.user('bob');
+    hub.group('eng', 'Engineering', ['ada', 'bob']);
+    await sync.syncUser(ctx, 'ada', realtime);
+
+    await sync.syncMembers(ctx, 'eng', ['ada', 'bob'], realtime);
+    const writes = target.writes().length;
+    expect(await sync.syncMembers(ctx, 'eng', ['ada', 'bob'], realtime)).toMatchObject({ status: 'skipped', steps: ['compare: 0 to add, 0 to remove'] });
+
+    expect(target.writes()).toHaveLength(writes);
+    expect([...target.groups.values()][0]?.members.size).toBe(2);
+    expect([...target.accounts.values()].map((a) => a.userName).sort()).toEqual(['ada', 'bob']);
   });
 });
 
