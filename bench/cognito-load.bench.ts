@@ -45,7 +45,13 @@ export const runCognitoLoadBench = async (users = 1000): Promise<void> => {
     throw error;
   });
   const poolId = await ensureDemoPool(cognito.endpoint, 'bench-load');
-  const connector = CognitoConnectorSchema.parse({ id: 'pool', type: 'cognito', userPoolId: poolId, region: localAwsConfig.region, endpoint: cognito.endpoint });
+  const connector = CognitoConnectorSchema.parse({
+    id: 'pool',
+    type: 'cognito',
+    userPoolId: poolId,
+    region: localAwsConfig.region,
+    endpoint: cognito.endpoint,
+  });
   const connectorsFile = join(tmpdir(), `bench-cognito-${Date.now()}.json`);
   const writeConnector = (enabled: boolean) => writeFileSync(connectorsFile, JSON.stringify({ connectors: [{ ...connector, enabled }] }));
   writeConnector(false);
@@ -57,7 +63,13 @@ export const runCognitoLoadBench = async (users = 1000): Promise<void> => {
     port: 0,
     dataDir: undefined,
     connectorIds: ['pool'],
-    environment: { SCIM_BEARER_TOKEN: HUB_TOKEN, LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', CONNECTORS_FILE: connectorsFile, CONNECTORS_REFRESH_SECONDS: '1' },
+    environment: {
+      SCIM_BEARER_TOKEN: HUB_TOKEN,
+      LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      CONNECTORS_FILE: connectorsFile,
+      CONNECTORS_REFRESH_SECONDS: '1',
+    },
     endpoints: { dynamodb: dynamodb.endpoint },
     streamIdleMs: 20,
   }).catch(async (error: unknown) => {
@@ -94,7 +106,11 @@ export const runCognitoLoadBench = async (users = 1000): Promise<void> => {
               method: 'POST',
               bulkId: `u${i}`,
               path: '/Users',
-              data: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `load-${batch}-${i}`, emails: [{ value: `load-${batch}-${i}@example.com`, primary: true }] },
+              data: {
+                schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+                userName: `load-${batch}-${i}`,
+                emails: [{ value: `load-${batch}-${i}@example.com`, primary: true }],
+              },
             })),
           }),
         });
@@ -108,7 +124,9 @@ export const runCognitoLoadBench = async (users = 1000): Promise<void> => {
     const sqs = new SQSClient({ ...localAwsConfig, endpoint: hub.endpoints.sqs });
     const lane = hub.queues.find((q) => q.connectorId === 'pool');
     for (;;) {
-      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: lane?.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: lane?.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
       if (Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) >= users) break;
       if (Date.now() - written > 600_000) throw new Error('the fanout did not put every change on the lane in 10 minutes');
       await new Promise((r) => setTimeout(r, 500));
@@ -127,10 +145,18 @@ export const runCognitoLoadBench = async (users = 1000): Promise<void> => {
     const containers = laneMaxConcurrency();
     const quotaBound = Math.min(CREATE_QUOTA, LOOKUP_QUOTA);
     const localShare = containerShare(quotaBound, containers);
-    console.log(`written to the hub in ${((written - start) / 1000).toFixed(1)} s (connector disabled); all ${users} in the pool ${seconds.toFixed(1)} s after it was enabled = ${achieved.toFixed(1)} users/s`);
-    console.log(`vs AdminCreateUser's quota alone (${CREATE_QUOTA}/s, the least any client needs: ${(users / CREATE_QUOTA).toFixed(0)} s)   ratio ${(achieved / CREATE_QUOTA).toFixed(2)}`);
-    console.log(`vs the quotas a new user uses (create ${CREATE_QUOTA}/s + lookup ${LOOKUP_QUOTA}/s: ${quotaBound}/s)       ratio ${(achieved / quotaBound).toFixed(2)}`);
-    console.log(`vs what one local process holds (1 of the lane's ${containers} containers: ${localShare}/s)         ratio ${(achieved / localShare).toFixed(2)}`);
+    console.log(
+      `written to the hub in ${((written - start) / 1000).toFixed(1)} s (connector disabled); all ${users} in the pool ${seconds.toFixed(1)} s after it was enabled = ${achieved.toFixed(1)} users/s`,
+    );
+    console.log(
+      `vs AdminCreateUser's quota alone (${CREATE_QUOTA}/s, the least any client needs: ${(users / CREATE_QUOTA).toFixed(0)} s)   ratio ${(achieved / CREATE_QUOTA).toFixed(2)}`,
+    );
+    console.log(
+      `vs the quotas a new user uses (create ${CREATE_QUOTA}/s + lookup ${LOOKUP_QUOTA}/s: ${quotaBound}/s)       ratio ${(achieved / quotaBound).toFixed(2)}`,
+    );
+    console.log(
+      `vs what one local process holds (1 of the lane's ${containers} containers: ${localShare}/s)         ratio ${(achieved / localShare).toFixed(2)}`,
+    );
     console.log(
       `10 000 users: quota-bound in AWS (${containers} containers) ${(10_000 / quotaBound / 60).toFixed(1)} min; at this run's ratio to its bound, ${(10_000 / ((achieved / localShare) * quotaBound) / 60).toFixed(1)} min`,
     );

@@ -72,11 +72,28 @@ const POLLER = 'lane polling (ESM)';
 /** Calls the bench makes itself (reading the audit trail to see when the users arrived). */
 const BENCH = 'bench (not billed)';
 
-const READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand', 'ScanCommand', 'TransactGetItemsCommand', 'GetCommand', 'BatchGetCommand', 'TransactGetCommand']);
+const READS = new Set([
+  'GetItemCommand',
+  'BatchGetItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'TransactGetItemsCommand',
+  'GetCommand',
+  'BatchGetCommand',
+  'TransactGetCommand',
+]);
 const CAPACITY = new Set([
   ...READS,
-  'PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand',
-  'PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand', 'TransactWriteCommand',
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+  'PutCommand',
+  'UpdateCommand',
+  'DeleteCommand',
+  'BatchWriteCommand',
+  'TransactWriteCommand',
 ]);
 
 type Send = (command: { input: Record<string, unknown>; constructor: { name: string } }, ...rest: unknown[]) => Promise<Record<string, unknown>>;
@@ -162,7 +179,11 @@ export const runCostBench = async (): Promise<void> => {
   const audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: dynamodb.endpoint })), 'bench-cost', 1);
   try {
     // Warm every function once (a cold start is paid once per container, not per change).
-    const warm = await fetch(`${hub.url}/scim/v2/Users`, { method: 'POST', headers: { authorization: `Bearer ${HUB_TOKEN}`, 'content-type': 'application/scim+json' }, body: JSON.stringify(user(-1)) });
+    const warm = await fetch(`${hub.url}/scim/v2/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${HUB_TOKEN}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify(user(-1)),
+    });
     if (warm.status !== 201) throw new Error(`warm-up create answered ${warm.status}`);
     const applied = async () => (await audit.query({ connectorId: 'target', action: 'create', status: 'success', limit: 500 })).items.length;
     for (let waited = 0; (await applied()) < 1; waited += 200) {
@@ -175,7 +196,11 @@ export const runCostBench = async (): Promise<void> => {
     for (let i = 0; i < USERS; i += 10) {
       await Promise.all(
         Array.from({ length: Math.min(10, USERS - i) }, (_, k) =>
-          fetch(`${hub.url}/scim/v2/Users`, { method: 'POST', headers: { authorization: `Bearer ${HUB_TOKEN}`, 'content-type': 'application/scim+json' }, body: JSON.stringify(user(i + k)) }).then((r) => {
+          fetch(`${hub.url}/scim/v2/Users`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${HUB_TOKEN}`, 'content-type': 'application/scim+json' },
+            body: JSON.stringify(user(i + k)),
+          }).then((r) => {
             if (r.status !== 201) throw new Error(`create answered ${r.status}`);
           }),
         ),
@@ -226,7 +251,9 @@ export const runCostBench = async (): Promise<void> => {
     return { ddbWrite, ddbRead, lambdaDuration, lambdaRequests, sqs, total: ddbWrite + ddbRead + lambdaDuration + lambdaRequests + sqs };
   };
 
-  console.log(`\n## Cost of delivering ${CHANGES.toLocaleString('en-US')} user changes to one connector (us-east-1 list prices; measured over ${USERS} new users)`);
+  console.log(
+    `\n## Cost of delivering ${CHANGES.toLocaleString('en-US')} user changes to one connector (us-east-1 list prices; measured over ${USERS} new users)`,
+  );
   console.log('per change             WRU     RRU   invocations   GB-s        SQS requests');
   for (const r of rows.sort((a, b) => a.part.localeCompare(b.part))) {
     console.log(
@@ -244,7 +271,9 @@ export const runCostBench = async (): Promise<void> => {
   console.log(`  total                 ${usd(d.total).padStart(8)}   aim: under $10`);
   const i = cost(ingress);
   const api = CHANGES * PRICE.apiGatewayRestRequest;
-  console.log(`\nfor comparison, the IdP's SCIM writes themselves: ${usd(i.total)} in DynamoDB and Lambda, ${usd(api)} in API Gateway REST requests ($3.50 per million)`);
+  console.log(
+    `\nfor comparison, the IdP's SCIM writes themselves: ${usd(i.total)} in DynamoDB and Lambda, ${usd(api)} in API Gateway REST requests ($3.50 per million)`,
+  );
 };
 
 if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) await runCostBench();

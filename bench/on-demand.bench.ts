@@ -71,7 +71,13 @@ const main = async () => {
       const response = await fetch(`${hub.url}/scim/v2/Users`, {
         method: 'POST',
         headers: { authorization: `Bearer ${HUB_TOKEN}`, 'content-type': 'application/scim+json' },
-        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `od-${i}@example.com`, title: 'Sales', active: true, name: { givenName: 'On', familyName: `Demand ${i}` } }),
+        body: JSON.stringify({
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          userName: `od-${i}@example.com`,
+          title: 'Sales',
+          active: true,
+          name: { givenName: 'On', familyName: `Demand ${i}` },
+        }),
       });
       if (response.status !== 201) throw new Error(`creating a hub user answered ${response.status}`);
     }
@@ -113,7 +119,8 @@ const main = async () => {
       before = target.calls().length;
       const done = await provision({ user: `od-${i}@example.com`, until: '1h' });
       count(counted.real, before);
-      if (done.result.outcome.action !== 'create' || done.result.outcome.status !== 'success') throw new Error(`od-${i} was not created: ${JSON.stringify(done.result.outcome)}`);
+      if (done.result.outcome.action !== 'create' || done.result.outcome.status !== 'success')
+        throw new Error(`od-${i} was not created: ${JSON.stringify(done.result.outcome)}`);
       if (i >= WARM_UP) real.push(done.ms);
     }
     const measured = USERS - WARM_UP;
@@ -126,7 +133,9 @@ const main = async () => {
     console.log('\n## On-demand provisioning of one user (admin API -> plan -> SCIM target, local stack)');
     console.log(line(`provision with --until, ${measured} users`, real));
     console.log(line(`dry run of the same, ${measured} users`, dryRuns));
-    console.log(`target calls per user             provision: ${perUser(counted.real.lookups)} lookups + ${perUser(counted.real.writes)} writes;  dry run: ${perUser(counted.dry.lookups)} lookups + ${perUser(counted.dry.writes)} writes`);
+    console.log(
+      `target calls per user             provision: ${perUser(counted.real.lookups)} lookups + ${perUser(counted.real.writes)} writes;  dry run: ${perUser(counted.dry.lookups)} lookups + ${perUser(counted.dry.writes)} writes`,
+    );
     if (percentile(real, 50) >= AIM_MS) {
       console.log('  the p50 misses the 2 s aim');
       process.exitCode = 1;

@@ -140,8 +140,12 @@ const families = (where: 'table' | 'gsi1') => {
   return [...peak].sort(([, a], [, b]) => b - a);
 };
 
-console.log(`\n## Writes per partition key: ${USERS.toLocaleString('en')} users imported at ${IMPORT_RATE.toLocaleString('en')}/s (${seconds.toFixed(1)} s), each provisioned to ${CONNECTORS.length} connectors with an audit record`);
-console.log(`(store and directory code run against a client that records writes instead of sending them; ${((performance.now() - started) / 1000).toFixed(1)} s to compute)`);
+console.log(
+  `\n## Writes per partition key: ${USERS.toLocaleString('en')} users imported at ${IMPORT_RATE.toLocaleString('en')}/s (${seconds.toFixed(1)} s), each provisioned to ${CONNECTORS.length} connectors with an audit record`,
+);
+console.log(
+  `(store and directory code run against a client that records writes instead of sending them; ${((performance.now() - started) / 1000).toFixed(1)} s to compute)`,
+);
 console.log(`writes recorded: table ${totals.table.toLocaleString('en')}, gsi1 ${totals.gsi1.toLocaleString('en')}`);
 let worst = 0;
 for (const where of ['table', 'gsi1'] as const) {

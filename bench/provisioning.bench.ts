@@ -84,7 +84,11 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
   });
   const audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: dynamodb.endpoint })), 'bench-provisioning', 1);
   const post = (path: string, body: unknown) =>
-    fetch(`${hub.url}/scim/v2${path}`, { method: 'POST', headers: { authorization: `Bearer ${HUB_TOKEN}`, 'content-type': 'application/scim+json' }, body: JSON.stringify(body) });
+    fetch(`${hub.url}/scim/v2${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${HUB_TOKEN}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify(body),
+    });
   const creates = async () => {
     const items = [];
     let cursor: string | undefined;
@@ -126,7 +130,9 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
       }
       expected += TRICKLE;
       const latencies = latenciesOf((await waitForCreates(expected, 60_000)).filter((r) => r.name?.startsWith('trickle-')));
-      console.log(`latency, ${TRICKLE} users at 10/s    p50 ${percentile(latencies, 50)} ms   p99 ${percentile(latencies, 99)} ms   max ${Math.max(...latencies)} ms`);
+      console.log(
+        `latency, ${TRICKLE} users at 10/s    p50 ${percentile(latencies, 50)} ms   p99 ${percentile(latencies, 99)} ms   max ${Math.max(...latencies)} ms`,
+      );
     }
 
     if (cases.includes('rate')) {
@@ -185,7 +191,12 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
       for (let batch = 0; batch < BURST / 100; batch++) {
         const response = await post('/Bulk', {
           schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
-          Operations: Array.from({ length: 100 }, (_, i) => ({ method: 'POST', bulkId: `b${batch}-${i}`, path: '/Users', data: user(`burst-${batch}-${i}@example.com`) })),
+          Operations: Array.from({ length: 100 }, (_, i) => ({
+            method: 'POST',
+            bulkId: `b${batch}-${i}`,
+            path: '/Users',
+            data: user(`burst-${batch}-${i}@example.com`),
+          })),
         });
         if (response.status !== 200) throw new Error(`bulk answered ${response.status}`);
       }
@@ -204,9 +215,13 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
         const kind = `${call.method} ${call.path.replace(/\?.*$/, '').replace(/\/Users\/[^/]+$/, '/Users/{id}')}${call.path.includes('filter=') ? '?filter' : ''}`;
         byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       }
-      console.log(`burst of ${BURST} users             written to the hub in ${((written - burstStart) / 1000).toFixed(1)} s, all applied on the target after ${seconds.toFixed(1)} s`);
+      console.log(
+        `burst of ${BURST} users             written to the hub in ${((written - burstStart) / 1000).toFixed(1)} s, all applied on the target after ${seconds.toFixed(1)} s`,
+      );
       console.log(`target calls per user             ${callsPerUser.toFixed(2)} (${[...byKind].map(([kind, n]) => `${kind}: ${n}`).join(', ')})`);
-      console.log(`throughput                        ${usersPerSecond.toFixed(1)} users/s = ${callsPerSecond.toFixed(0)} target calls/s against a rate limit of ${RATE_LIMIT}/s (${((callsPerSecond / RATE_LIMIT) * 100).toFixed(0)}% of it)`);
+      console.log(
+        `throughput                        ${usersPerSecond.toFixed(1)} users/s = ${callsPerSecond.toFixed(0)} target calls/s against a rate limit of ${RATE_LIMIT}/s (${((callsPerSecond / RATE_LIMIT) * 100).toFixed(0)}% of it)`,
+      );
     }
   } finally {
     await hub.stop();

@@ -67,9 +67,18 @@ const main = async () => {
     await reconciliation.handlePage(config, async () => target, message);
   }
   const lane = new FakeLane(fixture.now);
-  const worker = makeChangeWorker({ sync, orphans: makeOrphanApplier(fixture), breakers: new InMemoryBreakers(), queue: lane, audit: fixture.audit, clock: fixture.clock, maxReceiveCount: 100 });
+  const worker = makeChangeWorker({
+    sync,
+    orphans: makeOrphanApplier(fixture),
+    breakers: new InMemoryBreakers(),
+    queue: lane,
+    audit: fixture.audit,
+    clock: fixture.clock,
+    maxReceiveCount: 100,
+  });
   for (const change of lanes.queue.waiting.splice(0)) lane.send(change.message);
-  for (let received = lane.receive(); received.length > 0; received = lane.receive()) lane.settle(received, await worker.process(config, async () => target, received));
+  for (let received = lane.receive(); received.length > 0; received = lane.receive())
+    lane.settle(received, await worker.process(config, async () => target, received));
 
   const finished = await runs.get(run.runId);
   const byOperation = (operation: string) => target.calls.filter((c) => c.operation === operation).length;
@@ -81,9 +90,17 @@ const main = async () => {
   console.log(`  target calls: ${target.calls.length} = ${listPages} list pages + ${fixes} drift fixes + ${lookups} per-user lookups`);
   console.log(`  calls / (list pages + drift fixes) = ${(target.calls.length / (listPages + fixes)).toFixed(2)}  (1.00 is the floor)`);
   console.log(`  run page messages: ${pageMessages}; lane messages: ${lanes.queue.sends}`);
-  const reads = (counts.get('links.ownerOf') ?? 0) + (counts.get('links.get') ?? 0) + (counts.get('runs.accountedAmong') ?? 0) + (counts.get('hub.usersByIds') ?? 0) + (counts.get('runs.get') ?? 0);
-  const writes = (counts.get('runs.markAccounted') ?? 0) + (counts.get('runs.advance') ?? 0) + (counts.get('runs.putPlanPage') ?? 0) + (counts.get('runs.create') ?? 0);
-  console.log(`  table item reads ${reads} (~${reads} RCU consistent) and writes ${writes} (~${writes} WCU) for the run: ${(reads / USERS).toFixed(2)} RCU and ${(writes / USERS).toFixed(2)} WCU per hub user`);
+  const reads =
+    (counts.get('links.ownerOf') ?? 0) +
+    (counts.get('links.get') ?? 0) +
+    (counts.get('runs.accountedAmong') ?? 0) +
+    (counts.get('hub.usersByIds') ?? 0) +
+    (counts.get('runs.get') ?? 0);
+  const writes =
+    (counts.get('runs.markAccounted') ?? 0) + (counts.get('runs.advance') ?? 0) + (counts.get('runs.putPlanPage') ?? 0) + (counts.get('runs.create') ?? 0);
+  console.log(
+    `  table item reads ${reads} (~${reads} RCU consistent) and writes ${writes} (~${writes} WCU) for the run: ${(reads / USERS).toFixed(2)} RCU and ${(writes / USERS).toFixed(2)} WCU per hub user`,
+  );
   console.log(`  (the hub's user pages, ${Math.ceil(USERS / PAGE_SIZE)} queries, and the worker's own reads for the ${fixes} fixes come on top)`);
   if (lookups > 0 || listPages + fixes !== target.calls.length) process.exitCode = 1;
 };

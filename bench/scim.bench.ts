@@ -66,7 +66,12 @@ const capacity = async (endpoint: string) => {
   const { raw, meter } = meteredClient(endpoint);
   await ensureTable(raw, hubTable, tableName);
   const documents = createDocumentClient(raw);
-  const directory = makeDirectory({ store: new DynamoDirectoryStore(documents, tableName), clock: () => new Date(), newId: randomUUID, onUnknownAttributes: () => undefined });
+  const directory = makeDirectory({
+    store: new DynamoDirectoryStore(documents, tableName),
+    clock: () => new Date(),
+    newId: randomUUID,
+    onUnknownAttributes: () => undefined,
+  });
   const rows: Array<[string, number, number, number]> = [];
   const measure = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     meter.read = 0;
@@ -85,7 +90,11 @@ const capacity = async (endpoint: string) => {
 
   const members: string[] = [];
   for (let i = 0; i < 11; i++) members.push(String((await directory.create('User', user(`m${i}@example.com`), ctx)).resource.id));
-  const small = await directory.create('Group', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Ten', members: members.slice(0, 10).map((value) => ({ value })) }, ctx);
+  const small = await directory.create(
+    'Group',
+    { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Ten', members: members.slice(0, 10).map((value) => ({ value })) },
+    ctx,
+  );
   const big = await directory.create('Group', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Hundred thousand' }, ctx);
   // Seeded straight into the table (not through the API): 100 000 membership items and the count.
   const bigId = String(big.resource.id);
@@ -93,20 +102,33 @@ const capacity = async (endpoint: string) => {
   const seedClient = createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint }));
   for (let start = 0; start < seed.length; start += 25 * 8) {
     await Promise.all(
-      Array.from({ length: 8 }, (_, k) => seed.slice(start + k * 25, start + (k + 1) * 25)).filter((part) => part.length > 0).map((part) =>
-        seedClient.send(
-          new BatchWriteCommand({
-            RequestItems: {
-              [tableName]: part.map((id) => ({ PutRequest: { Item: { ...membershipKey(bigId, id), ...membershipIndexKey(bigId, id), groupId: bigId, value: id, type: 'User' } } })),
-            },
-          }),
+      Array.from({ length: 8 }, (_, k) => seed.slice(start + k * 25, start + (k + 1) * 25))
+        .filter((part) => part.length > 0)
+        .map((part) =>
+          seedClient.send(
+            new BatchWriteCommand({
+              RequestItems: {
+                [tableName]: part.map((id) => ({
+                  PutRequest: { Item: { ...membershipKey(bigId, id), ...membershipIndexKey(bigId, id), groupId: bigId, value: id, type: 'User' } },
+                })),
+              },
+            }),
+          ),
         ),
-      ),
     );
   }
-  await seedClient.send(new UpdateCommand({ TableName: tableName, Key: resourceKey('Group', bigId), UpdateExpression: 'SET memberCount = :n', ExpressionAttributeValues: { ':n': seed.length } }));
+  await seedClient.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: resourceKey('Group', bigId),
+      UpdateExpression: 'SET memberCount = :n',
+      ExpressionAttributeValues: { ':n': seed.length },
+    }),
+  );
   const addOne = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: members[10] }] }] };
-  await measure('add 1 member, group of 10', () => directory.patch('Group', String(small.resource.id), addOne, undefined, ctx, { excludedAttributes: ['members'] }));
+  await measure('add 1 member, group of 10', () =>
+    directory.patch('Group', String(small.resource.id), addOne, undefined, ctx, { excludedAttributes: ['members'] }),
+  );
   await measure('add 1 member, group of 100 000', () => directory.patch('Group', bigId, addOne, undefined, ctx, { excludedAttributes: ['members'] }));
   await measure('GET group of 100 000, excludedAttributes=members', () => directory.get('Group', bigId, { excludedAttributes: ['members'] }, ctx));
   const check = await seedClient.send(new GetCommand({ TableName: tableName, Key: resourceKey('Group', bigId) }));
@@ -116,7 +138,9 @@ const capacity = async (endpoint: string) => {
   for (const [name, read, write, empty] of rows) {
     console.log(`${name.padEnd(50)} ${read.toFixed(1).padStart(6)} ${write.toFixed(1).padStart(6)} ${String(empty).padStart(12)}`);
   }
-  console.log('(DynamoDB Local reports 0 RCU for a Query that reads nothing, e.g. the groups of a user in none; DynamoDB bills each 0.5 RCU, so add 0.5 per empty Query for AWS)');
+  console.log(
+    '(DynamoDB Local reports 0 RCU for a Query that reads nothing, e.g. the groups of a user in none; DynamoDB bills each 0.5 RCU, so add 0.5 per empty Query for AWS)',
+  );
   console.log(`(the 100 000-member group was seeded with BatchWrite, bypassing the API; its memberCount is now ${check.Item?.memberCount})`);
   raw.destroy();
   seedClient.destroy();
@@ -142,12 +166,16 @@ const httpClient = (base: string, concurrency: number) => {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const call = (method: string, path: string, headers: Record<string, string>, body?: string) =>
     new Promise<{ status: number; text: string }>((resolveCall, reject) => {
-      const outgoing = request(`${base}${path}`, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () => resolveCall({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        incoming.on('error', reject);
-      });
+      const outgoing = request(
+        `${base}${path}`,
+        { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('end', () => resolveCall({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          incoming.on('error', reject);
+        },
+      );
       outgoing.on('error', reject);
       outgoing.end(body);
     });
@@ -193,7 +221,10 @@ const throughput = async (endpoint: string) => {
         const id = randomUUID();
         const now = new Date().toISOString();
         const name = `raw-${offset + i}@example.com`;
-        await store.create({ id, resourceType: 'User', version: 1, created: now, lastModified: now, data: user(name) }, { uniques: [{ attribute: 'userName', value: name }], emails: [name] });
+        await store.create(
+          { id, resourceType: 'User', version: 1, created: now, lastModified: now, data: user(name) },
+          { uniques: [{ attribute: 'userName', value: name }], emails: [name] },
+        );
         rawIds.push(id);
       }),
     );
@@ -225,10 +256,16 @@ const throughput = async (endpoint: string) => {
   raw.destroy();
   const n = ROUNDS * PER_ROUND;
   const rate = (key: keyof typeof seconds) => n / seconds[key];
-  console.log(`\n## Requests per second, ${n} each at concurrency ${CONCURRENCY}, in ${ROUNDS} alternating rounds (local stack over HTTP vs the same DynamoDB calls made directly)`);
+  console.log(
+    `\n## Requests per second, ${n} each at concurrency ${CONCURRENCY}, in ${ROUNDS} alternating rounds (local stack over HTTP vs the same DynamoDB calls made directly)`,
+  );
   console.log(`${'operation'.padEnd(12)} ${'hub (req/s)'.padStart(12)} ${'raw DynamoDB Local (/s)'.padStart(24)} ${'ratio'.padStart(7)}`);
-  console.log(`${'create'.padEnd(12)} ${rate('hubCreate').toFixed(0).padStart(12)} ${rate('rawCreate').toFixed(0).padStart(24)} ${`${((rate('hubCreate') / rate('rawCreate')) * 100).toFixed(0)}%`.padStart(7)}`);
-  console.log(`${'get'.padEnd(12)} ${rate('hubGet').toFixed(0).padStart(12)} ${rate('rawGet').toFixed(0).padStart(24)} ${`${((rate('hubGet') / rate('rawGet')) * 100).toFixed(0)}%`.padStart(7)}`);
+  console.log(
+    `${'create'.padEnd(12)} ${rate('hubCreate').toFixed(0).padStart(12)} ${rate('rawCreate').toFixed(0).padStart(24)} ${`${((rate('hubCreate') / rate('rawCreate')) * 100).toFixed(0)}%`.padStart(7)}`,
+  );
+  console.log(
+    `${'get'.padEnd(12)} ${rate('hubGet').toFixed(0).padStart(12)} ${rate('rawGet').toFixed(0).padStart(24)} ${`${((rate('hubGet') / rate('rawGet')) * 100).toFixed(0)}%`.padStart(7)}`,
+  );
   console.log("(raw create = the store's TransactWriteItems; raw get = the user read plus its groups query, as a GET does)");
 };
 
@@ -282,4 +319,5 @@ export const runScimBench = async (parts: string[] = ['capacity', 'throughput', 
   if (parts.includes('cpu')) await handlerCpu();
 };
 
-if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) await runScimBench(process.argv.slice(2).length ? process.argv.slice(2) : undefined);
+if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url)
+  await runScimBench(process.argv.slice(2).length ? process.argv.slice(2) : undefined);

@@ -62,7 +62,9 @@ export const runStartupBench = async (): Promise<void> => {
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   console.log('\n## Local stack start-up (npm start, DATA_DIR=memory, no connectors)');
   console.log(`runs                     ${RUNS}`);
-  console.log(`start to /health 200     median ${(median(runs.map((r) => r.upMs)) / 1000).toFixed(2)} s  (${runs.map((r) => (r.upMs / 1000).toFixed(2)).join(', ')})`);
+  console.log(
+    `start to /health 200     median ${(median(runs.map((r) => r.upMs)) / 1000).toFixed(2)} s  (${runs.map((r) => (r.upMs / 1000).toFixed(2)).join(', ')})`,
+  );
   console.log(`SIGTERM to exit          median ${(median(runs.map((r) => r.stopMs)) / 1000).toFixed(2)} s`);
   const leftBehind = runs.reduce((sum, r) => sum + r.leftovers, 0);
   console.log(`processes left behind    ${leftBehind}`);

@@ -112,10 +112,7 @@ const provision = async (connectorId: string, event: APIGatewayProxyEvent, deps:
  *
  * Bad parameters are a 400 naming them, an unknown connector a 404.
  */
-export const routeAdminRequest = async (
-  event: APIGatewayProxyEvent,
-  deps: AdminDeps,
-): Promise<APIGatewayProxyResult> => {
+export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: AdminDeps): Promise<APIGatewayProxyResult> => {
   const path = event.path.replace(/^.*?\/admin(?=\/|$)/, '').replace(/\/+$/, '');
   const method = event.httpMethod.toUpperCase();
   const query = event.queryStringParameters ?? {};

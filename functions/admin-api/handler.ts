@@ -27,7 +27,9 @@ import { randomUUID } from 'node:crypto';
 import { routeAdminRequest } from './admin-router.ts';
 
 const env = readEnv(
-  TableEnvSchema.merge(ConnectorQueuesEnvSchema).merge(HubQueuesEnvSchema).extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }),
+  TableEnvSchema.merge(ConnectorQueuesEnvSchema)
+    .merge(HubQueuesEnvSchema)
+    .extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }),
 );
 const documents = createDocumentClient();
 const sqs = new SQSClient({});

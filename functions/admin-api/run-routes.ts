@@ -27,7 +27,8 @@ const RUN_PATH = /^\/runs\/([^/]+)(\/approve|\/reject)?$/;
 const RECONCILE_PATH = /^\/connectors\/([^/]+)\/reconcile$/;
 
 const badRequest = (error: z.ZodError) => json(400, { error: error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
-const onlyMethod = (method: string, allowed: string) => (method === allowed ? undefined : json(405, { error: `${method} is not allowed here: use ${allowed}` }));
+const onlyMethod = (method: string, allowed: string) =>
+  method === allowed ? undefined : json(405, { error: `${method} is not allowed here: use ${allowed}` });
 
 /** Who decided: the IAM caller in AWS, the operator token's holder locally. */
 const callerOf = (event: APIGatewayProxyEvent): string => event.requestContext?.identity?.userArn ?? 'operator';

@@ -96,7 +96,4 @@ const processBatch = async (event: SQSEvent): Promise<SQSBatchResponse> => {
 };
 
 /** Queue-triggered, one connector's FIFO lane: plan and apply each change; partial batch responses. */
-export const handler = middy<SQSEvent, SQSBatchResponse>()
-  .use(injectLambdaContext(logger))
-  .use(logBatchFailures(logger))
-  .handler(processBatch);
+export const handler = middy<SQSEvent, SQSBatchResponse>().use(injectLambdaContext(logger)).use(logBatchFailures(logger)).handler(processBatch);

@@ -17,7 +17,9 @@ const drain = makeDeletionDrain({
   drains: new DynamoDeletionDrainStore(documents, env.TABLE_NAME, new DynamoDirectoryStore(documents, env.TABLE_NAME)),
   clock: () => new Date(),
 });
-const drainBatch = makeDrainBatch(drain, (detail) => (detail.error ? logger.error('a deletion drain run failed', detail) : logger.info('deletion drain run', detail)));
+const drainBatch = makeDrainBatch(drain, (detail) =>
+  detail.error ? logger.error('a deletion drain run failed', detail) : logger.info('deletion drain run', detail),
+);
 
 /** Stream-triggered on every drain written or moved on; on a schedule, nudges drains that stopped. */
 export const handler = middy<DynamoDBStreamEvent | ScheduledEvent, DynamoDBBatchResponse | { nudged: number }>()

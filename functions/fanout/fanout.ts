@@ -55,12 +55,18 @@ export const makeFanout =
     const recordOf: number[] = [];
     changes.forEach((queued, index) => {
       if (!queued) return;
-      const ofDeletedGroup = queued.change.kind === 'membership' && isRemoval(records[index]) && deletedGroups.has(queued.change.groupId) ? queued.change.groupId : undefined;
+      const ofDeletedGroup =
+        queued.change.kind === 'membership' && isRemoval(records[index]) && deletedGroups.has(queued.change.groupId) ? queued.change.groupId : undefined;
       for (const lane of lanes) {
         if (queued.connectorId !== undefined && lane.id !== queued.connectorId) continue;
         if (ofDeletedGroup !== undefined && !lane.scope.groups?.includes(ofDeletedGroup)) continue;
         const message = { ...queued.change, connectorId: lane.id } as ChangeMessage;
-        messages.push({ queueUrl: deps.queueUrls[lane.id] as string, body: JSON.stringify(message), groupId: queued.groupId, deduplicationId: queued.deduplicationId });
+        messages.push({
+          queueUrl: deps.queueUrls[lane.id] as string,
+          body: JSON.stringify(message),
+          groupId: queued.groupId,
+          deduplicationId: queued.deduplicationId,
+        });
         recordOf.push(index);
       }
     });

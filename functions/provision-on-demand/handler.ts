@@ -41,7 +41,10 @@ export const handler = middy<unknown, InvocationAnswer>()
   .handler(async (event) => {
     const parsed = OnDemandInvocationSchema.safeParse(event);
     if (!parsed.success) {
-      return { ok: false, error: { code: 'onDemand.invalid', message: parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') } };
+      return {
+        ok: false,
+        error: { code: 'onDemand.invalid', message: parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') },
+      };
     }
     try {
       const result = await onDemand.provision(onDemandRequestOf(parsed.data.connector, parsed.data));

@@ -24,7 +24,9 @@ import { reconcileHubOf } from '#shared/sync/directory-reconcile.hub.ts';
 import { makeReconciliation, RunInProgressError } from '#shared/sync/reconcile-run.ts';
 
 const env = readEnv(
-  TableEnvSchema.merge(ConnectorQueuesEnvSchema).merge(HubQueuesEnvSchema).extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }),
+  TableEnvSchema.merge(ConnectorQueuesEnvSchema)
+    .merge(HubQueuesEnvSchema)
+    .extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }),
 );
 const logger = createLogger('reconcile');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'reconcile' });
@@ -43,7 +45,12 @@ const reconciliation = makeReconciliation({
   newId: () => `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
 });
 
-const PageMessageSchema = z.object({ runId: z.string().min(1), connectorId: z.string().min(1), phase: z.enum(['target', 'hub', 'apply']), page: z.number().int().min(0) });
+const PageMessageSchema = z.object({
+  runId: z.string().min(1),
+  connectorId: z.string().min(1),
+  phase: z.enum(['target', 'hub', 'apply']),
+  page: z.number().int().min(0),
+});
 const ScheduleDetailSchema = z.object({ connectorId: z.string().min(1), dryRun: z.boolean().default(false) });
 
 const configOf = async (connectorId: string) => (await connectorsDocument()).connectors.find((c) => c.id === connectorId);

@@ -19,7 +19,10 @@ export const BULK_LIMITS = { maxOperations: 100, maxPayloadSize: 1_048_576 } as 
 const MAX_DATA_DEPTH = MAX_JSON_DEPTH;
 
 const BulkOperationSchema = z.object({
-  method: z.string().transform((value) => value.toUpperCase()).pipe(z.enum(['POST', 'PUT', 'PATCH', 'DELETE'])),
+  method: z
+    .string()
+    .transform((value) => value.toUpperCase())
+    .pipe(z.enum(['POST', 'PUT', 'PATCH', 'DELETE'])),
   bulkId: z.string().optional(),
   version: z.string().optional(),
   path: z.string(),
@@ -132,7 +135,12 @@ export const runBulk = async (body: unknown, deps: BulkDeps) => {
         // Refused before anything recursive (reference search, substitution) walks it.
         const error = scimErrors.invalidSyntax(`The data of this operation nests deeper than ${MAX_DATA_DEPTH} levels`);
         if (entry.operation.bulkId) failed.add(entry.operation.bulkId);
-        results.set(entry.index, { method: entry.operation.method, ...(entry.operation.bulkId ? { bulkId: entry.operation.bulkId } : {}), status: '400', response: error.toBody() });
+        results.set(entry.index, {
+          method: entry.operation.method,
+          ...(entry.operation.bulkId ? { bulkId: entry.operation.bulkId } : {}),
+          status: '400',
+          response: error.toBody(),
+        });
         errors++;
         progressed = true;
         continue;
@@ -142,7 +150,12 @@ export const runBulk = async (body: unknown, deps: BulkDeps) => {
       if (broken !== undefined) {
         const error = new ScimError(409, 'invalidValue', `bulkId:${broken} does not resolve to a created resource`);
         if (entry.operation.bulkId) failed.add(entry.operation.bulkId);
-        results.set(entry.index, { method: entry.operation.method, ...(entry.operation.bulkId ? { bulkId: entry.operation.bulkId } : {}), status: '409', response: error.toBody() });
+        results.set(entry.index, {
+          method: entry.operation.method,
+          ...(entry.operation.bulkId ? { bulkId: entry.operation.bulkId } : {}),
+          status: '409',
+          response: error.toBody(),
+        });
         errors++;
         progressed = true;
         continue;
@@ -161,7 +174,12 @@ export const runBulk = async (body: unknown, deps: BulkDeps) => {
       // Only circular references are left.
       for (const entry of waiting) {
         const error = new ScimError(409, 'invalidValue', 'Circular bulkId references cannot be resolved');
-        results.set(entry.index, { method: entry.operation.method, ...(entry.operation.bulkId ? { bulkId: entry.operation.bulkId } : {}), status: '409', response: error.toBody() });
+        results.set(entry.index, {
+          method: entry.operation.method,
+          ...(entry.operation.bulkId ? { bulkId: entry.operation.bulkId } : {}),
+          status: '409',
+          response: error.toBody(),
+        });
       }
       break;
     }

@@ -1,9 +1,4 @@
-import {
-  ALL_SCHEMAS,
-  RESOURCE_TYPES,
-  toResourceTypeResource,
-  toScimSchemaResource,
-} from '#shared/scim/schemas.ts';
+import { ALL_SCHEMAS, RESOURCE_TYPES, toResourceTypeResource, toScimSchemaResource } from '#shared/scim/schemas.ts';
 import { scimErrors } from '#shared/scim/errors.ts';
 import { DIRECTORY_LIMITS, LIST_RESPONSE_SCHEMA } from '#shared/directory/directory.service.ts';
 import { BULK_LIMITS } from './bulk.ts';

@@ -30,8 +30,7 @@ const directory = makeDirectory({
 });
 
 /** The authorizer's answer for this token, as API Gateway passes it (context values arrive as strings). */
-const strictUnknownAttributes = (event: APIGatewayProxyEvent): boolean =>
-  String(event.requestContext?.authorizer?.strictUnknownAttributes) === 'true';
+const strictUnknownAttributes = (event: APIGatewayProxyEvent): boolean => String(event.requestContext?.authorizer?.strictUnknownAttributes) === 'true';
 
 export const handler = middy<APIGatewayProxyEvent>()
   .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))

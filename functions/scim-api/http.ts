@@ -20,7 +20,12 @@ export const query = (event: APIGatewayProxyEvent, name: string): string | undef
 };
 
 export const listParam = (value: string | undefined): string[] | undefined =>
-  value === undefined ? undefined : value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
 
 export const integerParam = (value: string | undefined, name: string): number | undefined => {
   if (value === undefined || value === '') return undefined;

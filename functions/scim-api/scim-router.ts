@@ -56,12 +56,19 @@ const methodNotAllowed = (method: string, path: string) => scimErrors.methodNotA
  * Routes a SCIM request (RFC 7644 section 3.2) to the directory and renders the answer.
  * Errors are thrown as ScimError and rendered by the handler's error middleware.
  */
-export const routeScimRequest = async (event: APIGatewayProxyEvent, deps: RouterDeps, ctxOverrides: Partial<RequestContext> = {}): Promise<APIGatewayProxyResult> => {
+export const routeScimRequest = async (
+  event: APIGatewayProxyEvent,
+  deps: RouterDeps,
+  ctxOverrides: Partial<RequestContext> = {},
+): Promise<APIGatewayProxyResult> => {
   const baseUrl = deps.baseUrl ?? baseUrlOf(event);
   const ctx: RequestContext = { baseUrl, strictUnknownAttributes: false, ...ctxOverrides };
   const method = event.httpMethod.toUpperCase();
   const relative = event.path.replace(/^.*?\/scim\/v2/i, '');
-  const segments = relative.split('/').filter((segment) => segment !== '').map(decodeURIComponent);
+  const segments = relative
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map(decodeURIComponent);
   const [first = '', second, third] = segments;
   const endpoint = first.toLowerCase();
   const { directory } = deps;

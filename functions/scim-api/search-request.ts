@@ -4,7 +4,15 @@ import { scimErrors } from '#shared/scim/errors.ts';
 
 const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
-const commaList = z.union([z.array(z.string()), z.string().transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))]);
+const commaList = z.union([
+  z.array(z.string()),
+  z.string().transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  ),
+]);
 
 /** RFC 7644 section 3.4.3: the body of `POST /<endpoint>/.search`. */
 const SearchRequestSchema = z.object({

@@ -73,10 +73,7 @@ export class HubDashboard extends Construct {
     dashboard.addWidgets(
       ...graph({
         title: 'Propagation latency (ms, p50 and p99)',
-        left: props.connectorIds.flatMap((connector) => [
-          propagationLatencyMetric(connector, 'p50'),
-          propagationLatencyMetric(connector, 'p99'),
-        ]),
+        left: props.connectorIds.flatMap((connector) => [propagationLatencyMetric(connector, 'p50'), propagationLatencyMetric(connector, 'p99')]),
         width: WIDE,
         height: HEIGHT,
       }),

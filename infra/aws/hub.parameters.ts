@@ -39,9 +39,7 @@ export interface HubParameters {
 }
 
 /** The values CloudWatch Logs accepts as a retention (PutRetentionPolicy). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Context values arrive as strings from `-c key=value` and as JSON values from cdk.json. */
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -82,7 +80,9 @@ const ContextSchema = z
             )
           : value,
       )
-      .pipe(z.record(z.string().regex(CONNECTOR_ID, 'a connector id'), z.string().regex(/^(rate|cron)\(.+\)$/, 'an EventBridge schedule: rate(...) or cron(...)'))),
+      .pipe(
+        z.record(z.string().regex(CONNECTOR_ID, 'a connector id'), z.string().regex(/^(rate|cron)\(.+\)$/, 'an EventBridge schedule: rate(...) or cron(...)')),
+      ),
     connectorsParameterName: z
       .string()
       .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'an SSM parameter name with a leading slash')
@@ -128,9 +128,7 @@ const KEYS = Object.keys(ContextSchema.in.shape) as Array<keyof z.input<typeof C
  * from the construct tree).
  */
 export const parseHubParameters = (context: Record<string, unknown>): HubParameters => {
-  const present = Object.fromEntries(
-    KEYS.filter((key) => context[key] !== undefined && context[key] !== '').map((key) => [key, context[key]]),
-  );
+  const present = Object.fromEntries(KEYS.filter((key) => context[key] !== undefined && context[key] !== '').map((key) => [key, context[key]]));
   // An empty connectorIds string is a valid "no connectors", not an absent value.
   if (context.connectorIds === '') present.connectorIds = '';
   const parsed = ContextSchema.safeParse(present);
@@ -142,8 +140,7 @@ export const parseHubParameters = (context: Record<string, unknown>): HubParamet
 };
 
 /** Reads the parameters from the app's context (cdk.json and `-c` on the command line). */
-export const readHubParameters = (node: Node): HubParameters =>
-  parseHubParameters(Object.fromEntries(KEYS.map((key) => [key, node.tryGetContext(key)])));
+export const readHubParameters = (node: Node): HubParameters => parseHubParameters(Object.fromEntries(KEYS.map((key) => [key, node.tryGetContext(key)])));
 
 /** The prefix of every physical name the stack chooses, so that stages can share an account. */
 export const namePrefix = (parameters: Pick<HubParameters, 'stageName'>): string => `scim-hub-${parameters.stageName}`;

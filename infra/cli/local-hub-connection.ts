@@ -83,7 +83,10 @@ export const callLocalAdmin = async (
   if (!hub.url) throw new Error('The running hub is older than this command (no url in its endpoints file): restart npm start.');
   const url = new URL(`/admin${path}`, hub.url);
   for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, value);
-  const headers: Record<string, string> = { authorization: `Bearer ${hub.adminToken}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${hub.adminToken}`,
+    ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+  };
   const response = await fetch(url, { method, headers, ...(payload === undefined ? {} : { body: JSON.stringify(payload) }) });
   const text = await response.text();
   let body: unknown;
@@ -93,7 +96,10 @@ export const callLocalAdmin = async (
     body = text;
   }
   if (!response.ok) {
-    const message = typeof body === 'object' && body !== null ? ((body as { error?: string; message?: string }).error ?? (body as { message?: string }).message) : String(body);
+    const message =
+      typeof body === 'object' && body !== null
+        ? ((body as { error?: string; message?: string }).error ?? (body as { message?: string }).message)
+        : String(body);
     throw new AdminApiError(response.status, `${method} /admin${path}: ${response.status} ${message ?? ''}`.trim());
   }
   return body;

@@ -50,7 +50,9 @@ const awsQueueUrls = async (hub: AwsHubConnection, connectorId: string) => {
     return { names, queueUrl, dlqUrl };
   } catch (error) {
     if (error instanceof QueueDoesNotExist) {
-      throw new Error(`no queue ${names.queue} in this account and Region: is ${connectorId} a connector of stage ${process.env.STAGE_NAME ?? 'prod'} (STAGE_NAME)?`);
+      throw new Error(
+        `no queue ${names.queue} in this account and Region: is ${connectorId} a connector of stage ${process.env.STAGE_NAME ?? 'prod'} (STAGE_NAME)?`,
+      );
     }
     throw error;
   }
@@ -120,7 +122,13 @@ const main = async (): Promise<number> => {
 
   if (command === 'provision') {
     const connector = values.connector;
-    const body = OnDemandBodySchema.safeParse({ user: values.user, group: values.group, dryRun: values['dry-run'], deprovision: values.deprovision, until: values.until });
+    const body = OnDemandBodySchema.safeParse({
+      user: values.user,
+      group: values.group,
+      dryRun: values['dry-run'],
+      deprovision: values.deprovision,
+      until: values.until,
+    });
     if (!connector || !body.success) {
       console.error(`${connector ? body.error?.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ') : '--connector is required'}\n\n${usage}`);
       return 2;
@@ -185,7 +193,8 @@ const main = async (): Promise<number> => {
         messages: Array<{ messageId: string; groupId?: string; receiveCount: number; sentAt?: string }>;
       };
       console.log(`${id}: ${body.approximateCount} dead-lettered message(s)`);
-      for (const message of body.messages) console.log(`  ${message.sentAt ?? '-'}  group ${message.groupId ?? '-'}  received ${message.receiveCount}x  ${message.messageId}`);
+      for (const message of body.messages)
+        console.log(`  ${message.sentAt ?? '-'}  group ${message.groupId ?? '-'}  received ${message.receiveCount}x  ${message.messageId}`);
       return 0;
     }
     const { names, dlqUrl } = await awsQueueUrls(hub, id);
@@ -198,12 +207,18 @@ const main = async (): Promise<number> => {
   if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) throw new Error(`--limit must be a positive whole number, not ${limit}`);
   const result =
     hub.kind === 'local'
-      ? ((await callLocalAdmin(hub, 'POST', `/connectors/${encodeURIComponent(id)}/redrive`, { limit })) as { moved: number; remaining: number; stoppedBy: string })
+      ? ((await callLocalAdmin(hub, 'POST', `/connectors/${encodeURIComponent(id)}/redrive`, { limit })) as {
+          moved: number;
+          remaining: number;
+          stoppedBy: string;
+        })
       : await (async () => {
           const { queueUrl, dlqUrl } = await awsQueueUrls(hub, id);
           return redriveWithinBudget(hub.sqs, dlqUrl, queueUrl, { max: limit ? Number(limit) : undefined });
         })();
-  console.log(`moved ${result.moved} message(s) of ${id} back to its queue; ${result.remaining} remain in its DLQ${result.stoppedBy === 'budget' ? ' (stopped on the time budget: run it again)' : ''}`);
+  console.log(
+    `moved ${result.moved} message(s) of ${id} back to its queue; ${result.remaining} remain in its DLQ${result.stoppedBy === 'budget' ? ' (stopped on the time budget: run it again)' : ''}`,
+  );
   return 0;
 };
 

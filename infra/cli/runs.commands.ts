@@ -73,7 +73,8 @@ const runApi = (hub: HubConnection) => ({
       ? ((await callLocalAdmin(hub, 'POST', `/connectors/${encodeURIComponent(connectorId)}/reconcile`, { dryRun: String(dryRun) })) as { run: RunRecord }).run
       : (await awsRuns(hub)).reconciliation.start({ id: connectorId }, { trigger: 'on-demand', dryRun }),
   decide: async (runId: string, approve: boolean): Promise<RunRecord> => {
-    if (hub.kind === 'local') return ((await callLocalAdmin(hub, 'POST', `/runs/${encodeURIComponent(runId)}/${approve ? 'approve' : 'reject'}`)) as { run: RunRecord }).run;
+    if (hub.kind === 'local')
+      return ((await callLocalAdmin(hub, 'POST', `/runs/${encodeURIComponent(runId)}/${approve ? 'approve' : 'reject'}`)) as { run: RunRecord }).run;
     const { reconciliation } = await awsRuns(hub);
     const by = process.env.USER ?? 'operator';
     return approve ? reconciliation.approve(runId, by) : reconciliation.reject(runId, by);
@@ -136,6 +137,7 @@ export const runCommand = async (hub: HubConnection, command: string, target: st
   if (options.noWait) return 0;
   const finished = await follow(api, started);
   console.log(showRun(finished));
-  if (finished.state === 'awaiting-approval') console.log(`  approve: npm run ops -- approve ${finished.runId}   reject: npm run ops -- reject ${finished.runId}`);
+  if (finished.state === 'awaiting-approval')
+    console.log(`  approve: npm run ops -- approve ${finished.runId}   reject: npm run ops -- reject ${finished.runId}`);
   return finished.state === 'failed' ? 1 : 0;
 };

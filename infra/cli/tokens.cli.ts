@@ -16,7 +16,6 @@ Against AWS: set TABLE_NAME (and the usual AWS credentials). Locally, with npm s
 nothing is needed: the running hub's table is found through DATA_DIR (default ./.data).
 Answers cached by the API Gateway authorizer may outlive a revocation by up to 5 minutes.`;
 
-
 const main = async (): Promise<number> => {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -39,7 +38,11 @@ const main = async (): Promise<number> => {
     }
     case 'list':
       for (const token of await tokens.list()) {
-        console.log([token.id, token.name, token.created, token.revoked ? `revoked ${token.revoked}` : 'active', token.strictUnknownAttributes ? 'strict' : ''].join('\t'));
+        console.log(
+          [token.id, token.name, token.created, token.revoked ? `revoked ${token.revoked}` : 'active', token.strictUnknownAttributes ? 'strict' : ''].join(
+            '\t',
+          ),
+        );
       }
       return 0;
     case 'revoke':

@@ -72,11 +72,7 @@ const assertPortFree = (port: number): Promise<void> =>
   new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`port ${port} is in use (another cognito-local?): stop it or set COGNITO_LOCAL_PORT`)
-          : error,
-      ),
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use (another cognito-local?): stop it or set COGNITO_LOCAL_PORT`) : error),
     );
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort()));
   });

@@ -45,7 +45,12 @@ export const compileRoutePath = (path: string): { pattern: RegExp; parameterName
 
 /** Does an IAM policy statement resource (with `*` wildcards) cover the method ARN? */
 const resourceMatches = (resource: string, methodArn: string): boolean =>
-  new RegExp(`^${resource.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(methodArn);
+  new RegExp(
+    `^${resource
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(methodArn);
 
 const allows = (result: APIGatewayAuthorizerResult, methodArn: string): boolean => {
   const statements = result.policyDocument?.Statement ?? [];
@@ -200,7 +205,8 @@ export class HttpAdapter {
     const json = { 'content-type': 'application/json' };
     const refusal = operatorRefusal(request.headers, this.operatorToken, this.port);
     const fn = this.invokable.get(name);
-    const problem = refusal ?? (method !== 'POST' ? { status: 405, message: 'Invoke with POST' } : !fn ? { status: 404, message: `Function not found: ${name}` } : undefined);
+    const problem =
+      refusal ?? (method !== 'POST' ? { status: 405, message: 'Invoke with POST' } : !fn ? { status: 404, message: `Function not found: ${name}` } : undefined);
     if (problem || !fn) {
       request.resume();
       return send(response, problem?.status ?? 404, json, JSON.stringify({ message: problem?.message }));

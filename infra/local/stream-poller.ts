@@ -108,9 +108,7 @@ export class StreamPoller {
     let exclusiveStartShardId: string | undefined;
     const firstDiscovery = this.shards.size === 0;
     do {
-      const page = await this.client.send(
-        new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
-      );
+      const page = await this.client.send(new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: exclusiveStartShardId }));
       for (const shard of page.StreamDescription?.Shards ?? []) {
         if (!shard.ShardId || this.shards.has(shard.ShardId)) continue;
         // Shards that appear after start are read from their beginning; LATEST applies only to

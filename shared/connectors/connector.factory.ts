@@ -17,8 +17,7 @@ export const createConnector = async (config: ConnectorConfig): Promise<Connecto
 
 const createRaw = async (config: ConnectorConfig): Promise<Connector> => {
   switch (config.type) {
-    case 'scim':
-      {
+    case 'scim': {
       // Read once now, so a secret that cannot be read fails the connector's construction.
       const token = secretSourceOf(config.bearerToken);
       await token.get();

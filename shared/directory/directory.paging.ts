@@ -33,7 +33,13 @@ export const decodeRootCursor = (cursor: string | undefined): RootPosition => {
   if (!cursor) return { type: 0 };
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; c?: unknown };
-    if (typeof parsed.t === 'number' && Number.isInteger(parsed.t) && parsed.t >= 0 && parsed.t < SEARCH_TYPES.length && (parsed.c === undefined || typeof parsed.c === 'string')) {
+    if (
+      typeof parsed.t === 'number' &&
+      Number.isInteger(parsed.t) &&
+      parsed.t >= 0 &&
+      parsed.t < SEARCH_TYPES.length &&
+      (parsed.c === undefined || typeof parsed.c === 'string')
+    ) {
       return { type: parsed.t, ...(parsed.c === undefined ? {} : { cursor: parsed.c }) };
     }
   } catch {
@@ -90,7 +96,6 @@ export const makeTypePaging = ({ store, limits }: { store: DirectoryStore; limit
     }
     return taken;
   };
-
 
   return { assertSkippable, listPage, skipAndTake };
 };

@@ -1,8 +1,27 @@
 import { scimErrors } from '../scim/errors.ts';
-import { assertKnownToSomeType, compileFilter, evaluateFilter, type FilterNode, indexableEquality, neverMatches, parseFilter, validateFilter } from '../scim/filter.ts';
+import {
+  assertKnownToSomeType,
+  compileFilter,
+  evaluateFilter,
+  type FilterNode,
+  indexableEquality,
+  neverMatches,
+  parseFilter,
+  validateFilter,
+} from '../scim/filter.ts';
 import { compareAcrossTypes, compareBy } from '../scim/sort.ts';
 import type { DirectoryStore, Member, ResourceRecord, ResourceType, ScimJson } from './directory.ports.ts';
-import { decodeOffset, decodeRootCursor, encodeOffset, encodeRootCursor, invalidCursor, listResponse, type RootPosition, SEARCH_TYPES, type TypePaging } from './directory.paging.ts';
+import {
+  decodeOffset,
+  decodeRootCursor,
+  encodeOffset,
+  encodeRootCursor,
+  invalidCursor,
+  listResponse,
+  type RootPosition,
+  SEARCH_TYPES,
+  type TypePaging,
+} from './directory.paging.ts';
 import { type Representation, withResourceType } from './directory.representation.ts';
 import { DIRECTORY_LIMITS, type DirectoryLimits, type ListQuery, type Projection, type RequestContext } from './directory.types.ts';
 import { ENDPOINTS, toScimResource } from './scim-resource.mapper.ts';
@@ -37,10 +56,7 @@ export const makeQueries = ({
    * derived attributes (a user's groups, a group's members) also say what the index proved, so
    * the filter's other terms can be checked without loading every membership.
    */
-  const candidatesFor = async (
-    type: ResourceType,
-    filter: FilterNode,
-  ): Promise<{ records: ResourceRecord[]; derived?: ScimJson } | undefined> => {
+  const candidatesFor = async (type: ResourceType, filter: FilterNode): Promise<{ records: ResourceRecord[]; derived?: ScimJson } | undefined> => {
     const lookup = indexableEquality(filter);
     if (!lookup) return undefined;
     const value = lookup.caseExact ? lookup.value : lookup.value.normalize('NFC').toLowerCase();
@@ -66,7 +82,9 @@ export const makeQueries = ({
         // With other terms every member is a candidate: as bounded as a scan.
         const group = await store.get('Group', lookup.value);
         if ((group?.memberCount ?? 0) > limits.maxScanned) {
-          throw scimErrors.tooMany(`Group ${lookup.value} has more than ${limits.maxScanned} members to examine; filter on groups.value alone and page by cursor`);
+          throw scimErrors.tooMany(
+            `Group ${lookup.value} has more than ${limits.maxScanned} members to examine; filter on groups.value alone and page by cursor`,
+          );
         }
         return { records: group ? await store.getMany('User', await allMemberIds(lookup.value)) : [], derived: { groups: [{ value: lookup.value }] } };
       }
@@ -132,7 +150,8 @@ export const makeQueries = ({
     predicate: ((resource: ScimJson) => boolean) | undefined,
     ctx: RequestContext,
   ): Promise<ResourceRecord[]> => {
-    const matches = (record: ResourceRecord, derived?: ScimJson) => predicate === undefined || predicate({ ...toScimResource(record, ctx.baseUrl), ...derived });
+    const matches = (record: ResourceRecord, derived?: ScimJson) =>
+      predicate === undefined || predicate({ ...toScimResource(record, ctx.baseUrl), ...derived });
     const candidates = filter ? await candidatesFor(type, filter) : undefined;
     if (candidates) return candidates.records.filter((record) => matches(record, candidates.derived));
     const found: ResourceRecord[] = [];
@@ -167,7 +186,8 @@ export const makeQueries = ({
     }
     if (!byCursor) assertSkippable(startIndex);
     const filter = query.filter === undefined || query.filter.trim() === '' ? undefined : parseFilter(query.filter);
-    const represented = async (records: ResourceRecord[]) => (await representPage(records, query, ctx)).map((resource, index) => withResourceType(resource, records[index] as ResourceRecord));
+    const represented = async (records: ResourceRecord[]) =>
+      (await representPage(records, query, ctx)).map((resource, index) => withResourceType(resource, records[index] as ResourceRecord));
 
     if (!filter && !query.sortBy) {
       const counts = await Promise.all(SEARCH_TYPES.map((type) => store.count(type)));
@@ -219,7 +239,14 @@ export const makeQueries = ({
     return listResponse(await represented(page.map((entry) => entry.record)), entries.length, byCursor ? offset + 1 : startIndex, next, byCursor);
   };
 
-  const groupMembersPage = async (groupId: string, count: number, startIndex: number, cursor: string | undefined, projection: Projection, ctx: RequestContext): Promise<ScimJson> => {
+  const groupMembersPage = async (
+    groupId: string,
+    count: number,
+    startIndex: number,
+    cursor: string | undefined,
+    projection: Projection,
+    ctx: RequestContext,
+  ): Promise<ScimJson> => {
     const group = await store.get('Group', groupId);
     if (!group) return listResponse([], 0, startIndex, undefined, cursor !== undefined);
     const readMembers = async (limit: number, from: string | undefined) => {
@@ -249,7 +276,10 @@ export const makeQueries = ({
       }
     }
     // Nested groups are members too, but /Users lists only users.
-    const users = await store.getMany('User', taken.filter((member) => member.type === 'User').map((member) => member.value));
+    const users = await store.getMany(
+      'User',
+      taken.filter((member) => member.type === 'User').map((member) => member.value),
+    );
     const resources = await representPage(users, projection, ctx);
     return listResponse(resources, group.memberCount ?? 0, startIndex, next, cursor !== undefined);
   };

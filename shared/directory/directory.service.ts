@@ -136,10 +136,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       );
     }
     const add = await resolve(addIds);
-    return [
-      ...(add.length > 0 ? [{ kind: 'add' as const, members: add }] : []),
-      ...(remove.length > 0 ? [{ kind: 'remove' as const, ids: remove }] : []),
-    ];
+    return [...(add.length > 0 ? [{ kind: 'add' as const, members: add }] : []), ...(remove.length > 0 ? [{ kind: 'remove' as const, ids: remove }] : [])];
   };
 
   const applyMemberChanges = async (groupId: string, changes: ResolvedMemberChange[], expectedVersion: number | undefined): Promise<void> => {
@@ -170,7 +167,10 @@ export const makeDirectory = (deps: DirectoryDeps) => {
   };
 
   const create = async (type: ResourceType, body: unknown, ctx: RequestContext): Promise<ResourceResult> => {
-    const input = type === 'User' ? normalizeUser(body, { strictUnknown: ctx.strictUnknownAttributes }) : normalizeGroup(body, { strictUnknown: ctx.strictUnknownAttributes });
+    const input =
+      type === 'User'
+        ? normalizeUser(body, { strictUnknown: ctx.strictUnknownAttributes })
+        : normalizeGroup(body, { strictUnknown: ctx.strictUnknownAttributes });
     if (input.unknownAttributes.length > 0) deps.onUnknownAttributes(type, input.unknownAttributes);
     const { members: memberValues, ...data } = input.resource as ScimJson & { members?: Array<{ value: string }> };
     assertStorable(type, data);
@@ -220,7 +220,10 @@ export const makeDirectory = (deps: DirectoryDeps) => {
   const replace = async (type: ResourceType, id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext): Promise<ResourceResult> => {
     const existing = await load(type, id);
     checkIfMatch(existing, ifMatch);
-    const input = type === 'User' ? normalizeUser(body, { strictUnknown: ctx.strictUnknownAttributes }) : normalizeGroup(body, { strictUnknown: ctx.strictUnknownAttributes });
+    const input =
+      type === 'User'
+        ? normalizeUser(body, { strictUnknown: ctx.strictUnknownAttributes })
+        : normalizeGroup(body, { strictUnknown: ctx.strictUnknownAttributes });
     if (input.unknownAttributes.length > 0) deps.onUnknownAttributes(type, input.unknownAttributes);
     const { members: memberValues, ...data } = input.resource as ScimJson & { members?: Array<{ value: string }> };
     assertStorable(type, data);
@@ -229,7 +232,9 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     // with excludedAttributes=members) has no `members`, and a client that PUTs back what it
     // read would silently empty the group.
     const membersGiven = type === 'Group' && isPlainObject(body) && findKey(body, 'members') !== undefined;
-    const memberChanges = membersGiven ? await resolveMemberChanges(existing, [{ kind: 'replace', ids: (memberValues ?? []).map((member) => member.value) }]) : [];
+    const memberChanges = membersGiven
+      ? await resolveMemberChanges(existing, [{ kind: 'replace', ids: (memberValues ?? []).map((member) => member.value) }])
+      : [];
     const record: ResourceRecord = {
       ...existing,
       version: existing.version + 1,
@@ -247,7 +252,14 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     return { resource: await represent(stored, {}, ctx), version: stored.version };
   };
 
-  const patch = async (type: ResourceType, id: string, body: unknown, ifMatch: string | undefined, ctx: RequestContext, projection: Projection = {}): Promise<ResourceResult> => {
+  const patch = async (
+    type: ResourceType,
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    ctx: RequestContext,
+    projection: Projection = {},
+  ): Promise<ResourceResult> => {
     const operations = parsePatchRequest(body, { requireSchemas: ctx.strictUnknownAttributes });
     const { memberChanges: requested, rest } = type === 'Group' ? extractMemberOperations(operations) : { memberChanges: [], rest: operations };
     let memberChanges: ResolvedMemberChange[] | undefined;

@@ -19,9 +19,7 @@ export const versionFromEtag = (tag: string): number | undefined => {
  */
 export const toScimResource = (record: ResourceRecord, baseUrl: string): ScimJson => {
   const schemas =
-    record.resourceType === 'User'
-      ? [USER_SCHEMA_ID, ...(record.data[ENTERPRISE_USER_SCHEMA_ID] ? [ENTERPRISE_USER_SCHEMA_ID] : [])]
-      : [GROUP_SCHEMA_ID];
+    record.resourceType === 'User' ? [USER_SCHEMA_ID, ...(record.data[ENTERPRISE_USER_SCHEMA_ID] ? [ENTERPRISE_USER_SCHEMA_ID] : [])] : [GROUP_SCHEMA_ID];
   return {
     schemas,
     id: record.id,

@@ -61,4 +61,3 @@ export const peekDeadLetters = async (sqs: SQSClient, dlqUrl: string, limit: num
     body: parseBody(message.Body),
   }));
 };
-

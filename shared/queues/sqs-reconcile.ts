@@ -29,7 +29,12 @@ export const sqsLanes = (sqs: SQSClient, queueUrlOf: (connectorId: string) => st
     const problems: string[] = [];
     const failed = await sendFifoBatches(
       sqs,
-      changes.map((change) => ({ queueUrl, body: JSON.stringify(change.message), groupId: messageGroupOf(change.message), deduplicationId: change.deduplicationId })),
+      changes.map((change) => ({
+        queueUrl,
+        body: JSON.stringify(change.message),
+        groupId: messageGroupOf(change.message),
+        deduplicationId: change.deduplicationId,
+      })),
       (detail) => problems.push(detail.reason ?? detail.error?.message ?? detail.code ?? 'unknown'),
     );
     // The page runs again (its message returns): the changes already sent are dropped as duplicates.

@@ -32,21 +32,14 @@ const DECIMAL_TEXT = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * `unknown`, which collects sub-attributes the schema does not define (they are dropped). Returns
  * undefined when the value is unassigned. Wrong types raise `invalidValue`.
  */
-export function coerceAttributeValue(
-  definition: AttributeDefinition,
-  value: unknown,
-  name: string,
-  unknown: string[],
-): unknown {
+export function coerceAttributeValue(definition: AttributeDefinition, value: unknown, name: string, unknown: string[]): unknown {
   if (!definition.multiValued) return coerceSingle(definition, value, name, unknown);
   if (value === undefined || value === null) return undefined;
   // OneLogin's documented templates send `"emails": {"value": "a@b.c", "primary": true}`: one
   // value where a list belongs. It is read as a list of that one value.
   const list = Array.isArray(value) ? value : definition.type === 'complex' && isPlainObject(value) ? [value] : undefined;
   if (list === undefined) throw scimErrors.invalidValue(`'${name}' is multi-valued, so its value must be an array`);
-  const items = list
-    .map((item) => coerceSingle(definition, item, name, unknown))
-    .filter((item) => item !== undefined);
+  const items = list.map((item) => coerceSingle(definition, item, name, unknown)).filter((item) => item !== undefined);
   assertSinglePrimary(items, name);
   return items.length === 0 ? undefined : items;
 }

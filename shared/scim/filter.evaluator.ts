@@ -86,7 +86,9 @@ export function assertKnownToSomeType(node: FilterNode, resourceTypes: readonly 
       return;
     default:
       if (resourceTypes.every((type) => isUnknown(node.path, type))) {
-        throw scimErrors.invalidFilter(`'${formatAttributeName(node.path)}' is not an attribute of ${resourceTypes.map((type) => resourceTypeOf(type).name).join(' or ')}`);
+        throw scimErrors.invalidFilter(
+          `'${formatAttributeName(node.path)}' is not an attribute of ${resourceTypes.map((type) => resourceTypeOf(type).name).join(' or ')}`,
+        );
       }
   }
 }
@@ -96,7 +98,17 @@ const isUnknown = (path: AttributePath, resourceType: ResourceTypeRef): boolean 
 /** An attribute read as never assigned: no values to compare, nothing present. */
 const absentOperand = (name: string): Operand => ({
   name,
-  definition: { name, type: 'string', multiValued: false, required: false, caseExact: false, mutability: 'readWrite', returned: 'default', uniqueness: 'none', description: '' },
+  definition: {
+    name,
+    type: 'string',
+    multiValued: false,
+    required: false,
+    caseExact: false,
+    mutability: 'readWrite',
+    returned: 'default',
+    uniqueness: 'none',
+    description: '',
+  },
   values: () => [],
   presence: () => undefined,
 });
@@ -128,11 +140,7 @@ export function compileValueFilter(filter: FilterNode, parent: AttributeDefiniti
   return (value) => isPlainObject(value) && predicate(value);
 }
 
-function compile(
-  node: FilterNode,
-  resolve: OperandResolver,
-  valuePath: (path: AttributePath, filter: FilterNode) => Predicate,
-): Predicate {
+function compile(node: FilterNode, resolve: OperandResolver, valuePath: (path: AttributePath, filter: FilterNode) => Predicate): Predicate {
   switch (node.op) {
     case 'and': {
       const [left, right] = [compile(node.left, resolve, valuePath), compile(node.right, resolve, valuePath)];
@@ -164,11 +172,9 @@ function rootResolver(resourceType: ResourceTypeRef, absent: boolean): OperandRe
     if (resolved === undefined && absent) return absentOperand(name);
     if (resolved === undefined) throw unknownAttribute(name, resourceType);
     const { attribute, subAttribute, extension } = resolved;
-    const top = (subject: JsonObject): unknown =>
-      getIgnoringCase(extension === undefined ? subject : getIgnoringCase(subject, extension), attribute.name);
+    const top = (subject: JsonObject): unknown => getIgnoringCase(extension === undefined ? subject : getIgnoringCase(subject, extension), attribute.name);
     if (subAttribute !== undefined) {
-      const values = (subject: JsonObject) =>
-        assigned(asArray(top(subject)).map((item) => getIgnoringCase(item, subAttribute.name)));
+      const values = (subject: JsonObject) => assigned(asArray(top(subject)).map((item) => getIgnoringCase(item, subAttribute.name)));
       return { name, definition: subAttribute, values, presence: values };
     }
     if (attribute.type === 'complex') {

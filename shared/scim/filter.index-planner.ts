@@ -5,15 +5,7 @@
  */
 import type { AttributePath, CompareValue, FilterNode } from './scim.types.ts';
 
-
-export type IndexedAttribute =
-  | 'userName'
-  | 'externalId'
-  | 'id'
-  | 'displayName'
-  | 'emails.value'
-  | 'members.value'
-  | 'groups.value';
+export type IndexedAttribute = 'userName' | 'externalId' | 'id' | 'displayName' | 'emails.value' | 'members.value' | 'groups.value';
 
 export interface IndexableEquality {
   readonly attribute: IndexedAttribute;

@@ -21,8 +21,7 @@ const describe = (token: Token | undefined): string => {
   return `'${token.kind}' at character ${token.at + 1}`;
 };
 
-const isKeyword = (token: Token | undefined, keyword: string): boolean =>
-  token?.kind === 'word' && token.text.toLowerCase() === keyword;
+const isKeyword = (token: Token | undefined, keyword: string): boolean => token?.kind === 'word' && token.text.toLowerCase() === keyword;
 
 class Parser {
   private index = 0;

@@ -4,7 +4,6 @@
  */
 import { scimErrors } from './errors.ts';
 
-
 export type Token =
   | { readonly kind: '(' | ')' | '[' | ']'; readonly at: number }
   | { readonly kind: 'string'; readonly value: string; readonly at: number }

@@ -78,8 +78,7 @@ function collect(collected: Collected, resourceType: ResourceTypeName, key: stri
 }
 
 function collectAttribute(collected: Collected, resourceType: ResourceTypeName, key: string, value: unknown): void {
-  const definition =
-    findAttribute(RESOURCE_TYPES[resourceType].schema.attributes, key) ?? findAttribute(COMMON_ATTRIBUTES, key);
+  const definition = findAttribute(RESOURCE_TYPES[resourceType].schema.attributes, key) ?? findAttribute(COMMON_ATTRIBUTES, key);
   if (definition === undefined) {
     // Unknown attributes and data under unknown schema URNs (vendor extensions); an empty
     // `"http://schemas.microsoft.com/...:Group": {}` carries nothing and is not worth reporting.

@@ -6,8 +6,7 @@
 
 export type JsonObject = Record<string, unknown>;
 
-export const isPlainObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isPlainObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The key of `object` that equals `name` ignoring case, preferring an exact match. */
 export function findKey(object: JsonObject, name: string): string | undefined {
@@ -49,9 +48,7 @@ export function isUnassigned(value: unknown): boolean {
 export function deepEqual(left: unknown, right: unknown): boolean {
   if (Object.is(left, right)) return true;
   if (Array.isArray(left)) {
-    return (
-      Array.isArray(right) && left.length === right.length && left.every((item, index) => deepEqual(item, right[index]))
-    );
+    return Array.isArray(right) && left.length === right.length && left.every((item, index) => deepEqual(item, right[index]));
   }
   if (isPlainObject(left) && isPlainObject(right)) {
     const leftKeys = Object.keys(left);

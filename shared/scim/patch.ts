@@ -50,12 +50,7 @@ const withCanonicalKeys =
   (names: readonly string[]) =>
   (input: unknown): unknown => {
     if (!isPlainObject(input)) return input;
-    return Object.fromEntries(
-      Object.entries(input).map(([key, value]) => [
-        names.find((name) => name.toLowerCase() === key.toLowerCase()) ?? key,
-        value,
-      ]),
-    );
+    return Object.fromEntries(Object.entries(input).map(([key, value]) => [names.find((name) => name.toLowerCase() === key.toLowerCase()) ?? key, value]));
   };
 
 const PatchOperationSchema = z.preprocess(
@@ -71,11 +66,9 @@ const PatchOperationSchema = z.preprocess(
   }),
 );
 
-const PatchSchemasSchema = z
-  .array(z.string())
-  .refine((schemas) => schemas.some((schema) => schema.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase()), {
-    message: `must contain ${PATCH_OP_SCHEMA}`,
-  });
+const PatchSchemasSchema = z.array(z.string()).refine((schemas) => schemas.some((schema) => schema.toLowerCase() === PATCH_OP_SCHEMA.toLowerCase()), {
+  message: `must contain ${PATCH_OP_SCHEMA}`,
+});
 
 const patchRequestSchema = (requireSchemas: boolean) =>
   z.preprocess(
@@ -130,11 +123,7 @@ interface PatchState {
 }
 
 /** Applies PATCH operations, in order, to a copy of `resource` (RFC 7644 section 3.5.2). */
-export function applyPatch(
-  resource: Record<string, unknown>,
-  operations: readonly PatchOperation[],
-  resourceType: ResourceTypeRef,
-): PatchResult {
+export function applyPatch(resource: Record<string, unknown>, operations: readonly PatchOperation[], resourceType: ResourceTypeRef): PatchResult {
   const state: PatchState = { resourceType, doc: cloneJson(resource) };
   for (const operation of operations) applyOperation(state, operation);
   const typeName = resourceTypeOf(resourceType).name;
@@ -355,13 +344,7 @@ function applySubAttribute(site: Site, op: PatchOperationName, sub: AttributeDef
 // ---------------------------------------------------------------------------------------------
 // Value paths: `emails[type eq "work"]`, `emails[type eq "work"].value`
 
-function applyFiltered(
-  site: Site,
-  op: PatchOperationName,
-  filter: FilterNode,
-  sub: AttributeDefinition | undefined,
-  value: unknown,
-): void {
+function applyFiltered(site: Site, op: PatchOperationName, filter: FilterNode, sub: AttributeDefinition | undefined, value: unknown): void {
   const records = currentValues(site);
   const matched = records.filter(compileValueFilter(filter, site.attribute)) as JsonObject[];
   // RFC 7644 section 3.5.2.3: a replace whose filter matches nothing fails with noTarget.
@@ -381,7 +364,11 @@ function applyFiltered(
  */
 function removeMatched(site: Site, records: unknown[], matched: JsonObject[], sub: AttributeDefinition | undefined): void {
   if (sub === undefined) {
-    store(site, records.filter((record) => !matched.includes(record as JsonObject)), []);
+    store(
+      site,
+      records.filter((record) => !matched.includes(record as JsonObject)),
+      [],
+    );
     return;
   }
   for (const record of matched) assign(record, sub, undefined, site.name);
@@ -437,13 +424,7 @@ function mergeRecord(site: Site, record: JsonObject, addition: JsonObject): void
  * appear, in line with RFC 7644 section 3.5.2.1 ("If the target location does not exist, the
  * attribute and value are added"). Only an equality (or an `and` of equalities) describes a value.
  */
-function addSeeded(
-  site: Site,
-  records: unknown[],
-  filter: FilterNode,
-  sub: AttributeDefinition | undefined,
-  value: unknown,
-): void {
+function addSeeded(site: Site, records: unknown[], filter: FilterNode, sub: AttributeDefinition | undefined, value: unknown): void {
   const record = seedFromFilter(filter, site.attribute);
   if (record === undefined) {
     throw scimErrors.noTarget(`No value of '${site.attribute.name}' matches '${site.name}', and its filter does not describe a new one`);
@@ -470,9 +451,7 @@ function seedFromFilter(filter: FilterNode, attribute: AttributeDefinition): Jso
 /** `schemas` lists the core schema and every extension the resource has data for (RFC 7643 section 3). */
 function syncSchemas(doc: JsonObject, resourceType: ResourceTypeRef): void {
   const type = resourceTypeOf(resourceType);
-  const present = type.schemaExtensions
-    .map((extension) => extension.schema.id)
-    .filter((urn) => !isUnassigned(getIgnoringCase(doc, urn)));
+  const present = type.schemaExtensions.map((extension) => extension.schema.id).filter((urn) => !isUnassigned(getIgnoringCase(doc, urn)));
   const wanted = [type.schema.id, ...present];
   const current = doc.schemas;
   const same =

@@ -12,14 +12,7 @@
 import { ScimError } from './errors.ts';
 import { cloneJson, findKey, getIgnoringCase, isPlainObject, isUnassigned, type JsonObject } from './json.ts';
 import { parsePath } from './path.ts';
-import {
-  type AttributeDefinition,
-  COMMON_ATTRIBUTES,
-  findExtension,
-  type ResourceTypeRef,
-  resolveAttribute,
-  resourceTypeOf,
-} from './schemas.ts';
+import { type AttributeDefinition, COMMON_ATTRIBUTES, findExtension, type ResourceTypeRef, resolveAttribute, resourceTypeOf } from './schemas.ts';
 
 export interface ProjectionParams {
   readonly attributes?: readonly string[];
@@ -83,9 +76,7 @@ function planFor(
   const matching = (selectors: readonly Selector[]) =>
     selectors.filter(
       (selector) =>
-        selector.opaque === undefined &&
-        selector.extension === extension &&
-        (selector.attribute === undefined || selector.attribute === definition),
+        selector.opaque === undefined && selector.extension === extension && (selector.attribute === undefined || selector.attribute === definition),
     );
   const subsOf = (selectors: readonly Selector[]) => selectors.flatMap((selector) => selector.sub ?? []);
   const excluded = matching(exclude);
@@ -116,8 +107,7 @@ function projectValue(definition: AttributeDefinition, value: unknown, plan: Pla
 }
 
 /** Output order: `schemas`, `id`, `externalId`, core attributes, extensions, `meta`. */
-const commonNamed = (names: readonly string[]) =>
-  names.map((name) => COMMON_ATTRIBUTES.find((definition) => definition.name === name)!);
+const commonNamed = (names: readonly string[]) => names.map((name) => COMMON_ATTRIBUTES.find((definition) => definition.name === name)!);
 const LEADING = commonNamed(['schemas', 'id', 'externalId']);
 const TRAILING = commonNamed(['meta']);
 
@@ -127,11 +117,7 @@ const TRAILING = commonNamed(['meta']);
  * lists in its own `schemas` but this layer does not define (e.g. a hub-specific extension):
  * those pass through whole unless `attributes` omits or `excludedAttributes` names their URN.
  */
-export function project(
-  resource: Record<string, unknown>,
-  params: ProjectionParams,
-  resourceType: ResourceTypeRef,
-): Record<string, unknown> {
+export function project(resource: Record<string, unknown>, params: ProjectionParams, resourceType: ResourceTypeRef): Record<string, unknown> {
   const include = selectorsOf(params.attributes, resourceType);
   const exclude = selectorsOf(params.excludedAttributes, resourceType) ?? [];
   const out: JsonObject = {};

@@ -54,12 +54,7 @@ export interface ResourceTypeDefinition {
 type Characteristics = Partial<Omit<AttributeDefinition, 'name' | 'type' | 'description'>>;
 
 /** RFC 7643 section 2.2: the defaults an attribute has when its definition says nothing. */
-const attribute = (
-  name: string,
-  type: AttributeType,
-  description: string,
-  characteristics: Characteristics = {},
-): AttributeDefinition => ({
+const attribute = (name: string, type: AttributeType, description: string, characteristics: Characteristics = {}): AttributeDefinition => ({
   name,
   type,
   multiValued: false,
@@ -72,8 +67,7 @@ const attribute = (
   ...characteristics,
 });
 
-const str = (name: string, description: string, characteristics: Characteristics = {}) =>
-  attribute(name, 'string', description, characteristics);
+const str = (name: string, description: string, characteristics: Characteristics = {}) => attribute(name, 'string', description, characteristics);
 
 /**
  * The sub-attributes that RFC 7643 section 2.4 gives every multi-valued complex attribute
@@ -149,13 +143,22 @@ const NAME_PARTS: readonly [string, string][] = [
   ['familyName', "The family name of the User, or last name in most Western languages (e.g., 'Jensen' given the full name 'Ms. Barbara J Jensen, III')."],
   ['givenName', "The given name of the User, or first name in most Western languages (e.g., 'Barbara' given the full name 'Ms. Barbara J Jensen, III')."],
   ['middleName', "The middle name(s) of the User (e.g., 'Jane' given the full name 'Ms. Barbara J Jensen, III')."],
-  ['honorificPrefix', "The honorific prefix(es) of the User, or title in most Western languages (e.g., 'Ms.' given the full name 'Ms. Barbara J Jensen, III')."],
-  ['honorificSuffix', "The honorific suffix(es) of the User, or suffix in most Western languages (e.g., 'III' given the full name 'Ms. Barbara J Jensen, III')."],
+  [
+    'honorificPrefix',
+    "The honorific prefix(es) of the User, or title in most Western languages (e.g., 'Ms.' given the full name 'Ms. Barbara J Jensen, III').",
+  ],
+  [
+    'honorificSuffix',
+    "The honorific suffix(es) of the User, or suffix in most Western languages (e.g., 'III' given the full name 'Ms. Barbara J Jensen, III').",
+  ],
 ];
 
 const ADDRESS_PARTS: readonly [string, string][] = [
   ['formatted', 'The full mailing address, formatted for display or use with a mailing label. This attribute MAY contain newlines.'],
-  ['streetAddress', 'The full street address component, which may include house number, street name, P.O. box, and multi-line extended street address information. This attribute MAY contain newlines.'],
+  [
+    'streetAddress',
+    'The full street address component, which may include house number, street name, P.O. box, and multi-line extended street address information. This attribute MAY contain newlines.',
+  ],
   ['locality', 'The city or locality component.'],
   ['region', 'The state or region component.'],
   ['postalCode', 'The zip code or postal code component.'],
@@ -287,7 +290,7 @@ export const GROUP_SCHEMA: SchemaDefinition = {
           referenceTypes: ['User', 'Group'],
         }),
         str('display', 'A human-readable name, primarily used for display purposes.'),
-        str('type', 'A label indicating the type of resource, e.g., \'User\' or \'Group\'.', {
+        str('type', "A label indicating the type of resource, e.g., 'User' or 'Group'.", {
           mutability: 'immutable',
           canonicalValues: ['User', 'Group'],
         }),
@@ -325,8 +328,7 @@ export const RESOURCE_TYPES: Readonly<Record<ResourceTypeName, ResourceTypeDefin
  */
 export type ResourceTypeRef = ResourceTypeName | ResourceTypeDefinition;
 
-export const resourceTypeOf = (ref: ResourceTypeRef): ResourceTypeDefinition =>
-  typeof ref === 'string' ? RESOURCE_TYPES[ref] : ref;
+export const resourceTypeOf = (ref: ResourceTypeRef): ResourceTypeDefinition => (typeof ref === 'string' ? RESOURCE_TYPES[ref] : ref);
 
 /** Every schema served at /Schemas. */
 export const ALL_SCHEMAS: readonly SchemaDefinition[] = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA];
@@ -334,27 +336,21 @@ export const ALL_SCHEMAS: readonly SchemaDefinition[] = [USER_SCHEMA, ENTERPRISE
 /** The extension schema of `resourceType` whose URN equals `urn` ignoring case (RFC 7643 section 2.1). */
 export function findExtension(resourceType: ResourceTypeRef, urn: string): SchemaDefinition | undefined {
   const lower = urn.toLowerCase();
-  return resourceTypeOf(resourceType).schemaExtensions.find((extension) => extension.schema.id.toLowerCase() === lower)
-    ?.schema;
+  return resourceTypeOf(resourceType).schemaExtensions.find((extension) => extension.schema.id.toLowerCase() === lower)?.schema;
 }
 
 /** The URNs of core schemas; a path qualified by one of them just means "no extension" (RFC 7644 section 3.10). */
 export const CORE_SCHEMA_IDS: readonly string[] = [USER_SCHEMA_ID, GROUP_SCHEMA_ID];
 
 /** Every schema URN this server knows, longest first so that prefix matching picks the most specific. */
-export const KNOWN_SCHEMA_IDS: readonly string[] = ALL_SCHEMAS.map((schema) => schema.id).sort(
-  (left, right) => right.length - left.length,
-);
+export const KNOWN_SCHEMA_IDS: readonly string[] = ALL_SCHEMAS.map((schema) => schema.id).sort((left, right) => right.length - left.length);
 
 export function findSubAttribute(parent: AttributeDefinition, name: string): AttributeDefinition | undefined {
   const lower = name.toLowerCase();
   return parent.subAttributes?.find((sub) => sub.name.toLowerCase() === lower);
 }
 
-export function findAttribute(
-  attributes: readonly AttributeDefinition[],
-  name: string,
-): AttributeDefinition | undefined {
+export function findAttribute(attributes: readonly AttributeDefinition[], name: string): AttributeDefinition | undefined {
   const lower = name.toLowerCase();
   return attributes.find((candidate) => candidate.name.toLowerCase() === lower);
 }

@@ -7,14 +7,7 @@ import { parseDateTime } from './coerce.ts';
 import { ScimError, scimErrors } from './errors.ts';
 import { getIgnoringCase, isPlainObject } from './json.ts';
 import { parsePath } from './path.ts';
-import {
-  type AttributeDefinition,
-  findSubAttribute,
-  type ResolvedAttribute,
-  type ResourceTypeRef,
-  resolveAttribute,
-  resourceTypeOf,
-} from './schemas.ts';
+import { type AttributeDefinition, findSubAttribute, type ResolvedAttribute, type ResourceTypeRef, resolveAttribute, resourceTypeOf } from './schemas.ts';
 
 export type SortOrder = 'ascending' | 'descending';
 

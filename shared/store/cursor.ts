@@ -12,8 +12,7 @@ export const decodeCursor = (cursor: string | undefined): Record<string, unknown
   } catch (error) {
     throw new InvalidCursor(cursor, { cause: error });
   }
-  const valid =
-    typeof key === 'object' && key !== null && !Array.isArray(key) && Object.values(key).every((part) => typeof part === 'string');
+  const valid = typeof key === 'object' && key !== null && !Array.isArray(key) && Object.values(key).every((part) => typeof part === 'string');
   if (!valid) throw new InvalidCursor(cursor);
   return key as Record<string, unknown>;
 };

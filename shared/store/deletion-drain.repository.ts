@@ -66,7 +66,8 @@ export class DynamoDeletionDrainStore implements DeletionDrainStore {
           TableName: this.tableName,
           Key: drainKey(drain.resourceType, drain.id),
           UpdateExpression: 'SET #cursor = :cursor, #updated = :updated, #gsk = :gsk',
-          ConditionExpression: drain.cursor === undefined ? 'attribute_exists(pk) AND attribute_not_exists(#cursor)' : 'attribute_exists(pk) AND #cursor = :from',
+          ConditionExpression:
+            drain.cursor === undefined ? 'attribute_exists(pk) AND attribute_not_exists(#cursor)' : 'attribute_exists(pk) AND #cursor = :from',
           ExpressionAttributeNames: { '#cursor': 'cursor', '#updated': 'updated', '#gsk': GSI1.sk },
           ExpressionAttributeValues: {
             ':cursor': cursor,

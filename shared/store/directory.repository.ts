@@ -1,15 +1,6 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursor, MemberNotFound, ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
-import type {
-  DirectoryStore,
-  Member,
-  MembershipChange,
-  Page,
-  RecordIndexes,
-  ResourceRecord,
-  ResourceType,
-  UniqueKey,
-} from '../directory/directory.ports.ts';
+import type { DirectoryStore, Member, MembershipChange, Page, RecordIndexes, ResourceRecord, ResourceType, UniqueKey } from '../directory/directory.ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   COUNT_SHARDS,
@@ -214,11 +205,16 @@ export class DynamoDirectoryStore implements DirectoryStore {
       ...unique(indexes.emails).map((email) => ({ Delete: { TableName: this.tableName, Key: emailKey(email, record.id) } })),
       ...(indexes.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, indexes.externalId, record.id) } }]),
       this.countUpdate(type, -1),
-      { Put: { TableName: this.tableName, Item: { ...drainKey(type, record.id), ...drainIndexKey(updated, record.id), resourceType: type, id: record.id, updated } } },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...drainKey(type, record.id), ...drainIndexKey(updated, record.id), resourceType: type, id: record.id, updated },
+        },
+      },
     ];
-    await transactWrite(this.client, items, (reasons) => (reasons[0] === 'ConditionalCheckFailed' ? new ResourceGuardFailed() : new VersionConflict(type, record.id))).catch(
-      (error: unknown) => this.explainGuard(error, type, record.id),
-    );
+    await transactWrite(this.client, items, (reasons) =>
+      reasons[0] === 'ConditionalCheckFailed' ? new ResourceGuardFailed() : new VersionConflict(type, record.id),
+    ).catch((error: unknown) => this.explainGuard(error, type, record.id));
     // The resource is gone already: a failure here is the drain's to finish, not the client's.
     await this.removeMemberships(record.id, updated).catch(() => undefined);
   }
@@ -340,7 +336,9 @@ export class DynamoDirectoryStore implements DirectoryStore {
       while (keys && keys.length > 0) {
         const result: BatchGetCommandOutput = await this.client.send(
           new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: '#value', ExpressionAttributeNames: { '#value': 'value' } } },
+            RequestItems: {
+              [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: '#value', ExpressionAttributeNames: { '#value': 'value' } },
+            },
           }),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) present.add(item.value as string);
@@ -361,11 +359,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
     return items.map((item) => item.groupId as string);
   }
 
-  async changeMembers(
-    groupId: string,
-    change: MembershipChange,
-    options: { expectedVersion?: number; lastModified: string },
-  ): Promise<ResourceRecord> {
+  async changeMembers(groupId: string, change: MembershipChange, options: { expectedVersion?: number; lastModified: string }): Promise<ResourceRecord> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.tryChangeMembers(groupId, change, options);
@@ -461,7 +455,8 @@ export class DynamoDirectoryStore implements DirectoryStore {
         // second item) is a member deleted since it was resolved.
         let position = 1;
         for (const unit of part) {
-          if (unit.member && unit.items.length > 1 && reasons[position + 1] === 'ConditionalCheckFailed') return new MemberNotFound(unit.member.type, unit.member.value);
+          if (unit.member && unit.items.length > 1 && reasons[position + 1] === 'ConditionalCheckFailed')
+            return new MemberNotFound(unit.member.type, unit.member.value);
           position += unit.items.length;
         }
         return new MembershipRace();

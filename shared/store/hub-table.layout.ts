@@ -199,7 +199,8 @@ export const auditHourOf = (time: string): string => new Date(time).toISOString(
 export const AUDIT_SHARDS = 8;
 export const AUDIT_INDEX_SHARDS = 16;
 const auditPartition = (connectorId: string, hour: string, shard: number) => `AUDIT#${connectorId}#${hour}#${shard}`;
-export const auditPartitions = (connectorId: string, hour: string): string[] => Array.from({ length: AUDIT_SHARDS }, (_, shard) => auditPartition(connectorId, hour, shard));
+export const auditPartitions = (connectorId: string, hour: string): string[] =>
+  Array.from({ length: AUDIT_SHARDS }, (_, shard) => auditPartition(connectorId, hour, shard));
 const auditIndexPartition = (hour: string, shard: number) => `AUDIT#${hour}#${shard}`;
 export const auditIndexPartitions = (hour: string): string[] => Array.from({ length: AUDIT_INDEX_SHARDS }, (_, shard) => auditIndexPartition(hour, shard));
 export const auditKey = (connectorId: string, time: string, id: string): Key & IndexKey => {

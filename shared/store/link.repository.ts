@@ -24,15 +24,17 @@ export class DynamoLinkStore implements LinkStore {
 
   async getMany(connectorId: string, refs: Array<{ kind: LinkKind; hubId: string }>): Promise<Map<string, Link>> {
     const unique = new Map(refs.map((ref) => [linkRef(ref.kind, ref.hubId), ref]));
-    const items = await batchGetAll(this.client, this.tableName, [...unique.values()].map((ref) => linkKey(connectorId, ref.kind, ref.hubId)));
+    const items = await batchGetAll(
+      this.client,
+      this.tableName,
+      [...unique.values()].map((ref) => linkKey(connectorId, ref.kind, ref.hubId)),
+    );
     return new Map(items.map((item) => stripKeys<Link>(item)).map((link) => [linkRef(link.kind, link.hubId), link]));
   }
 
   async ownerOf(connectorId: string, kind: LinkKind, targetId: string): Promise<string | undefined> {
     if (!OWNED_LINK_KINDS.has(kind)) return undefined;
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: linkTargetKey(connectorId, kind, targetId), ConsistentRead: true }),
-    );
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: linkTargetKey(connectorId, kind, targetId), ConsistentRead: true }));
     return typeof result.Item?.hubId === 'string' ? result.Item.hubId : undefined;
   }
 
@@ -84,7 +86,11 @@ export class DynamoLinkStore implements LinkStore {
     } catch (error) {
       // The reverse already names someone else (never ours to delete): drop only our link.
       if (!(error as Record<symbol, unknown>)[released]) throw error;
-      await transactWrite(this.client, items.slice(0, 1), (reasons) => new Error(`deleting the link of ${link.kind} ${link.hubId} was cancelled: ${reasons.join(', ')}`));
+      await transactWrite(
+        this.client,
+        items.slice(0, 1),
+        (reasons) => new Error(`deleting the link of ${link.kind} ${link.hubId} was cancelled: ${reasons.join(', ')}`),
+      );
     }
   }
 

@@ -1,7 +1,28 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandOutput, BatchWriteCommand, type BatchWriteCommandOutput, DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { PlannedChange, RunRecord, RunStore } from '../sync/reconcile-run.ports.ts';
-import { accountedHubIdOf, GSI1, runAccountedKey, runConnectorEntryKey, runIndexKey, runKey, runLockKey, runPlanPageKey, runsIndexPartition, stripKeys } from './hub-table.layout.ts';
+import {
+  accountedHubIdOf,
+  GSI1,
+  runAccountedKey,
+  runConnectorEntryKey,
+  runIndexKey,
+  runKey,
+  runLockKey,
+  runPlanPageKey,
+  runsIndexPartition,
+  stripKeys,
+} from './hub-table.layout.ts';
 
 /** Plan pages and accounted marks outlive their run by this long (runs themselves stay). */
 const RUN_DETAIL_TTL_SECONDS = 30 * 86_400;
@@ -46,7 +67,12 @@ export class DynamoRunStore implements RunStore {
   async releaseLock(connectorId: string, runId: string): Promise<void> {
     try {
       await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: runLockKey(connectorId), ConditionExpression: 'runId = :runId', ExpressionAttributeValues: { ':runId': runId } }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: runLockKey(connectorId),
+          ConditionExpression: 'runId = :runId',
+          ExpressionAttributeValues: { ':runId': runId },
+        }),
       );
     } catch (error) {
       // Another run holds it (ours expired and was taken over): not ours to release.
@@ -139,7 +165,9 @@ export class DynamoRunStore implements RunStore {
     for (let start = 0; start < unique.length; start += READ_BATCH) {
       let keys: Array<Record<string, unknown>> | undefined = unique.slice(start, start + READ_BATCH).map((hubId) => runAccountedKey(runId, hubId));
       while (keys && keys.length > 0) {
-        const result: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+        const result: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
         for (const item of result.Responses?.[this.tableName] ?? []) found.add(accountedHubIdOf(String(item.sk)));
         keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
       }

@@ -27,7 +27,8 @@ export const transactWrite = async (
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code);
-      const conflictOnly = reasons.some((code) => code === 'TransactionConflict') &&
+      const conflictOnly =
+        reasons.some((code) => code === 'TransactionConflict') &&
         reasons.every((code) => code === 'TransactionConflict' || code === 'None' || code === undefined);
       if (conflictOnly && attempt < attempts) {
         await sleep(Math.random() * 20 * 2 ** attempt);

@@ -83,5 +83,4 @@ export const mapUser = (user: Json, mappings: AttributeMapping[], phase: 'create
   return mapped;
 };
 
-export const createOnlyTargets = (mappings: AttributeMapping[]): Set<string> =>
-  new Set(mappings.filter((m) => m.apply === 'create').map((m) => m.target));
+export const createOnlyTargets = (mappings: AttributeMapping[]): Set<string> => new Set(mappings.filter((m) => m.apply === 'create').map((m) => m.target));

@@ -96,7 +96,11 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
   const apply = (ctx: ConnectorContext, unit: ReceivedChange[]) => {
     const first = unit[0]?.message as ChangeMessage;
     const attempt = attemptsOf(unit) + 1;
-    const options = { trigger: first.trigger, attempt, ...(changedAtOf(first) ? { changedAt: Math.min(...unit.map((c) => changedAtOf(c.message) ?? Number.MAX_SAFE_INTEGER)) } : {}) };
+    const options = {
+      trigger: first.trigger,
+      attempt,
+      ...(changedAtOf(first) ? { changedAt: Math.min(...unit.map((c) => changedAtOf(c.message) ?? Number.MAX_SAFE_INTEGER)) } : {}),
+    };
     if (first.kind === 'user') {
       // A run's reading of the account: its values, or `absent` for an account the target no longer holds.
       const observed = first.observed === undefined ? undefined : first.observed === 'absent' ? null : { attributes: first.observed };
@@ -168,7 +172,12 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
   };
 
   /** Runs one unit and says what becomes of it. */
-  const runUnit = async (config: ConnectorConfig, connect: () => Promise<Connector>, breakerOfBatch: () => Promise<BreakerState>, unit: ReceivedChange[]): Promise<Disposition> => {
+  const runUnit = async (
+    config: ConnectorConfig,
+    connect: () => Promise<Connector>,
+    breakerOfBatch: () => Promise<BreakerState>,
+    unit: ReceivedChange[],
+  ): Promise<Disposition> => {
     const notBefore = Math.max(...unit.map((c) => c.message.notBefore ?? 0));
     if (notBefore > now()) return { kind: 'wait', ms: notBefore - now() };
     const breaker = await breakerOfBatch();
@@ -239,7 +248,12 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
   };
 
   /** Runs one FIFO group's messages in order; after a failure the rest of the group waits with it. */
-  const runGroup = async (config: ConnectorConfig, connect: () => Promise<Connector>, breakerOfBatch: () => Promise<BreakerState>, changes: ReceivedChange[]): Promise<string[]> => {
+  const runGroup = async (
+    config: ConnectorConfig,
+    connect: () => Promise<Connector>,
+    breakerOfBatch: () => Promise<BreakerState>,
+    changes: ReceivedChange[],
+  ): Promise<string[]> => {
     let index = 0;
     while (index < changes.length) {
       const first = changes[index] as ReceivedChange;

@@ -110,11 +110,15 @@ export const parseUntil = (until: string, now: Date): Date => {
   const text = until.trim();
   let end: number;
   if (DURATION.test(text)) {
-    end = now.getTime() + [...text.matchAll(/(\d+)([smhdw])/g)].reduce((sum, [, amount, unit]) => sum + Number(amount) * (UNIT_MS[unit as string] as number), 0);
+    end =
+      now.getTime() + [...text.matchAll(/(\d+)([smhdw])/g)].reduce((sum, [, amount, unit]) => sum + Number(amount) * (UNIT_MS[unit as string] as number), 0);
   } else if (ISO_TIME.test(text) && !Number.isNaN(Date.parse(text))) {
     end = Date.parse(text);
   } else {
-    throw new OnDemandError('onDemand.invalid', `until: "${until}" is neither an ISO time with an offset (2026-03-01T18:00:00Z) nor a duration (90m, 2h, 7d, 1h30m)`);
+    throw new OnDemandError(
+      'onDemand.invalid',
+      `until: "${until}" is neither an ISO time with an offset (2026-03-01T18:00:00Z) nor a duration (90m, 2h, 7d, 1h30m)`,
+    );
   }
   if (end <= now.getTime()) throw new OnDemandError('onDemand.invalid', `until: ${new Date(end).toISOString()} is not in the future`);
   if (end - now.getTime() > MAX_GRANT_MS) throw new OnDemandError('onDemand.invalid', 'until: temporary access lasts at most 90 days');
@@ -138,7 +142,11 @@ export const makeProvisionOnDemand = (deps: OnDemandDeps) => {
   const single = async <T extends { id: string }>(found: Promise<T[]>, what: string): Promise<T> => {
     const [first, ...others] = await found;
     if (!first) throw new OnDemandError('onDemand.notFound', `no ${what}`);
-    if (others.length > 0) throw new OnDemandError('onDemand.ambiguous', `${what} matches ${others.length + 1} resources (${[first, ...others].map((r) => r.id).join(', ')}): use the id`);
+    if (others.length > 0)
+      throw new OnDemandError(
+        'onDemand.ambiguous',
+        `${what} matches ${others.length + 1} resources (${[first, ...others].map((r) => r.id).join(', ')}): use the id`,
+      );
     return first;
   };
 
@@ -184,7 +192,11 @@ export const makeProvisionOnDemand = (deps: OnDemandDeps) => {
       // Revoked first, so no sync that runs meanwhile provisions the user again by it.
       if (revokedGrant && !dryRun) await deps.grants.delete(ctx.config.id, user.id);
     }
-    const outcome = await deps.sync.syncUser(ctx, user.id, { ...options, ...(request.deprovision ? { deprovision: true } : {}), ...(grant && dryRun ? { grant } : {}) });
+    const outcome = await deps.sync.syncUser(ctx, user.id, {
+      ...options,
+      ...(request.deprovision ? { deprovision: true } : {}),
+      ...(grant && dryRun ? { grant } : {}),
+    });
     // A deprovision is not settled through the lane: the lane's sync follows the scope, which may
     // admit the user, and would undo what the operator asked for at once.
     const settle = !dryRun && !request.deprovision && outcome.status === 'success';
@@ -233,10 +245,12 @@ export type ProvisionOnDemand = ReturnType<typeof makeProvisionOnDemand>;
  * meanwhile), and the stream carries each deletion to the connector's lane as a deprovision.
  * Run every minute, so access ends on time even though DynamoDB's TTL deletes within days.
  */
-export const makeGrantExpiry = (deps: { grants: GrantStore; clock: () => Date }) => async (limit = 100): Promise<{ ended: AccessGrant[] }> => {
-  const ended: AccessGrant[] = [];
-  for (const grant of await deps.grants.expiredAt(deps.clock(), limit)) {
-    if (await deps.grants.deleteIfUnchanged(grant)) ended.push(grant);
-  }
-  return { ended };
-};
+export const makeGrantExpiry =
+  (deps: { grants: GrantStore; clock: () => Date }) =>
+  async (limit = 100): Promise<{ ended: AccessGrant[] }> => {
+    const ended: AccessGrant[] = [];
+    for (const grant of await deps.grants.expiredAt(deps.clock(), limit)) {
+      if (await deps.grants.deleteIfUnchanged(grant)) ended.push(grant);
+    }
+    return { ended };
+  };

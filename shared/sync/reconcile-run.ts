@@ -44,7 +44,11 @@ export class RunNotFoundError extends AppError {
 
 /** An approval or rejection of a run that is not waiting for one. */
 export class RunStateError extends AppError {
-  constructor(readonly runId: string, readonly state: RunState, wanted: string) {
+  constructor(
+    readonly runId: string,
+    readonly state: RunState,
+    wanted: string,
+  ) {
     super('reconcile.runState', `run ${runId} is ${state}: only a run awaiting approval can be ${wanted}`);
   }
 }
@@ -171,7 +175,8 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
 
   /** The page message that follows the stored run (sent again after a re-delivery: SQS drops the duplicate). */
   const continueFrom = async (run: RunRecord) => {
-    if (run.state === 'planning' || run.state === 'applying') await deps.pages.send({ runId: run.runId, connectorId: run.connectorId, phase: run.phase, page: run.page });
+    if (run.state === 'planning' || run.state === 'applying')
+      await deps.pages.send({ runId: run.runId, connectorId: run.connectorId, phase: run.phase, page: run.page });
   };
 
   const finishPlanning = async (config: ConnectorConfig, run: RunRecord): Promise<Partial<RunRecord>> => {

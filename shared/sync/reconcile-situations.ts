@@ -97,7 +97,8 @@ export const matchQueries = (config: ConnectorConfig, account: TargetAccount): M
   });
 
 /** Matching is the target's lookup: case-insensitive and in one Unicode form, as SCIM userName (RFC 7643 section 4.1.1). */
-const sameKey = (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && a.normalize('NFC').toLowerCase() === b.normalize('NFC').toLowerCase();
+const sameKey = (a: unknown, b: unknown) =>
+  typeof a === 'string' && typeof b === 'string' && a.normalize('NFC').toLowerCase() === b.normalize('NFC').toLowerCase();
 
 /**
  * Whether the target's value holds the wanted one: objects hold every wanted sub-attribute
@@ -124,7 +125,11 @@ const isEmpty = (value: unknown) => value === undefined || value === null || val
  */
 export const driftOf = (config: ConnectorConfig, actual: TargetAttributes, wanted: TargetAttributes): AttributeChange => {
   const createOnly = createOnlyTargets(mappingsOf(config));
-  const managed = new Set(mappingsOf(config).map((m) => m.target).filter((target) => !createOnly.has(target)));
+  const managed = new Set(
+    mappingsOf(config)
+      .map((m) => m.target)
+      .filter((target) => !createOnly.has(target)),
+  );
   const set: TargetAttributes = {};
   for (const [key, value] of Object.entries(wanted)) {
     if (!managed.has(key)) continue;
@@ -148,23 +153,36 @@ const deprovision = (config: ConnectorConfig, account: TargetAccount, policy: 'd
   return { action: policy, reason: `policy: ${policy}` };
 };
 
-const inScope = (config: ConnectorConfig, view: HubUserView | undefined) => (view ? scopeRules(config, view.user, view.groupIds) : { ok: false, reason: 'was deleted from the hub' });
+const inScope = (config: ConnectorConfig, view: HubUserView | undefined) =>
+  view ? scopeRules(config, view.user, view.groupIds) : { ok: false, reason: 'was deleted from the hub' };
 
 const classifyLinked = (config: ConnectorConfig, account: TargetAccount, owner: string, facts: TargetPageFacts): UserVerdict => {
   const link = facts.links.get(owner);
   const base = { hubId: owner, targetId: account.id };
   if (!link || link.targetId !== account.id) {
     // The reverse index names a hub user whose own link points elsewhere: never guess whose account it is.
-    return { ...base, situation: 'collision', action: 'none', collidesWith: [owner], reason: `the account is indexed to hub user ${owner}, whose link names ${link?.targetId ?? 'no account'}` };
+    return {
+      ...base,
+      situation: 'collision',
+      action: 'none',
+      collidesWith: [owner],
+      reason: `the account is indexed to hub user ${owner}, whose link names ${link?.targetId ?? 'no account'}`,
+    };
   }
   const view = facts.users.get(owner);
   const scope = inScope(config, view);
   if (!view || !scope.ok) {
     const { action, reason } = deprovision(config, account, config.deprovision);
-    return { ...base, situation: action === 'none' && reason === 'already disabled' ? 'inSync' : 'outOfScope', action, reason: `the hub user ${scope.reason}; ${reason}` };
+    return {
+      ...base,
+      situation: action === 'none' && reason === 'already disabled' ? 'inSync' : 'outOfScope',
+      action,
+      reason: `the hub user ${scope.reason}; ${reason}`,
+    };
   }
   const change = driftOf(config, account.attributes, mapUser(view.user, mappingsOf(config), 'update'));
-  if (Object.keys(change.set).length === 0 && change.unset.length === 0) return { ...base, situation: 'inSync', action: 'none', reason: 'the target holds what the hub wants' };
+  if (Object.keys(change.set).length === 0 && change.unset.length === 0)
+    return { ...base, situation: 'inSync', action: 'none', reason: 'the target holds what the hub wants' };
   const drifted = [...Object.keys(change.set), ...change.unset].join(', ');
   return {
     ...base,
@@ -188,7 +206,13 @@ const classifyUnlinked = (config: ConnectorConfig, account: TargetAccount, facts
     });
     if (matches.length === 0) continue;
     if (matches.length > 1) {
-      return { situation: 'collision', action: 'none', targetId: account.id, collidesWith: matches, reason: `${matches.length} hub users match ${attribute} = "${value}"` };
+      return {
+        situation: 'collision',
+        action: 'none',
+        targetId: account.id,
+        collidesWith: matches,
+        reason: `${matches.length} hub users match ${attribute} = "${value}"`,
+      };
     }
     const hubId = matches[0] as string;
     const link = facts.links.get(hubId);
@@ -205,12 +229,26 @@ const classifyUnlinked = (config: ConnectorConfig, account: TargetAccount, facts
     const scope = inScope(config, facts.users.get(hubId));
     if (!scope.ok) {
       // A hub user's account the hub never provisioned: not an orphan, and not ours to change.
-      return { situation: 'outOfScope', action: 'none', hubId, targetId: account.id, reason: `matches hub user ${hubId}, who ${scope.reason} and was never provisioned: left alone` };
+      return {
+        situation: 'outOfScope',
+        action: 'none',
+        hubId,
+        targetId: account.id,
+        reason: `matches hub user ${hubId}, who ${scope.reason} and was never provisioned: left alone`,
+      };
     }
-    return { situation: 'unlinked', action: 'link', hubId, targetId: account.id, observed: observedOf(config, account.attributes), reason: `matched by ${attribute} = "${value}"` };
+    return {
+      situation: 'unlinked',
+      action: 'link',
+      hubId,
+      targetId: account.id,
+      observed: observedOf(config, account.attributes),
+      reason: `matched by ${attribute} = "${value}"`,
+    };
   }
   const policy = reconcileSettingsOf(config).orphans;
-  if (policy === 'report') return { situation: 'orphan', action: 'report', targetId: account.id, reason: 'no hub user matches the account (orphan policy: report)' };
+  if (policy === 'report')
+    return { situation: 'orphan', action: 'report', targetId: account.id, reason: 'no hub user matches the account (orphan policy: report)' };
   const { action, reason } = deprovision(config, account, policy);
   return { situation: 'orphan', action, targetId: account.id, reason: `no hub user matches the account (orphan policy: ${policy}); ${reason}` };
 };
@@ -242,8 +280,25 @@ export const classifyHubPage = (config: ConnectorConfig, facts: HubPageFacts): U
     const scope = inScope(config, view);
     if (link) {
       const targetId = link.targetId;
-      if (!scope.ok) return [{ situation: 'gone', action: 'unlink', hubId: view.id, targetId, reason: `the account is gone from the target and the hub user ${scope.reason}: the link goes` }];
-      return [{ situation: 'gone', action: config.operations.create ? 'create' : 'none', hubId: view.id, targetId, reason: 'the account is gone from the target: create it again' }];
+      if (!scope.ok)
+        return [
+          {
+            situation: 'gone',
+            action: 'unlink',
+            hubId: view.id,
+            targetId,
+            reason: `the account is gone from the target and the hub user ${scope.reason}: the link goes`,
+          },
+        ];
+      return [
+        {
+          situation: 'gone',
+          action: config.operations.create ? 'create' : 'none',
+          hubId: view.id,
+          targetId,
+          reason: 'the account is gone from the target: create it again',
+        },
+      ];
     }
     if (!scope.ok) return [];
     if (view.user.active === false) return [{ situation: 'unmatched', action: 'none', hubId: view.id, reason: 'inactive users are not created' }];

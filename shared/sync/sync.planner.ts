@@ -182,7 +182,8 @@ const isEmpty = (change: AttributeChange) => Object.keys(change.set).length === 
 export const mappingsOf = (config: ConnectorConfig) => config.mapping ?? DEFAULT_MAPPINGS[config.type];
 
 /** A grant counts until its `expiresAt`, whether or not DynamoDB's TTL has removed it yet. */
-export const grantIsLive = (grant: AccessGrant | undefined, now: Date): grant is AccessGrant => grant !== undefined && Date.parse(grant.expiresAt) > now.getTime();
+export const grantIsLive = (grant: AccessGrant | undefined, now: Date): grant is AccessGrant =>
+  grant !== undefined && Date.parse(grant.expiresAt) > now.getTime();
 
 /**
  * The connector's scope for one user: its filter, then its groups; a live temporary grant admits
@@ -216,7 +217,8 @@ const collisionOf = (kind: 'user' | 'group', targetId: string, hubId: string, ow
 /** Whether the facts say the user belongs on the connector now, with the step that says so. */
 export const scopeStep = (config: ConnectorConfig, facts: UserFacts, now: Date): { verdict: ScopeVerdict; step: string } => {
   if (!facts.user) return { verdict: { inScope: false, reason: 'was deleted from the hub' }, step: 'scope: user deleted from the hub' };
-  if (facts.forceDeprovision) return { verdict: { inScope: false, reason: 'is deprovisioned by an operator' }, step: 'scope: deprovision requested by an operator' };
+  if (facts.forceDeprovision)
+    return { verdict: { inScope: false, reason: 'is deprovisioned by an operator' }, step: 'scope: deprovision requested by an operator' };
   const verdict = userScope(config, facts.user, facts.groupIds, facts.grant, now);
   if (verdict.byGrant) return { verdict, step: `scope: in scope by temporary access until ${verdict.byGrant.expiresAt}` };
   return { verdict, step: `scope: ${verdict.inScope ? 'in scope' : `out of scope: user ${verdict.reason}`}` };
@@ -253,9 +255,14 @@ export const planUser = (config: ConnectorConfig, facts: UserFacts, now: Date): 
     if (!link) return plan('not-provisioned', { action: 'none', status: 'skipped', reason: `not provisioned, and the user ${verdict.reason}` });
     const situation = 'provisioned-out-of-scope';
     if (config.deprovision === 'delete') {
-      if (!config.operations.delete) return plan(situation, { action: 'delete', status: 'skipped', targetId: link.targetId, reason: 'delete is not an enabled operation' });
+      if (!config.operations.delete)
+        return plan(situation, { action: 'delete', status: 'skipped', targetId: link.targetId, reason: 'delete is not an enabled operation' });
       steps.push(`action: delete target account ${link.targetId} (deprovision policy: delete)`);
-      return plan(situation, { action: 'delete', status: 'success', targetId: link.targetId }, { calls: [{ operation: 'deleteUser', targetId: link.targetId }] });
+      return plan(
+        situation,
+        { action: 'delete', status: 'success', targetId: link.targetId },
+        { calls: [{ operation: 'deleteUser', targetId: link.targetId }] },
+      );
     }
     // Deprovisioning by disable keeps the link, also for a user deleted from the hub: the
     // disabled account stays owned by that person, so a later hub user who gets the same
@@ -263,7 +270,8 @@ export const planUser = (config: ConnectorConfig, facts: UserFacts, now: Date): 
     if (link.status === 'disabled' && facts.observed?.attributes.active !== true) {
       return plan(situation, { action: 'disable', status: 'skipped', targetId: link.targetId, reason: 'already disabled' });
     }
-    if (!config.operations.disable) return plan(situation, { action: 'disable', status: 'skipped', targetId: link.targetId, reason: 'disable is not an enabled operation' });
+    if (!config.operations.disable)
+      return plan(situation, { action: 'disable', status: 'skipped', targetId: link.targetId, reason: 'disable is not an enabled operation' });
     steps.push(`action: disable target account ${link.targetId} (deprovision policy: disable)`);
     const before = facts.observed?.attributes ?? link.pushed;
     return plan(
@@ -288,7 +296,8 @@ export const planUser = (config: ConnectorConfig, facts: UserFacts, now: Date): 
       steps.push('compare: target is up to date');
       return plan('linked-in-sync', { action: 'update', status: 'skipped', targetId: link.targetId, reason: 'no changes' });
     }
-    if (!config.operations.update) return plan('linked-drifted', { action: 'update', status: 'skipped', targetId: link.targetId, reason: 'update is not an enabled operation' });
+    if (!config.operations.update)
+      return plan('linked-drifted', { action: 'update', status: 'skipped', targetId: link.targetId, reason: 'update is not an enabled operation' });
     const changes = changesOf(before, change);
     steps.push(`action: update ${changes.map((c) => c.attribute).join(', ')} on ${link.targetId}`);
     const full = { ...link.pushed, ...wanted };
@@ -377,9 +386,14 @@ export const planGroup = (config: ConnectorConfig, facts: GroupFacts): GroupPlan
       steps.push('action: unlink (the target group was mapped or matched, so the hub never deletes it)');
       return plan(situation, { action: 'unlink', status: 'success', targetId: link.targetId });
     }
-    if (!config.operations.delete) return plan(situation, { action: 'delete', status: 'skipped', targetId: link.targetId, reason: 'delete is not an enabled operation' });
+    if (!config.operations.delete)
+      return plan(situation, { action: 'delete', status: 'skipped', targetId: link.targetId, reason: 'delete is not an enabled operation' });
     steps.push(`action: delete target group ${link.targetId}`);
-    return plan(situation, { action: 'delete', status: 'success', targetId: link.targetId }, { calls: [{ operation: 'deleteGroup', targetId: link.targetId }] });
+    return plan(
+      situation,
+      { action: 'delete', status: 'success', targetId: link.targetId },
+      { calls: [{ operation: 'deleteGroup', targetId: link.targetId }] },
+    );
   }
   const displayName = String(group.displayName);
   if (link) {
@@ -392,7 +406,8 @@ export const planGroup = (config: ConnectorConfig, facts: GroupFacts): GroupPlan
       steps.push("compare: displayName changed, but the target group is mapped: its name is not the hub's to change");
       return plan('linked-drifted', { action: 'rename', status: 'skipped', targetId: link.targetId, reason: 'mapped target groups keep their name' });
     }
-    if (!config.operations.update) return plan('linked-drifted', { action: 'rename', status: 'skipped', targetId: link.targetId, reason: 'update is not an enabled operation' });
+    if (!config.operations.update)
+      return plan('linked-drifted', { action: 'rename', status: 'skipped', targetId: link.targetId, reason: 'update is not an enabled operation' });
     steps.push(`action: rename target group ${link.targetId} from "${String(link.pushed.displayName)}" to "${displayName}"`);
     return plan(
       'linked-drifted',

@@ -96,7 +96,14 @@ const outcomeOf = (plan: UserPlan | GroupPlan, outcome: PlannedOutcome = plan): 
 export const makeSync = (deps: SyncDeps) => {
   const now = () => deps.clock().toISOString();
 
-  const newLink = (config: ConnectorConfig, kind: 'user' | 'group', hubId: string, targetId: string, pushed: TargetAttributes, origin: Link['origin']): Link => ({
+  const newLink = (
+    config: ConnectorConfig,
+    kind: 'user' | 'group',
+    hubId: string,
+    targetId: string,
+    pushed: TargetAttributes,
+    origin: Link['origin'],
+  ): Link => ({
     connectorId: config.id,
     kind,
     hubId,
@@ -139,7 +146,9 @@ export const makeSync = (deps: SyncDeps) => {
       ...(outcome.reason ? { reason: outcome.reason } : {}),
       ...(outcome.collidesWith ? { collidesWith: outcome.collidesWith } : {}),
       ...(options.attempt ? { attempt: options.attempt } : {}),
-      ...(plan.kind === 'user' && options.changedAt && outcome.status === 'success' ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) } : {}),
+      ...(plan.kind === 'user' && options.changedAt && outcome.status === 'success'
+        ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) }
+        : {}),
     });
   };
 
@@ -294,7 +303,13 @@ export const makeSync = (deps: SyncDeps) => {
         return { ...plan, targetId: renamed.id };
       }
       case 'link':
-        return (await linkOrCollide(newLink(config, 'group', plan.hubId, plan.targetId as string, { displayName: plan.displayName }, 'mapped'), 'named by a group mapping', plan.steps)) ?? plan;
+        return (
+          (await linkOrCollide(
+            newLink(config, 'group', plan.hubId, plan.targetId as string, { displayName: plan.displayName }, 'mapped'),
+            'named by a group mapping',
+            plan.steps,
+          )) ?? plan
+        );
       case 'create': {
         const displayName = plan.displayName as string;
         let target: TargetGroup;
@@ -316,7 +331,12 @@ export const makeSync = (deps: SyncDeps) => {
           }
           target = existing;
         }
-        return (await linkOrCollide(newLink(config, 'group', plan.hubId, target.id, { displayName }, 'created'), 'created', plan.steps)) ?? { ...plan, targetId: target.id };
+        return (
+          (await linkOrCollide(newLink(config, 'group', plan.hubId, target.id, { displayName }, 'created'), 'created', plan.steps)) ?? {
+            ...plan,
+            targetId: target.id,
+          }
+        );
       }
       default:
         return plan;
@@ -383,7 +403,12 @@ export const makeSync = (deps: SyncDeps) => {
     const leaving: string[] = [];
     // Members not provisioned yet, or joining a scoped group (which brings them into scope:
     // provision or re-enable), are synced first; they are different users, so side by side.
-    await provisionMembers(ctx, unique.filter((memberId) => present.has(memberId) && (scoping || !known.has(linkRef('user', memberId)))), known, options);
+    await provisionMembers(
+      ctx,
+      unique.filter((memberId) => present.has(memberId) && (scoping || !known.has(linkRef('user', memberId)))),
+      known,
+      options,
+    );
     for (const memberId of unique) {
       const existing = known.get(linkRef('membership', `${groupId}#${memberId}`));
       const userLink = present.has(memberId) ? known.get(linkRef('user', memberId)) : undefined;
@@ -393,7 +418,12 @@ export const makeSync = (deps: SyncDeps) => {
       if (!present.has(memberId) && scoping) leaving.push(memberId);
     }
     steps.push(`compare: ${add.length} to add, ${remove.length} to remove`);
-    const outcome: SyncOutcome = { action: 'membership', status: add.length + remove.length > 0 ? 'success' : 'skipped', steps, ...(groupLink ? { targetId: groupLink.targetId } : {}) };
+    const outcome: SyncOutcome = {
+      action: 'membership',
+      status: add.length + remove.length > 0 ? 'success' : 'skipped',
+      steps,
+      ...(groupLink ? { targetId: groupLink.targetId } : {}),
+    };
     if (options.dryRun) return outcome;
     if (add.length + remove.length > 0) {
       // Without a group on the target there is nothing to remove from: only the links go.
@@ -434,7 +464,13 @@ export const makeSync = (deps: SyncDeps) => {
     return outcome;
   };
 
-  return { syncUser, syncGroup, syncMembers, planUser: (ctx: ConnectorContext, userId: string, options: SyncOptions) => planUserOf(ctx, userId, options), planGroup: planGroupOf };
+  return {
+    syncUser,
+    syncGroup,
+    syncMembers,
+    planUser: (ctx: ConnectorContext, userId: string, options: SyncOptions) => planUserOf(ctx, userId, options),
+    planGroup: planGroupOf,
+  };
 };
 
 export type SyncService = ReturnType<typeof makeSync>;

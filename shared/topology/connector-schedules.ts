@@ -11,5 +11,6 @@ export const connectorScheduleTriggers = (schedules: Readonly<Record<string, str
     .map(([connectorId, expression]) => ({ kind: 'schedule', expression, detail: { connectorId } }));
 
 /** The reconciliation schedules of a connectors document: connector id to expression. */
-export const reconcileSchedulesOf = (connectors: ReadonlyArray<{ id: string; enabled: boolean; reconcile?: { schedule?: string | undefined } | undefined }>): Record<string, string> =>
-  Object.fromEntries(connectors.flatMap((c) => (c.enabled && c.reconcile?.schedule ? [[c.id, c.reconcile.schedule]] : [])));
+export const reconcileSchedulesOf = (
+  connectors: ReadonlyArray<{ id: string; enabled: boolean; reconcile?: { schedule?: string | undefined } | undefined }>,
+): Record<string, string> => Object.fromEntries(connectors.flatMap((c) => (c.enabled && c.reconcile?.schedule ? [[c.id, c.reconcile.schedule]] : [])));

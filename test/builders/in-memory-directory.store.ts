@@ -1,5 +1,14 @@
 import { UniquenessConflict, VersionConflict, ResourceNotFound } from '../../shared/directory/directory.errors.ts';
-import type { DirectoryStore, Member, MembershipChange, Page, RecordIndexes, ResourceRecord, ResourceType, UniqueKey } from '../../shared/directory/directory.ports.ts';
+import type {
+  DirectoryStore,
+  Member,
+  MembershipChange,
+  Page,
+  RecordIndexes,
+  ResourceRecord,
+  ResourceType,
+  UniqueKey,
+} from '../../shared/directory/directory.ports.ts';
 
 /**
  * The directory port in memory, for measuring the handler's own CPU time with the store

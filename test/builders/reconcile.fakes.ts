@@ -141,7 +141,8 @@ export const inMemoryReconcileHub = (hub: InMemoryHub): ReconcileHub => {
       [...hub.users.values()]
         .filter((user) => {
           if (query.hubAttribute === 'id') return user.id === query.value;
-          if (query.hubAttribute.startsWith('emails')) return ((user.emails as Array<{ value: string }> | undefined) ?? []).some((e) => e.value.toLowerCase() === query.value.toLowerCase());
+          if (query.hubAttribute.startsWith('emails'))
+            return ((user.emails as Array<{ value: string }> | undefined) ?? []).some((e) => e.value.toLowerCase() === query.value.toLowerCase());
           return String(user[query.hubAttribute] ?? '').toLowerCase() === query.value.toLowerCase();
         })
         .map((user) => String(user.id)),

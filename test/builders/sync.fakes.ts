@@ -135,7 +135,9 @@ export class InMemoryAudit implements AuditLog {
 
   /** The entries of one resource, or of one action. */
   of(filter: { resourceId?: string; action?: string }) {
-    return this.entries.filter((e) => (filter.resourceId === undefined || e.resourceId === filter.resourceId) && (filter.action === undefined || e.action === filter.action));
+    return this.entries.filter(
+      (e) => (filter.resourceId === undefined || e.resourceId === filter.resourceId) && (filter.action === undefined || e.action === filter.action),
+    );
   }
 }
 
@@ -197,7 +199,8 @@ export class FakeTarget implements Connector {
   async createUser(attributes: TargetAttributes): Promise<TargetAccount> {
     this.enter('createUser', [attributes]);
     const name = attributes[this.nameAttribute];
-    if ([...this.accounts.values()].some((a) => a[this.nameAttribute] === name)) throw new ConnectorError('conflict', `${String(name)} exists`, { status: 409 });
+    if ([...this.accounts.values()].some((a) => a[this.nameAttribute] === name))
+      throw new ConnectorError('conflict', `${String(name)} exists`, { status: 409 });
     const id = this.account(attributes);
     return { id, attributes: structuredClone(this.accounts.get(id) as TargetAttributes) };
   }
@@ -225,7 +228,7 @@ export class FakeTarget implements Connector {
 
   async findGroup(by: { id: string } | { displayName: string }): Promise<TargetGroup | undefined> {
     this.enter('findGroup', [by]);
-    const found = 'id' in by ? [by.id, this.groups.get(by.id)] as const : [...this.groups].find(([, g]) => g.displayName === by.displayName);
+    const found = 'id' in by ? ([by.id, this.groups.get(by.id)] as const) : [...this.groups].find(([, g]) => g.displayName === by.displayName);
     const [id, group] = found ?? [];
     return id && group ? { id, displayName: group.displayName, ...(group.externalId ? { externalId: group.externalId } : {}) } : undefined;
   }
@@ -239,7 +242,8 @@ export class FakeTarget implements Connector {
 
   async createGroup(displayName: string, externalId: string): Promise<TargetGroup> {
     this.enter('createGroup', [displayName, externalId]);
-    if ([...this.groups.values()].some((g) => g.displayName === displayName)) throw new ConnectorError('conflict', `group ${displayName} exists`, { status: 409 });
+    if ([...this.groups.values()].some((g) => g.displayName === displayName))
+      throw new ConnectorError('conflict', `group ${displayName} exists`, { status: 409 });
     const id = this.group(displayName, externalId);
     return { id, displayName, externalId };
   }
@@ -270,7 +274,10 @@ export class FakeTarget implements Connector {
 
   async listUsers(request: PageRequest): Promise<Page<TargetAccount>> {
     this.enter('listUsers', [request]);
-    return pageOf([...this.accounts].map(([id, attributes]) => ({ id, attributes: structuredClone(attributes) })), request);
+    return pageOf(
+      [...this.accounts].map(([id, attributes]) => ({ id, attributes: structuredClone(attributes) })),
+      request,
+    );
   }
 
   async listGroups(request: PageRequest): Promise<Page<TargetGroup>> {
@@ -400,7 +407,9 @@ export class InMemoryGrantStore implements GrantStore {
   }
 
   async list(connectorId?: string) {
-    return [...this.grants.values()].filter((g) => connectorId === undefined || g.connectorId === connectorId).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+    return [...this.grants.values()]
+      .filter((g) => connectorId === undefined || g.connectorId === connectorId)
+      .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
   }
 
   async expiredAt(now: Date, limit: number) {

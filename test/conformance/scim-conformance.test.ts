@@ -142,7 +142,12 @@ describe.skipIf(!available)('SCIM conformance suites', () => {
     }));
     const deviation = (f: { item: string; test: string }) => MICROSOFT_DEVIATIONS.some((d) => d.item === f.item && d.test === f.test);
     expect(failures.filter((f) => !deviation(f))).toEqual([]);
-    expect(failures.filter(deviation).map((f) => f.item).sort()).toEqual(MICROSOFT_DEVIATIONS.map((d) => d.item).sort());
+    expect(
+      failures
+        .filter(deviation)
+        .map((f) => f.item)
+        .sort(),
+    ).toEqual(MICROSOFT_DEVIATIONS.map((d) => d.item).sort());
     expect(summary.run.stats.assertions.total).toBe(MICROSOFT_ASSERTIONS);
     // The tolerated "Body contians user" was the only check on "Patch add user4 to group1":
     // the group as that GET returned it must hold user 4.
@@ -167,14 +172,27 @@ describe.skipIf(!available)('SCIM conformance suites', () => {
     // Asynchronously: the hub under test runs in this very process and must keep serving.
     const run = await runFile(
       process.execPath,
-      [resolve(conformanceDir, 'run-runscope.mjs'), resolve(conformanceDir, file), '--base', hub.scim, '--auth', `Bearer ${TEST_TOKEN}`, '--var', `ISVUserid=${seeded.json.id}`],
+      [
+        resolve(conformanceDir, 'run-runscope.mjs'),
+        resolve(conformanceDir, file),
+        '--base',
+        hub.scim,
+        '--auth',
+        `Bearer ${TEST_TOKEN}`,
+        '--var',
+        `ISVUserid=${seeded.json.id}`,
+      ],
       { encoding: 'utf8', timeout: 120_000 },
     ).then(
       (done) => ({ stdout: done.stdout, status: 0 }),
       (failed: { stdout?: string; code?: number }) => ({ stdout: failed.stdout ?? '', status: failed.code ?? 1 }),
     );
     const closing = /(\d+) passed, (\d+) failed/.exec(run.stdout);
-    expect({ passed: Number(closing?.[1]), failed: Number(closing?.[2]), output: run.stdout.split('\n').filter((line) => /fail/i.test(line)) }).toEqual({ passed, failed: 0, output: expect.any(Array) });
+    expect({ passed: Number(closing?.[1]), failed: Number(closing?.[2]), output: run.stdout.split('\n').filter((line) => /fail/i.test(line)) }).toEqual({
+      passed,
+      failed: 0,
+      output: expect.any(Array),
+    });
     expect(run.status, run.stdout).toBe(0);
   });
 });

@@ -32,7 +32,13 @@ connectorContract({
     const cognito = await startCognitoLocal({ port: await freePort() });
     const userPoolId = await ensureDemoPool(cognito.endpoint, 'contract');
     const client = new CognitoIdentityProviderClient({ ...localAwsConfig, endpoint: cognito.endpoint });
-    const config = CognitoConnectorSchema.parse({ id: 'contract-cognito', type: 'cognito', userPoolId, region: localAwsConfig.region, endpoint: cognito.endpoint });
+    const config = CognitoConnectorSchema.parse({
+      id: 'contract-cognito',
+      type: 'cognito',
+      userPoolId,
+      region: localAwsConfig.region,
+      endpoint: cognito.endpoint,
+    });
     const throttlingClient = new CognitoIdentityProviderClient({ ...localAwsConfig, endpoint: 'http://127.0.0.1:9' });
     const throttling = mockClient(throttlingClient);
     throttling.onAnyCommand().rejects(new TooManyRequestsException({ message: 'Too many requests', $metadata: { httpStatusCode: 400 } }));

@@ -15,7 +15,9 @@ const flatten = (resource: Json, prefix = ''): Json =>
     Object.entries(resource)
       .filter(([name]) => prefix !== '' || !['meta', 'schemas'].includes(name))
       .flatMap(([name, value]) =>
-        value && typeof value === 'object' && !Array.isArray(value) ? Object.entries(flatten(value as Json, `${prefix}${name}.`)) : [[`${prefix}${name}`, value]],
+        value && typeof value === 'object' && !Array.isArray(value)
+          ? Object.entries(flatten(value as Json, `${prefix}${name}.`))
+          : [[`${prefix}${name}`, value]],
       ),
   );
 
@@ -37,12 +39,18 @@ connectorContract({
     };
     return {
       connector: await createConnector(config(scimmy.url)),
-      newUser: (tag) => ({ userName: `contract-${tag}@example.com`, externalId: `hub-${tag}`, active: true, 'name.givenName': 'Ada', 'name.familyName': 'Lovelace' }),
+      newUser: (tag) => ({
+        userName: `contract-${tag}@example.com`,
+        externalId: `hub-${tag}`,
+        active: true,
+        'name.givenName': 'Ada',
+        'name.familyName': 'Lovelace',
+      }),
       matchOn: { attribute: 'userName', valueOf: (tag) => `contract-${tag}@example.com` },
       updatable: { attribute: 'name.givenName', value: 'Augusta' },
       readUser: async (id) => stored(id),
       groupMembers: async (id) =>
-        (((scimmy.groups().find((g) => g.id === id)?.members as Array<{ value: string }> | undefined) ?? []).map((m) => m.value)).sort(),
+        ((scimmy.groups().find((g) => g.id === id)?.members as Array<{ value: string }> | undefined) ?? []).map((m) => m.value).sort(),
       throttled: async () => ({
         connector: await createConnector(config(`${throttling.url}/scim/v2`)),
         how: 'a proxy in front of scimmy answering 429 with Retry-After',

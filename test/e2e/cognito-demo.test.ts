@@ -22,15 +22,26 @@ describe('npm start without a connectors document', () => {
     const cognitoPort = await freePort();
     child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
       cwd: projectRoot,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), DATA_DIR: 'memory', SCIM_BEARER_TOKEN: token, COGNITO_LOCAL_PORT: String(cognitoPort) },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        DATA_DIR: 'memory',
+        SCIM_BEARER_TOKEN: token,
+        COGNITO_LOCAL_PORT: String(cognitoPort),
+      },
       stdio: 'ignore',
       detached: true,
     });
-    await eventually(async () => {
-      const health = await fetch(`http://127.0.0.1:${port}/health`);
-      const body = (await health.json()) as { parts: Record<string, string> };
-      expect(body.parts.cognito).toBe('ok');
-    }, 60_000, 200);
+    await eventually(
+      async () => {
+        const health = await fetch(`http://127.0.0.1:${port}/health`);
+        const body = (await health.json()) as { parts: Record<string, string> };
+        expect(body.parts.cognito).toBe('ok');
+      },
+      60_000,
+      200,
+    );
     cognito = new CognitoIdentityProviderClient({ ...localAwsConfig, endpoint: `http://127.0.0.1:${cognitoPort}` });
     const pools = await cognito.send(new ListUserPoolsCommand({ MaxResults: 10 }));
     poolId = pools.UserPools?.find((pool) => pool.Name === 'demo')?.Id ?? '';
@@ -60,12 +71,24 @@ describe('npm start without a connectors document', () => {
     const user = await eventually(() => cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: 'grace' })), 10_000, 100);
     const elapsed = Date.now() - started;
     expect(user.Enabled).toBe(true);
-    expect(user.UserAttributes).toEqual(expect.arrayContaining([{ Name: 'email', Value: 'grace@example.com' }, { Name: 'given_name', Value: 'Grace' }]));
+    expect(user.UserAttributes).toEqual(
+      expect.arrayContaining([
+        { Name: 'email', Value: 'grace@example.com' },
+        { Name: 'given_name', Value: 'Grace' },
+      ]),
+    );
     expect(elapsed).toBeLessThan(10_000);
 
-    await scim.patch(`/Users/${created.json.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] });
-    await eventually(async () => {
-      expect((await cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: 'grace' }))).Enabled).toBe(false);
-    }, 10_000, 100);
+    await scim.patch(`/Users/${created.json.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    await eventually(
+      async () => {
+        expect((await cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: 'grace' }))).Enabled).toBe(false);
+      },
+      10_000,
+      100,
+    );
   });
 });

@@ -41,7 +41,9 @@ describe('a disabled connector holds its changes and applies them when enabled a
   const targetUser = async (userName: string) =>
     (await targetApi().get(`/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).json.Resources[0] as Record<string, unknown> | undefined;
   const depth = async (url: string | undefined) => {
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
     return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   };
   /** Waits out the worker's document refresh, so the next change meets the document just written. */
@@ -67,17 +69,23 @@ describe('a disabled connector holds its changes and applies them when enabled a
     // Prepare: two users provisioned while the connector is enabled
     const ada = (await hubApi().post('/Users', user('ada.paused@example.com'))).json.id as string;
     const bob = (await hubApi().post('/Users', user('bob.paused@example.com'))).json.id as string;
-    await eventually(async () => {
-      expect(await targetUser('ada.paused@example.com')).toMatchObject({ active: true });
-      expect(await targetUser('bob.paused@example.com')).toMatchObject({ name: { familyName: 'Family' } });
-    }, 60_000, 250);
+    await eventually(
+      async () => {
+        expect(await targetUser('ada.paused@example.com')).toMatchObject({ active: true });
+        expect(await targetUser('bob.paused@example.com')).toMatchObject({ name: { familyName: 'Family' } });
+      },
+      60_000,
+      250,
+    );
     const lane = hub.queues.find((q) => q.connectorId === 'paused');
 
     // Act: disable, deactivate ada and rename bob, while disabled
     writeConnectors(false);
     await refreshed();
     expect((await hubApi().patch(`/Users/${ada}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] })).status).toBe(200);
-    expect((await hubApi().patch(`/Users/${bob}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.familyName', value: 'Renamed' }] })).status).toBe(200);
+    expect(
+      (await hubApi().patch(`/Users/${bob}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.familyName', value: 'Renamed' }] })).status,
+    ).toBe(200);
 
     // Assess: both changes wait on the lane, untried; the target is as it was
     await eventually(async () => expect(await depth(lane?.url)).toBe(2), 30_000, 250);
@@ -89,12 +97,20 @@ describe('a disabled connector holds its changes and applies them when enabled a
     writeConnectors(true);
 
     // Assess: the account ends disabled and the change arrives; nothing dead-lettered or failed
-    await eventually(async () => {
-      expect(await targetUser('ada.paused@example.com')).toMatchObject({ active: false });
-      expect(await targetUser('bob.paused@example.com')).toMatchObject({ name: { familyName: 'Renamed' } });
-    }, 60_000, 250);
+    await eventually(
+      async () => {
+        expect(await targetUser('ada.paused@example.com')).toMatchObject({ active: false });
+        expect(await targetUser('bob.paused@example.com')).toMatchObject({ name: { familyName: 'Renamed' } });
+      },
+      60_000,
+      250,
+    );
     expect(await depth(lane?.dlqUrl)).toBe(0);
-    const audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })), String(process.env.TABLE_NAME), 1);
+    const audit = new DynamoAuditLog(
+      createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })),
+      String(process.env.TABLE_NAME),
+      1,
+    );
     const records = (await audit.query({ connectorId: 'paused', limit: 100 })).items;
     expect(records.filter((r) => r.status === 'dead-lettered' || r.status === 'failed' || r.status === 'retrying')).toEqual([]);
     // The deactivation went out once, as the change of `active` it is.

@@ -25,7 +25,9 @@ describe('provisioning a group of 1 000 members, deprovisioning by delete', () =
     const connectorsFile = join(tmpdir(), `connectors-large-${Date.now()}.json`);
     writeFileSync(
       connectorsFile,
-      JSON.stringify({ connectors: [{ id: 'big', type: 'scim', baseUrl: target.scim, bearerToken: TARGET_TOKEN, deprovision: 'delete', membersPerRequest: 100 }] }),
+      JSON.stringify({
+        connectors: [{ id: 'big', type: 'scim', baseUrl: target.scim, bearerToken: TARGET_TOKEN, deprovision: 'delete', membersPerRequest: 100 }],
+      }),
     );
     hub = await startTestHub('large-group', { connectorIds: ['big'], environment: { CONNECTORS_FILE: connectorsFile } });
   }, 120_000);
@@ -36,17 +38,28 @@ describe('provisioning a group of 1 000 members, deprovisioning by delete', () =
   });
 
   it('creates the group on the target with exactly its 1 000 members', async () => {
-    const ids = await bulkCreateUsers(hubApi(), Array.from({ length: 1000 }, (_, i) => `big-${i}@example.com`));
+    const ids = await bulkCreateUsers(
+      hubApi(),
+      Array.from({ length: 1000 }, (_, i) => `big-${i}@example.com`),
+    );
     expect(ids).toHaveLength(1000);
-    const group = await hubApi().post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Everyone', members: ids.map((value) => ({ value })) });
+    const group = await hubApi().post('/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Everyone',
+      members: ids.map((value) => ({ value })),
+    });
     expect(group.status).toBe(201);
 
-    const targetGroup = await eventually(async () => {
-      const found = await targetApi().get(`/Groups?filter=${encodeURIComponent('displayName eq "Everyone"')}`);
-      const resource = found.json.Resources[0];
-      expect(resource?.members?.length).toBe(1000);
-      return resource;
-    }, 420_000, 1000);
+    const targetGroup = await eventually(
+      async () => {
+        const found = await targetApi().get(`/Groups?filter=${encodeURIComponent('displayName eq "Everyone"')}`);
+        const resource = found.json.Resources[0];
+        expect(resource?.members?.length).toBe(1000);
+        return resource;
+      },
+      420_000,
+      1000,
+    );
     // The members are the target's own accounts for exactly these hub users (externalId = hub id).
     const targetIds = new Set(targetGroup.members.map((m: { value: string }) => m.value));
     const sample = ids.slice(0, 5);
@@ -59,9 +72,13 @@ describe('provisioning a group of 1 000 members, deprovisioning by delete', () =
     const leaving = ids[0] as string;
     const account = (await targetApi().get(`/Users?filter=${encodeURIComponent(`externalId eq "${leaving}"`)}`)).json.Resources[0];
     expect((await hubApi().delete(`/Users/${leaving}`)).status).toBe(204);
-    await eventually(async () => {
-      expect((await targetApi().get(`/Users/${account.id}`)).status).toBe(404);
-    }, 60_000, 250);
+    await eventually(
+      async () => {
+        expect((await targetApi().get(`/Users/${account.id}`)).status).toBe(404);
+      },
+      60_000,
+      250,
+    );
     const after = await targetApi().get(`/Groups/${targetGroup.id}`);
     expect(after.json.members).toHaveLength(999);
   }, 600_000);

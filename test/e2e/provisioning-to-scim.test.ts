@@ -119,7 +119,10 @@ describe('real-time provisioning into a SCIM server', () => {
     await eventually(async () => {
       if (!(await targetUser('deact@example.com')) || !(await targetUser('gone@example.com'))) throw new Error('not provisioned yet');
     });
-    await hubApi().patch(`/Users/${one.json.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] });
+    await hubApi().patch(`/Users/${one.json.id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    });
     await hubApi().delete(`/Users/${two.json.id}`);
     await eventually(async () => {
       expect((await targetUser('deact@example.com'))?.active).toBe(false);
@@ -130,7 +133,11 @@ describe('real-time provisioning into a SCIM server', () => {
   it('creates groups and sends membership changes as minimal add and remove operations', async () => {
     const a = await hubApi().post('/Users', user('member-a@example.com'));
     const b = await hubApi().post('/Users', user('member-b@example.com'));
-    const group = await hubApi().post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Engineering', members: [{ value: a.json.id }] });
+    const group = await hubApi().post('/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Engineering',
+      members: [{ value: a.json.id }],
+    });
     expect(group.status).toBe(201);
     const targetGroup = await eventually(async () => {
       const found = await targetApi().get(`/Groups?filter=${encodeURIComponent('displayName eq "Engineering"')}`);
@@ -204,7 +211,9 @@ describe('real-time provisioning into a SCIM server', () => {
 
   it('moves a poison message to the DLQ, and the redrive replays it', async () => {
     proxy.setBehaviour(({ method, body }) =>
-      method === 'POST' && (body as { userName?: string })?.userName === 'poison@example.com' ? { status: 400, body: { detail: 'refused by policy' } } : 'forward',
+      method === 'POST' && (body as { userName?: string })?.userName === 'poison@example.com'
+        ? { status: 400, body: { detail: 'refused by policy' } }
+        : 'forward',
     );
     const created = await hubApi().post('/Users', user('poison@example.com'));
     await eventually(async () => {
@@ -240,7 +249,9 @@ describe('real-time provisioning into a SCIM server', () => {
     const lane = hub.queues.find((q) => q.connectorId === 'acme');
     const sqs = new SQSClient({ ...localAwsConfig, endpoint: hub.endpoints.sqs });
     const body = JSON.stringify({ kind: 'user', connectorId: 'acme', id: created.json.id, trigger: 'realtime' });
-    await sqs.send(new SendMessageCommand({ QueueUrl: lane?.url, MessageBody: body, MessageGroupId: created.json.id, MessageDeduplicationId: `again-${created.json.id}` }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: lane?.url, MessageBody: body, MessageGroupId: created.json.id, MessageDeduplicationId: `again-${created.json.id}` }),
+    );
     sqs.destroy();
     // Assess: both deliveries were handled, the first with the update and the second with nothing to do
     const handled = await eventually(async () => {

@@ -123,7 +123,10 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
     scimmy = await startScimmyServer(TOKEN);
     const connectorsFile = join(tmpdir(), `connectors-scimmy-${Date.now()}.json`);
     // No rateLimit: the pipeline and the target, not a configured cap, set the pace here.
-    writeFileSync(connectorsFile, JSON.stringify({ connectors: [{ id: 'scimmy', type: 'scim', enabled: true, baseUrl: scimmy.url, bearerToken: TOKEN, deprovision: 'delete' }] }));
+    writeFileSync(
+      connectorsFile,
+      JSON.stringify({ connectors: [{ id: 'scimmy', type: 'scim', enabled: true, baseUrl: scimmy.url, bearerToken: TOKEN, deprovision: 'delete' }] }),
+    );
     hub = await startTestHub('scimmy', { connectorIds: ['scimmy'], environment: { CONNECTORS_FILE: connectorsFile } });
     audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })), hub.tableName, 90);
   }, 60_000);
@@ -158,7 +161,10 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
       expect(targetId).not.toBe(hubId);
       // Matching by the default attributes, userName then externalId, found nothing: one create.
       const searches = scimmy.requests.slice(before).filter((r) => r.method === 'GET' && r.path.startsWith('/Users?'));
-      expect(searches.map((r) => new URLSearchParams(r.path.split('?')[1]).get('filter'))).toEqual(['userName eq "ada@example.com"', `externalId eq "${hubId}"`]);
+      expect(searches.map((r) => new URLSearchParams(r.path.split('?')[1]).get('filter'))).toEqual([
+        'userName eq "ada@example.com"',
+        `externalId eq "${hubId}"`,
+      ]);
       expect((await writesSince(before)).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /Users 201']);
       const [record] = await eventually(async () => {
         const records = await auditOf(hubId, 'create');
@@ -173,9 +179,19 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
       await hubApi().patch(`/Users/${hubId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Ada' }] });
       await eventually(() => expect(targetUser('ada@example.com')?.name).toEqual({ givenName: 'Ada', familyName: 'Family' }));
       expect(await writesSince(before)).toEqual([
-        { method: 'PATCH', path: `/Users/${targetId}`, status: 200, body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Ada' }] } },
+        {
+          method: 'PATCH',
+          path: `/Users/${targetId}`,
+          status: 200,
+          body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Ada' }] },
+        },
       ]);
-      expect(targetUser('ada@example.com')).toMatchObject({ id: targetId, externalId: hubId, active: true, emails: [{ value: 'ada@example.com', type: 'work', primary: true }] });
+      expect(targetUser('ada@example.com')).toMatchObject({
+        id: targetId,
+        externalId: hubId,
+        active: true,
+        emails: [{ value: 'ada@example.com', type: 'work', primary: true }],
+      });
       const [record] = await eventually(async () => {
         const records = await auditOf(hubId, 'update');
         expect(records).toHaveLength(1);
@@ -189,11 +205,18 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
       await hubApi().patch(`/Users/${hubId}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] });
       await eventually(() => expect(targetUser('ada@example.com')?.active).toBe(false));
       expect(await writesSince(before)).toEqual([
-        { method: 'PATCH', path: `/Users/${targetId}`, status: 200, body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] } },
+        {
+          method: 'PATCH',
+          path: `/Users/${targetId}`,
+          status: 200,
+          body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] },
+        },
       ]);
       await eventually(async () => {
         const records = await auditOf(hubId, 'update');
-        expect(records.filter((r) => r.status === 'success' && r.changes?.some((c) => c.attribute === 'active' && c.old === true && c.new === false))).toHaveLength(1);
+        expect(
+          records.filter((r) => r.status === 'success' && r.changes?.some((c) => c.attribute === 'active' && c.old === true && c.new === false)),
+        ).toHaveLength(1);
       });
     });
 
@@ -213,7 +236,10 @@ describe('real-time provisioning into scimmy, a SCIM server written by others', 
 
   it('provisions a group of 1 000 members with exactly those members', async () => {
     const before = scimmy.requests.length;
-    const ids = await bulkCreateUsers(hubApi(), Array.from({ length: 1000 }, (_, i) => `crowd-${i}@example.com`));
+    const ids = await bulkCreateUsers(
+      hubApi(),
+      Array.from({ length: 1000 }, (_, i) => `crowd-${i}@example.com`),
+    );
     expect(new Set(ids).size).toBe(1000);
     const group = await hubApi().post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Crowd', members: ids.map((value) => ({ value })) });
     expect(group.status).toBe(201);

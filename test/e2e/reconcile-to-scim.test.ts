@@ -34,16 +34,13 @@ describe('reconciliation of a SCIM target drifted behind the hub', () => {
   };
   const targetUsers = async () => (await targetApi().get('/Users?count=1000')).text;
   const targetUser = async (userName: string) =>
-    ((await targetApi().get(`/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).json.Resources[0] as Record<string, unknown> | undefined);
+    (await targetApi().get(`/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).json.Resources[0] as Record<string, unknown> | undefined;
   const finished = (runId: string) =>
-    eventually(
-      async () => {
-        const run = (await admin('GET', `/runs/${runId}`)).json.run as RunRecord;
-        if (!['done', 'failed', 'awaiting-approval', 'cancelled'].includes(run.state)) throw new Error(`run is ${run.state}`);
-        return run;
-      },
-      30_000,
-    );
+    eventually(async () => {
+      const run = (await admin('GET', `/runs/${runId}`)).json.run as RunRecord;
+      if (!['done', 'failed', 'awaiting-approval', 'cancelled'].includes(run.state)) throw new Error(`run is ${run.state}`);
+      return run;
+    }, 30_000);
 
   beforeAll(async () => {
     target = await startHubProcess(TARGET_TOKEN);
@@ -51,7 +48,9 @@ describe('reconciliation of a SCIM target drifted behind the hub', () => {
     const connectorsFile = join(tmpdir(), `connectors-reconcile-${Date.now()}.json`);
     writeFileSync(
       connectorsFile,
-      JSON.stringify({ connectors: [{ id: 'acme', type: 'scim', baseUrl: `${proxy.url}/scim/v2`, bearerToken: TARGET_TOKEN, reconcile: { orphans: 'report' } }] }),
+      JSON.stringify({
+        connectors: [{ id: 'acme', type: 'scim', baseUrl: `${proxy.url}/scim/v2`, bearerToken: TARGET_TOKEN, reconcile: { orphans: 'report' } }],
+      }),
     );
     hub = await startTestHub('reconcile', { connectorIds: ['acme'], environment: { CONNECTORS_FILE: connectorsFile } });
     for (const name of ['ada', 'bob', 'cy', 'dan']) expect((await hubApi().post('/Users', user(name))).status).toBe(201);

@@ -116,7 +116,9 @@ beforeAll(async () => {
   const connectorsFile = join(workDir, 'connectors.json');
   writeFileSync(
     connectorsFile,
-    JSON.stringify({ connectors: [{ id: CONNECTOR_ID, type: 'scim', enabled: true, baseUrl: 'http://127.0.0.1:9/scim/v2', bearerToken: 'target-token-0123456789' }] }),
+    JSON.stringify({
+      connectors: [{ id: CONNECTOR_ID, type: 'scim', enabled: true, baseUrl: 'http://127.0.0.1:9/scim/v2', bearerToken: 'target-token-0123456789' }],
+    }),
   );
   environment = {
     ...localAwsEnvironment({ dynamodb: inject('dynamodbEndpoint'), sqs: sqs.endpoint }),
@@ -157,13 +159,22 @@ describe('each deployed bundle, started cold in its own Node process', () => {
   it('scim-authorizer allows a token stored in the table, so the deny above came from a lookup that worked', async () => {
     // Prepare
     const issued = issueToken();
-    await new TokenRepository(table.documents, table.tableName).put({ id: issued.id, hash: issued.hash, name: 'bundle', created: new Date().toISOString(), strictUnknownAttributes: false });
+    await new TokenRepository(table.documents, table.tableName).put({
+      id: issued.id,
+      hash: issued.hash,
+      name: 'bundle',
+      created: new Date().toISOString(),
+      strictUnknownAttributes: false,
+    });
     // Act
     const answer = await invokeBundle('scim-authorizer', authorizerEvent(`Bearer ${issued.token}`));
     // Assess
     expect(answer.result).toEqual({
       principalId: issued.id,
-      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*' }] },
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*' }],
+      },
       context: { tokenId: issued.id, strictUnknownAttributes: false },
     });
   });
@@ -182,7 +193,12 @@ describe('each deployed bundle, started cold in its own Node process', () => {
       stageVariables: null,
       body: null,
       isBase64Encoded: false,
-      requestContext: { requestId: 'request-2', stage: 'prod', path: '/prod/scim/v2/ServiceProviderConfig', authorizer: { tokenId: 'environment', strictUnknownAttributes: 'false' } },
+      requestContext: {
+        requestId: 'request-2',
+        stage: 'prod',
+        path: '/prod/scim/v2/ServiceProviderConfig',
+        authorizer: { tokenId: 'environment', strictUnknownAttributes: 'false' },
+      },
     });
     // Assess
     const response = answer.result as { statusCode: number; body: string };
@@ -252,7 +268,13 @@ describe('each deployed bundle, started cold in its own Node process', () => {
           messageId: 'message-1',
           receiptHandle: 'receipt-1',
           body: JSON.stringify({ kind: 'user', connectorId: CONNECTOR_ID, id: 'no-such-user', trigger: 'realtime' }),
-          attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: 'no-such-user' },
+          attributes: {
+            ApproximateReceiveCount: '1',
+            SentTimestamp: '0',
+            SenderId: 'x',
+            ApproximateFirstReceiveTimestamp: '0',
+            MessageGroupId: 'no-such-user',
+          },
           messageAttributes: {},
           md5OfBody: '',
           eventSource: 'aws:sqs',

@@ -90,7 +90,30 @@ describe('function bundles, as the stack builds them', () => {
     const code = readFileSync(bundle, 'utf8');
     // Assess: no import left for the runtime to resolve but Node built-ins
     const imports = [...code.matchAll(/(?:from|import)\s*["']([^"']+)["']/g)].map((m) => m[1]);
-    expect(imports.filter((specifier) => !specifier?.startsWith('node:') && !['module', 'crypto', 'fs', 'os', 'path', 'url', 'http', 'https', 'stream', 'buffer', 'process', 'child_process', 'util', 'http2', 'zlib', 'events'].includes(specifier!))).toEqual([]);
+    expect(
+      imports.filter(
+        (specifier) =>
+          !specifier?.startsWith('node:') &&
+          ![
+            'module',
+            'crypto',
+            'fs',
+            'os',
+            'path',
+            'url',
+            'http',
+            'https',
+            'stream',
+            'buffer',
+            'process',
+            'child_process',
+            'util',
+            'http2',
+            'zlib',
+            'events',
+          ].includes(specifier!),
+      ),
+    ).toEqual([]);
     // Only the environment link of the credential chain is bundled (bundling/lambda-credential-provider.ts).
     expect(code).not.toContain('credential-provider-sso');
     expect(code).not.toContain('AWS_WEB_IDENTITY_TOKEN_FILE');

@@ -26,9 +26,7 @@ const counterparts = (template: Template, topology: Topology, fn: FunctionSpec, 
     case 'http': {
       const methods = of('AWS::ApiGateway::Method').filter((m) => json(m.Integration).includes(arn));
       // One method per route, each of the route's HTTP method.
-      return trigger.routes.every((route) => methods.some((m) => m.HttpMethod === route.method)) && methods.length === trigger.routes.length
-        ? methods
-        : [];
+      return trigger.routes.every((route) => methods.some((m) => m.HttpMethod === route.method)) && methods.length === trigger.routes.length ? methods : [];
     }
     case 'lambda-authorizer':
       return of('AWS::ApiGateway::Authorizer').filter(
@@ -92,10 +90,13 @@ describe.each([
 
 describe('THE hub grants', () => {
   const { template } = synthHub({ topology: hubTopology });
-  const tableActions = (name: string) => roleActions(template, name).filter((action) => action.startsWith('dynamodb:') && !action.includes('Stream') && action !== 'dynamodb:ListStreams');
+  const tableActions = (name: string) =>
+    roleActions(template, name).filter((action) => action.startsWith('dynamodb:') && !action.includes('Stream') && action !== 'dynamodb:ListStreams');
 
   it('let the deletion drain read its stream and write the table (it deletes memberships and moves its cursor), never token items', () => {
-    expect(tableActions('deletion-drain')).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect(tableActions('deletion-drain')).toEqual(
+      expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+    );
     expect(roleStatements(template, 'deletion-drain').filter((s) => json(s.Resource).includes('StreamArn'))).not.toEqual([]);
     expect(json(roleStatements(template, 'deletion-drain').filter((s) => s.Effect === 'Deny'))).toContain('TOKEN#');
   });

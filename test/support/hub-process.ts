@@ -38,11 +38,15 @@ export const startHubProcess = async (token: string) => {
       child.kill('SIGTERM');
     });
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`target hub exited: ${output}`);
-      const response = await fetch(`${url}/health`);
-      if (response.status !== 200) throw new Error(`health ${response.status}`);
-    }, 60_000, 250);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`target hub exited: ${output}`);
+        const response = await fetch(`${url}/health`);
+        if (response.status !== 200) throw new Error(`health ${response.status}`);
+      },
+      60_000,
+      250,
+    );
   } catch (error) {
     await stop();
     throw new Error(`target hub did not start: ${output.slice(-2000)}`, { cause: error });

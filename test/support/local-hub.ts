@@ -12,7 +12,10 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
  * The real hub topology on the test run's DynamoDB Local, with a table of its own, served on a
  * free port: the same handlers and the same API Gateway adapter as `npm start`.
  */
-export const startTestHub = async (purpose: string, options: { ownDynamoDb?: boolean; connectorIds?: string[]; environment?: Record<string, string> } = {}): Promise<LocalHub & { scim: string }> => {
+export const startTestHub = async (
+  purpose: string,
+  options: { ownDynamoDb?: boolean; connectorIds?: string[]; environment?: Record<string, string> } = {},
+): Promise<LocalHub & { scim: string }> => {
   const hub = await startLocalHub({
     topology: hubTopology,
     table: hubTable,

@@ -7,7 +7,11 @@ export interface RecordedRequest {
   at: number;
 }
 
-export type Behaviour = (request: { method: string; path: string; body: unknown }) => { status: number; headers?: Record<string, string>; body?: unknown } | 'forward';
+export type Behaviour = (request: {
+  method: string;
+  path: string;
+  body: unknown;
+}) => { status: number; headers?: Record<string, string>; body?: unknown } | 'forward';
 
 /**
  * An HTTP proxy in front of a real SCIM server: it records every request the hub's connector
@@ -42,11 +46,18 @@ export const startRecordingProxy = async (target: string) => {
       }
       const upstream = await fetch(`${target}${path}`, {
         method,
-        headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name)).map(([k, v]) => [k, String(v)])),
+        headers: Object.fromEntries(
+          Object.entries(request.headers)
+            .filter(([name]) => !['host', 'content-length', 'connection'].includes(name))
+            .map(([k, v]) => [k, String(v)]),
+        ),
         body: text || undefined,
       });
       const payload = Buffer.from(await upstream.arrayBuffer());
-      response.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([name]) => !['content-length', 'transfer-encoding', 'connection', 'keep-alive'].includes(name))));
+      response.writeHead(
+        upstream.status,
+        Object.fromEntries([...upstream.headers].filter(([name]) => !['content-length', 'transfer-encoding', 'connection', 'keep-alive'].includes(name))),
+      );
       response.end(payload);
     })().catch((error: unknown) => {
       response.writeHead(502);
@@ -62,9 +73,10 @@ export const startRecordingProxy = async (target: string) => {
     setBehaviour: (next: Behaviour) => {
       behaviour = next;
     },
-    close: () => new Promise<void>((done) => {
-      server.closeAllConnections();
-      server.close(() => done());
-    }),
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
   };
 };

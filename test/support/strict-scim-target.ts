@@ -131,7 +131,8 @@ export const startStrictScimTarget = async (options: StrictTargetOptions) => {
     if (!Array.isArray(operations)) throw new Refusal(400, 'invalidSyntax', 'a PatchOp needs Operations');
     if (kind === 'Groups' && settings.membersPerRequest !== undefined) {
       const values = operations.reduce((sum, o) => sum + (o.path?.toLowerCase().startsWith('members') ? (Array.isArray(o.value) ? o.value.length : 1) : 0), 0);
-      if (values > settings.membersPerRequest) throw new Refusal(400, 'invalidValue', `at most ${settings.membersPerRequest} members per request, got ${values}`);
+      if (values > settings.membersPerRequest)
+        throw new Refusal(400, 'invalidValue', `at most ${settings.membersPerRequest} members per request, got ${values}`);
     }
     const next: Json = structuredClone(resource);
     for (const operation of operations) {
@@ -178,7 +179,12 @@ export const startStrictScimTarget = async (options: StrictTargetOptions) => {
       } else if (typeof input.displayName !== 'string' || !input.displayName) {
         throw new Refusal(400, 'invalidValue', 'displayName is required');
       }
-      const created: Json = { ...input, schemas: [collection === 'Users' ? USER_SCHEMA : GROUP_SCHEMA], id: randomUUID(), meta: { resourceType: collection === 'Users' ? 'User' : 'Group' } };
+      const created: Json = {
+        ...input,
+        schemas: [collection === 'Users' ? USER_SCHEMA : GROUP_SCHEMA],
+        id: randomUUID(),
+        meta: { resourceType: collection === 'Users' ? 'User' : 'Group' },
+      };
       if (collection === 'Groups') created.members = [];
       store.set(String(created.id), created);
       return { status: 201, body: created };
@@ -223,7 +229,15 @@ export const startStrictScimTarget = async (options: StrictTargetOptions) => {
         answer = await handle(method, new URL(request.url ?? '/', 'http://target'), body);
       } catch (error) {
         const refusal = error instanceof Refusal ? error : new Refusal(500, undefined, String(error));
-        answer = { status: refusal.status, body: { schemas: [ERROR_SCHEMA], status: String(refusal.status), ...(refusal.scimType ? { scimType: refusal.scimType } : {}), detail: refusal.message } };
+        answer = {
+          status: refusal.status,
+          body: {
+            schemas: [ERROR_SCHEMA],
+            status: String(refusal.status),
+            ...(refusal.scimType ? { scimType: refusal.scimType } : {}),
+            detail: refusal.message,
+          },
+        };
       }
       requests.push({ method, path, body, status: answer.status, at });
       respond(response, answer.status, answer.body);

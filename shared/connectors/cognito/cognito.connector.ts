@@ -212,8 +212,7 @@ const HUB_GROUP_OF_DESCRIPTION = /^Provisioned by the SCIM hub from hub group (\
  * A ListUsers filter value is double-quoted; a quote (and the backslash that escapes it) inside
  * the value is escaped with a backslash.
  */
-export const listUsersFilter = (attribute: string, value: string): string =>
-  `${attribute} = "${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+export const listUsersFilter = (attribute: string, value: string): string => `${attribute} = "${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** Attribute names ListUsers accepts (`email`, `given_name`, `cognito:user_status`, ...). */
 const FILTER_ATTRIBUTE = /^[A-Za-z0-9_:.-]+$/;
@@ -353,7 +352,9 @@ export class CognitoConnector implements Connector {
 
   async listGroupMembers(targetGroupId: string, request: PageRequest): Promise<Page<string>> {
     const page = await this.call('ListUsersInGroup', () =>
-      this.client.send(new ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetGroupId, Limit: cognitoPageSize(request), NextToken: request.cursor })),
+      this.client.send(
+        new ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetGroupId, Limit: cognitoPageSize(request), NextToken: request.cursor }),
+      ),
     );
     const items = (page.Users ?? []).flatMap((user) => (user.Username ? [user.Username] : []));
     return { items, ...(page.NextToken ? { next: page.NextToken } : {}) };
@@ -413,14 +414,18 @@ export class CognitoConnector implements Connector {
 
   /** Deleting a user that is already gone succeeds. */
   async deleteUser(targetId: string): Promise<void> {
-    await this.callUnlessAbsent('AdminDeleteUser', [UserNotFoundException], () => this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: targetId })));
+    await this.callUnlessAbsent('AdminDeleteUser', [UserNotFoundException], () =>
+      this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.userPoolId, Username: targetId })),
+    );
   }
 
   /** A Cognito group's id is its GroupName; a mapping's target name is a GroupName too. */
   async findGroup(by: { id: string } | { displayName: string }): Promise<TargetGroup | undefined> {
     const name = 'id' in by ? by.id : by.displayName;
     if (name.length > GROUP_NAME_MAX_LENGTH || !GROUP_NAME_VALID.test(name)) return undefined;
-    const found = await this.callUnlessAbsent('GetGroup', [ResourceNotFoundException], () => this.client.send(new GetGroupCommand({ UserPoolId: this.userPoolId, GroupName: name })));
+    const found = await this.callUnlessAbsent('GetGroup', [ResourceNotFoundException], () =>
+      this.client.send(new GetGroupCommand({ UserPoolId: this.userPoolId, GroupName: name })),
+    );
     const groupName = found?.Group?.GroupName;
     return groupName ? toGroup(groupName, found?.Group?.Description) : undefined;
   }
@@ -475,7 +480,9 @@ export class CognitoConnector implements Connector {
 
   /** Deleting a group that is already gone succeeds. */
   async deleteGroup(targetId: string): Promise<void> {
-    await this.callUnlessAbsent('DeleteGroup', [ResourceNotFoundException], () => this.client.send(new DeleteGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetId })));
+    await this.callUnlessAbsent('DeleteGroup', [ResourceNotFoundException], () =>
+      this.client.send(new DeleteGroupCommand({ UserPoolId: this.userPoolId, GroupName: targetId })),
+    );
   }
 
   /**

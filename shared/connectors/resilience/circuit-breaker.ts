@@ -48,7 +48,14 @@ export const onSuccess = (breaker: BreakerState): BreakerState =>
 export const onFailure = (breaker: BreakerState, settings: BreakerSettings, now: number, reason: string): BreakerState => {
   if (breaker.state === 'probing') {
     const intervalMs = Math.min(MAX_PROBE_INTERVAL_MS, (breaker.intervalMs ?? settings.probeIntervalMs) * 2);
-    return { state: 'open', consecutiveFailures: breaker.consecutiveFailures + 1, intervalMs, nextProbeAt: now + intervalMs, reason, revision: breaker.revision + 1 };
+    return {
+      state: 'open',
+      consecutiveFailures: breaker.consecutiveFailures + 1,
+      intervalMs,
+      nextProbeAt: now + intervalMs,
+      reason,
+      revision: breaker.revision + 1,
+    };
   }
   const consecutiveFailures = breaker.consecutiveFailures + 1;
   if (breaker.state === 'closed' && consecutiveFailures >= settings.failureThreshold) {

@@ -48,7 +48,8 @@ export const withResilience = (connector: Connector, options: ResilienceOptions 
   const perOperation = new Map<ConnectorOperation, RateLimiter>();
   for (const operation of OPERATIONS) {
     const rate = connector.defaultRateLimits?.[operation];
-    if (rate) perOperation.set(operation, new RateLimiter(containerShare(options.requestsPerSecond ? Math.min(rate, options.requestsPerSecond) : rate, containers)));
+    if (rate)
+      perOperation.set(operation, new RateLimiter(containerShare(options.requestsPerSecond ? Math.min(rate, options.requestsPerSecond) : rate, containers)));
   }
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const inlineRetries = options.inlineRetries ?? 2;

@@ -100,7 +100,8 @@ export class ScimConnector implements Connector {
     const { maxResults } = await this.discover();
     const count = Math.max(1, Math.min(request.pageSize, maxResults ?? request.pageSize));
     const startIndex = request.cursor ? Number(request.cursor) : 1;
-    if (!Number.isInteger(startIndex) || startIndex < 1) throw new ConnectorError('permanent', `${this.id}: "${request.cursor}" is not a list cursor of this connector`);
+    if (!Number.isInteger(startIndex) || startIndex < 1)
+      throw new ConnectorError('permanent', `${this.id}: "${request.cursor}" is not a list cursor of this connector`);
     const answer = await this.request('GET', `${path}?${query ? `${query}&` : ''}startIndex=${startIndex}&count=${count}`);
     const items = (answer?.Resources as Json[] | undefined) ?? [];
     const total = typeof answer?.totalResults === 'number' ? answer.totalResults : undefined;
@@ -190,7 +191,10 @@ export class ScimConnector implements Connector {
       const value = delta.add.slice(start, start + size).map((id) => ({ value: id }));
       await this.request('PATCH', path, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value }] });
     }
-    const removal = (ids: string[]) => ({ schemas: [PATCH_OP], Operations: ids.map((id) => ({ op: 'remove', path: `members[value eq ${filterLiteral(id)}]` })) });
+    const removal = (ids: string[]) => ({
+      schemas: [PATCH_OP],
+      Operations: ids.map((id) => ({ op: 'remove', path: `members[value eq ${filterLiteral(id)}]` })),
+    });
     for (let start = 0; start < delta.remove.length; start += size) {
       const part = delta.remove.slice(start, start + size);
       try {
@@ -230,7 +234,9 @@ export class ScimConnector implements Connector {
       try {
         token = await this.token.refresh();
       } catch (cause) {
-        throw new ConnectorError('retryable', `${this.id}: the target refused the bearer token, and reading it again failed: ${(cause as Error).message}`, { cause });
+        throw new ConnectorError('retryable', `${this.id}: the target refused the bearer token, and reading it again failed: ${(cause as Error).message}`, {
+          cause,
+        });
       }
       return this.send(method, path, body, token);
     }
@@ -288,4 +294,3 @@ const safeJson = (text: string): Json | undefined => {
     return undefined;
   }
 };
-

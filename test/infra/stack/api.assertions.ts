@@ -72,9 +72,7 @@ describe('hub REST API', () => {
 
   it('lets API Gateway invoke the authorizer and the route functions, and nothing else', () => {
     // Prepare
-    const permissions = Object.values(resources(template, 'AWS::Lambda::Permission')).filter(
-      (p) => p.Properties?.Principal === 'apigateway.amazonaws.com',
-    );
+    const permissions = Object.values(resources(template, 'AWS::Lambda::Permission')).filter((p) => p.Properties?.Principal === 'apigateway.amazonaws.com');
     const invoked = new Set(permissions.map((p) => json(p.Properties?.FunctionName)));
     // Assess
     expect([...invoked].sort()).toEqual(
@@ -184,9 +182,7 @@ describe('hub REST API', () => {
     it('only counts the common rule set body size rule, since SCIM bodies exceed 8 KB by design', () => {
       const [acl] = Object.values(resources(template, 'AWS::WAFv2::WebACL'));
       const [common] = acl!.Properties.Rules as Array<{ Statement: { ManagedRuleGroupStatement: { RuleActionOverrides: unknown } } }>;
-      expect(common?.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([
-        { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } },
-      ]);
+      expect(common?.Statement.ManagedRuleGroupStatement.RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
     });
 
     it('takes the rate limit from the parameters, and is left out with enableWaf=false', () => {

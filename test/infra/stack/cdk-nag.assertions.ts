@@ -56,15 +56,19 @@ interface Statement {
 /** Every IAM statement of a template whose resource is `"*"`, with where it is: inline, role, managed policies. */
 const wildcardStatements = (template: Template): Array<{ policy: string; statement: Statement }> => {
   const documents: Array<{ policy: string; document: { Statement?: Statement[] } }> = [];
-  for (const [id, resource] of Object.entries(template.findResources('AWS::IAM::Policy'))) documents.push({ policy: id, document: resource.Properties.PolicyDocument });
-  for (const [id, resource] of Object.entries(template.findResources('AWS::IAM::ManagedPolicy'))) documents.push({ policy: id, document: resource.Properties.PolicyDocument });
+  for (const [id, resource] of Object.entries(template.findResources('AWS::IAM::Policy')))
+    documents.push({ policy: id, document: resource.Properties.PolicyDocument });
+  for (const [id, resource] of Object.entries(template.findResources('AWS::IAM::ManagedPolicy')))
+    documents.push({ policy: id, document: resource.Properties.PolicyDocument });
   for (const [id, resource] of Object.entries(template.findResources('AWS::IAM::Role'))) {
     for (const inline of (resource.Properties.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: { Statement?: Statement[] } }>) {
       documents.push({ policy: `${id}/${inline.PolicyName}`, document: inline.PolicyDocument });
     }
   }
   return documents.flatMap(({ policy, document }) =>
-    (document.Statement ?? []).filter((statement) => [statement.Resource].flat().includes('*') || statement.NotResource !== undefined).map((statement) => ({ policy, statement })),
+    (document.Statement ?? [])
+      .filter((statement) => [statement.Resource].flat().includes('*') || statement.NotResource !== undefined)
+      .map((statement) => ({ policy, statement })),
   );
 };
 
@@ -73,7 +77,10 @@ const excessWildcardGrants = (template: Template): string[] =>
   wildcardStatements(template).flatMap(({ policy, statement }) => {
     if (statement.Effect !== 'Allow') return [];
     if (statement.NotAction !== undefined || statement.NotResource !== undefined) return [`${policy}: NotAction or NotResource on "*"`];
-    return [statement.Action ?? []].flat().filter((action) => !UNSCOPABLE_ACTIONS.includes(action)).map((action) => `${policy}: ${action} on "*"`);
+    return [statement.Action ?? []]
+      .flat()
+      .filter((action) => !UNSCOPABLE_ACTIONS.includes(action))
+      .map((action) => `${policy}: ${action} on "*"`);
   });
 
 const configurations: Array<[string, HubSynthOptions]> = [
@@ -110,7 +117,13 @@ describe.each(configurations)('cdk-nag AwsSolutions on %s', (_name, options) => 
     expect(excessWildcardGrants(template)).toEqual([]);
     for (const { policy, statement } of statements) {
       const actions = [statement.Action].flat().sort();
-      expect([['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ['dynamodb:ListStreams', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']], policy).toContainEqual(actions);
+      expect(
+        [
+          ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+          ['dynamodb:ListStreams', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+        ],
+        policy,
+      ).toContainEqual(actions);
     }
   });
 

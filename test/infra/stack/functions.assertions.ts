@@ -31,22 +31,23 @@ describe('hub functions', () => {
   });
 
   it('gives each function a log group of its own', () => {
-    const groups = fullTopology.functions.map(
-      (spec) => (functionProperties(template, spec.name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
-    );
+    const groups = fullTopology.functions.map((spec) => (functionProperties(template, spec.name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref);
     expect(new Set(groups).size).toBe(fullTopology.functions.length);
   });
 
-  it.each(fullTopology.functions.map((spec) => [spec.name, spec] as const))('%s has the Powertools settings and source maps in its environment', (_name, spec) => {
-    expect(functionProperties(template, spec.name).Environment).toMatchObject({
-      Variables: {
-        POWERTOOLS_SERVICE_NAME: spec.name,
-        POWERTOOLS_METRICS_NAMESPACE: 'ScimHub',
-        LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    });
-  });
+  it.each(fullTopology.functions.map((spec) => [spec.name, spec] as const))(
+    '%s has the Powertools settings and source maps in its environment',
+    (_name, spec) => {
+      expect(functionProperties(template, spec.name).Environment).toMatchObject({
+        Variables: {
+          POWERTOOLS_SERVICE_NAME: spec.name,
+          POWERTOOLS_METRICS_NAMESPACE: 'ScimHub',
+          LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      });
+    },
+  );
 
   it('passes the table name, audit retention, queue URLs and connectors parameter only to the functions whose grants use them', () => {
     // Prepare
@@ -130,7 +131,14 @@ describe('hub functions', () => {
   it('grants table read to readers and read-write to writers', () => {
     // Assess
     expect(roleActions(template, 'scim-api')).toEqual(
-      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']),
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+      ]),
     );
   });
 

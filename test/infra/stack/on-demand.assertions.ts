@@ -11,7 +11,9 @@ describe('on-demand provisioning in the stack', () => {
   it('deploys provision-on-demand with a managed policy that lets operators invoke exactly that function, and outputs its name and ARN', () => {
     // Prepare
     const outputs = Object.values(template.toJSON().Outputs as Record<string, { Value: unknown }>).map((o) => json(o.Value));
-    const invokers = Object.values(resources(template, 'AWS::IAM::ManagedPolicy')).filter((p) => json(p.Properties?.PolicyDocument).includes('lambda:InvokeFunction'));
+    const invokers = Object.values(resources(template, 'AWS::IAM::ManagedPolicy')).filter((p) =>
+      json(p.Properties?.PolicyDocument).includes('lambda:InvokeFunction'),
+    );
     // Assess
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       ManagedPolicyName: 'scim-hub-prod-invoke-provision-on-demand',
@@ -21,7 +23,7 @@ describe('on-demand provisioning in the stack', () => {
     expect(outputs).toEqual(expect.arrayContaining([json({ Ref: functionLogicalId(template, 'provision-on-demand') }), json(fnArn())]));
   });
 
-  it('attaches the invoke policy and the admin routes policy to the operators\' role when the stage names one, and to nothing otherwise', () => {
+  it("attaches the invoke policy and the admin routes policy to the operators' role when the stage names one, and to nothing otherwise", () => {
     // Prepare
     const { template: withRole } = synthHub({ topology: hubTopology, context: { operatorsRoleName: 'hub-operators' } });
     const attached = (t: typeof template) =>
@@ -57,7 +59,9 @@ describe('on-demand provisioning in the stack', () => {
   });
 
   it('carries the end of a grant on the stream: the fanout filter takes grant items', () => {
-    const [mapping] = Object.values(resources(template, 'AWS::Lambda::EventSourceMapping')).filter((m) => json(m.Properties?.EventSourceArn).includes('StreamArn'));
+    const [mapping] = Object.values(resources(template, 'AWS::Lambda::EventSourceMapping')).filter((m) =>
+      json(m.Properties?.EventSourceArn).includes('StreamArn'),
+    );
 
     expect(json(mapping?.Properties?.FilterCriteria)).toContain('GRANT');
   });

@@ -78,7 +78,15 @@ describe('admin API over HTTP', () => {
     for (let i = 0; i < 12; i++) {
       const time = at(0, i);
       await audit.record(
-        entry({ time, resourceId: `u-${i}`, name: `user${i}`, status: i % 4 === 0 ? 'failed' : 'success', action: i % 3 === 0 ? 'update' : 'create', targetId: `t-${i}`, latencyMs: 100 + i }),
+        entry({
+          time,
+          resourceId: `u-${i}`,
+          name: `user${i}`,
+          status: i % 4 === 0 ? 'failed' : 'success',
+          action: i % 3 === 0 ? 'update' : 'create',
+          targetId: `t-${i}`,
+          latencyMs: 100 + i,
+        }),
       );
     }
     for (let i = 0; i < 3; i++) {
@@ -175,7 +183,12 @@ describe('admin API over HTTP', () => {
       const lane = hub.queues.find((q) => q.connectorId === 'acme');
       for (const [index, group] of ['u-1', 'u-1', 'u-2'].entries()) {
         await sqs.send(
-          new SendMessageCommand({ QueueUrl: lane?.dlqUrl, MessageBody: JSON.stringify({ n: index }), MessageGroupId: group, MessageDeduplicationId: `dead-${index}` }),
+          new SendMessageCommand({
+            QueueUrl: lane?.dlqUrl,
+            MessageBody: JSON.stringify({ n: index }),
+            MessageGroupId: group,
+            MessageDeduplicationId: `dead-${index}`,
+          }),
         );
       }
       // Act
@@ -207,7 +220,9 @@ describe('admin API over HTTP', () => {
       // Prepare
       const lane = hub.queues.find((q) => q.connectorId === 'okta-like');
       for (let i = 0; i < 4; i++) {
-        await sqs.send(new SendMessageCommand({ QueueUrl: lane?.dlqUrl, MessageBody: `{"n":${i}}`, MessageGroupId: `g${i}`, MessageDeduplicationId: `limit-${i}` }));
+        await sqs.send(
+          new SendMessageCommand({ QueueUrl: lane?.dlqUrl, MessageBody: `{"n":${i}}`, MessageGroupId: `g${i}`, MessageDeduplicationId: `limit-${i}` }),
+        );
       }
       // Act
       const first = await admin('POST', '/connectors/okta-like/redrive?limit=3');
@@ -270,7 +285,10 @@ describe('admin API over HTTP', () => {
       expect(lines).toHaveLength(4);
       expect(table.stderr).toContain('more: --cursor');
       const json = await ops('audit', '--connector', 'acme', '--status', 'failed', '--json');
-      const entries = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as AuditEntry);
+      const entries = json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as AuditEntry);
       expect(entries.map((e) => e.resourceId)).toEqual(['u-8', 'u-4', 'u-0']);
     }, 60_000);
 

@@ -74,7 +74,9 @@ describe('on-demand provisioning', () => {
     });
     expect(created.status).toBe(201);
     const id = created.json.id as string;
-    await eventually(async () => expect((await audit.query({ resourceId: id, limit: 10 })).items).toContainEqual(expect.objectContaining({ trigger: 'realtime', action: 'none' })));
+    await eventually(async () =>
+      expect((await audit.query({ resourceId: id, limit: 10 })).items).toContainEqual(expect.objectContaining({ trigger: 'realtime', action: 'none' })),
+    );
     return id;
   };
 
@@ -86,7 +88,15 @@ describe('on-demand provisioning', () => {
       connectorsFile,
       JSON.stringify({
         connectors: [
-          { id: 'acme', type: 'scim', enabled: true, baseUrl: target.url, bearerToken: TARGET_TOKEN, deprovision: 'disable', scope: { filter: 'title eq "Engineer"' } },
+          {
+            id: 'acme',
+            type: 'scim',
+            enabled: true,
+            baseUrl: target.url,
+            bearerToken: TARGET_TOKEN,
+            deprovision: 'disable',
+            scope: { filter: 'title eq "Engineer"' },
+          },
           { id: 'paused', type: 'scim', enabled: false, baseUrl: target.url, bearerToken: TARGET_TOKEN },
         ],
       }),
@@ -113,7 +123,13 @@ describe('on-demand provisioning', () => {
     // Assess
     expect(response.status).toBe(200);
     const result = response.body as OnDemandResult;
-    expect(result).toMatchObject({ dryRun: true, situation: 'unmatched', resource: { type: 'User', id }, outcome: { action: 'create', status: 'success' }, settle: 'none' });
+    expect(result).toMatchObject({
+      dryRun: true,
+      situation: 'unmatched',
+      resource: { type: 'User', id },
+      outcome: { action: 'create', status: 'success' },
+      settle: 'none',
+    });
     expect(result.steps[0]).toMatch(/^scope: in scope by temporary access until /);
     expect(result.steps).toContain('action: create');
     expect(result.calls).toEqual([expect.objectContaining({ operation: 'createUser' })]);
@@ -130,7 +146,10 @@ describe('on-demand provisioning', () => {
 
     const response = await admin('POST', '/connectors/acme/provision', { user: 'outside@example.com' });
 
-    expect(response.body).toMatchObject({ situation: 'not-provisioned', outcome: { action: 'none', status: 'skipped', reason: expect.stringContaining('scope filter') } });
+    expect(response.body).toMatchObject({
+      situation: 'not-provisioned',
+      outcome: { action: 'none', status: 'skipped', reason: expect.stringContaining('scope filter') },
+    });
     expect(targetUser('outside@example.com')).toBeUndefined();
   });
 
@@ -168,7 +187,10 @@ describe('on-demand provisioning', () => {
     await salesUser('errors@example.com');
 
     expect((await admin('POST', '/connectors/acme/provision', { user: 'nobody@example.com' })).status).toBe(404);
-    expect(await admin('POST', '/connectors/acme/provision', { user: 'errors@example.com', until: 'tomorrow' })).toMatchObject({ status: 400, body: { code: 'onDemand.invalid' } });
+    expect(await admin('POST', '/connectors/acme/provision', { user: 'errors@example.com', until: 'tomorrow' })).toMatchObject({
+      status: 400,
+      body: { code: 'onDemand.invalid' },
+    });
     expect((await admin('POST', '/connectors/paused/provision', { user: 'errors@example.com' })).status).toBe(409);
   });
 

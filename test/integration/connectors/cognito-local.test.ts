@@ -29,7 +29,10 @@ describe('startCognitoLocal', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'cognito-local-test-'));
     // An operator's own setting in the config file must survive our rewrite of it.
     mkdirSync(join(dataDir, 'cognito', '.cognito'), { recursive: true });
-    writeFileSync(join(dataDir, 'cognito', '.cognito', 'config.json'), JSON.stringify({ TokenConfig: { IssuerDomain: 'http://issuer.test' }, UserPoolDefaults: { MfaConfiguration: 'OFF' } }));
+    writeFileSync(
+      join(dataDir, 'cognito', '.cognito', 'config.json'),
+      JSON.stringify({ TokenConfig: { IssuerDomain: 'http://issuer.test' }, UserPoolDefaults: { MfaConfiguration: 'OFF' } }),
+    );
     port = await freePort();
     cognito = await startCognitoLocal({ port, dataDir });
   });

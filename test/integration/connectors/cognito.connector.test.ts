@@ -137,9 +137,13 @@ describe('CognitoConnector on cognito-local', () => {
       expect(Group?.Description).toContain('hub-group-1');
     });
 
-    it('finds a group by id and by a mapping\'s target name, and nothing for an unknown one', async () => {
+    it("finds a group by id and by a mapping's target name, and nothing for an unknown one", async () => {
       expect(await connector.findGroup({ id: 'Platform_Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team', externalId: 'hub-group-1' });
-      expect(await connector.findGroup({ displayName: 'Platform_Team' })).toEqual({ id: 'Platform_Team', displayName: 'Platform_Team', externalId: 'hub-group-1' });
+      expect(await connector.findGroup({ displayName: 'Platform_Team' })).toEqual({
+        id: 'Platform_Team',
+        displayName: 'Platform_Team',
+        externalId: 'hub-group-1',
+      });
       expect(await connector.findGroup({ id: 'No_Such_Group' })).toBeUndefined();
     });
 

@@ -68,7 +68,11 @@ describe('a target without PATCH', () => {
     const error = await connector.changeGroupMembers(group.id, { add: [user.id], remove: [] }).catch((e: unknown) => e);
     // Assess
     expect(error).toBeInstanceOf(ConnectorError);
-    expect(error).toMatchObject({ kind: 'permanent', retryable: false, message: 'strict does not support PATCH: membership cannot change without replacing the whole list' });
+    expect(error).toMatchObject({
+      kind: 'permanent',
+      retryable: false,
+      message: 'strict does not support PATCH: membership cannot change without replacing the whole list',
+    });
     expect(t.requests.slice(before).filter((r) => r.path.startsWith('/Groups'))).toEqual([]);
     expect(t.groups()).toEqual([expect.objectContaining({ id: group.id, members: [] })]);
   });
@@ -91,7 +95,16 @@ describe('a target without filtering', () => {
   /** The sync engine on this connector, with its state in memory: what the hub holds and which accounts it linked. */
   const syncOn = (connector: ScimConnector, t: StrictScimTarget) => {
     const hubUsers = new Map<string, Record<string, unknown>>([
-      ['hub-ada', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id: 'hub-ada', userName: 'ada@example.com', name: { givenName: 'Ada', familyName: 'Lovelace' }, active: true }],
+      [
+        'hub-ada',
+        {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          id: 'hub-ada',
+          userName: 'ada@example.com',
+          name: { givenName: 'Ada', familyName: 'Lovelace' },
+          active: true,
+        },
+      ],
     ]);
     const hub: HubReader = {
       getUser: async (id) => hubUsers.get(id),
@@ -126,7 +139,12 @@ describe('a target without filtering', () => {
     expect(t.users()).toHaveLength(1);
     expect(error).toMatchObject({ kind: 'permanent' });
     expect(String((error as Error).message)).toContain('because it exists, and no matching attribute finds it');
-    expect(t.calls().filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([201, 409]);
+    expect(
+      t
+        .calls()
+        .filter((r) => r.method === 'POST')
+        .map((r) => r.status),
+    ).toEqual([201, 409]);
   });
 });
 
@@ -145,7 +163,12 @@ describe('a target with a cap on members per request', () => {
     // Assess
     const patches = t.requests.slice(before);
     expect(patches.map((r) => ({ method: r.method, path: r.path, status: r.status, body: r.body }))).toEqual([
-      { method: 'PATCH', path: `/Groups/${group.id}`, status: 200, body: { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: ids.slice(2, 5).map((value) => ({ value })) }] } },
+      {
+        method: 'PATCH',
+        path: `/Groups/${group.id}`,
+        status: 200,
+        body: { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: ids.slice(2, 5).map((value) => ({ value })) }] },
+      },
       {
         method: 'PATCH',
         path: `/Groups/${group.id}`,

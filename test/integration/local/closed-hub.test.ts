@@ -8,8 +8,7 @@ import { eventually } from '../../support/eventually.ts';
 import { projectRoot } from '../../support/local-hub.ts';
 
 /** Pids of every process in a process group. */
-const processGroup = (pgid: number): number[] =>
-  execSync(`pgrep -g ${pgid} || true`).toString().trim().split('\n').filter(Boolean).map(Number);
+const processGroup = (pgid: number): number[] => execSync(`pgrep -g ${pgid} || true`).toString().trim().split('\n').filter(Boolean).map(Number);
 
 /** The socket inodes a process holds open. */
 const socketInodes = (pid: number): Set<string> => {
@@ -97,12 +96,16 @@ describe('npm start, closed to the network and quiet', () => {
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited: ${stderr}`);
-      expect(stdout).toContain('Ctrl-C stops everything');
-      const response = await fetch(`${base()}/health`);
-      expect(response.status).toBe(200);
-    }, 120_000, 250);
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`npm start exited: ${stderr}`);
+        expect(stdout).toContain('Ctrl-C stops everything');
+        const response = await fetch(`${base()}/health`);
+        expect(response.status).toBe(200);
+      },
+      120_000,
+      250,
+    );
   }, 150_000);
 
   afterAll(async () => {
@@ -117,7 +120,13 @@ describe('npm start, closed to the network and quiet', () => {
   it('listens on 127.0.0.1 only, in every process it starts (hub, fauxqs, cognito-local, DynamoDB Local)', () => {
     const pids = processGroup(child.pid as number);
     const sockets = listeningSockets(pids);
-    const commands = new Set(pids.map((pid) => execFileSync('ps', ['-o', 'comm=', '-p', String(pid)]).toString().trim()));
+    const commands = new Set(
+      pids.map((pid) =>
+        execFileSync('ps', ['-o', 'comm=', '-p', String(pid)])
+          .toString()
+          .trim(),
+      ),
+    );
     expect(commands).toContain('java');
     // The hub's port, fauxqs, cognito-local and DynamoDB Local: at least four listeners.
     expect(sockets.length).toBeGreaterThanOrEqual(4);
@@ -166,14 +175,22 @@ describe('npm start, closed to the network and quiet', () => {
     const created = await fetch(`${base()}/scim/v2/Users`, {
       method: 'POST',
       headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
-      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'quiet.ada', emails: [{ value: 'ada@example.com', primary: true }] }),
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'quiet.ada',
+        emails: [{ value: 'ada@example.com', primary: true }],
+      }),
     });
     expect(created.status).toBe(201);
-    await eventually(async () => {
-      const audit = await fetch(`${base()}/admin/audit?connector=cognito-demo`, { headers: { authorization: `Bearer ${adminToken}` } });
-      const body = (await audit.json()) as { items: Array<{ status: string; name?: string }> };
-      expect(body.items.some((item) => item.name === 'quiet.ada' && item.status === 'success')).toBe(true);
-    }, 60_000, 250);
+    await eventually(
+      async () => {
+        const audit = await fetch(`${base()}/admin/audit?connector=cognito-demo`, { headers: { authorization: `Bearer ${adminToken}` } });
+        const body = (await audit.json()) as { items: Array<{ status: string; name?: string }> };
+        expect(body.items.some((item) => item.name === 'quiet.ada' && item.status === 'success')).toBe(true);
+      },
+      60_000,
+      250,
+    );
     await fetch(`${base()}/scim/v2/Users?filter=${encodeURIComponent('userName eq "quiet.ada"')}`, { headers: { authorization: `Bearer ${scimToken}` } });
     await fetch(`${base()}/scim/v2/Users/unknown-id`, { headers: { authorization: `Bearer ${scimToken}` } });
 

@@ -60,7 +60,9 @@ describe('a local connector lane scales as Lambda does on a FIFO queue', () => {
       await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: lane?.url,
-          Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), MessageBody: String(m.n), MessageGroupId: m.group, MessageDeduplicationId: `${m.group}-${m.n}` })),
+          Entries: messages
+            .slice(i, i + 10)
+            .map((m, j) => ({ Id: String(j), MessageBody: String(m.n), MessageGroupId: m.group, MessageDeduplicationId: `${m.group}-${m.n}` })),
         }),
       );
     }
@@ -87,7 +89,7 @@ describe('a local connector lane scales as Lambda does on a FIFO queue', () => {
     expect(poller?.peakConcurrency).toBeLessThanOrEqual(MAX_CONCURRENCY);
   });
 
-  it('hands out a busy group in batches of ten, in order, as SQS does (one group\'s thousand memberships make 100 batches, not 1 000)', async () => {
+  it("hands out a busy group in batches of ten, in order, as SQS does (one group's thousand memberships make 100 batches, not 1 000)", async () => {
     // Prepare: 25 changes of one resource, on a lane of their own
     const lane = hub.queues.find((q) => q.connectorId === 'busy');
     const sqs = new SQSClient({ ...localAwsConfig, endpoint: hub.endpoints.sqs });
@@ -96,7 +98,12 @@ describe('a local connector lane scales as Lambda does on a FIFO queue', () => {
       await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: lane?.url,
-          Entries: Array.from({ length: Math.min(10, 25 - i) }, (_, j) => ({ Id: String(j), MessageBody: String(i + j), MessageGroupId: 'crowd', MessageDeduplicationId: `crowd-${i + j}` })),
+          Entries: Array.from({ length: Math.min(10, 25 - i) }, (_, j) => ({
+            Id: String(j),
+            MessageBody: String(i + j),
+            MessageGroupId: 'crowd',
+            MessageDeduplicationId: `crowd-${i + j}`,
+          })),
         }),
       );
     }

@@ -90,14 +90,10 @@ describe('local runner', () => {
     const client = new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb });
     // Act: one item the filter drops, one it keeps
     await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'TOKEN#1' }, sk: { S: 'TOKEN' } } }));
-    await client.send(
-      new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'USER#u1' }, sk: { S: 'USER' }, userName: { S: 'ada' } } }),
-    );
+    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'USER#u1' }, sk: { S: 'USER' }, userName: { S: 'ada' } } }));
     // Assess
     const event = await eventually(() => {
-      const found = (recorded().events as DynamoDBStreamEvent[]).find((e) =>
-        e.Records.some((r) => r.dynamodb?.Keys?.pk?.S === 'USER#u1'),
-      );
+      const found = (recorded().events as DynamoDBStreamEvent[]).find((e) => e.Records.some((r) => r.dynamodb?.Keys?.pk?.S === 'USER#u1'));
       if (!found) throw new Error('not yet delivered');
       return found;
     });
@@ -118,9 +114,7 @@ describe('local runner', () => {
 
   it('retries a failing record, bisecting, then hands it to the on-failure destination', async () => {
     const client = new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb });
-    await client.send(
-      new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'fail-1' }, sk: { S: 'MEMBER#x' } } }),
-    );
+    await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'fail-1' }, sk: { S: 'MEMBER#x' } } }));
     const failure = await eventually(() => {
       const found = hub.streamFailures.find((f) => f.records.some((r) => r.dynamodb?.Keys?.pk?.S === 'fail-1'));
       if (!found) throw new Error('not given up yet');
@@ -128,9 +122,7 @@ describe('local runner', () => {
     });
     expect(failure.function).toBe('recorder');
     // The first try plus maxRetryAttempts (2) retries.
-    const deliveries = (recorded().events as DynamoDBStreamEvent[]).filter((e) =>
-      e.Records.some((r) => r.dynamodb?.Keys?.pk?.S === 'fail-1'),
-    );
+    const deliveries = (recorded().events as DynamoDBStreamEvent[]).filter((e) => e.Records.some((r) => r.dynamodb?.Keys?.pk?.S === 'fail-1'));
     expect(deliveries).toHaveLength(3);
     client.destroy();
   });
@@ -152,13 +144,11 @@ describe('local runner', () => {
     const poisonTries = consumed().filter((c) => c.body === 'poison');
     expect(poisonTries.map((c) => c.receiveCount)).toEqual(['1', '2', '3']);
     expect(consumed().filter((c) => c.body === 'fine')).toHaveLength(1);
-    const attributes = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queue?.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
-    );
+    const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue?.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
     expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
     sqs.destroy();
   });
-  it("gives a function the variables of its own grants only, and none after its cold start", async () => {
+  it('gives a function the variables of its own grants only, and none after its cold start', async () => {
     // Act
     const probe = (await hub.functions.get('env-probe')?.invoke({})) as { atColdStart: Record<string, string>; atInvocation: string[] };
     // Assess: a table read grant gives the table's name, not the lanes' URLs the consumer's grants would

@@ -7,8 +7,7 @@ import { freePort } from '../../../infra/local/net.ts';
 import { eventually } from '../../support/eventually.ts';
 import { projectRoot } from '../../support/local-hub.ts';
 
-const processesInGroup = (pgid: number): string[] =>
-  execSync(`pgrep -g ${pgid} -a || true`).toString().trim().split('\n').filter(Boolean);
+const processesInGroup = (pgid: number): string[] => execSync(`pgrep -g ${pgid} -a || true`).toString().trim().split('\n').filter(Boolean);
 
 describe('npm start', () => {
   it('answers /health, and Ctrl-C stops it leaving no child process behind', async () => {
@@ -22,10 +21,14 @@ describe('npm start', () => {
       detached: true,
     });
     const pgid = child.pid as number;
-    await eventually(async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/health`);
-      expect(response.status).toBe(200);
-    }, 60_000, 200);
+    await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/health`);
+        expect(response.status).toBe(200);
+      },
+      60_000,
+      200,
+    );
     // DynamoDB Local (java) runs in the hub's process group.
     expect(processesInGroup(pgid).some((line) => line.includes('java'))).toBe(true);
 

@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BULK_REQUEST_SCHEMA, BULK_RESPONSE_SCHEMA, filterQuery, GROUP_SCHEMA, memberIdsOf, patchBody, scimError, USER_SCHEMA, userBody } from '../../builders/scim.builders.ts';
+import {
+  BULK_REQUEST_SCHEMA,
+  BULK_RESPONSE_SCHEMA,
+  filterQuery,
+  GROUP_SCHEMA,
+  memberIdsOf,
+  patchBody,
+  scimError,
+  USER_SCHEMA,
+  userBody,
+} from '../../builders/scim.builders.ts';
 import { scimClient, startTestHub } from '../../support/local-hub.ts';
 
 /** RFC 7644 section 3.7: /Bulk with bulkId references, failOnErrors, its advertised limits and versions. */
@@ -8,7 +18,8 @@ describe('SCIM /Bulk', () => {
   const api = () => scimClient(hub.scim);
   let counter = 0;
   const uniqueName = (label: string) => `bulk-${label}-${++counter}@example.com`;
-  const bulk = (operations: unknown[], extra: Record<string, unknown> = {}) => api().post('/Bulk', { schemas: [BULK_REQUEST_SCHEMA], Operations: operations, ...extra });
+  const bulk = (operations: unknown[], extra: Record<string, unknown> = {}) =>
+    api().post('/Bulk', { schemas: [BULK_REQUEST_SCHEMA], Operations: operations, ...extra });
   const relative = (location: string) => location.replace(/^.*\/scim\/v2/, '');
   const usersNamed = async (userName: string) => (await api().get(`/Users${filterQuery(`userName eq "${userName}"`)}`)).json.totalResults;
 
@@ -26,7 +37,12 @@ describe('SCIM /Bulk', () => {
     // Act
     const answer = await bulk([
       { method: 'POST', bulkId: 'ada', path: '/Users', data: userBody(userName) },
-      { method: 'POST', bulkId: 'team', path: '/Groups', data: { schemas: [GROUP_SCHEMA], displayName: 'Bulk team', members: [{ type: 'User', value: 'bulkId:ada' }] } },
+      {
+        method: 'POST',
+        bulkId: 'team',
+        path: '/Groups',
+        data: { schemas: [GROUP_SCHEMA], displayName: 'Bulk team', members: [{ type: 'User', value: 'bulkId:ada' }] },
+      },
     ]);
 
     // Assess
@@ -110,7 +126,12 @@ describe('SCIM /Bulk', () => {
     // Act
     const answer = await bulk([
       { method: 'POST', bulkId: 'broken', path: '/Users', data: { schemas: [USER_SCHEMA] } },
-      { method: 'POST', bulkId: 'needs-broken', path: '/Groups', data: { schemas: [GROUP_SCHEMA], displayName: 'Needs broken', members: [{ value: 'bulkId:broken' }] } },
+      {
+        method: 'POST',
+        bulkId: 'needs-broken',
+        path: '/Groups',
+        data: { schemas: [GROUP_SCHEMA], displayName: 'Needs broken', members: [{ value: 'bulkId:broken' }] },
+      },
       { method: 'POST', bulkId: 'g1', path: '/Groups', data: { schemas: [GROUP_SCHEMA], displayName: 'Cycle 1', members: [{ value: 'bulkId:g2' }] } },
       { method: 'POST', bulkId: 'g2', path: '/Groups', data: { schemas: [GROUP_SCHEMA], displayName: 'Cycle 2', members: [{ value: 'bulkId:g1' }] } },
     ]);
@@ -120,7 +141,7 @@ describe('SCIM /Bulk', () => {
     expect((await api().get(`/Groups${filterQuery('displayName sw "Cycle" or displayName eq "Needs broken"')}`)).json.totalResults).toBe(0);
   });
 
-  it('applies an operation\'s version as If-Match: 200 with the new version when current, 412 when stale', async () => {
+  it("applies an operation's version as If-Match: 200 with the new version when current, 412 when stale", async () => {
     // Prepare
     const created = await api().post('/Users', userBody(uniqueName('versioned')));
     const path = `/Users/${created.json.id}`;
@@ -167,8 +188,22 @@ describe('SCIM /Bulk', () => {
   it.each([
     ['without the BulkRequest schema', { Operations: [] }, 'invalidSyntax'],
     ['with an unknown method', { schemas: [BULK_REQUEST_SCHEMA], Operations: [{ method: 'GET', path: '/Users' }] }, 'invalidSyntax'],
-    ['with a POST that has no bulkId', { schemas: [BULK_REQUEST_SCHEMA], Operations: [{ method: 'POST', path: '/Users', data: userBody('x@example.com') }] }, 'invalidValue'],
-    ['with a bulkId used twice', { schemas: [BULK_REQUEST_SCHEMA], Operations: [{ method: 'POST', bulkId: 'x', path: '/Users', data: {} }, { method: 'POST', bulkId: 'x', path: '/Groups', data: {} }] }, 'invalidValue'],
+    [
+      'with a POST that has no bulkId',
+      { schemas: [BULK_REQUEST_SCHEMA], Operations: [{ method: 'POST', path: '/Users', data: userBody('x@example.com') }] },
+      'invalidValue',
+    ],
+    [
+      'with a bulkId used twice',
+      {
+        schemas: [BULK_REQUEST_SCHEMA],
+        Operations: [
+          { method: 'POST', bulkId: 'x', path: '/Users', data: {} },
+          { method: 'POST', bulkId: 'x', path: '/Groups', data: {} },
+        ],
+      },
+      'invalidValue',
+    ],
   ])('refuses a request %s with 400', async (_, body, scimType) => {
     // Act
     const answer = await api().post('/Bulk', body);

@@ -37,7 +37,9 @@ describe('SCIM under concurrent requests', () => {
 
   it('creates all of ten parallel users sharing one externalId (not unique, RFC 7643 section 3.1) and finds each by it', async () => {
     // Act
-    const answers = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => api().post('/Users', userBody(`ext-race-${i}@example.com`, { externalId: 'ext-race' }))));
+    const answers = await Promise.all(
+      Array.from({ length: PARALLEL }, (_, i) => api().post('/Users', userBody(`ext-race-${i}@example.com`, { externalId: 'ext-race' }))),
+    );
 
     // Assess
     expect(statuses(answers)).toEqual(Array(PARALLEL).fill(201));
@@ -75,7 +77,9 @@ describe('SCIM under concurrent requests', () => {
 
     // Act
     const answers = await Promise.all(
-      Array.from({ length: WRITERS }, (_, i) => api().patch(`/Users/${user.id}`, patchBody({ op: 'replace', path: 'title', value: `writer ${i}` }), { 'if-match': 'W/"1"' })),
+      Array.from({ length: WRITERS }, (_, i) =>
+        api().patch(`/Users/${user.id}`, patchBody({ op: 'replace', path: 'title', value: `writer ${i}` }), { 'if-match': 'W/"1"' }),
+      ),
     );
 
     // Assess
@@ -93,7 +97,9 @@ describe('SCIM under concurrent requests', () => {
     const changes = { title: 'Countess', nickName: 'Ada', displayName: 'Ada L.', locale: 'en-GB' };
 
     // Act
-    const answers = await Promise.all(Object.entries(changes).map(([path, value]) => api().patch(`/Users/${user.id}`, patchBody({ op: 'replace', path, value }))));
+    const answers = await Promise.all(
+      Object.entries(changes).map(([path, value]) => api().patch(`/Users/${user.id}`, patchBody({ op: 'replace', path, value }))),
+    );
 
     // Assess
     expect(statuses(answers)).toEqual([200, 200, 200, 200]);

@@ -60,23 +60,26 @@ describe('SCIM discovery endpoints', () => {
     // Assess
     expect(all.json).toMatchObject({ schemas: [LIST_RESPONSE_SCHEMA], totalResults: 2 });
     expect(all.json.Resources.map((type: { id: string }) => type.id).sort()).toEqual(['Group', 'User']);
-    expect(user.json).toMatchObject({ id: 'User', endpoint: '/Users', schema: USER_SCHEMA, schemaExtensions: [{ schema: ENTERPRISE_SCHEMA, required: false }] });
+    expect(user.json).toMatchObject({
+      id: 'User',
+      endpoint: '/Users',
+      schema: USER_SCHEMA,
+      schemaExtensions: [{ schema: ENTERPRISE_SCHEMA, required: false }],
+    });
     expect(group.json).toMatchObject({ id: 'Group', endpoint: '/Groups', schema: GROUP_SCHEMA });
   });
 
-  it.each([
-    ['/Schemas/urn:example:no-such-schema'],
-    ['/ResourceTypes/Device'],
-    ['/ServiceProviderConfig/extra'],
-    ['/Devices'],
-  ])('answers 404 with a SCIM error for %s', async (path) => {
-    // Act
-    const answer = await api().get(path);
+  it.each([['/Schemas/urn:example:no-such-schema'], ['/ResourceTypes/Device'], ['/ServiceProviderConfig/extra'], ['/Devices']])(
+    'answers 404 with a SCIM error for %s',
+    async (path) => {
+      // Act
+      const answer = await api().get(path);
 
-    // Assess
-    expect(answer.status).toBe(404);
-    expect(answer.json).toMatchObject(scimError(404));
-  });
+      // Assess
+      expect(answer.status).toBe(404);
+      expect(answer.json).toMatchObject(scimError(404));
+    },
+  );
 
   it.each(
     ['/ServiceProviderConfig', '/Schemas', `/Schemas/${USER_SCHEMA}`, '/ResourceTypes', '/ResourceTypes/User'].flatMap((path) =>

@@ -41,7 +41,12 @@ describe('SCIM errors and authentication', () => {
       ['a malformed filter', () => api().get(`/Users${filterQuery('userName eq')}`), 400, 'invalidFilter'],
       ['a filter on an unknown attribute', () => api().get(`/Users${filterQuery('shoeSize eq 42')}`), 400, 'invalidFilter'],
       ['an ordering comparison on a boolean', () => api().get(`/Users${filterQuery('active gt true')}`), 400, 'invalidFilter'],
-      ['a malformed filter in a search', () => api().post('/Groups/.search', { schemas: [SEARCH_REQUEST_SCHEMA], filter: '(displayName eq "x"' }), 400, 'invalidFilter'],
+      [
+        'a malformed filter in a search',
+        () => api().post('/Groups/.search', { schemas: [SEARCH_REQUEST_SCHEMA], filter: '(displayName eq "x"' }),
+        400,
+        'invalidFilter',
+      ],
       ['a user without userName', () => api().post('/Users', { schemas: [USER_SCHEMA], name: { givenName: 'Nobody' } }), 400, 'invalidValue'],
       ['a group without displayName', () => api().post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'] }), 400, 'invalidValue'],
       ['a member that does not exist', () => api().post('/Groups', groupBody('Dangling', ['00000000-0000-0000-0000-000000000000'])), 400, 'invalidValue'],
@@ -55,7 +60,12 @@ describe('SCIM errors and authentication', () => {
       ['a PUT on the collection', () => api().put('/Groups', groupBody('x')), 405, undefined],
       ['a GET of .search', () => api().get('/Users/.search'), 405, undefined],
       ['a POST over the advertised maxPayloadSize', () => api().post('/Users', userBody('big@example.com', { title: ONE_MEGABYTE_AND_MORE })), 413, undefined],
-      ['a PATCH over the advertised maxPayloadSize', () => api().patch('/Users/any', patchBody({ op: 'replace', path: 'title', value: ONE_MEGABYTE_AND_MORE })), 413, undefined],
+      [
+        'a PATCH over the advertised maxPayloadSize',
+        () => api().patch('/Users/any', patchBody({ op: 'replace', path: 'title', value: ONE_MEGABYTE_AND_MORE })),
+        413,
+        undefined,
+      ],
     ];
 
     it.each(cases)('answers %s with its status and scimType', async (_, call, status, scimType) => {
@@ -115,7 +125,7 @@ describe('SCIM errors and authentication', () => {
   });
 
   describe('a failed request writes nothing', () => {
-    it('leaves a user unchanged when its PUT would take another user\'s userName', async () => {
+    it("leaves a user unchanged when its PUT would take another user's userName", async () => {
       // Prepare
       const taken = await createUser();
       const user = await createUser({ title: 'Before', externalId: `ext-${counter}` });
@@ -170,7 +180,10 @@ describe('SCIM errors and authentication', () => {
       // Act
       const refused = await api().patch(
         `/Groups/${group.id}`,
-        patchBody({ op: 'replace', path: 'displayName', value: 'Renamed anyway' }, { op: 'add', path: 'members', value: [{ value: '00000000-0000-0000-0000-000000000000' }] }),
+        patchBody(
+          { op: 'replace', path: 'displayName', value: 'Renamed anyway' },
+          { op: 'add', path: 'members', value: [{ value: '00000000-0000-0000-0000-000000000000' }] },
+        ),
       );
 
       // Assess

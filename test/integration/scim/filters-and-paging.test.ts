@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENTERPRISE_SCHEMA, filterQuery, groupBody, idsOf, LIST_RESPONSE_SCHEMA, scimError, SEARCH_REQUEST_SCHEMA, USER_SCHEMA, userBody } from '../../builders/scim.builders.ts';
+import {
+  ENTERPRISE_SCHEMA,
+  filterQuery,
+  groupBody,
+  idsOf,
+  LIST_RESPONSE_SCHEMA,
+  scimError,
+  SEARCH_REQUEST_SCHEMA,
+  USER_SCHEMA,
+  userBody,
+} from '../../builders/scim.builders.ts';
 import { scimClient, startTestHub } from '../../support/local-hub.ts';
 
 /**
@@ -13,7 +23,10 @@ const PEOPLE = {
     title: 'Engineer',
     active: true,
     name: { givenName: 'Ada', familyName: 'Lovelace' },
-    emails: [{ value: 'ada@work.example', type: 'work' }, { value: 'ada@home.example', type: 'home' }],
+    emails: [
+      { value: 'ada@work.example', type: 'work' },
+      { value: 'ada@home.example', type: 'home' },
+    ],
     schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
     [ENTERPRISE_SCHEMA]: { department: 'Engines' },
   }),
@@ -184,7 +197,7 @@ describe('SCIM filters, sorting, paging and attribute selection', () => {
       expect(notEngineers).toEqual([]);
     });
 
-    it('filters users by the groups they are in, checking the filter\'s other terms too', async () => {
+    it("filters users by the groups they are in, checking the filter's other terms too", async () => {
       // Act
       const [members, activeMembers] = await Promise.all([
         matching(`groups.value eq "${groupId.engineers}"`),
@@ -198,7 +211,13 @@ describe('SCIM filters, sorting, paging and attribute selection', () => {
 
     it('filters through POST /Users/.search as through GET', async () => {
       // Act
-      const answer = await api().post('/Users/.search', { schemas: [SEARCH_REQUEST_SCHEMA], filter: 'title eq "Engineer"', attributes: ['userName'], sortBy: 'userName', count: 1 });
+      const answer = await api().post('/Users/.search', {
+        schemas: [SEARCH_REQUEST_SCHEMA],
+        filter: 'title eq "Engineer"',
+        attributes: ['userName'],
+        sortBy: 'userName',
+        count: 1,
+      });
 
       // Assess
       expect(answer.status).toBe(200);
@@ -386,7 +405,14 @@ describe('SCIM filters, sorting, paging and attribute selection', () => {
       const answer = await api().get(`/Users/${id.ada}?excludedAttributes=emails,name,${ENTERPRISE_SCHEMA},meta,id,groups`);
 
       // Assess
-      expect(answer.json).toEqual({ schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA], id: id.ada, externalId: 'EXT-ada', userName: 'Ada@Example.com', title: 'Engineer', active: true });
+      expect(answer.json).toEqual({
+        schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
+        id: id.ada,
+        externalId: 'EXT-ada',
+        userName: 'Ada@Example.com',
+        title: 'Engineer',
+        active: true,
+      });
     });
 
     it('projects group members away on a list when asked', async () => {

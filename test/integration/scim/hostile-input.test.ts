@@ -2,7 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { membershipKey, resourceKey } from '../../../shared/store/hub-table.layout.ts';
-import { BULK_REQUEST_SCHEMA, filterQuery, GROUP_SCHEMA, groupBody, HUB_GROUP_SCHEMA, idsOf, memberIdsOf, patchBody, scimError, SEARCH_REQUEST_SCHEMA, userBody } from '../../builders/scim.builders.ts';
+import {
+  BULK_REQUEST_SCHEMA,
+  filterQuery,
+  GROUP_SCHEMA,
+  groupBody,
+  HUB_GROUP_SCHEMA,
+  idsOf,
+  memberIdsOf,
+  patchBody,
+  scimError,
+  SEARCH_REQUEST_SCHEMA,
+  userBody,
+} from '../../builders/scim.builders.ts';
 import { hubTableOf } from '../../support/hub-table.ts';
 import { scimClient, startTestHub } from '../../support/local-hub.ts';
 
@@ -54,7 +66,10 @@ describe('SCIM under hostile and oversized input', () => {
     const answers = [
       await api().post('/Users', nested),
       await api().put(`/Users/${user.id}`, nested),
-      await api().patch(`/Users/${user.id}`, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":${deep(100_000)}}]}`),
+      await api().patch(
+        `/Users/${user.id}`,
+        `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":${deep(100_000)}}]}`,
+      ),
       await api().post('/.search', `{"schemas":["${SEARCH_REQUEST_SCHEMA}"],"filter":${deep(100_000)}}`),
     ];
 
@@ -104,7 +119,10 @@ describe('SCIM under hostile and oversized input', () => {
 
     // Act
     const created = await api().post('/Groups', groupBody(`Many members ${counter}`, ids.slice(0, 120)));
-    const patched = await api().patch(`/Groups/${created.json.id}`, patchBody({ op: 'add', path: 'members', value: ids.slice(120).map((value) => ({ value })) }));
+    const patched = await api().patch(
+      `/Groups/${created.json.id}`,
+      patchBody({ op: 'add', path: 'members', value: ids.slice(120).map((value) => ({ value })) }),
+    );
     const afterPatch = await api().get(`/Groups/${created.json.id}`);
     const replaced = await api().put(`/Groups/${created.json.id}`, groupBody(`Many members ${counter}`, ids.slice(30)));
 
@@ -169,13 +187,22 @@ describe('SCIM under hostile and oversized input', () => {
             .map((part) =>
               table.documents.send(
                 new BatchWriteCommand({
-                  RequestItems: { [table.tableName]: part.map((value) => ({ PutRequest: { Item: { ...membershipKey(id, value), groupId: id, value, type: 'User' } } })) },
+                  RequestItems: {
+                    [table.tableName]: part.map((value) => ({ PutRequest: { Item: { ...membershipKey(id, value), groupId: id, value, type: 'User' } } })),
+                  },
                 }),
               ),
             ),
         );
       }
-      await table.documents.send(new UpdateCommand({ TableName: table.tableName, Key: resourceKey('Group', id), UpdateExpression: 'SET memberCount = :n', ExpressionAttributeValues: { ':n': members.length } }));
+      await table.documents.send(
+        new UpdateCommand({
+          TableName: table.tableName,
+          Key: resourceKey('Group', id),
+          UpdateExpression: 'SET memberCount = :n',
+          ExpressionAttributeValues: { ':n': members.length },
+        }),
+      );
     }
 
     // Act

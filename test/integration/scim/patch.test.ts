@@ -10,7 +10,10 @@ describe('SCIM PATCH', () => {
   const WORK = { value: 'work@example.com', type: 'work', primary: true };
   const HOME = { value: 'home@example.com', type: 'home' };
   const createUser = async (extra: Record<string, unknown> = {}) => {
-    const created = await api().post('/Users', userBody(`patch-${++counter}@example.com`, { name: { givenName: 'Ada', familyName: 'Lovelace' }, emails: [WORK, HOME], ...extra }));
+    const created = await api().post(
+      '/Users',
+      userBody(`patch-${++counter}@example.com`, { name: { givenName: 'Ada', familyName: 'Lovelace' }, emails: [WORK, HOME], ...extra }),
+    );
     expect(created.status).toBe(201);
     return created.json as { id: string; userName: string } & Record<string, unknown>;
   };
@@ -237,11 +240,38 @@ describe('SCIM PATCH', () => {
       ['removing the required userName', [{ op: 'remove', path: 'userName' }], 400, 'mutability'],
       ['a value of the wrong type', [{ op: 'replace', path: 'active', value: 'maybe' }], 400, 'invalidValue'],
       ['an object for a string attribute', [{ op: 'replace', path: 'title', value: { text: 'x' } }], 400, 'invalidValue'],
-      ['a list of two for a single-valued complex attribute', [{ op: 'replace', path: `${ENTERPRISE_SCHEMA}:manager`, value: [{ value: 'a' }, { value: 'b' }] }], 400, 'invalidValue'],
-      ['two primary values', [{ op: 'add', path: 'emails', value: [{ value: 'p@example.com', primary: true }, { value: 'q@example.com', primary: true }] }], 400, 'invalidValue'],
+      [
+        'a list of two for a single-valued complex attribute',
+        [{ op: 'replace', path: `${ENTERPRISE_SCHEMA}:manager`, value: [{ value: 'a' }, { value: 'b' }] }],
+        400,
+        'invalidValue',
+      ],
+      [
+        'two primary values',
+        [
+          {
+            op: 'add',
+            path: 'emails',
+            value: [
+              { value: 'p@example.com', primary: true },
+              { value: 'q@example.com', primary: true },
+            ],
+          },
+        ],
+        400,
+        'invalidValue',
+      ],
       ['an unknown op', [{ op: 'move', path: 'title', value: 'x' }], 400, 'invalidSyntax'],
       ['an add without a value', [{ op: 'add', path: 'title' }], 400, 'invalidSyntax'],
-      ['a valid operation before an invalid one', [{ op: 'replace', path: 'title', value: 'half-done' }, { op: 'replace', path: 'shoeSize', value: 1 }], 400, 'invalidPath'],
+      [
+        'a valid operation before an invalid one',
+        [
+          { op: 'replace', path: 'title', value: 'half-done' },
+          { op: 'replace', path: 'shoeSize', value: 1 },
+        ],
+        400,
+        'invalidPath',
+      ],
     ])('refuses %s and changes nothing', async (_, operations, status, scimType) => {
       // Prepare
       const user = await createUser({ title: 'unchanged' });

@@ -53,14 +53,45 @@ describe('SCIM properties over HTTP', () => {
   // Names real and wrong, with extensions, sub-attributes and value paths.
   const attributePath = fc.oneof(
     fc.constantFrom(
-      'userName', 'displayName', 'title', 'active', 'emails', 'emails.value', 'emails.type', 'name.givenName', 'name', 'members', 'members.value',
-      'groups.value', 'externalId', 'id', 'meta.created', 'manager', 'department', `${ENTERPRISE_SCHEMA}:manager.value`, `${ENTERPRISE_SCHEMA}:department`,
-      'emails[type eq "work"]', 'emails[type eq "work"].value', 'members[value eq "x"]', 'phoneNumbers', 'password', 'nope', 'name.nope', 'urn:x:y:z',
-      `${USER_SCHEMA}:userName`, ENTERPRISE_SCHEMA,
+      'userName',
+      'displayName',
+      'title',
+      'active',
+      'emails',
+      'emails.value',
+      'emails.type',
+      'name.givenName',
+      'name',
+      'members',
+      'members.value',
+      'groups.value',
+      'externalId',
+      'id',
+      'meta.created',
+      'manager',
+      'department',
+      `${ENTERPRISE_SCHEMA}:manager.value`,
+      `${ENTERPRISE_SCHEMA}:department`,
+      'emails[type eq "work"]',
+      'emails[type eq "work"].value',
+      'members[value eq "x"]',
+      'phoneNumbers',
+      'password',
+      'nope',
+      'name.nope',
+      'urn:x:y:z',
+      `${USER_SCHEMA}:userName`,
+      ENTERPRISE_SCHEMA,
     ),
     fc.string({ maxLength: 12 }),
   );
-  const scalar = fc.oneof(fc.string({ maxLength: 10 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constantFrom('True', 'False', '2020-01-01T00:00:00Z', 'Jos\u0065\u0301'));
+  const scalar = fc.oneof(
+    fc.string({ maxLength: 10 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constantFrom('True', 'False', '2020-01-01T00:00:00Z', 'Jos\u0065\u0301'),
+  );
   const value = fc.oneof(
     scalar,
     fc.jsonValue({ maxDepth: 3 }),
@@ -70,7 +101,12 @@ describe('SCIM properties over HTTP', () => {
   const resolveIds = (text: string) => text.replaceAll('USER', userId).replaceAll('GROUP', groupId);
 
   it('answers random filters on /Users, /Groups and /.search without 5xx', async () => {
-    const comparison = fc.tuple(attributePath, fc.constantFrom('eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le', 'pr', 'EQ', 'xx'), fc.oneof(fc.json({ maxDepth: 0 }), fc.string({ maxLength: 6 })))
+    const comparison = fc
+      .tuple(
+        attributePath,
+        fc.constantFrom('eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le', 'pr', 'EQ', 'xx'),
+        fc.oneof(fc.json({ maxDepth: 0 }), fc.string({ maxLength: 6 })),
+      )
       .map(([path, op, operand]) => (op === 'pr' ? `${path} pr` : `${path} ${op} ${operand}`));
     const filter = fc.oneof(
       comparison,
@@ -96,7 +132,10 @@ describe('SCIM properties over HTTP', () => {
       { op: fc.constantFrom('add', 'replace', 'remove', 'Add', 'Replace', 'move'), path: attributePath, value },
       { requiredKeys: ['op'] },
     );
-    const body = fc.record({ schemas: fc.constantFrom([PATCH_OP_SCHEMA], ['urn:x'], undefined), Operations: fc.array(operation, { maxLength: 3 }) }, { requiredKeys: ['Operations'] });
+    const body = fc.record(
+      { schemas: fc.constantFrom([PATCH_OP_SCHEMA], ['urn:x'], undefined), Operations: fc.array(operation, { maxLength: 3 }) },
+      { requiredKeys: ['Operations'] },
+    );
     await fc.assert(
       fc.asyncProperty(body, fc.boolean(), async (patch, onGroup) => {
         const text = resolveIds(JSON.stringify(patch));
@@ -124,9 +163,15 @@ describe('SCIM properties over HTTP', () => {
       { requiredKeys: [] },
     );
     await fc.assert(
-      fc.asyncProperty(fc.oneof(userPut.map((body) => ({ path: () => `/Users/${userId}`, body })), groupPut.map((body) => ({ path: () => `/Groups/${groupId}`, body }))), async ({ path, body }) => {
-        await checked(() => api().put(path(), resolveIds(JSON.stringify(body))));
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          userPut.map((body) => ({ path: () => `/Users/${userId}`, body })),
+          groupPut.map((body) => ({ path: () => `/Groups/${groupId}`, body })),
+        ),
+        async ({ path, body }) => {
+          await checked(() => api().put(path(), resolveIds(JSON.stringify(body))));
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -147,7 +192,11 @@ describe('SCIM properties over HTTP', () => {
       { requiredKeys: ['method', 'path'] },
     );
     const document = fc.record(
-      { schemas: fc.constantFrom([BULK_REQUEST_SCHEMA], ['urn:x']), failOnErrors: fc.oneof(fc.integer({ min: -1, max: 3 }), fc.constant('x')), Operations: fc.array(operation, { maxLength: 4 }) },
+      {
+        schemas: fc.constantFrom([BULK_REQUEST_SCHEMA], ['urn:x']),
+        failOnErrors: fc.oneof(fc.integer({ min: -1, max: 3 }), fc.constant('x')),
+        Operations: fc.array(operation, { maxLength: 4 }),
+      },
       { requiredKeys: ['Operations'] },
     );
     await fc.assert(

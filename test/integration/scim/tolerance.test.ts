@@ -2,7 +2,19 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../../shared/directory/password.ts';
 import { resourceKey } from '../../../shared/store/hub-table.layout.ts';
-import { ENTERPRISE_SCHEMA, filterQuery, GROUP_SCHEMA, groupBody, idsOf, memberIdsOf, MICROSOFT_GROUP_SCHEMA, type PatchOperation, patchBody, USER_SCHEMA, userBody } from '../../builders/scim.builders.ts';
+import {
+  ENTERPRISE_SCHEMA,
+  filterQuery,
+  GROUP_SCHEMA,
+  groupBody,
+  idsOf,
+  memberIdsOf,
+  MICROSOFT_GROUP_SCHEMA,
+  type PatchOperation,
+  patchBody,
+  USER_SCHEMA,
+  userBody,
+} from '../../builders/scim.builders.ts';
 import { hubTableOf } from '../../support/hub-table.ts';
 import { scimClient, startTestHub, TEST_TOKEN } from '../../support/local-hub.ts';
 
@@ -16,7 +28,8 @@ describe('SCIM tolerance of what Entra ID and Okta send', () => {
   let table: ReturnType<typeof hubTableOf>;
   const api = () => scimClient(hub.scim);
   let counter = 0;
-  const newUser = (extra: Record<string, unknown> = {}) => userBody(`tolerant-${++counter}@example.com`, { name: { givenName: 'Ada', familyName: 'Lovelace' }, active: true, ...extra });
+  const newUser = (extra: Record<string, unknown> = {}) =>
+    userBody(`tolerant-${++counter}@example.com`, { name: { givenName: 'Ada', familyName: 'Lovelace' }, active: true, ...extra });
   const createUser = async (extra: Record<string, unknown> = {}) => {
     const created = await api().post('/Users', newUser(extra));
     expect(created.status).toBe(201);
@@ -40,7 +53,12 @@ describe('SCIM tolerance of what Entra ID and Okta send', () => {
     const user = await createUser();
 
     // Act
-    const answer = await patch(`/Users/${user.id}`, { op: 'Add', path: 'title', value: 'Countess' }, { op: 'Replace', path: 'displayName', value: 'Ada' }, { op: 'Remove', path: 'name.givenName' });
+    const answer = await patch(
+      `/Users/${user.id}`,
+      { op: 'Add', path: 'title', value: 'Countess' },
+      { op: 'Replace', path: 'displayName', value: 'Ada' },
+      { op: 'Remove', path: 'name.givenName' },
+    );
 
     // Assess
     expect(answer.status).toBe(200);
@@ -88,7 +106,11 @@ describe('SCIM tolerance of what Entra ID and Okta send', () => {
       const [a, b, c, d] = ids as [string, string, string, string];
 
       // Act
-      const created = await api().post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'With null refs', members: [{ value: a, $ref: null }, { value: b, $ref: null, display: null }, { value: c }] });
+      const created = await api().post('/Groups', {
+        schemas: [GROUP_SCHEMA],
+        displayName: 'With null refs',
+        members: [{ value: a, $ref: null }, { value: b, $ref: null, display: null }, { value: c }],
+      });
       const patched = await patch(`/Groups/${created.json.id}`, { op: 'Add', path: 'members', value: [{ value: d, $ref: null }] });
       group = created.json;
 
@@ -137,7 +159,11 @@ describe('SCIM tolerance of what Entra ID and Okta send', () => {
 
   it('accepts the Microsoft group schema URN, and emits only the core one', async () => {
     // Act
-    const created = await api().post('/Groups', { schemas: [GROUP_SCHEMA, MICROSOFT_GROUP_SCHEMA], displayName: 'Microsoft style', [MICROSOFT_GROUP_SCHEMA]: {} });
+    const created = await api().post('/Groups', {
+      schemas: [GROUP_SCHEMA, MICROSOFT_GROUP_SCHEMA],
+      displayName: 'Microsoft style',
+      [MICROSOFT_GROUP_SCHEMA]: {},
+    });
 
     // Assess
     expect(created.status).toBe(201);
@@ -224,7 +250,10 @@ describe('SCIM tolerance of what Entra ID and Okta send', () => {
 
   it('accepts an unknown vendor schema URN with data on a group, ignoring its data by default', async () => {
     // Act
-    const created = await api().post('/Groups', groupBody('Vendor data', [], { schemas: [GROUP_SCHEMA, 'urn:example:vendor:2.0:Group'], 'urn:example:vendor:2.0:Group': { colour: 'teal' } }));
+    const created = await api().post(
+      '/Groups',
+      groupBody('Vendor data', [], { schemas: [GROUP_SCHEMA, 'urn:example:vendor:2.0:Group'], 'urn:example:vendor:2.0:Group': { colour: 'teal' } }),
+    );
 
     // Assess
     expect(created.status).toBe(201);
@@ -236,7 +265,12 @@ describe('SCIM tolerance of what Entra ID and Okta send', () => {
     it('filters /Users with a value path followed by a sub-attribute (Entra ID uniqueness query)', async () => {
       // Prepare
       const work = `vp-${++counter}@example.com`;
-      const user = await createUser({ emails: [{ value: work, type: 'work' }, { value: `home-${counter}@example.com`, type: 'home' }] });
+      const user = await createUser({
+        emails: [
+          { value: work, type: 'work' },
+          { value: `home-${counter}@example.com`, type: 'home' },
+        ],
+      });
 
       // Act
       const found = await api().get(`/Users${filterQuery(`emails[type eq "work"].value eq "${work.toUpperCase()}"`)}`);
@@ -298,7 +332,11 @@ describe('SCIM tolerance of what Entra ID and Okta send', () => {
 
       // Act
       const added = await patch(`/Users/${user.id}`, { op: 'add', path: ENTERPRISE_SCHEMA, value: { schemas: [ENTERPRISE_SCHEMA], department: 'Engines' } });
-      const replaced = await patch(`/Users/${user.id}`, { op: 'replace', path: ENTERPRISE_SCHEMA, value: { schemas: [ENTERPRISE_SCHEMA], costCenter: 'CC-2' } });
+      const replaced = await patch(`/Users/${user.id}`, {
+        op: 'replace',
+        path: ENTERPRISE_SCHEMA,
+        value: { schemas: [ENTERPRISE_SCHEMA], costCenter: 'CC-2' },
+      });
 
       // Assess
       expect(added.status).toBe(200);

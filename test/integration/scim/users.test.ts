@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENTERPRISE_SCHEMA, filterQuery, groupBody, LIST_RESPONSE_SCHEMA, patchBody, scimError, SEARCH_REQUEST_SCHEMA, USER_SCHEMA, userBody } from '../../builders/scim.builders.ts';
+import {
+  ENTERPRISE_SCHEMA,
+  filterQuery,
+  groupBody,
+  LIST_RESPONSE_SCHEMA,
+  patchBody,
+  scimError,
+  SEARCH_REQUEST_SCHEMA,
+  USER_SCHEMA,
+  userBody,
+} from '../../builders/scim.builders.ts';
 import { scimClient, startTestHub } from '../../support/local-hub.ts';
 
 /** RFC 7644 sections 3.3 to 3.6 and 3.14 for /Users over HTTP: the lifecycle, versions and derived groups. */
@@ -56,7 +66,10 @@ describe('SCIM /Users', () => {
 
     it('lists the enterprise extension in schemas when the user has enterprise attributes', async () => {
       // Act
-      const created = await createUser('enterprise', { schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA], [ENTERPRISE_SCHEMA]: { department: 'Engines', employeeNumber: '42' } });
+      const created = await createUser('enterprise', {
+        schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
+        [ENTERPRISE_SCHEMA]: { department: 'Engines', employeeNumber: '42' },
+      });
 
       // Assess
       expect(created.schemas).toEqual([USER_SCHEMA, ENTERPRISE_SCHEMA]);
@@ -117,7 +130,12 @@ describe('SCIM /Users', () => {
       // Assess
       expect(replaced.status).toBe(200);
       expect(replaced.headers.get('etag')).toBe('W/"2"');
-      expect(replaced.json).toMatchObject({ id: created.id, userName: created.userName, displayName: 'A. Lovelace', meta: { version: 'W/"2"', created: created.meta.created } });
+      expect(replaced.json).toMatchObject({
+        id: created.id,
+        userName: created.userName,
+        displayName: 'A. Lovelace',
+        meta: { version: 'W/"2"', created: created.meta.created },
+      });
       expect(replaced.json.title).toBeUndefined();
       expect(replaced.json.nickName).toBeUndefined();
       expect((await api().get(`/Users/${created.id}`)).json).toEqual(replaced.json);
@@ -224,7 +242,7 @@ describe('SCIM /Users', () => {
   });
 
   describe('groups (RFC 7643 section 4.1.2)', () => {
-    it('derives a user\'s groups from the groups\' members, and updates them when membership changes', async () => {
+    it("derives a user's groups from the groups' members, and updates them when membership changes", async () => {
       // Prepare
       const user = await createUser('member');
       const red = (await api().post('/Groups', groupBody('Red', [user.id]))).json;

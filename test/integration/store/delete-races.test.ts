@@ -41,7 +41,8 @@ describe('DELETE against concurrent writers (DynamoDB Local)', () => {
       orphanExternalIds: items.filter((item) => String(item.pk).startsWith('EXTERNALID#') && !exists(String(item.pk).split('#')[1] as string, item.resourceId)),
       danglingMembers: items.filter((item) => String(item.sk).startsWith('MEMBER#') && !exists(item.type as string, item.value)),
       membersOf: (groupId: string) => items.filter((item) => item.pk === `GROUP#${groupId}` && String(item.sk).startsWith('MEMBER#')),
-      resource: (type: 'User' | 'Group', id: string) => items.find((item) => item.pk === `${type === 'Group' ? 'GROUP' : 'USER'}#${id}` && item.sk === type.toUpperCase()),
+      resource: (type: 'User' | 'Group', id: string) =>
+        items.find((item) => item.pk === `${type === 'Group' ? 'GROUP' : 'USER'}#${id}` && item.sk === type.toUpperCase()),
     };
   };
 
@@ -71,64 +72,78 @@ describe('DELETE against concurrent writers (DynamoDB Local)', () => {
     expect(await store.get('User', id)).toBeUndefined();
   });
 
-  it(`leaves no guard or index behind when a DELETE races a PATCH renaming userName, ${ROUNDS} times`, async () => {
-    // Prepare
-    const ids: string[] = [];
-    const outcomes: Array<[unknown, unknown]> = [];
+  it(
+    `leaves no guard or index behind when a DELETE races a PATCH renaming userName, ${ROUNDS} times`,
+    async () => {
+      // Prepare
+      const ids: string[] = [];
+      const outcomes: Array<[unknown, unknown]> = [];
 
-    // Act
-    await inRounds(async (round) => {
-      const id = String((await directory.create('User', userBody(`racer-${round}`), ctx)).resource.id);
-      ids.push(id);
-      const rename = { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'userName', value: `renamed-${round}` }, { op: 'replace', path: 'externalId', value: `ext-renamed-${round}` }] };
-      const [patched, deleted] = await Promise.allSettled([directory.patch('User', id, rename, undefined, ctx), directory.delete('User', id, undefined)]);
-      outcomes.push([statusOf(patched), statusOf(deleted)]);
-    });
+      // Act
+      await inRounds(async (round) => {
+        const id = String((await directory.create('User', userBody(`racer-${round}`), ctx)).resource.id);
+        ids.push(id);
+        const rename = {
+          schemas: [PATCH_OP],
+          Operations: [
+            { op: 'replace', path: 'userName', value: `renamed-${round}` },
+            { op: 'replace', path: 'externalId', value: `ext-renamed-${round}` },
+          ],
+        };
+        const [patched, deleted] = await Promise.allSettled([directory.patch('User', id, rename, undefined, ctx), directory.delete('User', id, undefined)]);
+        outcomes.push([statusOf(patched), statusOf(deleted)]);
+      });
 
-    // Assess
-    // Every DELETE succeeds (it reads again after a concurrent rename); a PATCH may find the user gone.
-    expect(outcomes.filter(([, deleted]) => deleted !== 'ok')).toEqual([]);
-    expect(outcomes.filter(([patched]) => patched !== 'ok' && patched !== 404)).toEqual([]);
-    const table = await scan();
-    expect(ids.filter((id) => table.resource('User', id))).toEqual([]);
-    expect(table.orphanGuards).toEqual([]);
-    expect(table.orphanEmails).toEqual([]);
-    expect(table.orphanExternalIds).toEqual([]);
-    // Both the old and the new name are free again.
-    for (const round of [0, ROUNDS / 2, ROUNDS - 1]) {
-      await directory.create('User', userBody(`racer-${round}`), ctx);
-      await directory.create('User', userBody(`renamed-${round}`), ctx);
-    }
-  }, RACE_TIMEOUT);
+      // Assess
+      // Every DELETE succeeds (it reads again after a concurrent rename); a PATCH may find the user gone.
+      expect(outcomes.filter(([, deleted]) => deleted !== 'ok')).toEqual([]);
+      expect(outcomes.filter(([patched]) => patched !== 'ok' && patched !== 404)).toEqual([]);
+      const table = await scan();
+      expect(ids.filter((id) => table.resource('User', id))).toEqual([]);
+      expect(table.orphanGuards).toEqual([]);
+      expect(table.orphanEmails).toEqual([]);
+      expect(table.orphanExternalIds).toEqual([]);
+      // Both the old and the new name are free again.
+      for (const round of [0, ROUNDS / 2, ROUNDS - 1]) {
+        await directory.create('User', userBody(`racer-${round}`), ctx);
+        await directory.create('User', userBody(`renamed-${round}`), ctx);
+      }
+    },
+    RACE_TIMEOUT,
+  );
 
-  it(`never leaves a dangling member, and keeps memberCount exact, when adding a member races its DELETE, ${ROUNDS} times`, async () => {
-    // Prepare
-    const group = await directory.create('Group', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Racing' }, ctx);
-    const groupId = String(group.resource.id);
-    const survivor = String((await directory.create('User', userBody('survivor'), ctx)).resource.id);
-    const outcomes: Array<[unknown, unknown, boolean]> = [];
+  it(
+    `never leaves a dangling member, and keeps memberCount exact, when adding a member races its DELETE, ${ROUNDS} times`,
+    async () => {
+      // Prepare
+      const group = await directory.create('Group', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Racing' }, ctx);
+      const groupId = String(group.resource.id);
+      const survivor = String((await directory.create('User', userBody('survivor'), ctx)).resource.id);
+      const outcomes: Array<[unknown, unknown, boolean]> = [];
 
-    // Act
-    await inRounds(async (round) => {
-      const id = String((await directory.create('User', userBody(`member-${round}`), ctx)).resource.id);
-      // Every other round also adds the survivor, so the group's transactions meet each other too.
-      const value = round % 2 === 0 ? [{ value: id }] : [{ value: id }, { value: survivor }];
-      const add = { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value }] };
-      const [added, deleted] = await Promise.allSettled([directory.patch('Group', groupId, add, undefined, ctx), directory.delete('User', id, undefined)]);
-      outcomes.push([statusOf(added), statusOf(deleted), value.length === 2]);
-    });
+      // Act
+      await inRounds(async (round) => {
+        const id = String((await directory.create('User', userBody(`member-${round}`), ctx)).resource.id);
+        // Every other round also adds the survivor, so the group's transactions meet each other too.
+        const value = round % 2 === 0 ? [{ value: id }] : [{ value: id }, { value: survivor }];
+        const add = { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value }] };
+        const [added, deleted] = await Promise.allSettled([directory.patch('Group', groupId, add, undefined, ctx), directory.delete('User', id, undefined)]);
+        outcomes.push([statusOf(added), statusOf(deleted), value.length === 2]);
+      });
 
-    // Assess
-    expect(outcomes.filter(([, deleted]) => deleted !== 'ok')).toEqual([]);
-    // An add that lost the race is a 400 (the member does not exist), never a 5xx.
-    expect(outcomes.filter(([added]) => added !== 'ok' && added !== 400)).toEqual([]);
-    const table = await scan();
-    expect(table.danglingMembers).toEqual([]);
-    const members = table.membersOf(groupId);
-    // The survivor is a member exactly when some add that named it won its race (an add is all or nothing).
-    const survivorAdded = outcomes.some(([added, , withSurvivor]) => withSurvivor && added === 'ok');
-    expect(members.map((item) => item.value)).toEqual(survivorAdded ? [survivor] : []);
-    expect(table.resource('Group', groupId)?.memberCount).toBe(members.length);
-    expect(table.items.filter((item) => item.deleting !== undefined)).toEqual([]);
-  }, RACE_TIMEOUT);
+      // Assess
+      expect(outcomes.filter(([, deleted]) => deleted !== 'ok')).toEqual([]);
+      // An add that lost the race is a 400 (the member does not exist), never a 5xx.
+      expect(outcomes.filter(([added]) => added !== 'ok' && added !== 400)).toEqual([]);
+      const table = await scan();
+      expect(table.danglingMembers).toEqual([]);
+      const members = table.membersOf(groupId);
+      // The survivor is a member exactly when some add that named it won its race (an add is all or nothing).
+      const survivorAdded = outcomes.some(([added, , withSurvivor]) => withSurvivor && added === 'ok');
+      expect(members.map((item) => item.value)).toEqual(survivorAdded ? [survivor] : []);
+      expect(table.resource('Group', groupId)?.memberCount).toBe(members.length);
+      expect(table.items.filter((item) => item.deleting !== undefined)).toEqual([]);
+    },
+    RACE_TIMEOUT,
+  );
 });

@@ -55,7 +55,9 @@ describe('deleting a big group (DynamoDB Local)', () => {
 
   const createUser = async () => String((await directory.create('User', { schemas: [USER], userName: `member-${++counter}` }, ctx)).resource.id);
   const createGroup = async (members: string[] = []) =>
-    String((await directory.create('Group', { schemas: [GROUP], displayName: `Big ${++counter}`, members: members.map((value) => ({ value })) }, ctx)).resource.id);
+    String(
+      (await directory.create('Group', { schemas: [GROUP], displayName: `Big ${++counter}`, members: members.map((value) => ({ value })) }, ctx)).resource.id,
+    );
   /** Memberships of users that need not exist, written straight into the table as the store writes them. */
   const seedMembers = async (groupId: string, count: number) => {
     const ids = Array.from({ length: count }, () => randomUUID());
@@ -77,7 +79,12 @@ describe('deleting a big group (DynamoDB Local)', () => {
       );
     }
     await table.documents.send(
-      new UpdateCommand({ TableName: table.tableName, Key: resourceKey('Group', groupId), UpdateExpression: 'ADD memberCount :n', ExpressionAttributeValues: { ':n': count } }),
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: resourceKey('Group', groupId),
+        UpdateExpression: 'ADD memberCount :n',
+        ExpressionAttributeValues: { ':n': count },
+      }),
     );
   };
 
@@ -190,7 +197,9 @@ describe('deleting a big group (DynamoDB Local)', () => {
       await directory.delete('Group', group, undefined);
       let pages = 0;
       const dying: DeletionDrainStore = {
-        ...Object.fromEntries((['removeMemberships', 'advanceDrain', 'finishDrain', 'staleDrains', 'nudgeDrain'] as const).map((name) => [name, drains[name].bind(drains)])),
+        ...Object.fromEntries(
+          (['removeMemberships', 'advanceDrain', 'finishDrain', 'staleDrains', 'nudgeDrain'] as const).map((name) => [name, drains[name].bind(drains)]),
+        ),
         deleteMembersPage: async (groupId, options) => {
           if (++pages === 2) throw new Error('killed');
           return drains.deleteMembersPage(groupId, options);
@@ -225,11 +234,20 @@ describe('deleting a big group (DynamoDB Local)', () => {
     await directory.delete('User', user, undefined);
     await table.documents.send(
       new BatchWriteCommand({
-        RequestItems: { [table.tableName]: [{ PutRequest: { Item: { ...membershipKey(group, user), ...membershipIndexKey(group, user), groupId: group, value: user, type: 'User' } } }] },
+        RequestItems: {
+          [table.tableName]: [
+            { PutRequest: { Item: { ...membershipKey(group, user), ...membershipIndexKey(group, user), groupId: group, value: user, type: 'User' } } },
+          ],
+        },
       }),
     );
     await table.documents.send(
-      new UpdateCommand({ TableName: table.tableName, Key: resourceKey('Group', group), UpdateExpression: 'ADD memberCount :n', ExpressionAttributeValues: { ':n': 1 } }),
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: resourceKey('Group', group),
+        UpdateExpression: 'ADD memberCount :n',
+        ExpressionAttributeValues: { ':n': 1 },
+      }),
     );
 
     // Act
@@ -246,7 +264,12 @@ describe('deleting a big group (DynamoDB Local)', () => {
     const user = await createUser();
     const group = await createGroup();
     await table.documents.send(
-      new UpdateCommand({ TableName: table.tableName, Key: resourceKey('User', user), UpdateExpression: 'SET deleting = :true', ExpressionAttributeValues: { ':true': true } }),
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: resourceKey('User', user),
+        UpdateExpression: 'SET deleting = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
     );
 
     // Act

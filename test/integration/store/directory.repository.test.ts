@@ -43,9 +43,7 @@ describe('DynamoDirectoryStore', () => {
   });
 
   it('lets exactly one of many concurrent creates of the same userName win', async () => {
-    const attempts = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, i) => store.create(user(`race-${i}`, 'racer'), userIndexes('racer'))),
-    );
+    const attempts = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.create(user(`race-${i}`, 'racer'), userIndexes('racer'))));
     expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
     const rejected = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
     expect(rejected.every((a) => a.reason instanceof UniquenessConflict)).toBe(true);
@@ -57,15 +55,31 @@ describe('DynamoDirectoryStore', () => {
     await store.replace(renamed, 1, userIndexes('grace'), userIndexes('grace.h'));
     expect(await store.findIdByUnique('User', { attribute: 'userName', value: 'grace' })).toBeUndefined();
     expect(await store.findIdByUnique('User', { attribute: 'userName', value: 'grace.h' })).toBe('u3');
-    await expect(store.replace(user('u3', 'x', { version: 3 }), 1, userIndexes('grace.h'), userIndexes('x'))).rejects.toBeInstanceOf(
-      VersionConflict,
-    );
+    await expect(store.replace(user('u3', 'x', { version: 3 }), 1, userIndexes('grace.h'), userIndexes('x'))).rejects.toBeInstanceOf(VersionConflict);
   });
 
   it('adds and removes members one item at a time and keeps the group version and count', async () => {
-    const group: ResourceRecord = { id: 'g1', resourceType: 'Group', version: 1, created: now, lastModified: now, data: { displayName: 'Eng' }, memberCount: 0 };
+    const group: ResourceRecord = {
+      id: 'g1',
+      resourceType: 'Group',
+      version: 1,
+      created: now,
+      lastModified: now,
+      data: { displayName: 'Eng' },
+      memberCount: 0,
+    };
     await store.create(group, { uniques: [{ attribute: 'displayName', value: 'eng' }], emails: [] });
-    const afterAdd = await store.changeMembers('g1', { add: [{ value: 'u1', type: 'User' }, { value: 'u3', type: 'User' }], remove: [] }, { lastModified: now });
+    const afterAdd = await store.changeMembers(
+      'g1',
+      {
+        add: [
+          { value: 'u1', type: 'User' },
+          { value: 'u3', type: 'User' },
+        ],
+        remove: [],
+      },
+      { lastModified: now },
+    );
     expect(afterAdd).toMatchObject({ version: 2, memberCount: 2 });
     // Adding an existing member again is a no-op: no version bump.
     const again = await store.changeMembers('g1', { add: [{ value: 'u1', type: 'User' }], remove: [] }, { lastModified: now });
@@ -74,9 +88,7 @@ describe('DynamoDirectoryStore', () => {
     const afterRemove = await store.changeMembers('g1', { add: [], remove: ['u1'] }, { lastModified: now, expectedVersion: 2 });
     expect(afterRemove).toMatchObject({ version: 3, memberCount: 1 });
     expect((await store.members('g1', { limit: 10 })).items).toEqual([{ value: 'u3', type: 'User' }]);
-    await expect(store.changeMembers('g1', { add: [], remove: ['u3'] }, { lastModified: now, expectedVersion: 2 })).rejects.toBeInstanceOf(
-      VersionConflict,
-    );
+    await expect(store.changeMembers('g1', { add: [], remove: ['u3'] }, { lastModified: now, expectedVersion: 2 })).rejects.toBeInstanceOf(VersionConflict);
   });
 
   it('deletes a user with its indexes and memberships, freeing its userName', async () => {
@@ -114,12 +126,24 @@ describe('DynamoDirectoryStore', () => {
     expect(await store.findIdsByExternalId('User', 'Ext-1')).toEqual([]);
   });
 
-  it('pages a group\'s members by cursor, one bounded Query a page, optionally of one type only', async () => {
-    const group: ResourceRecord = { id: 'paged', resourceType: 'Group', version: 1, created: now, lastModified: now, data: { displayName: 'Paged' }, memberCount: 0 };
+  it("pages a group's members by cursor, one bounded Query a page, optionally of one type only", async () => {
+    const group: ResourceRecord = {
+      id: 'paged',
+      resourceType: 'Group',
+      version: 1,
+      created: now,
+      lastModified: now,
+      data: { displayName: 'Paged' },
+      memberCount: 0,
+    };
     await store.create(group, { uniques: [{ attribute: 'displayName', value: 'paged' }], emails: [] });
     const users = ['pm1', 'pm2', 'pm3', 'pm4', 'pm5'];
     for (const id of users) await store.create(user(id, id), userIndexes(id));
-    await store.changeMembers('paged', { add: [...users.map((value) => ({ value, type: 'User' as const })), { value: 'g1', type: 'Group' }], remove: [] }, { lastModified: now });
+    await store.changeMembers(
+      'paged',
+      { add: [...users.map((value) => ({ value, type: 'User' as const })), { value: 'g1', type: 'Group' }], remove: [] },
+      { lastModified: now },
+    );
 
     const read = async (type?: 'User') => {
       const pages: string[][] = [];

@@ -30,7 +30,7 @@ describe('DynamoRunStore', () => {
   });
   afterAll(() => table.raw.destroy());
 
-  it('lets one run hold a connector\'s lock until it releases it or the lock expires', async () => {
+  it("lets one run hold a connector's lock until it releases it or the lock expires", async () => {
     expect(await store.acquireLock('acme', 'r1', now + 60_000)).toBe(true);
     expect(await store.acquireLock('acme', 'r2', now + 60_000)).toBe(false);
     await store.releaseLock('acme', 'r2');

@@ -7,7 +7,14 @@ import { typeIndexKey } from '../../../shared/store/hub-table.layout.ts';
 import type { AuditEntry } from '../../../shared/sync/sync.ports.ts';
 import { freshHubTable } from '../../support/dynamodb.ts';
 
-const user = (id: string, created: string): ResourceRecord => ({ id, resourceType: 'User', version: 1, created, lastModified: created, data: { userName: id } });
+const user = (id: string, created: string): ResourceRecord => ({
+  id,
+  resourceType: 'User',
+  version: 1,
+  created,
+  lastModified: created,
+  data: { userName: id },
+});
 
 describe('keys spread over partitions', () => {
   let table: Awaited<ReturnType<typeof freshHubTable>>;
@@ -25,7 +32,9 @@ describe('keys spread over partitions', () => {
 
   describe('the by-type listing', () => {
     // 45 users over 15 creation times: three share each time, so the id breaks ties.
-    const users = Array.from({ length: 45 }, (_, i) => user(`u-${String(i).padStart(2, '0')}`, `2026-01-01T00:00:${String(Math.floor(i / 3)).padStart(2, '0')}.000Z`));
+    const users = Array.from({ length: 45 }, (_, i) =>
+      user(`u-${String(i).padStart(2, '0')}`, `2026-01-01T00:00:${String(Math.floor(i / 3)).padStart(2, '0')}.000Z`),
+    );
 
     beforeAll(async () => {
       for (const record of [...users].reverse()) await store.create(record, { uniques: [{ attribute: 'userName', value: record.id }], emails: [] });
@@ -73,7 +82,12 @@ describe('keys spread over partitions', () => {
     });
     // Three hours, two connectors, every fourth record a failure.
     const entries = Array.from({ length: 24 }, (_, n) =>
-      entry(n % 2 === 0 ? 'acme' : 'globex', `2026-03-01T${String(10 + Math.floor(n / 8)).padStart(2, '0')}:${String(n).padStart(2, '0')}:00.000Z`, n % 4 === 3 ? 'failed' : 'success', n),
+      entry(
+        n % 2 === 0 ? 'acme' : 'globex',
+        `2026-03-01T${String(10 + Math.floor(n / 8)).padStart(2, '0')}:${String(n).padStart(2, '0')}:00.000Z`,
+        n % 4 === 3 ? 'failed' : 'success',
+        n,
+      ),
     );
     const newestFirst = (list: AuditEntry[]) => [...list].sort((a, b) => (a.time < b.time ? 1 : -1)).map((e) => e.resourceId);
 
@@ -122,7 +136,9 @@ describe('keys spread over partitions', () => {
     });
 
     it('refuses a cursor it did not make', async () => {
-      await expect(audit.query({ limit: 2, cursor: Buffer.from(JSON.stringify({ pk: 'AUDIT#acme' })).toString('base64url') })).rejects.toBeInstanceOf(InvalidCursor);
+      await expect(audit.query({ limit: 2, cursor: Buffer.from(JSON.stringify({ pk: 'AUDIT#acme' })).toString('base64url') })).rejects.toBeInstanceOf(
+        InvalidCursor,
+      );
     });
   });
 });

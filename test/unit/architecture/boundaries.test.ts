@@ -23,10 +23,21 @@ describe('the layer rules in npm run lint', { timeout: 60_000 }, () => {
   afterAll(() => rmSync(tree, { recursive: true, force: true }));
 
   const cruise = (...paths: string[]) => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), ...paths, '--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'err'], {
-      cwd: tree,
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+        ...paths,
+        '--config',
+        join(ROOT, '.dependency-cruiser.cjs'),
+        '--output-type',
+        'err',
+      ],
+      {
+        cwd: tree,
+        encoding: 'utf8',
+      },
+    );
     return { status: run.status, output: `${run.stdout}${run.stderr}` };
   };
 

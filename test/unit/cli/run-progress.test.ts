@@ -20,7 +20,9 @@ const run = (extra: Partial<RunRecord> = {}): RunRecord => ({
 
 describe('the run progress line', () => {
   it('shows items, the rate since the watch began and, with a known total, a bar and an ETA', () => {
-    expect(progressLine(run(), { startedAt: 0, startItems: 100, now: 10_000, expected: 1_000 }, 10)).toBe('run-1 planning/target [###.......] 300 items  20.0/s  ETA 35s');
+    expect(progressLine(run(), { startedAt: 0, startItems: 100, now: 10_000, expected: 1_000 }, 10)).toBe(
+      'run-1 planning/target [###.......] 300 items  20.0/s  ETA 35s',
+    );
   });
 
   it('shows no bar nor ETA without a total, and the plan pages sent while applying', () => {

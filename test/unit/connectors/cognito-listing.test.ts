@@ -16,7 +16,10 @@ import type { Connector, Page } from '../../../shared/connectors/connector.port.
  */
 const POOL = 'eu-west-1_Pages1';
 const cognito = mockClient(CognitoIdentityProviderClient);
-const connector: Connector = new CognitoConnector({ id: 'cognito-pages', userPoolId: POOL, sendInvitation: false }, new CognitoIdentityProviderClient({ region: 'eu-west-1' }));
+const connector: Connector = new CognitoConnector(
+  { id: 'cognito-pages', userPoolId: POOL, sendInvitation: false },
+  new CognitoIdentityProviderClient({ region: 'eu-west-1' }),
+);
 
 const readAll = async <T>(read: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[][]> => {
   const pages: T[][] = [];

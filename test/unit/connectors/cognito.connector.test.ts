@@ -354,7 +354,7 @@ describe('groups', () => {
     });
   });
 
-  it('returns the existing group when CreateGroup says it exists and it is the hub group\'s own', async () => {
+  it("returns the existing group when CreateGroup says it exists and it is the hub group's own", async () => {
     cognito
       .on(CreateGroupCommand)
       .rejects(new GroupExistsException({ message: 'A group with the name already exists.', ...metadata(400) }))
@@ -423,7 +423,10 @@ describe('groups', () => {
   });
 
   it('deletes a group, and a group already gone is deleted', async () => {
-    cognito.on(DeleteGroupCommand).rejectsOnce(new ResourceNotFoundException({ message: 'Group not found.', ...metadata(400) })).resolves({});
+    cognito
+      .on(DeleteGroupCommand)
+      .rejectsOnce(new ResourceNotFoundException({ message: 'Group not found.', ...metadata(400) }))
+      .resolves({});
 
     await expect(makeConnector().deleteGroup('Platform_Team')).resolves.toBeUndefined();
     await expect(makeConnector().deleteGroup('Platform_Team')).resolves.toBeUndefined();
@@ -513,7 +516,8 @@ describe('probe', () => {
 });
 
 describe('error classification', () => {
-  const unmodelled = (name: string, status: number) => new CognitoIdentityProviderServiceException({ name, $fault: status >= 500 ? 'server' : 'client', ...metadata(status) });
+  const unmodelled = (name: string, status: number) =>
+    new CognitoIdentityProviderServiceException({ name, $fault: status >= 500 ? 'server' : 'client', ...metadata(status) });
   const network = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:443`), { code, $metadata: { attempts: 1, totalRetryDelay: 0 } });
 
   it.each([

@@ -5,7 +5,9 @@ import { ConfigError } from '../../../shared/errors.ts';
 describe('parseConnectorsDocument', () => {
   it('accepts the documented minimal shape and fills in the defaults', () => {
     const document = parseConnectorsDocument(
-      JSON.stringify({ connectors: [{ id: 'acme', type: 'scim', enabled: true, baseUrl: 'https://acme.example/scim/v2', bearerToken: 'secret', deprovision: 'disable' }] }),
+      JSON.stringify({
+        connectors: [{ id: 'acme', type: 'scim', enabled: true, baseUrl: 'https://acme.example/scim/v2', bearerToken: 'secret', deprovision: 'disable' }],
+      }),
       'test',
     );
     expect(document.connectors[0]).toMatchObject({
@@ -24,10 +26,18 @@ describe('parseConnectorsDocument', () => {
     [{ connectors: [{ id: 'x', type: 'ldap' }] }, 'connectors.0.type'],
     [{ connectors: [{ id: 'x', type: 'scim', baseUrl: 'https://a.example', bearerToken: 't', deprovision: 'purge' }] }, 'connectors.0.deprovision'],
     [{ connectors: [{ id: 'x', type: 'scim', baseUrl: 'https://a.example', bearerToken: 't', mapping: [{ target: 'a' }] }] }, 'connectors.0.mapping.0'],
-    [{ connectors: [{ id: 'x', type: 'scim', baseUrl: 'https://a.example', bearerToken: 't', reconcile: { schedule: 'every day' } }] }, 'connectors.0.reconcile.schedule'],
-    [{ connectors: [{ id: 'x', type: 'scim', baseUrl: 'https://a.example', bearerToken: 't', reconcile: { orphans: 'ignore' } }] }, 'connectors.0.reconcile.orphans'],
+    [
+      { connectors: [{ id: 'x', type: 'scim', baseUrl: 'https://a.example', bearerToken: 't', reconcile: { schedule: 'every day' } }] },
+      'connectors.0.reconcile.schedule',
+    ],
+    [
+      { connectors: [{ id: 'x', type: 'scim', baseUrl: 'https://a.example', bearerToken: 't', reconcile: { orphans: 'ignore' } }] },
+      'connectors.0.reconcile.orphans',
+    ],
   ])('names the field of a bad document (%#)', (document, field) => {
-    expect(() => parseConnectorsDocument(JSON.stringify(document), 'CONNECTORS_FILE x.json')).toThrowError(new RegExp(`CONNECTORS_FILE x.json .*${field.replaceAll('.', '\\.')}`));
+    expect(() => parseConnectorsDocument(JSON.stringify(document), 'CONNECTORS_FILE x.json')).toThrowError(
+      new RegExp(`CONNECTORS_FILE x.json .*${field.replaceAll('.', '\\.')}`),
+    );
   });
 
   it.each(['cron(0 2 * * ? *)', 'rate(6 hours)', 'rate(1 day)'])('accepts the reconciliation schedule %s with the documented defaults', (schedule) => {

@@ -16,9 +16,13 @@ describe('lane concurrency', () => {
   it('gives each container a share so that all of them together stay within the rate: Cognito AdminCreateUser 50/s', async () => {
     const containers = laneMaxConcurrency();
     let now = 0;
-    const limiter = new RateLimiter(containerShare(50, containers), () => now, async (ms) => {
-      now += ms;
-    });
+    const limiter = new RateLimiter(
+      containerShare(50, containers),
+      () => now,
+      async (ms) => {
+        now += ms;
+      },
+    );
 
     // One container: 75 calls at its share of 25/s.
     for (let i = 0; i < 75; i++) await limiter.acquire();

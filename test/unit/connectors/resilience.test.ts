@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ConnectorError, kindOfStatus, parseRetryAfter } from '../../../shared/connectors/connector.errors.ts';
 import type { Connector } from '../../../shared/connectors/connector.port.ts';
 import { backoffMs } from '../../../shared/connectors/resilience/backoff.ts';
-import { type BreakerState, decide, initialBreaker, MAX_PROBE_INTERVAL_MS, onFailure, onSuccess } from '../../../shared/connectors/resilience/circuit-breaker.ts';
+import {
+  type BreakerState,
+  decide,
+  initialBreaker,
+  MAX_PROBE_INTERVAL_MS,
+  onFailure,
+  onSuccess,
+} from '../../../shared/connectors/resilience/circuit-breaker.ts';
 import { RateLimiter } from '../../../shared/connectors/resilience/rate-limiter.ts';
 import { withResilience } from '../../../shared/connectors/resilience/resilient.connector.ts';
 
@@ -73,9 +80,13 @@ describe('RateLimiter', () => {
   /** A limiter on fake time: `sleep` advances the clock, and every call's start time is kept. */
   const onFakeTime = (rate: number) => {
     const clock = { now: 0 };
-    const limiter = new RateLimiter(rate, () => clock.now, async (ms) => {
-      clock.now += ms;
-    });
+    const limiter = new RateLimiter(
+      rate,
+      () => clock.now,
+      async (ms) => {
+        clock.now += ms;
+      },
+    );
     const starts: number[] = [];
     const call = async () => {
       await limiter.acquire();
@@ -100,7 +111,7 @@ describe('RateLimiter', () => {
     expect(busiestSecond(starts)).toBe(Math.floor(rate));
   });
 
-  it('lets the first second\'s calls go at once, and the next ones a second after them (50/s: 100 calls take 1 s, not 0.5 s)', async () => {
+  it("lets the first second's calls go at once, and the next ones a second after them (50/s: 100 calls take 1 s, not 0.5 s)", async () => {
     const { clock, starts, call } = onFakeTime(50);
 
     for (let i = 0; i < 100; i++) await call();

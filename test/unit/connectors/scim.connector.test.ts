@@ -15,7 +15,8 @@ const target = async (handle: Handler) => {
     });
     request.on('end', () => {
       requests.push({ method: request.method ?? '', url: request.url ?? '', authorization: request.headers.authorization ?? '', body });
-      const answer = request.url === '/ServiceProviderConfig' ? { status: 200, body: { patch: { supported: true }, filter: { supported: true } } } : handle(request, body);
+      const answer =
+        request.url === '/ServiceProviderConfig' ? { status: 200, body: { patch: { supported: true }, filter: { supported: true } } } : handle(request, body);
       response.writeHead(answer.status, { 'content-type': 'application/scim+json' });
       response.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });
@@ -30,19 +31,25 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
-const scimError = (status: number, scimType?: string) => ({ status, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), ...(scimType ? { scimType } : {}) } });
+const scimError = (status: number, scimType?: string) => ({
+  status,
+  body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(status), ...(scimType ? { scimType } : {}) },
+});
 
 describe('ScimConnector', () => {
   it('after a 401 reads the token again once and retries with the new one', async () => {
     const app = await target((request) => (request.headers.authorization === 'Bearer new' ? { status: 204 } : scimError(401)));
     let current = 'old';
-    const connector = new ScimConnector({ id: 'app', baseUrl: app.url, membersPerRequest: 100 }, {
-      get: async () => current,
-      refresh: async () => {
-        current = 'new';
-        return current;
+    const connector = new ScimConnector(
+      { id: 'app', baseUrl: app.url, membersPerRequest: 100 },
+      {
+        get: async () => current,
+        refresh: async () => {
+          current = 'new';
+          return current;
+        },
       },
-    });
+    );
 
     await connector.deleteUser('u1');
 

@@ -44,7 +44,7 @@ const rejection = async (promise: Promise<unknown>): Promise<ScimError> => {
 };
 
 describe('directory use cases and the store calls they make', () => {
-  it('never reads a group\'s members when they are excluded or not asked for', async () => {
+  it("never reads a group's members when they are excluded or not asked for", async () => {
     // Prepare
     const { directory, calls } = countingStore();
     const member = await directory.create('User', userBody('a@example.com'), ctx);
@@ -68,7 +68,7 @@ describe('directory use cases and the store calls they make', () => {
     expect(full.resource.members).toEqual([{ value: member.resource.id, $ref: `${ctx.baseUrl}/Users/${member.resource.id}`, type: 'User' }]);
   });
 
-  it('never looks up a user\'s groups when they are excluded', async () => {
+  it("never looks up a user's groups when they are excluded", async () => {
     // Prepare
     const { directory, calls } = countingStore();
     const user = await directory.create('User', userBody('b@example.com'), ctx);
@@ -92,7 +92,13 @@ describe('directory use cases and the store calls they make', () => {
 
     // Act
     const error = await rejection(
-      directory.patch('Group', String(group.resource.id), patchBody({ op: 'replace', path: 'displayName', value: 'After' }, { op: 'add', path: 'members', value: [{ value: 'nobody' }] }), undefined, ctx),
+      directory.patch(
+        'Group',
+        String(group.resource.id),
+        patchBody({ op: 'replace', path: 'displayName', value: 'After' }, { op: 'add', path: 'members', value: [{ value: 'nobody' }] }),
+        undefined,
+        ctx,
+      ),
     );
 
     // Assess
@@ -105,7 +111,13 @@ describe('directory use cases and the store calls they make', () => {
   it('evaluates an unindexed filter over at most the injected maxScanned resources, then answers tooMany', async () => {
     // Prepare
     let next = 0;
-    const directory = makeDirectory({ store: new InMemoryDirectoryStore(), clock: () => new Date(), newId: () => `u${++next}`, onUnknownAttributes: () => undefined, limits: { maxScanned: 2 } });
+    const directory = makeDirectory({
+      store: new InMemoryDirectoryStore(),
+      clock: () => new Date(),
+      newId: () => `u${++next}`,
+      onUnknownAttributes: () => undefined,
+      limits: { maxScanned: 2 },
+    });
     for (const name of ['a', 'b']) await directory.create('User', userBody(`${name}@example.com`, { title: 'T' }), ctx);
     const withinCap = await directory.list('User', { filter: 'title eq "T"' }, ctx);
     await directory.create('User', userBody('c@example.com', { title: 'T' }), ctx);
@@ -185,7 +197,9 @@ describe('directory use cases and the store calls they make', () => {
 
   it('lists groups whose member lists would pass the response budget without their members, saying so', async () => {
     // Prepare: room for the members of about two of the three groups.
-    const perMember = JSON.stringify(JSON.stringify({ value: '00000000-0000-0000-0000-000000000000', $ref: `${ctx.baseUrl}/Groups/00000000-0000-0000-0000-000000000000`, type: 'Group' })).length;
+    const perMember = JSON.stringify(
+      JSON.stringify({ value: '00000000-0000-0000-0000-000000000000', $ref: `${ctx.baseUrl}/Groups/00000000-0000-0000-0000-000000000000`, type: 'Group' }),
+    ).length;
     const { directory } = countingStore({ memberBytesPerResponse: perMember * 25 });
     for (const name of ['g1', 'g2', 'g3']) await groupOf(directory, 10, name);
 
@@ -204,7 +218,12 @@ describe('directory use cases and the store calls they make', () => {
     const directory = makeDirectory({ store, clock: () => new Date(), newId: () => 'g-big', onUnknownAttributes: () => undefined });
     await directory.create('Group', groupBody('Claimed big'), ctx);
     const group = (await store.get('Group', 'g-big')) as NonNullable<Awaited<ReturnType<typeof store.get>>>;
-    await store.replace({ ...group, version: group.version + 1, memberCount: DIRECTORY_LIMITS.maxMemberDiff + 1 }, group.version, { uniques: [], emails: [] }, { uniques: [], emails: [] });
+    await store.replace(
+      { ...group, version: group.version + 1, memberCount: DIRECTORY_LIMITS.maxMemberDiff + 1 },
+      group.version,
+      { uniques: [], emails: [] },
+      { uniques: [], emails: [] },
+    );
     let memberReads = 0;
     const members = store.members.bind(store);
     store.members = (...args) => {
@@ -231,7 +250,9 @@ describe('directory use cases and the store calls they make', () => {
     calls.writes = 0;
 
     // Act
-    const error = await rejection(directory.replace('Group', String(group.resource.id), { schemas: [GROUP_SCHEMA_ID], displayName: 'Huge renamed', members: wanted }, undefined, ctx));
+    const error = await rejection(
+      directory.replace('Group', String(group.resource.id), { schemas: [GROUP_SCHEMA_ID], displayName: 'Huge renamed', members: wanted }, undefined, ctx),
+    );
 
     // Assess
     expect(error).toMatchObject({ status: 400, scimType: 'tooMany' });

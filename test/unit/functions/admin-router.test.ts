@@ -61,10 +61,21 @@ describe('the admin router', () => {
     // Prepare
     const { route, calls } = routerWith();
     // Act
-    const answer = await route(request('GET', '/admin/audit', { connector: 'acme', status: 'failed', from: '2026-11-01T00:00:00Z', limit: '20', cursor: 'opaque' }));
+    const answer = await route(
+      request('GET', '/admin/audit', { connector: 'acme', status: 'failed', from: '2026-11-01T00:00:00Z', limit: '20', cursor: 'opaque' }),
+    );
     // Assess
     expect(answer).toEqual({ status: 200, body: { items: [], nextCursor: 'next-page' } });
-    const query: AuditQuery = { connectorId: 'acme', status: 'failed', action: undefined, resourceId: undefined, from: '2026-11-01T00:00:00Z', to: undefined, limit: 20, cursor: 'opaque' };
+    const query: AuditQuery = {
+      connectorId: 'acme',
+      status: 'failed',
+      action: undefined,
+      resourceId: undefined,
+      from: '2026-11-01T00:00:00Z',
+      to: undefined,
+      limit: 20,
+      cursor: 'opaque',
+    };
     expect(calls).toEqual([['queryAudit', query]]);
   });
 
@@ -88,7 +99,10 @@ describe('the admin router', () => {
         throw new InvalidCursor('forged');
       },
     });
-    expect(await route(request('GET', '/admin/audit', { cursor: 'forged' }))).toEqual({ status: 400, body: { error: 'cursor: not a cursor this endpoint returned' } });
+    expect(await route(request('GET', '/admin/audit', { cursor: 'forged' }))).toEqual({
+      status: 400,
+      body: { error: 'cursor: not a cursor this endpoint returned' },
+    });
   });
 
   it('reports each connector and one connector with its breaker and DLQ depth', async () => {
@@ -100,8 +114,14 @@ describe('the admin router', () => {
 
   it('lists dead letters in place and redrives within the asked limit', async () => {
     const { route, calls } = routerWith();
-    expect(await route(request('GET', '/admin/connectors/acme/dead-letters', { limit: '5' }))).toEqual({ status: 200, body: { connector: 'acme', approximateCount: 2, messages: [] } });
-    expect(await route(request('POST', '/admin/connectors/acme/redrive', { limit: '10' }))).toEqual({ status: 200, body: { connector: 'acme', moved: 2, remaining: 0, stoppedBy: 'empty' } });
+    expect(await route(request('GET', '/admin/connectors/acme/dead-letters', { limit: '5' }))).toEqual({
+      status: 200,
+      body: { connector: 'acme', approximateCount: 2, messages: [] },
+    });
+    expect(await route(request('POST', '/admin/connectors/acme/redrive', { limit: '10' }))).toEqual({
+      status: 200,
+      body: { connector: 'acme', moved: 2, remaining: 0, stoppedBy: 'empty' },
+    });
     expect(calls).toEqual([
       ['peekDeadLetters', { id: 'acme', limit: 5 }],
       ['redrive', { id: 'acme', max: 10 }],

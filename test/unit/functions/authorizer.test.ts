@@ -40,7 +40,10 @@ describe('the SCIM authorizer', () => {
     // Assess: API Gateway caches one answer per token for every route, so the policy covers the stage
     expect(result).toEqual({
       principalId: 'tok-1',
-      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:api1234/prod/*' }] },
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:api1234/prod/*' }],
+      },
       context: { tokenId: 'tok-1', strictUnknownAttributes: true },
     });
     expect(lookups).toEqual([hashToken(TOKEN)]);

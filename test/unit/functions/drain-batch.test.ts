@@ -23,7 +23,8 @@ describe('the deletion drain batch', () => {
   it('runs each drain of the batch in order, with the cursor its image holds', async () => {
     // Prepare
     const runs: PendingDrain[] = [];
-    const batch = makeDrainBatch({ run: async (drain) => {
+    const batch = makeDrainBatch({
+      run: async (drain) => {
         runs.push(drain);
         return { removedMembers: 0, removedMemberships: 0, finished: true };
       },

@@ -50,10 +50,30 @@ describe('fanout', () => {
     // Assess
     expect(result).toEqual({ batchItemFailures: [] });
     expect(sent.map((m) => ({ ...m, body: JSON.parse(m.body) }))).toEqual([
-      { queueUrl: QUEUES.acme, groupId: 'u-1', deduplicationId: 'USER:u-1:3:MODIFY', body: { kind: 'user', id: 'u-1', trigger: 'realtime', changedAt: Date.parse('2026-11-29T10:00:00.000Z'), connectorId: 'acme' } },
-      { queueUrl: QUEUES.paused, groupId: 'u-1', deduplicationId: 'USER:u-1:3:MODIFY', body: { kind: 'user', id: 'u-1', trigger: 'realtime', changedAt: Date.parse('2026-11-29T10:00:00.000Z'), connectorId: 'paused' } },
-      { queueUrl: QUEUES.acme, groupId: 'g-1', deduplicationId: 'M:101', body: { kind: 'membership', groupId: 'g-1', memberId: 'u-1', trigger: 'realtime', connectorId: 'acme' } },
-      { queueUrl: QUEUES.paused, groupId: 'g-1', deduplicationId: 'M:101', body: { kind: 'membership', groupId: 'g-1', memberId: 'u-1', trigger: 'realtime', connectorId: 'paused' } },
+      {
+        queueUrl: QUEUES.acme,
+        groupId: 'u-1',
+        deduplicationId: 'USER:u-1:3:MODIFY',
+        body: { kind: 'user', id: 'u-1', trigger: 'realtime', changedAt: Date.parse('2026-11-29T10:00:00.000Z'), connectorId: 'acme' },
+      },
+      {
+        queueUrl: QUEUES.paused,
+        groupId: 'u-1',
+        deduplicationId: 'USER:u-1:3:MODIFY',
+        body: { kind: 'user', id: 'u-1', trigger: 'realtime', changedAt: Date.parse('2026-11-29T10:00:00.000Z'), connectorId: 'paused' },
+      },
+      {
+        queueUrl: QUEUES.acme,
+        groupId: 'g-1',
+        deduplicationId: 'M:101',
+        body: { kind: 'membership', groupId: 'g-1', memberId: 'u-1', trigger: 'realtime', connectorId: 'acme' },
+      },
+      {
+        queueUrl: QUEUES.paused,
+        groupId: 'g-1',
+        deduplicationId: 'M:101',
+        body: { kind: 'membership', groupId: 'g-1', memberId: 'u-1', trigger: 'realtime', connectorId: 'paused' },
+      },
     ]);
   });
 
@@ -78,12 +98,27 @@ describe('fanout', () => {
     const scoped = ConnectorsDocumentSchema.parse({
       connectors: [
         { id: 'acme', type: 'scim', enabled: true, baseUrl: 'https://acme.example/scim/v2', bearerToken: 'acme-token-0123456789' },
-        { id: 'paused', type: 'scim', enabled: true, baseUrl: 'https://paused.example/scim/v2', bearerToken: 'paused-token-0123456789', scope: { groups: ['g-gone'] } },
+        {
+          id: 'paused',
+          type: 'scim',
+          enabled: true,
+          baseUrl: 'https://paused.example/scim/v2',
+          bearerToken: 'paused-token-0123456789',
+          scope: { groups: ['g-gone'] },
+        },
       ],
     });
     const { fanout, sent, reads } = fanoutSending(undefined, { groups: ['g-1'], connectors: scoped });
-    const removed = (sequence: string, pk: string, sk: string): DynamoDBRecord => ({ eventName: 'REMOVE', dynamodb: { SequenceNumber: sequence, Keys: { pk: { S: pk }, sk: { S: sk } } } });
-    const records = [removed('400', 'GROUP#g-gone', 'MEMBER#u-1'), removed('401', 'GROUP#g-gone', 'MEMBER#u-2'), removed('402', 'GROUP#g-1', 'MEMBER#u-1'), record('403', 'GROUP#g-gone', 'MEMBER#u-3')];
+    const removed = (sequence: string, pk: string, sk: string): DynamoDBRecord => ({
+      eventName: 'REMOVE',
+      dynamodb: { SequenceNumber: sequence, Keys: { pk: { S: pk }, sk: { S: sk } } },
+    });
+    const records = [
+      removed('400', 'GROUP#g-gone', 'MEMBER#u-1'),
+      removed('401', 'GROUP#g-gone', 'MEMBER#u-2'),
+      removed('402', 'GROUP#g-1', 'MEMBER#u-1'),
+      record('403', 'GROUP#g-gone', 'MEMBER#u-3'),
+    ];
     // Act
     await fanout(records);
     // Assess: one read for the batch; g-1's removal, and any change that is not a removal, go to everyone
@@ -98,12 +133,14 @@ describe('fanout', () => {
     expect(reads).toEqual([]);
   });
 
-  it('sends the end of an access grant to the grant\'s connector only', async () => {
+  it("sends the end of an access grant to the grant's connector only", async () => {
     // Prepare
     const { fanout, sent } = fanoutSending();
     // Act
     await fanout([{ eventName: 'REMOVE', dynamodb: { SequenceNumber: '300', Keys: { pk: { S: 'GRANT#paused#u-9' }, sk: { S: 'GRANT' } }, OldImage: {} } }]);
     // Assess
-    expect(sent.map((m) => [m.queueUrl, JSON.parse(m.body)])).toEqual([[QUEUES.paused, { kind: 'user', id: 'u-9', trigger: 'on-demand', connectorId: 'paused' }]]);
+    expect(sent.map((m) => [m.queueUrl, JSON.parse(m.body)])).toEqual([
+      [QUEUES.paused, { kind: 'user', id: 'u-9', trigger: 'on-demand', connectorId: 'paused' }],
+    ]);
   });
 });

@@ -6,7 +6,11 @@ import { InMemoryLanes, InMemoryRunPages, InMemoryRunStore, inMemoryReconcileHub
 import { connectorConfig, FakeTarget, syncFixture } from '../../builders/sync.fakes.ts';
 
 const request = (method: string, query: Record<string, string> = {}): APIGatewayProxyEvent =>
-  ({ httpMethod: method, queryStringParameters: Object.keys(query).length ? query : null, requestContext: { identity: { userArn: 'arn:aws:iam::1:user/ops' } } }) as unknown as APIGatewayProxyEvent;
+  ({
+    httpMethod: method,
+    queryStringParameters: Object.keys(query).length ? query : null,
+    requestContext: { identity: { userArn: 'arn:aws:iam::1:user/ops' } },
+  }) as unknown as APIGatewayProxyEvent;
 
 /** The run routes on a real reconciliation over in-memory ports, with one connector `acme`. */
 const setup = () => {
@@ -68,7 +72,10 @@ describe('the run routes of the admin API', () => {
     const approved = await route('POST', `/runs/${runId}/approve`);
     const twice = await route('POST', `/runs/${runId}/approve`);
     // Assess
-    expect(shown).toMatchObject({ status: 200, body: { run: { state: 'awaiting-approval' }, plan: [{ situation: 'orphan', action: 'delete' }], planComplete: true } });
+    expect(shown).toMatchObject({
+      status: 200,
+      body: { run: { state: 'awaiting-approval' }, plan: [{ situation: 'orphan', action: 'delete' }], planComplete: true },
+    });
     expect(approved).toMatchObject({ status: 200, body: { run: { state: 'applying', decision: { by: 'arn:aws:iam::1:user/ops', approved: true } } } });
     expect(twice).toMatchObject({ status: 409 });
   });

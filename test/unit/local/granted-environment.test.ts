@@ -27,9 +27,16 @@ describe('environmentOf', () => {
   it.each<[string, Grant[], Record<string, string>]>([
     ['nothing without grants', [], {}],
     ['the table name for a table read', [{ resource: 'table', access: 'read' }], { TABLE_NAME: 'hub-table' }],
-    ['the table name and audit retention for a table write', [{ resource: 'table', access: 'readWrite' }], { TABLE_NAME: 'hub-table', AUDIT_RETENTION_DAYS: '365' }],
+    [
+      'the table name and audit retention for a table write',
+      [{ resource: 'table', access: 'readWrite' }],
+      { TABLE_NAME: 'hub-table', AUDIT_RETENTION_DAYS: '365' },
+    ],
     ['the table name for a stream read', [{ resource: 'stream', access: 'read' }], { TABLE_NAME: 'hub-table' }],
-    ['the lanes by connector for queues', [{ resource: 'queues', access: 'send' }], {
+    [
+      'the lanes by connector for queues',
+      [{ resource: 'queues', access: 'send' }],
+      {
         CONNECTOR_QUEUE_URLS: JSON.stringify({ acme: 'http://sqs.us-east-1.localhost:1/000000000000/connector-acme.fifo' }),
         HUB_QUEUE_URLS: JSON.stringify({ reconcile: 'http://sqs.us-east-1.localhost:1/000000000000/reconcile.fifo' }),
       },
@@ -41,7 +48,9 @@ describe('environmentOf', () => {
   });
 
   it('names the SSM parameter, not a file, where the document is a parameter', () => {
-    expect(environmentOf({ grants: [{ resource: 'parameters', access: 'read' }] }, { ...resources, connectorsDocument: { parameterName: '/hub/connectors' } })).toEqual({
+    expect(
+      environmentOf({ grants: [{ resource: 'parameters', access: 'read' }] }, { ...resources, connectorsDocument: { parameterName: '/hub/connectors' } }),
+    ).toEqual({
       CONNECTORS_PARAMETER: '/hub/connectors',
     });
   });

@@ -56,7 +56,7 @@ describe('LocalScheduler', () => {
     });
   });
 
-  it('fires each connector\'s reconciliation schedule with the connector in the detail', async () => {
+  it("fires each connector's reconciliation schedule with the connector in the detail", async () => {
     // Prepare: the schedules of a connectors document, as npm start reads them.
     vi.useFakeTimers({ now: at('2026-01-01T01:59:00Z') });
     const schedules = reconcileSchedulesOf([

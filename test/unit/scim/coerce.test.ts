@@ -112,7 +112,15 @@ describe('coerceAttributeValue', () => {
   it('rejects more than one primary value (RFC 7643 section 2.4)', () => {
     // Act
     const error = scimErrorFrom(() =>
-      coerceAttributeValue(widget('parts'), [{ value: 1, primary: true }, { value: 2, primary: 'True' }], 'parts', []),
+      coerceAttributeValue(
+        widget('parts'),
+        [
+          { value: 1, primary: true },
+          { value: 2, primary: 'True' },
+        ],
+        'parts',
+        [],
+      ),
     );
 
     // Assess

@@ -125,7 +125,7 @@ describe('parseFilter (RFC 7644 section 3.4.2.2)', () => {
     ['emails[type[value eq "x"] eq "y"]', 'Value filters cannot be nested'],
     ['name.givenName[value eq "x"]', "must follow an attribute, not the sub-attribute 'name.givenName'"],
     ['emails[type eq "work"].value.x eq "x"', 'names a sub-attribute of a sub-attribute'],
-    ['emails[type eq "work"].value', "Expected an operator"],
+    ['emails[type eq "work"].value', 'Expected an operator'],
     ['userName eq "a" and', 'Expected an attribute path or'],
     ['and userName eq "a"', "Expected an attribute path or '(' but found 'and'"],
     ['not', 'found the end of the filter'],
@@ -202,7 +202,10 @@ describe('parseFilter (RFC 7644 section 3.4.2.2)', () => {
 
   it('either parses or raises invalidFilter, whatever the input', () => {
     const piece = fc.constantFrom('a', 'b.c', 'eq', 'pr', 'and', 'or', 'not', '(', ')', '[', ']', '"x"', '"', '\\', ' ', '1', 'true', 'urn:x:y:z');
-    const text = fc.oneof(fc.string(), fc.array(piece, { maxLength: 12 }).map((pieces) => pieces.join(' ')));
+    const text = fc.oneof(
+      fc.string(),
+      fc.array(piece, { maxLength: 12 }).map((pieces) => pieces.join(' ')),
+    );
 
     fc.assert(
       fc.property(text, (input) => {
@@ -250,8 +253,7 @@ const GROUP = {
   ],
 };
 
-const matches = (filter: string, resource: Record<string, unknown>, type: ResourceTypeRef = 'User') =>
-  evaluateFilter(parseFilter(filter), resource, type);
+const matches = (filter: string, resource: Record<string, unknown>, type: ResourceTypeRef = 'User') => evaluateFilter(parseFilter(filter), resource, type);
 
 describe('evaluateFilter', () => {
   it.each<[string, boolean]>([
@@ -322,7 +324,7 @@ describe('evaluateFilter', () => {
     ['userName eq "bjensen" and active eq false', false],
     ['userName eq "nobody" or active eq true', true],
     ['not (userName eq "bjensen")', false],
-    ["name.FamilyName eq \"o'malley\" and (emails.Value co example.com or emails.Value co example.org)", true],
+    ['name.FamilyName eq "o\'malley" and (emails.Value co example.com or emails.Value co example.org)', true],
   ])('%s on a User is %s', (filter, expected) => {
     // Act
     const result = matches(filter, USER);

@@ -83,7 +83,10 @@ describe('normalizeUser', () => {
 
   it('sets schemas from the data present, not from what the client lists', () => {
     // Act
-    const withoutData = normalizeUser({ schemas: [ENTERPRISE, USER_SCHEMA_ID, 'urn:example:other'], userName: 'a', [ENTERPRISE]: { department: null } }, strict);
+    const withoutData = normalizeUser(
+      { schemas: [ENTERPRISE, USER_SCHEMA_ID, 'urn:example:other'], userName: 'a', [ENTERPRISE]: { department: null } },
+      strict,
+    );
     const withoutSchemas = normalizeUser({ userName: 'a', [ENTERPRISE]: { costCenter: 'CC-1' } }, strict);
 
     // Assess
@@ -138,7 +141,18 @@ describe('normalizeUser', () => {
     ['an email that is not an object', { userName: 'a', emails: [true] }, 'invalidValue', "'emails' must be an object"],
     ['name that is not an object', { userName: 'a', name: 'A B' }, 'invalidValue', "'name' must be an object"],
     ['a boolean string attribute', { userName: 'a', title: true }, 'invalidValue', "'title' must be a string"],
-    ['two primary emails', { userName: 'a', emails: [{ value: 'a', primary: true }, { value: 'b', primary: 'true' }] }, 'invalidValue', "Only one value of 'emails'"],
+    [
+      'two primary emails',
+      {
+        userName: 'a',
+        emails: [
+          { value: 'a', primary: true },
+          { value: 'b', primary: 'true' },
+        ],
+      },
+      'invalidValue',
+      "Only one value of 'emails'",
+    ],
     ['schemas that are not strings', { userName: 'a', schemas: [1] }, 'invalidValue', "'schemas' must be an array"],
     ['schemas that is a string', { userName: 'a', schemas: USER_SCHEMA_ID }, 'invalidValue', "'schemas' must be an array"],
     ['an extension that is not an object', { userName: 'a', [ENTERPRISE]: 'R&D' }, 'invalidValue', 'must be an object of its attributes'],
@@ -205,7 +219,10 @@ describe('normalizeGroup', () => {
       schemas: [GROUP_SCHEMA_ID, MICROSOFT_GROUP],
       externalId: 'e-1',
       displayName: 'Group1DisplayName',
-      members: [{ value: 'u-1', display: 'VP', $ref: null }, { value: 'u-2', type: 'User' }],
+      members: [
+        { value: 'u-1', display: 'VP', $ref: null },
+        { value: 'u-2', type: 'User' },
+      ],
     };
 
     // Act
@@ -216,7 +233,10 @@ describe('normalizeGroup', () => {
       schemas: [GROUP_SCHEMA_ID],
       externalId: 'e-1',
       displayName: 'Group1DisplayName',
-      members: [{ value: 'u-1', display: 'VP' }, { value: 'u-2', type: 'User' }],
+      members: [
+        { value: 'u-1', display: 'VP' },
+        { value: 'u-2', type: 'User' },
+      ],
     });
     expect(unknownAttributes).toEqual([]);
   });

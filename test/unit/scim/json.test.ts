@@ -1,15 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  cloneJson,
-  deepEqual,
-  deleteIgnoringCase,
-  findKey,
-  getIgnoringCase,
-  isPlainObject,
-  isUnassigned,
-  setIgnoringCase,
-} from '../../../shared/scim/json.ts';
+import { cloneJson, deepEqual, deleteIgnoringCase, findKey, getIgnoringCase, isPlainObject, isUnassigned, setIgnoringCase } from '../../../shared/scim/json.ts';
 
 describe('case-insensitive access (RFC 7643 section 2.1)', () => {
   it('finds a key ignoring case, preferring the exact spelling', () => {
@@ -25,7 +16,13 @@ describe('case-insensitive access (RFC 7643 section 2.1)', () => {
 
   it('reads through getIgnoringCase, and nothing from non-objects', () => {
     // Act
-    const values = [getIgnoringCase({ Name: 1 }, 'name'), getIgnoringCase({}, 'name'), getIgnoringCase([1], '0'), getIgnoringCase(null, 'a'), getIgnoringCase('s', 'length')];
+    const values = [
+      getIgnoringCase({ Name: 1 }, 'name'),
+      getIgnoringCase({}, 'name'),
+      getIgnoringCase([1], '0'),
+      getIgnoringCase(null, 'a'),
+      getIgnoringCase('s', 'length'),
+    ];
 
     // Assess
     expect(values).toEqual([1, undefined, undefined, undefined, undefined]);
@@ -127,9 +124,7 @@ describe('deepEqual and cloneJson', () => {
 
   it('agrees with JSON comparison of key-sorted serialisations', () => {
     const canonical = (value: unknown): string =>
-      JSON.stringify(value, (_key, item) =>
-        isPlainObject(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1))) : item,
-      );
+      JSON.stringify(value, (_key, item) => (isPlainObject(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1))) : item));
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 3 }), fc.jsonValue({ maxDepth: 3 }), (left, right) => {
         // Act

@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../../../shared/scim/errors.ts';
-import {
-  applyPatch,
-  extractMemberOperations,
-  type MemberChange,
-  PATCH_OP_SCHEMA,
-  type PatchOperation,
-  parsePatchRequest,
-} from '../../../shared/scim/patch.ts';
+import { applyPatch, extractMemberOperations, type MemberChange, PATCH_OP_SCHEMA, type PatchOperation, parsePatchRequest } from '../../../shared/scim/patch.ts';
 import { ENTERPRISE_USER_SCHEMA_ID, GROUP_SCHEMA_ID, USER_SCHEMA_ID } from '../../../shared/scim/schemas.ts';
 import { deepFreeze, scimErrorFrom } from './scim-test-support.ts';
 
@@ -73,7 +66,13 @@ describe('parsePatchRequest (RFC 7644 section 3.5.2)', () => {
 
   it('reads message attribute names ignoring case and drops a null path', () => {
     // Prepare
-    const body = { Schemas: [PATCH_OP_SCHEMA.toUpperCase()], operations: [{ Op: 'remove', Path: 'title', Value: null }, { OP: 'add', path: null, VALUE: { title: 'x' } }] };
+    const body = {
+      Schemas: [PATCH_OP_SCHEMA.toUpperCase()],
+      operations: [
+        { Op: 'remove', Path: 'title', Value: null },
+        { OP: 'add', path: null, VALUE: { title: 'x' } },
+      ],
+    };
 
     // Act
     const operations = parsePatchRequest(body);
@@ -117,7 +116,11 @@ describe('parsePatchRequest (RFC 7644 section 3.5.2)', () => {
     ['an unknown op', { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'move', path: 'a' }] }, 'Operations.0.op'],
     ['a numeric path', { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'remove', path: 3 }] }, 'Operations.0.path'],
     ['add without value', { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'add', path: 'title' }] }, "Operations.0: 'add' needs a value"],
-    ['replace without value', { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'remove', path: 'x' }, { op: 'Replace' }] }, "Operations.1: 'replace' needs a value"],
+    [
+      'replace without value',
+      { schemas: [PATCH_OP_SCHEMA], Operations: [{ op: 'remove', path: 'x' }, { op: 'Replace' }] },
+      "Operations.1: 'replace' needs a value",
+    ],
   ])('rejects %s with invalidSyntax', (_case, body, detail) => {
     // Act
     const error = scimErrorFrom(() => parsePatchRequest(body));
@@ -145,7 +148,13 @@ const cases: PatchCase[] = [
   { name: 'replace with the current value', operations: [op('replace', 'userName', 'bjensen')], changed: false },
   { name: 'replace active with "False"', operations: [op('replace', 'active', 'False')], expected: { active: false }, changed: true },
   { name: 'add a single-valued attribute', operations: [op('add', 'title', 'Boss')], expected: { title: 'Boss' }, changed: true },
-  { name: 'add null to a single-valued attribute', resource: user({ title: 'Boss' }), operations: [op('add', 'title', null)], absent: ['title'], changed: true },
+  {
+    name: 'add null to a single-valued attribute',
+    resource: user({ title: 'Boss' }),
+    operations: [op('add', 'title', null)],
+    absent: ['title'],
+    changed: true,
+  },
   { name: 'replace with a number for a string', operations: [op('replace', 'title', 42)], expected: { title: '42' }, changed: true },
   { name: 'attribute names ignore case', operations: [op('replace', 'USERNAME', 'babs')], expected: { userName: 'babs' }, changed: true },
   {
@@ -161,7 +170,10 @@ const cases: PatchCase[] = [
     operations: [op('replace', undefined, { 'name.givenName': 'Babs', 'emails[type eq "work"].value': 'new@example.com' })],
     expected: {
       name: { givenName: 'Babs', familyName: 'Jensen' },
-      emails: [{ value: 'new@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home' }],
+      emails: [
+        { value: 'new@example.com', type: 'work', primary: true },
+        { value: 'babs@home.example.org', type: 'home' },
+      ],
     },
     changed: true,
   },
@@ -234,7 +246,13 @@ const cases: PatchCase[] = [
   {
     name: 'add appends to a multi-valued attribute',
     operations: [op('add', 'emails', [{ value: 'third@example.com', type: 'other' }])],
-    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home' }, { value: 'third@example.com', type: 'other' }] },
+    expected: {
+      emails: [
+        { value: 'bjensen@example.com', type: 'work', primary: true },
+        { value: 'babs@home.example.org', type: 'home' },
+        { value: 'third@example.com', type: 'other' },
+      ],
+    },
     changed: true,
   },
   {
@@ -271,13 +289,23 @@ const cases: PatchCase[] = [
   {
     name: 'replace through a filter sets the sub-attribute of matching values',
     operations: [op('replace', 'emails[type eq "WORK"].value', 'new@example.com')],
-    expected: { emails: [{ value: 'new@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home' }] },
+    expected: {
+      emails: [
+        { value: 'new@example.com', type: 'work', primary: true },
+        { value: 'babs@home.example.org', type: 'home' },
+      ],
+    },
     changed: true,
   },
   {
     name: 'replace through a filter replaces whole matching values',
     operations: [op('replace', 'emails[type eq "home"]', { value: 'b@example.net', type: 'other' })],
-    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'b@example.net', type: 'other' }] },
+    expected: {
+      emails: [
+        { value: 'bjensen@example.com', type: 'work', primary: true },
+        { value: 'b@example.net', type: 'other' },
+      ],
+    },
     changed: true,
   },
   {
@@ -300,19 +328,35 @@ const cases: PatchCase[] = [
   {
     name: 'add through a filter that matches sets the sub-attribute',
     operations: [op('add', 'emails[type eq "work"].display', 'Work')],
-    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true, display: 'Work' }, { value: 'babs@home.example.org', type: 'home' }] },
+    expected: {
+      emails: [
+        { value: 'bjensen@example.com', type: 'work', primary: true, display: 'Work' },
+        { value: 'babs@home.example.org', type: 'home' },
+      ],
+    },
     changed: true,
   },
   {
     name: 'add through a filter that matches merges an object value',
     operations: [op('add', 'emails[type eq "home"]', { display: 'Home' })],
-    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home', display: 'Home' }] },
+    expected: {
+      emails: [
+        { value: 'bjensen@example.com', type: 'work', primary: true },
+        { value: 'babs@home.example.org', type: 'home', display: 'Home' },
+      ],
+    },
     changed: true,
   },
   {
     name: 'add through an equality filter that matches nothing creates the value (Entra ID)',
     operations: [op('add', 'emails[type eq "other"].value', 'o@example.com')],
-    expected: { emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }, { value: 'babs@home.example.org', type: 'home' }, { type: 'other', value: 'o@example.com' }] },
+    expected: {
+      emails: [
+        { value: 'bjensen@example.com', type: 'work', primary: true },
+        { value: 'babs@home.example.org', type: 'home' },
+        { type: 'other', value: 'o@example.com' },
+      ],
+    },
     changed: true,
   },
   {
@@ -376,7 +420,12 @@ const cases: PatchCase[] = [
   {
     name: 'remove of a sub-attribute through a filter',
     operations: [op('remove', 'emails[type eq "work"].primary')],
-    expected: { emails: [{ value: 'bjensen@example.com', type: 'work' }, { value: 'babs@home.example.org', type: 'home' }] },
+    expected: {
+      emails: [
+        { value: 'bjensen@example.com', type: 'work' },
+        { value: 'babs@home.example.org', type: 'home' },
+      ],
+    },
     changed: true,
   },
   { name: 'remove of a multi-valued attribute', operations: [op('remove', 'emails')], absent: ['emails'], changed: true },
@@ -395,8 +444,18 @@ const cases: PatchCase[] = [
   },
   {
     name: 'remove with a value list compares values without a value sub-attribute whole',
-    resource: user({ addresses: [{ type: 'work', locality: 'Berlin' }, { type: 'home', locality: 'Bonn' }] }),
-    operations: [op('remove', 'addresses', [{ type: 'home', locality: 'Bonn' }, { type: 'work', locality: 'Paris' }])],
+    resource: user({
+      addresses: [
+        { type: 'work', locality: 'Berlin' },
+        { type: 'home', locality: 'Bonn' },
+      ],
+    }),
+    operations: [
+      op('remove', 'addresses', [
+        { type: 'home', locality: 'Bonn' },
+        { type: 'work', locality: 'Paris' },
+      ]),
+    ],
     expected: { addresses: [{ type: 'work', locality: 'Berlin' }] },
     changed: true,
   },
@@ -432,7 +491,12 @@ const cases: PatchCase[] = [
   {
     name: 'replace of a sub-attribute of every value of a multi-valued attribute',
     operations: [op('replace', 'emails.type', 'other')],
-    expected: { emails: [{ value: 'bjensen@example.com', type: 'other', primary: true }, { value: 'babs@home.example.org', type: 'other' }] },
+    expected: {
+      emails: [
+        { value: 'bjensen@example.com', type: 'other', primary: true },
+        { value: 'babs@home.example.org', type: 'other' },
+      ],
+    },
     changed: true,
   },
   {
@@ -474,8 +538,18 @@ const cases: PatchCase[] = [
     expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { organization: 'Acme', division: 'West' } },
     changed: true,
   },
-  { name: 'manager as a plain id', operations: [op('replace', 'manager', 'boss-1')], expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-1' } } }, changed: true },
-  { name: 'manager as {value}', operations: [op('add', 'manager', { value: 'boss-1' })], expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-1' } } }, changed: true },
+  {
+    name: 'manager as a plain id',
+    operations: [op('replace', 'manager', 'boss-1')],
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-1' } } },
+    changed: true,
+  },
+  {
+    name: 'manager as {value}',
+    operations: [op('add', 'manager', { value: 'boss-1' })],
+    expected: { schemas: [USER_SCHEMA_ID, ENTERPRISE], [ENTERPRISE]: { manager: { value: 'boss-1' } } },
+    changed: true,
+  },
   {
     name: 'manager as a list of one {value} (Entra ID)',
     operations: [op('replace', `${ENTERPRISE}:manager`, [{ value: 'boss-1' }])],
@@ -577,7 +651,17 @@ describe('applyPatch on a User', () => {
     ['a boolean that is not one', [op('replace', 'active', 'maybe')], 'invalidValue', "'active' must be a boolean"],
     ['a complex attribute given a string', [op('replace', 'name', 'Barbara')], 'invalidValue', "'name' must be an object"],
     ['a string attribute given an object', [op('replace', 'title', { a: 1 })], 'invalidValue', "'title' must be a string"],
-    ['two primary values', [op('replace', 'emails', [{ value: 'a', primary: true }, { value: 'b', primary: true }])], 'invalidValue', 'Only one value'],
+    [
+      'two primary values',
+      [
+        op('replace', 'emails', [
+          { value: 'a', primary: true },
+          { value: 'b', primary: true },
+        ]),
+      ],
+      'invalidValue',
+      'Only one value',
+    ],
     ['primary set on every value', [op('replace', 'emails.primary', true)], 'invalidValue', 'Only one value'],
   ])('rejects %s', (_case, operations, scimType, detail) => {
     // Act
@@ -603,7 +687,16 @@ describe('applyPatch on a Group', () => {
     const result = applyPatch(group(), [op('add', 'members[value eq "u-2"].type', 'User')], 'Group');
 
     // Assess
-    expect(result).toEqual({ resource: { ...group(), members: [{ value: 'u-1', type: 'User' }, { value: 'u-2', type: 'User' }] }, changed: true });
+    expect(result).toEqual({
+      resource: {
+        ...group(),
+        members: [
+          { value: 'u-1', type: 'User' },
+          { value: 'u-2', type: 'User' },
+        ],
+      },
+      changed: true,
+    });
   });
 
   it('keeps an immutable sub-attribute when a replacement repeats it', () => {
@@ -759,7 +852,10 @@ describe('extractMemberOperations', () => {
     [
       'several operations in order',
       [op('add', 'members', [{ value: 'a' }]), op('replace', 'displayName', 'x'), op('remove', 'members[value eq "a"]')],
-      [{ kind: 'add', ids: ['a'] }, { kind: 'remove', ids: ['a'] }],
+      [
+        { kind: 'add', ids: ['a'] },
+        { kind: 'remove', ids: ['a'] },
+      ],
       [op('replace', 'displayName', 'x')],
     ],
   ])('%s', (_case, operations, memberChanges, rest) => {

@@ -12,22 +12,10 @@ describe('parsePath (RFC 7644 section 3.5.2 PATH)', () => {
     ['  userName  ', { attribute: 'userName' }],
     ['name.givenName', { attribute: 'name', subAttribute: 'givenName' }],
     ['members.$ref', { attribute: 'members', subAttribute: '$ref' }],
-    [
-      'emails[type eq "work"].value',
-      { attribute: 'emails', subAttribute: 'value', valueFilter: { op: 'eq', path: { attribute: 'type' }, value: 'work' } },
-    ],
-    [
-      'members[value eq "abc"]',
-      { attribute: 'members', valueFilter: { op: 'eq', path: { attribute: 'value' }, value: 'abc' } },
-    ],
-    [
-      'emails[value eq "a]b"].type',
-      { attribute: 'emails', subAttribute: 'type', valueFilter: { op: 'eq', path: { attribute: 'value' }, value: 'a]b' } },
-    ],
-    [
-      'emails[value eq "a\\"]"]',
-      { attribute: 'emails', valueFilter: { op: 'eq', path: { attribute: 'value' }, value: 'a"]' } },
-    ],
+    ['emails[type eq "work"].value', { attribute: 'emails', subAttribute: 'value', valueFilter: { op: 'eq', path: { attribute: 'type' }, value: 'work' } }],
+    ['members[value eq "abc"]', { attribute: 'members', valueFilter: { op: 'eq', path: { attribute: 'value' }, value: 'abc' } }],
+    ['emails[value eq "a]b"].type', { attribute: 'emails', subAttribute: 'type', valueFilter: { op: 'eq', path: { attribute: 'value' }, value: 'a]b' } }],
+    ['emails[value eq "a\\"]"]', { attribute: 'emails', valueFilter: { op: 'eq', path: { attribute: 'value' }, value: 'a"]' } }],
     [`${ENTERPRISE}:manager`, { schema: ENTERPRISE, attribute: 'manager' }],
     [`${ENTERPRISE}:manager.value`, { schema: ENTERPRISE, attribute: 'manager', subAttribute: 'value' }],
     [`${ENTERPRISE.toUpperCase()}:department`, { schema: ENTERPRISE, attribute: 'department' }],

@@ -56,7 +56,11 @@ describe('project (RFC 7644 section 3.9)', () => {
   it.each<[string, ProjectionParams, Record<string, unknown>]>([
     ['attributes=userName', { attributes: ['userName'] }, { ...ALWAYS, userName: 'bjensen' }],
     ['attribute names ignoring case', { attributes: ['USERNAME', 'Name.GivenName'] }, { ...ALWAYS, userName: 'bjensen', name: { givenName: 'Barbara' } }],
-    ['a sub-attribute of a multi-valued attribute', { attributes: ['emails.value'] }, { ...ALWAYS, emails: [{ value: 'bjensen@example.com' }, { value: 'babs@example.org' }] }],
+    [
+      'a sub-attribute of a multi-valued attribute',
+      { attributes: ['emails.value'] },
+      { ...ALWAYS, emails: [{ value: 'bjensen@example.com' }, { value: 'babs@example.org' }] },
+    ],
     ['an attribute and one of its sub-attributes', { attributes: ['name', 'name.givenName'] }, { ...ALWAYS, name: USER.name }],
     ['a URN-qualified extension attribute', { attributes: [`${ENTERPRISE}:department`] }, { ...ALWAYS, [ENTERPRISE]: { department: 'R&D' } }],
     ['a URN-qualified core attribute', { attributes: [`${USER_SCHEMA_ID}:userName`] }, { ...ALWAYS, userName: 'bjensen' }],
@@ -68,8 +72,16 @@ describe('project (RFC 7644 section 3.9)', () => {
     ['an empty list, as if absent', { attributes: [] }, project(USER, {}, 'User')],
     ['excludedAttributes=emails', { excludedAttributes: ['emails', 'groups', 'meta', ENTERPRISE, 'name', 'externalId'] }, { ...ALWAYS, userName: 'bjensen' }],
     ['an excluded sub-attribute', { attributes: ['name'], excludedAttributes: ['name.givenName'] }, { ...ALWAYS, name: { familyName: 'Jensen' } }],
-    ['an excluded returned-always attribute, which stays', { attributes: ['userName'], excludedAttributes: ['id', 'schemas'] }, { ...ALWAYS, userName: 'bjensen' }],
-    ['an excluded extension attribute', { attributes: [ENTERPRISE], excludedAttributes: [`${ENTERPRISE}:manager`] }, { ...ALWAYS, [ENTERPRISE]: { department: 'R&D' } }],
+    [
+      'an excluded returned-always attribute, which stays',
+      { attributes: ['userName'], excludedAttributes: ['id', 'schemas'] },
+      { ...ALWAYS, userName: 'bjensen' },
+    ],
+    [
+      'an excluded extension attribute',
+      { attributes: [ENTERPRISE], excludedAttributes: [`${ENTERPRISE}:manager`] },
+      { ...ALWAYS, [ENTERPRISE]: { department: 'R&D' } },
+    ],
     ['an excluded extension', { attributes: [ENTERPRISE, 'userName'], excludedAttributes: [ENTERPRISE] }, { ...ALWAYS, userName: 'bjensen' }],
     ['an attribute both named and excluded', { attributes: ['userName', 'title'], excludedAttributes: ['userName'] }, ALWAYS],
   ])('projects %s', (_case, params, expected) => {

@@ -25,9 +25,27 @@ describe('schema data (RFC 7643 sections 4 and 8.7)', () => {
   it('defines every core User attribute of RFC 7643 section 4.1', () => {
     // Prepare
     const expected = [
-      'userName', 'name', 'displayName', 'nickName', 'profileUrl', 'title', 'userType', 'preferredLanguage',
-      'locale', 'timezone', 'active', 'password', 'emails', 'phoneNumbers', 'ims', 'photos', 'addresses',
-      'groups', 'entitlements', 'roles', 'x509Certificates',
+      'userName',
+      'name',
+      'displayName',
+      'nickName',
+      'profileUrl',
+      'title',
+      'userType',
+      'preferredLanguage',
+      'locale',
+      'timezone',
+      'active',
+      'password',
+      'emails',
+      'phoneNumbers',
+      'ims',
+      'photos',
+      'addresses',
+      'groups',
+      'entitlements',
+      'roles',
+      'x509Certificates',
     ];
 
     // Act
@@ -98,11 +116,7 @@ describe('resolveAttribute', () => {
     ['User', 'name.GIVENNAME', { schemaId: USER_SCHEMA.id, attribute: 'name', sub: 'givenName' }],
     ['User', `${USER_SCHEMA.id}:name.familyName`, { schemaId: USER_SCHEMA.id, attribute: 'name', sub: 'familyName' }],
     ['User', `${ENTERPRISE}:department`, { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'department' }],
-    [
-      'User',
-      `${ENTERPRISE.toUpperCase()}:Manager.Value`,
-      { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'manager', sub: 'value' },
-    ],
+    ['User', `${ENTERPRISE.toUpperCase()}:Manager.Value`, { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'manager', sub: 'value' }],
     ['User', 'meta.lastModified', { schemaId: USER_SCHEMA.id, attribute: 'meta', sub: 'lastModified' }],
     // Extension attributes named without their URN, as Entra ID and OneLogin send them.
     ['User', 'department', { schemaId: ENTERPRISE, extension: ENTERPRISE, attribute: 'department' }],
@@ -212,9 +226,7 @@ describe('toScimSchemaResource (RFC 7643 section 7)', () => {
     });
     expect(byName('profileUrl')).toMatchObject({ type: 'reference', referenceTypes: ['external'] });
     expect(byName('emails')).toMatchObject({
-      subAttributes: expect.arrayContaining([
-        expect.objectContaining({ name: 'type', canonicalValues: ['work', 'home', 'other'] }),
-      ]),
+      subAttributes: expect.arrayContaining([expect.objectContaining({ name: 'type', canonicalValues: ['work', 'home', 'other'] })]),
     });
   });
 });

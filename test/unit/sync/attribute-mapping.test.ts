@@ -44,7 +44,12 @@ describe('mapUser', () => {
   });
 
   it('maps the default SCIM attributes with the hub id as externalId', () => {
-    expect(mapUser(ada, DEFAULT_MAPPINGS.scim, 'create')).toMatchObject({ userName: 'ada@example.com', externalId: 'u1', active: true, 'name.givenName': 'Ada' });
+    expect(mapUser(ada, DEFAULT_MAPPINGS.scim, 'create')).toMatchObject({
+      userName: 'ada@example.com',
+      externalId: 'u1',
+      active: true,
+      'name.givenName': 'Ada',
+    });
   });
 
   it('maps the default Cognito attributes with the primary email', () => {
@@ -69,6 +74,9 @@ describe('diffAttributes', () => {
   });
 
   it('finds no change when only key order differs inside a value', () => {
-    expect(diffAttributes({ emails: [{ value: 'a@x', type: 'work' }] }, { emails: [{ type: 'work', value: 'a@x' }] }, new Set())).toEqual({ set: {}, unset: [] });
+    expect(diffAttributes({ emails: [{ value: 'a@x', type: 'work' }] }, { emails: [{ type: 'work', value: 'a@x' }] }, new Set())).toEqual({
+      set: {},
+      unset: [],
+    });
   });
 });

@@ -39,11 +39,14 @@ describe('changeOfRecord', () => {
     expect(changeOfRecord({ eventName: 'INSERT', dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } } } })).toBeUndefined();
   });
 
-  it.each(['REMOVE', 'UNKNOWN_TO_SDK_VERSION'])('announces the end of an access grant (%s, as a TTL delete shows in DynamoDB Local) to its connector only', (eventName) => {
-    const queued = changeOfRecord({ eventName, dynamodb: { Keys: { pk: { S: 'GRANT#acme#u1' }, sk: { S: 'GRANT' } }, OldImage: {}, SequenceNumber: '9' } });
+  it.each(['REMOVE', 'UNKNOWN_TO_SDK_VERSION'])(
+    'announces the end of an access grant (%s, as a TTL delete shows in DynamoDB Local) to its connector only',
+    (eventName) => {
+      const queued = changeOfRecord({ eventName, dynamodb: { Keys: { pk: { S: 'GRANT#acme#u1' }, sk: { S: 'GRANT' } }, OldImage: {}, SequenceNumber: '9' } });
 
-    expect(queued).toEqual({ change: { kind: 'user', id: 'u1', trigger: 'on-demand' }, groupId: 'u1', deduplicationId: 'G:9', connectorId: 'acme' });
-  });
+      expect(queued).toEqual({ change: { kind: 'user', id: 'u1', trigger: 'on-demand' }, groupId: 'u1', deduplicationId: 'G:9', connectorId: 'acme' });
+    },
+  );
 
   it.each(['INSERT', 'MODIFY'])('ignores a grant written (%s): the on-demand provisioning that wrote it applied it', (eventName) => {
     expect(changeOfRecord({ eventName, dynamodb: { Keys: { pk: { S: 'GRANT#acme#u1' }, sk: { S: 'GRANT' } }, NewImage: {} } })).toBeUndefined();

@@ -15,7 +15,14 @@ const setup = (config: Record<string, unknown> = {}) => {
   const target = new FakeTarget();
   const lane = new FakeLane(fixture.now);
   const breakers = new InMemoryBreakers();
-  const worker = makeChangeWorker({ sync: makeSync(fixture), breakers, queue: lane, audit: fixture.audit, clock: fixture.clock, maxReceiveCount: MAX_RECEIVE_COUNT });
+  const worker = makeChangeWorker({
+    sync: makeSync(fixture),
+    breakers,
+    queue: lane,
+    audit: fixture.audit,
+    clock: fixture.clock,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+  });
   let current: ConnectorConfig = connectorConfig({ breaker: { failureThreshold: 3, probeIntervalSeconds: 30 }, retry: { maxAttempts: 3 }, ...config });
   let connect: () => Promise<Connector> = async () => target;
   return {

@@ -19,7 +19,10 @@ const setup = (config: Record<string, unknown> = {}) => {
       [...fixture.hub.users.values()]
         .filter((u) => u.id === ref || String(u.userName).toLowerCase() === ref.toLowerCase() || u.externalId === ref)
         .map((u) => ({ id: String(u.id), userName: String(u.userName) })),
-    findGroups: async (ref) => [...fixture.hub.groups.values()].filter((g) => g.id === ref || g.displayName === ref).map((g) => ({ id: String(g.id), displayName: String(g.displayName) })),
+    findGroups: async (ref) =>
+      [...fixture.hub.groups.values()]
+        .filter((g) => g.id === ref || g.displayName === ref)
+        .map((g) => ({ id: String(g.id), displayName: String(g.displayName) })),
   };
   const provision = makeProvisionOnDemand({
     sync,

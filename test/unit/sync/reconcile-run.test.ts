@@ -71,7 +71,7 @@ const setup = (overrides: Record<string, unknown> = {}) => {
 const accountNamed = (target: FakeTarget, userName: string) => [...target.accounts].find(([, a]) => a.userName === userName);
 
 describe('a reconciliation run', () => {
-  it('meets every situation, and the lane\'s worker repairs what the policy says', async () => {
+  it("meets every situation, and the lane's worker repairs what the policy says", async () => {
     // Prepare: provisioned users, then drift behind the hub's back.
     const t = setup();
     for (const id of ['same', 'drift', 'lost', 'leaver', 'taken']) t.hub.user(id, { name: { givenName: id } });

@@ -35,7 +35,12 @@ const link = (hubId: string, targetId: string, status: Link['status'] = 'active'
 });
 
 /** Page facts from a few declarations: accounts, links (hub id -> target id), hub users, candidates. */
-const facts = (input: { accounts: TargetAccount[]; links?: Link[]; users?: Array<[string, HubUserView]>; candidates?: Array<[string, string[]]> }): TargetPageFacts => ({
+const facts = (input: {
+  accounts: TargetAccount[];
+  links?: Link[];
+  users?: Array<[string, HubUserView]>;
+  candidates?: Array<[string, string[]]>;
+}): TargetPageFacts => ({
   accounts: input.accounts,
   owners: new Map((input.links ?? []).map((l) => [l.targetId, l.hubId])),
   links: new Map((input.links ?? []).map((l) => [l.hubId, l])),
@@ -44,12 +49,15 @@ const facts = (input: { accounts: TargetAccount[]; links?: Link[]; users?: Array
 });
 
 describe('classifyTargetPage: linked accounts', () => {
-  it('finds a linked account that holds what the hub wants in sync, ignoring the target\'s own attributes', () => {
-    const [verdict] = classifyTargetPage(connectorConfig(), facts({ accounts: [accountOf('t1', 'ada')], links: [link('ada', 't1')], users: [['ada', hubUser('ada')]] }));
+  it("finds a linked account that holds what the hub wants in sync, ignoring the target's own attributes", () => {
+    const [verdict] = classifyTargetPage(
+      connectorConfig(),
+      facts({ accounts: [accountOf('t1', 'ada')], links: [link('ada', 't1')], users: [['ada', hubUser('ada')]] }),
+    );
     expect(verdict).toMatchObject({ situation: 'inSync', action: 'none', hubId: 'ada', targetId: 't1' });
   });
 
-  it('finds drift against the target\'s actual values and plans an update with the target\'s observed state', () => {
+  it("finds drift against the target's actual values and plans an update with the target's observed state", () => {
     const account = accountOf('t1', 'ada', { 'name.givenName': 'Eve', active: false });
     const [verdict] = classifyTargetPage(connectorConfig(), facts({ accounts: [account], links: [link('ada', 't1')], users: [['ada', hubUser('ada')]] }));
     expect(verdict).toMatchObject({ situation: 'drifted', action: 'update', change: { set: { 'name.givenName': 'Ada', active: true }, unset: [] } });
@@ -58,7 +66,10 @@ describe('classifyTargetPage: linked accounts', () => {
 
   it('plans no update of a drifted account when update is not an enabled operation', () => {
     const config = connectorConfig({ operations: { update: false } });
-    const [verdict] = classifyTargetPage(config, facts({ accounts: [accountOf('t1', 'ada', { 'name.givenName': 'Eve' })], links: [link('ada', 't1')], users: [['ada', hubUser('ada')]] }));
+    const [verdict] = classifyTargetPage(
+      config,
+      facts({ accounts: [accountOf('t1', 'ada', { 'name.givenName': 'Eve' })], links: [link('ada', 't1')], users: [['ada', hubUser('ada')]] }),
+    );
     expect(verdict).toMatchObject({ situation: 'drifted', action: 'none' });
   });
 
@@ -67,7 +78,10 @@ describe('classifyTargetPage: linked accounts', () => {
     ['delete', 'delete'],
   ] as const)('deprovisions (policy %s) the account of a hub user who left the scope', (deprovision, action) => {
     const config = connectorConfig({ deprovision, scope: { filter: 'title eq "Engineer"' } });
-    const [verdict] = classifyTargetPage(config, facts({ accounts: [accountOf('t1', 'ada')], links: [link('ada', 't1')], users: [['ada', hubUser('ada', { title: 'Sales' })]] }));
+    const [verdict] = classifyTargetPage(
+      config,
+      facts({ accounts: [accountOf('t1', 'ada')], links: [link('ada', 't1')], users: [['ada', hubUser('ada', { title: 'Sales' })]] }),
+    );
     expect(verdict).toMatchObject({ situation: 'outOfScope', action });
   });
 
@@ -82,10 +96,20 @@ describe('classifyTargetPage: linked accounts', () => {
     ]);
   });
 
-  it('decides group scope from the hub user\'s groups', () => {
+  it("decides group scope from the hub user's groups", () => {
     const config = connectorConfig({ scope: { groups: ['eng'] } });
     const member = { ...hubUser('ada'), groupIds: ['eng'] };
-    const verdicts = classifyTargetPage(config, facts({ accounts: [accountOf('t1', 'ada'), accountOf('t2', 'bob')], links: [link('ada', 't1'), link('bob', 't2')], users: [['ada', member], ['bob', hubUser('bob')]] }));
+    const verdicts = classifyTargetPage(
+      config,
+      facts({
+        accounts: [accountOf('t1', 'ada'), accountOf('t2', 'bob')],
+        links: [link('ada', 't1'), link('bob', 't2')],
+        users: [
+          ['ada', member],
+          ['bob', hubUser('bob')],
+        ],
+      }),
+    );
     expect(verdicts.map((v) => v.situation)).toEqual(['inSync', 'outOfScope']);
   });
 
@@ -98,25 +122,50 @@ describe('classifyTargetPage: linked accounts', () => {
 
 describe('classifyTargetPage: unlinked accounts', () => {
   it('links an account one in-scope hub user matches, case-insensitively on userName', () => {
-    const [verdict] = classifyTargetPage(connectorConfig(), facts({ accounts: [accountOf('t1', 'ADA')], users: [['ada', hubUser('ada')]], candidates: [['t1', ['ada']]] }));
+    const [verdict] = classifyTargetPage(
+      connectorConfig(),
+      facts({ accounts: [accountOf('t1', 'ADA')], users: [['ada', hubUser('ada')]], candidates: [['t1', ['ada']]] }),
+    );
     expect(verdict).toMatchObject({ situation: 'unlinked', action: 'link', hubId: 'ada', targetId: 't1', reason: 'matched by userName = "ADA"' });
   });
 
   it('calls an account several hub users match a collision, naming them', () => {
-    const config = connectorConfig({ matching: ['emails'] , mapping: [{ target: 'userName', source: 'userName' }, { target: 'emails', source: 'emails[primary eq true].value' }] });
+    const config = connectorConfig({
+      matching: ['emails'],
+      mapping: [
+        { target: 'userName', source: 'userName' },
+        { target: 'emails', source: 'emails[primary eq true].value' },
+      ],
+    });
     const account = { id: 't1', attributes: { userName: 'x', emails: 'a@example.com' } };
     const shared = { emails: [{ value: 'a@example.com', primary: true }] };
-    const [verdict] = classifyTargetPage(config, facts({ accounts: [account], users: [['ada', hubUser('ada', shared)], ['eve', hubUser('eve', shared)]], candidates: [['t1', ['ada', 'eve']]] }));
+    const [verdict] = classifyTargetPage(
+      config,
+      facts({
+        accounts: [account],
+        users: [
+          ['ada', hubUser('ada', shared)],
+          ['eve', hubUser('eve', shared)],
+        ],
+        candidates: [['t1', ['ada', 'eve']]],
+      }),
+    );
     expect(verdict).toMatchObject({ situation: 'collision', action: 'none', collidesWith: ['ada', 'eve'] });
   });
 
   it('calls an account whose one match is linked to another account a collision', () => {
-    const [verdict] = classifyTargetPage(connectorConfig(), facts({ accounts: [accountOf('t2', 'ada')], links: [link('ada', 't1')], users: [['ada', hubUser('ada')]], candidates: [['t2', ['ada']]] }));
+    const [verdict] = classifyTargetPage(
+      connectorConfig(),
+      facts({ accounts: [accountOf('t2', 'ada')], links: [link('ada', 't1')], users: [['ada', hubUser('ada')]], candidates: [['t2', ['ada']]] }),
+    );
     expect(verdict).toMatchObject({ situation: 'collision', hubId: 'ada', collidesWith: ['ada'] });
   });
 
   it('ignores a candidate whose mapped value does not really match (a loose hub lookup)', () => {
-    const [verdict] = classifyTargetPage(connectorConfig(), facts({ accounts: [accountOf('t1', 'ada')], users: [['adam', hubUser('adam')]], candidates: [['t1', ['adam']]] }));
+    const [verdict] = classifyTargetPage(
+      connectorConfig(),
+      facts({ accounts: [accountOf('t1', 'ada')], users: [['adam', hubUser('adam')]], candidates: [['t1', ['adam']]] }),
+    );
     expect(verdict).toMatchObject({ situation: 'orphan', action: 'report' });
   });
 
@@ -131,7 +180,10 @@ describe('classifyTargetPage: unlinked accounts', () => {
 
   it('leaves alone an account matching a hub user who is out of scope and was never provisioned', () => {
     const config = connectorConfig({ scope: { filter: 'title eq "Engineer"' }, reconcile: { orphans: 'delete' } });
-    const [verdict] = classifyTargetPage(config, facts({ accounts: [accountOf('t1', 'ada')], users: [['ada', hubUser('ada')]], candidates: [['t1', ['ada']]] }));
+    const [verdict] = classifyTargetPage(
+      config,
+      facts({ accounts: [accountOf('t1', 'ada')], users: [['ada', hubUser('ada')]], candidates: [['t1', ['ada']]] }),
+    );
     expect(verdict).toMatchObject({ situation: 'outOfScope', action: 'none' });
   });
 });
@@ -165,7 +217,15 @@ describe('classifyHubPage', () => {
   it('skips the hub users a target page accounted for, collisions excepted', () => {
     const verdicts = classifyTargetPage(
       connectorConfig(),
-      facts({ accounts: [accountOf('t1', 'ada'), accountOf('t2', 'bob')], links: [link('ada', 't1'), link('bob', 't9')], users: [['ada', hubUser('ada')], ['bob', hubUser('bob')]], candidates: [['t2', ['bob']]] }),
+      facts({
+        accounts: [accountOf('t1', 'ada'), accountOf('t2', 'bob')],
+        links: [link('ada', 't1'), link('bob', 't9')],
+        users: [
+          ['ada', hubUser('ada')],
+          ['bob', hubUser('bob')],
+        ],
+        candidates: [['t2', ['bob']]],
+      }),
     );
     expect(accountedHubIds(verdicts)).toEqual(['ada']);
   });
@@ -182,14 +242,27 @@ describe('matchQueries', () => {
 
 describe('driftOf', () => {
   it('compares lists item by item, holding the wanted sub-attributes, and scalars by their text', () => {
-    const config = connectorConfig({ mapping: [{ target: 'emails', source: 'emails' }, { target: 'custom:level', constant: 3 }] });
+    const config = connectorConfig({
+      mapping: [
+        { target: 'emails', source: 'emails' },
+        { target: 'custom:level', constant: 3 },
+      ],
+    });
     const actual = { emails: [{ value: 'a@example.com', primary: true, display: 'A' }], 'custom:level': '3' };
     expect(driftOf(config, actual, { emails: [{ value: 'a@example.com', primary: true }], 'custom:level': 3 })).toEqual({ set: {}, unset: [] });
-    expect(driftOf(config, actual, { emails: [{ value: 'b@example.com', primary: true }] })).toEqual({ set: { emails: [{ value: 'b@example.com', primary: true }] }, unset: ['custom:level'] });
+    expect(driftOf(config, actual, { emails: [{ value: 'b@example.com', primary: true }] })).toEqual({
+      set: { emails: [{ value: 'b@example.com', primary: true }] },
+      unset: ['custom:level'],
+    });
   });
 
   it('leaves create-only attributes to the target', () => {
-    const config = connectorConfig({ mapping: [{ target: 'userName', source: 'userName' }, { target: 'userType', constant: 'Employee', apply: 'create' }] });
+    const config = connectorConfig({
+      mapping: [
+        { target: 'userName', source: 'userName' },
+        { target: 'userType', constant: 'Employee', apply: 'create' },
+      ],
+    });
     expect(driftOf(config, { userName: 'ada', userType: 'Contractor' }, { userName: 'ada' })).toEqual({ set: {}, unset: [] });
   });
 });

@@ -30,7 +30,12 @@ const grant = (expiresAt: string): AccessGrant => ({ connectorId: 'app', userId:
 describe('planner: users', () => {
   it('plans a create with every mapped attribute from nothing, after the match lookups found no account', () => {
     // Prepare
-    const input = facts({ matches: [{ attribute: 'userName', value: 'ada' }, { attribute: 'externalId', value: 'ada' }] });
+    const input = facts({
+      matches: [
+        { attribute: 'userName', value: 'ada' },
+        { attribute: 'externalId', value: 'ada' },
+      ],
+    });
     // Act
     const plan = planUser(connectorConfig(), input, NOW);
     // Assess
@@ -52,7 +57,12 @@ describe('planner: users', () => {
       { attribute: 'title', old: 'Countess' },
     ]);
     expect(plan.calls).toEqual([
-      { operation: 'updateUser', targetId: 't-1', change: { set: { displayName: 'Ada Lovelace' }, unset: ['title'] }, full: { ...adaMapped, title: 'Countess' } },
+      {
+        operation: 'updateUser',
+        targetId: 't-1',
+        change: { set: { displayName: 'Ada Lovelace' }, unset: ['title'] },
+        full: { ...adaMapped, title: 'Countess' },
+      },
     ]);
   });
 
@@ -63,7 +73,7 @@ describe('planner: users', () => {
     expect(plan.calls).toEqual([]);
   });
 
-  it('plans against the observed account when the caller read it: drift behind the hub\'s back is seen', () => {
+  it("plans against the observed account when the caller read it: drift behind the hub's back is seen", () => {
     // Prepare: the link says all was pushed, but someone changed the name on the target.
     const observed = { id: 't-1', attributes: { ...adaMapped, displayName: 'Changed on the target', department: 'not mapped' } };
     // Act
@@ -143,7 +153,12 @@ describe('planner: users', () => {
   });
 
   it('redacts secrets in the diff', () => {
-    const config = connectorConfig({ mapping: [{ target: 'password', constant: 'hunter2' }, { target: 'userName', source: 'userName' }] });
+    const config = connectorConfig({
+      mapping: [
+        { target: 'password', constant: 'hunter2' },
+        { target: 'userName', source: 'userName' },
+      ],
+    });
 
     const plan = planUser(config, facts(), NOW);
 
@@ -153,12 +168,21 @@ describe('planner: users', () => {
 
 describe('planner: groups', () => {
   const groupLink: Link = { ...userLink({ displayName: 'Engineering' }), kind: 'group', hubId: 'eng', targetId: 'g-1' };
-  const groupFacts = (overrides: Partial<GroupFacts> = {}): GroupFacts => ({ hubId: 'eng', group: { id: 'eng', displayName: 'Engineering' }, link: undefined, ...overrides });
+  const groupFacts = (overrides: Partial<GroupFacts> = {}): GroupFacts => ({
+    hubId: 'eng',
+    group: { id: 'eng', displayName: 'Engineering' },
+    link: undefined,
+    ...overrides,
+  });
 
   it('plans the create of a group the connector provisions', () => {
     const plan = planGroup(connectorConfig(), groupFacts());
 
-    expect(plan).toMatchObject({ situation: 'unmatched', action: 'create', calls: [{ operation: 'createGroup', displayName: 'Engineering', externalId: 'eng' }] });
+    expect(plan).toMatchObject({
+      situation: 'unmatched',
+      action: 'create',
+      calls: [{ operation: 'createGroup', displayName: 'Engineering', externalId: 'eng' }],
+    });
   });
 
   it('plans a rename with the old and new name', () => {
