@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { ConnectorQueuesEnvSchema } from '#shared/config/connector-queues.ts';
 import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
 import { HubQueuesEnvSchema } from '#shared/config/hub-queues.ts';
+import { SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE } from '#shared/config/sdk-retries.ts';
 import { makeConnectorCache } from '#shared/connectors/connector.cache.ts';
 import { createConnector } from '#shared/connectors/connector.factory.ts';
 import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
@@ -30,8 +31,9 @@ const env = readEnv(
 );
 const logger = createLogger('reconcile');
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'reconcile' });
-const documents = createDocumentClient();
-const sqs = new SQSClient({});
+// The reconcile queue redelivers a failed page, which is idempotent: the SDK does not retry under it.
+const documents = createDocumentClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
+const sqs = new SQSClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
 const connectorsDocument = makeConnectorsSource(env);
 const connectorOf = makeConnectorCache(createConnector);
 const reconciliation = makeReconciliation({

@@ -4,10 +4,11 @@
  * tried up to 3 × 3 × maxReceiveCount times, piles load on a failing dependency and hides how
  * often it failed. So each call has exactly one layer that retries it, chosen by what invoked the function:
  *
- * - Functions driven by an event source (the stream's fanout, the lanes' connector-worker): the
- *   event source retries, with its own counting and backoff (the stream's maxRetryAttempts with
- *   bisection; the lane's counted attempts with jittered backoff, then the DLQ). Their SDK
- *   clients for DynamoDB and SQS take `SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE`.
+ * - Functions driven by an event source (the stream's fanout, the lanes' connector-worker, the
+ *   reconcile queue's run pages): the event source retries, with its own counting and backoff
+ *   (the stream's maxRetryAttempts with bisection; the lane's counted attempts with jittered
+ *   backoff, then the DLQ; a page's redelivery, which is idempotent). Their SDK clients for
+ *   DynamoDB and SQS take `SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE`.
  * - Calls to a target app: the resilience layer's short in-process retries, then the lane; the
  *   vendor's SDK client never retries (`maxAttempts: 1`, see cognito.connector.ts), and the SCIM
  *   connector's fetch has no retries of its own.
