@@ -11,10 +11,16 @@
  * receive (receipt handle, receive count, redrive to the DLQ, group lock), run on a view of the
  * queue that holds the one group, with the group's lock lifted between messages and set again
  * for all of them, so deleting every message of the batch releases the group.
+ *
+ * fauxqs puts a message whose visibility ends (or is set to 0) back at the head of its group one
+ * at a time, so a batch of several that comes back returns reversed. SQS keeps a group's order,
+ * so each group is put back in sequence-number order before anything is taken.
  */
 
 interface FifoMessage {
   messageGroupId?: string;
+  /** Zero-padded, so it sorts as text: the order the queue accepted the message. */
+  sequenceNumber?: string;
 }
 
 interface FauxqsFifoQueue {
@@ -42,6 +48,9 @@ export const receiveFifoGroupsInBatches = async (): Promise<void> => {
     // Visibility timeouts and delays are settled once, on the whole queue, before anything is taken.
     this.processTimers();
     const queue = this.fifoMessages;
+    for (const messages of queue.values()) {
+      if (messages.length > 1) messages.sort((a, b) => (a.sequenceNumber ?? '').localeCompare(b.sequenceNumber ?? ''));
+    }
     const received: unknown[] = [];
     Object.defineProperty(this, 'processTimers', { value: () => undefined, configurable: true });
     try {

@@ -108,7 +108,7 @@ describe('a disabled connector holds its changes and applies them when enabled a
     expect(await depth(lane?.dlqUrl)).toBe(0);
     const audit = new DynamoAuditLog(
       createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })),
-      String(process.env.TABLE_NAME),
+      hub.tableName,
       1,
     );
     const records = (await audit.query({ connectorId: 'paused', limit: 100 })).items;

@@ -50,7 +50,7 @@ describe('on-demand provisioning', () => {
   const ops = (...args: string[]) => {
     writeFileSync(
       join(directory, 'local-endpoints.json'),
-      JSON.stringify({ url: hub.url, adminToken: hub.adminToken, dynamodb: hub.endpoints.dynamodb, sqs: hub.endpoints.sqs, tableName: process.env.TABLE_NAME }),
+      JSON.stringify({ url: hub.url, adminToken: hub.adminToken, dynamodb: hub.endpoints.dynamodb, sqs: hub.endpoints.sqs, tableName: hub.tableName }),
       { mode: 0o600 },
     );
     return run(process.execPath, ['--import', 'tsx', 'infra/cli/operations.cli.ts', ...args], {
@@ -103,8 +103,8 @@ describe('on-demand provisioning', () => {
     );
     hub = await startTestHub('on-demand', { connectorIds: ['acme', 'paused'], environment: { CONNECTORS_FILE: connectorsFile } });
     const documents = createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb }));
-    grants = new DynamoGrantStore(documents, String(process.env.TABLE_NAME));
-    audit = new DynamoAuditLog(documents, String(process.env.TABLE_NAME), 90);
+    grants = new DynamoGrantStore(documents, hub.tableName);
+    audit = new DynamoAuditLog(documents, hub.tableName, 90);
   }, 120_000);
 
   afterAll(async () => {

@@ -13,8 +13,8 @@ const ctx = { baseUrl: 'https://hub.example/scim/v2', strictUnknownAttributes: f
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-/** Pages small enough that a 1 000-member group takes several runs. */
-const DRAIN_PAGE = { membersPerPage: 125, pagesPerRun: 2 };
+/** Pages small enough that a 400-member group takes several runs. */
+const DRAIN_PAGE = { membersPerPage: 50, pagesPerRun: 2 };
 const SEED_TIMEOUT = 120_000;
 
 /**
@@ -111,7 +111,7 @@ describe('deleting a big group (DynamoDB Local)', () => {
       const small = await createGroup();
       await seedMembers(small, 20);
       const big = await createGroup();
-      await seedMembers(big, 2_000);
+      await seedMembers(big, 800);
       const bigName = String((await directory.get('Group', big, {}, ctx)).resource.displayName);
 
       // Act
@@ -124,7 +124,7 @@ describe('deleting a big group (DynamoDB Local)', () => {
       await expect(directory.get('Group', big, {}, ctx)).rejects.toMatchObject({ status: 404 });
       await expect(directory.create('Group', { schemas: [GROUP], displayName: bigName }, ctx)).resolves.toMatchObject({ resource: { displayName: bigName } });
       // The members are still there, for the drain.
-      expect((await partitionOf(big)).filter((item) => String(item.sk).startsWith('MEMBER#'))).toHaveLength(2_000);
+      expect((await partitionOf(big)).filter((item) => String(item.sk).startsWith('MEMBER#'))).toHaveLength(800);
     },
     SEED_TIMEOUT,
   );
@@ -134,13 +134,13 @@ describe('deleting a big group (DynamoDB Local)', () => {
     async () => {
       // Prepare
       const group = await createGroup();
-      await seedMembers(group, 1_000);
+      await seedMembers(group, 400);
       await directory.delete('Group', group, undefined);
 
       // Act
       const runs = await drainAll('Group', group);
 
-      // Assess: 1 000 members in pages of 125, two pages a run: four runs at least
+      // Assess: 400 members in pages of 50, two pages a run: four runs at least
       expect(runs.length).toBeGreaterThanOrEqual(4);
       for (const run of runs) {
         expect(run.filter((name) => name === 'QueryCommand').length).toBeLessThanOrEqual(DRAIN_PAGE.pagesPerRun + 1);
@@ -159,7 +159,7 @@ describe('deleting a big group (DynamoDB Local)', () => {
       // Prepare: two real users in the doomed group and in a group that stays
       const users = [await createUser(), await createUser()];
       const doomed = await createGroup(users);
-      await seedMembers(doomed, 1_000);
+      await seedMembers(doomed, 400);
       const stays = await createGroup(users);
       await directory.delete('Group', doomed, undefined);
       const observed: Array<Record<string, unknown>> = [];
@@ -193,7 +193,7 @@ describe('deleting a big group (DynamoDB Local)', () => {
     async () => {
       // Prepare: a drain whose second page dies, as a Lambda killed mid-run would
       const group = await createGroup();
-      await seedMembers(group, 1_000);
+      await seedMembers(group, 400);
       await directory.delete('Group', group, undefined);
       let pages = 0;
       const dying: DeletionDrainStore = {
