@@ -12,6 +12,7 @@ import type { OnDemandResult } from '../shared/sync/on-demand.service.ts';
 import { hubTable } from '../shared/topology/table.spec.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import { startStrictScimTarget } from '../test/support/strict-scim-target.ts';
+import { percentile } from './support/percentile.ts';
 
 /**
  * On-demand provisioning of one user into a SCIM target on the local stack, as an operator runs
@@ -28,13 +29,6 @@ const USERS = 60;
 /** The first provisionings warm the handler modules and the connector: reported apart. */
 const WARM_UP = 5;
 const AIM_MS = 2_000;
-
-const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const value = sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  if (value === undefined) throw new Error('no values to take a percentile of');
-  return value;
-};
 
 const main = async () => {
   const target = await startStrictScimTarget({ token: TARGET_TOKEN });

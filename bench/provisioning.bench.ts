@@ -13,6 +13,7 @@ import { hubTable } from '../shared/topology/table.spec.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import { startHubProcess } from '../test/support/hub-process.ts';
 import { startRecordingProxy } from '../test/support/recording-proxy.ts';
+import { percentile } from './support/percentile.ts';
 
 /**
  * Propagation from a SCIM write on the hub to the change applied on a target SCIM server (a
@@ -30,13 +31,6 @@ const BURST = 1000;
 /** The sustained case: 25 new users a second for 20 s. */
 const RATE = 25;
 const RATE_SECONDS = 20;
-
-const percentile = (values: number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const value = sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  if (value === undefined) throw new Error('no values to take a percentile of');
-  return value;
-};
 
 const user = (userName: string) => ({
   schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
