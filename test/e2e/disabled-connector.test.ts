@@ -106,11 +106,7 @@ describe('a disabled connector holds its changes and applies them when enabled a
       250,
     );
     expect(await depth(lane?.dlqUrl)).toBe(0);
-    const audit = new DynamoAuditLog(
-      createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })),
-      hub.tableName,
-      1,
-    );
+    const audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })), hub.tableName, 1);
     const records = (await audit.query({ connectorId: 'paused', limit: 100 })).items;
     expect(records.filter((r) => r.status === 'dead-lettered' || r.status === 'failed' || r.status === 'retrying')).toEqual([]);
     // The deactivation went out once, as the change of `active` it is.
