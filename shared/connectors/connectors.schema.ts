@@ -1,10 +1,10 @@
-import * as z from 'zod';
-
 /**
  * The connectors document's schema: the fields every connector shares (connector-common.schema.ts)
  * and one entry per connector type. A vendor's own fields live beside its connector and join the
  * union below.
  */
+import * as z from 'zod';
+
 import { CommonConnectorSchema, SecretValueSchema } from './connector-common.schema.ts';
 
 export { CommonConnectorSchema, SecretValueSchema };
