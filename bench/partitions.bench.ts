@@ -25,6 +25,9 @@ let now = START;
 /** Per key and second: [writes, WCU]. */
 const perSecond = { table: new Map<string, [number, number]>(), gsi1: new Map<string, [number, number]>() };
 const totals = { table: 0, gsi1: 0 };
+/** WCU as DynamoDB bills them, by what the write was for: creating the user or auditing its provisioning. */
+let phase: 'create' | 'audit' = 'create';
+const billed = { create: { table: 0, gsi1: 0 }, audit: { table: 0, gsi1: 0 } };
 
 /** DynamoDB bills a write per KB of item (rounded up), twice within a transaction; an index write per KB. */
 const kb = (item: Record<string, unknown>) => Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(item)) / 1024));
@@ -35,6 +38,7 @@ const count = (where: 'table' | 'gsi1', key: string, wcu: number) => {
   entry[1] += wcu;
   perSecond[where].set(slot, entry);
   totals[where]++;
+  billed[phase][where] += wcu;
 };
 // The recorder sits before the document client marshals: items are plain objects here.
 type Item = Record<string, unknown>;
@@ -82,6 +86,7 @@ const ctx = { baseUrl: 'https://hub.example/scim/v2', strictUnknownAttributes: f
 const started = performance.now();
 for (let i = 0; i < USERS; i++) {
   now = START + Math.floor((i * 1000) / IMPORT_RATE);
+  phase = 'create';
   const created = await directory.create(
     'User',
     {
@@ -94,6 +99,7 @@ for (let i = 0; i < USERS; i++) {
     },
     ctx,
   );
+  phase = 'audit';
   for (const connectorId of CONNECTORS) {
     await audit.record({
       time: new Date(now).toISOString(),
@@ -147,6 +153,11 @@ console.log(
   `(store and directory code run against a client that records writes instead of sending them; ${((performance.now() - started) / 1000).toFixed(1)} s to compute)`,
 );
 console.log(`writes recorded: table ${totals.table.toLocaleString('en')}, gsi1 ${totals.gsi1.toLocaleString('en')}`);
+const perUser = (where: 'create' | 'audit') =>
+  `${(billed[where].table / USERS).toFixed(1)} WCU in the table + ${(billed[where].gsi1 / USERS).toFixed(1)} in gsi1`;
+console.log(
+  `WCU per user as DynamoDB bills them (2 per KB per item in a transaction): created with an email and an externalId ${perUser('create')}; its ${CONNECTORS.length} audit records ${perUser('audit')}`,
+);
 let worst = 0;
 for (const where of ['table', 'gsi1'] as const) {
   const rows = peaks(where);
