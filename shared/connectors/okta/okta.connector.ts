@@ -86,6 +86,11 @@ export class OktaConnector implements Connector {
     this.id = settings.id;
   }
 
+  /** The rate governor, whose counters say how often it held requests back. */
+  get governor(): OktaRateGovernor {
+    return this.http.governor;
+  }
+
   async probe(): Promise<void> {
     await this.http.send({ method: 'GET', path: '/api/v1/users?limit=1' });
   }

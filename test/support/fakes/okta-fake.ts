@@ -119,8 +119,14 @@ const withNullable = (node: unknown): unknown => {
   return out;
 };
 
-/** Ajv validators of the description's request bodies and response schemas. */
+/** Ajv validators of the description's request bodies and response schemas, compiled once per process. */
+let compiled: ReturnType<typeof compileValidators> | undefined;
 const contractValidators = () => {
+  compiled ??= compileValidators();
+  return compiled;
+};
+
+const compileValidators = () => {
   const spec = withNullable(JSON.parse(readFileSync(OKTA_CONTRACT_PATH, 'utf8'))) as Json;
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
@@ -711,6 +717,21 @@ export const startOktaFake = async (options: OktaFakeOptions = {}) => {
       };
       groups.set(group.id, group);
       return group;
+    },
+    /** A user made outside the hub, ACTIVE (a large group's members, an account to match). */
+    seedUser: (login: string): FakeUser => {
+      const user: FakeUser = {
+        id: nextId('00u'),
+        status: 'ACTIVE',
+        transitioningToStatus: null,
+        created: iso(),
+        activated: iso(),
+        statusChanged: iso(),
+        lastUpdated: iso(),
+        profile: { login, email: login, firstName: 'Seeded', lastName: 'User' },
+      };
+      users.set(user.id, user);
+      return user;
     },
     /** Puts a user in a status only Okta itself reaches (LOCKED_OUT after failed sign-ins, RECOVERY, PROVISIONED). */
     setStatus: (id: string, status: string) => setStatus(userOf(id), status),
