@@ -13,6 +13,8 @@
  * the first request over 75 concurrent ones per org.
  */
 
+import { ConnectorError } from '../connector.errors.ts';
+
 /** Okta's rate-limit families, one per row of the management rate limits page. */
 export type OktaBucket = 'users' | 'user' | 'groups' | 'group' | 'other';
 
@@ -50,6 +52,15 @@ export interface RateGovernorOptions {
    * for the reset once `remaining` is down to it. Default 10%, at least one request.
    */
   reserveFraction?: number;
+  /**
+   * The longest wait for a reset spent here; a longer one (Okta's windows are a minute) fails
+   * the request as `throttled` with that wait, before it is sent, and the worker leaves the
+   * change on its queue for that long instead of holding a Lambda. Default 2 s, as the shared
+   * resilience layer's inline waits.
+   */
+  maxWaitMs?: number;
+  /** Names the connector in messages. */
+  label?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -69,6 +80,7 @@ export class OktaRateGovernor {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly reserveFraction: number;
+  private readonly maxWaitMs: number;
   /** Requests held back until a reset, since this governor was made (the benchmark reports it). */
   heldBack = 0;
 
@@ -77,6 +89,7 @@ export class OktaRateGovernor {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.reserveFraction = options.reserveFraction ?? 0.1;
+    this.maxWaitMs = options.maxWaitMs ?? 2_000;
   }
 
   /** The last report of a bucket, if it has not reset since. */
@@ -97,7 +110,15 @@ export class OktaRateGovernor {
         break;
       }
       this.heldBack++;
-      await this.sleep(Math.max(1, report.resetAt - this.now()));
+      const wait = Math.max(1, report.resetAt - this.now());
+      if (wait > this.maxWaitMs) {
+        throw new ConnectorError(
+          'throttled',
+          `${this.options.label ?? 'okta'}: Okta's ${bucket} rate limit is down to its reserve (${report.remaining} of ${report.limit} left) until it resets in ${Math.ceil(wait / 1000)} s`,
+          { retryAfterMs: wait },
+        );
+      }
+      await this.sleep(wait);
     }
     if (this.inFlight < this.options.maxConcurrent) {
       this.inFlight++;

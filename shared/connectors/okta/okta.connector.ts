@@ -335,6 +335,8 @@ const ignoreNotFound = async (run: () => Promise<unknown>): Promise<void> => {
 
 export interface OktaConnectorOptions {
   fetchImpl?: typeof fetch;
+  /** The longest wait for a rate-limit reset spent in process (see OktaRateGovernor); default 2 s. */
+  maxWaitMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -364,6 +366,8 @@ export const createOktaConnector = async (config: OktaConnectorConfig, options: 
   }
   const governor = new OktaRateGovernor({
     maxConcurrent: config.concurrentRequests,
+    label: config.id,
+    ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
   });

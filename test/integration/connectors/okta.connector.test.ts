@@ -40,7 +40,8 @@ describe.skipIf(!oktaContractPresent)('the Okta connector on the fake Okta org',
     const time = virtualClock();
     fake = await startOktaFake({ apiToken: TOKEN, now: time.now, ...fakeOptions });
     const config = OktaConnectorSchema.parse({ id: 'okta', type: 'okta', orgUrl: fake.url, apiToken: TOKEN, ...entry });
-    const connector = await createOktaConnector(config, { now: time.now, sleep: time.sleep, ...options });
+    // Waits for a reset happen here, on the shared clock, rather than going back to a queue.
+    const connector = await createOktaConnector(config, { now: time.now, sleep: time.sleep, maxWaitMs: Number.POSITIVE_INFINITY, ...options });
     return { fake, connector, ...time };
   };
   const calls = (fake: OktaFake, since = 0) =>
@@ -208,6 +209,15 @@ describe.skipIf(!oktaContractPresent)('the Okta connector on the fake Okta org',
     expect(fake.users()).toHaveLength(30);
     expect(throttled(fake)).toBe(0);
     expect(clock.at - startedAt).toBeGreaterThanOrEqual(2 * 60_000);
+  });
+
+  it('hands a wait longer than its in-process limit back as throttled, without sending the request', async () => {
+    const { fake, connector, clock } = await start({ limits: { users: 10 } }, {}, { maxWaitMs: 2_000 });
+    for (let n = 0; n < 9; n++) await connector.findUser('login', `early-${n}@example.com`);
+    const before = fake.requests.length;
+    const error = await connector.findUser('login', 'late@example.com').catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 - (clock.at % 60_000) });
+    expect(fake.requests.length).toBe(before);
   });
 
   it('on a 429 (another client spent the bucket) waits for the reset, and the next calls wait for it too', async () => {

@@ -77,7 +77,7 @@ describe('Okta rate-limit buckets', () => {
 describe('the Okta rate governor', () => {
   it('lets requests through until the reserve, then waits for the reset', async () => {
     const time = clock();
-    const governor = new OktaRateGovernor({ maxConcurrent: 5, now: time.now, sleep: time.sleep });
+    const governor = new OktaRateGovernor({ maxConcurrent: 5, now: time.now, sleep: time.sleep, maxWaitMs: 60_000 });
     const resetSeconds = time.state.at / 1000 + 30;
     governor.observe('users', report(62, resetSeconds), 200);
     for (let i = 0; i < 2; i++) {
@@ -90,6 +90,14 @@ describe('the Okta rate governor', () => {
     // 60 left is the reserve of 10%: the third request waited the 30 s to the reset.
     expect(time.state.slept).toEqual([30_000]);
     expect(governor.heldBack).toBe(1);
+  });
+
+  it('fails a request whose wait would outlast its in-process limit as throttled, with the wait', async () => {
+    const time = clock();
+    const governor = new OktaRateGovernor({ maxConcurrent: 5, now: time.now, sleep: time.sleep, label: 'okta-prod' });
+    governor.observe('users', report(60, time.state.at / 1000 + 30), 200);
+    await expect(governor.acquire('users')).rejects.toMatchObject({ kind: 'throttled', retryAfterMs: 30_000, message: expect.stringContaining('okta-prod') });
+    expect(time.state.slept).toEqual([]);
   });
 
   it('keeps the lowest remaining of one window when reports arrive out of order, and a newer window replaces it', () => {
