@@ -78,8 +78,9 @@ export const serviceAppCredentials = (options: ServiceAppOptions): OktaCredentia
   let cached: { token: string; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
 
-  const fetchToken = async (): Promise<string> => {
-    const key = parsePrivateKey(await options.privateKey.get());
+  /** `rereadKey`: after Okta refused a token, the key may have been rotated too. */
+  const fetchToken = async (rereadKey: boolean): Promise<string> => {
+    const key = parsePrivateKey(await (rereadKey ? options.privateKey.refresh() : options.privateKey.get()));
     const assertion = clientAssertion({
       clientId: options.clientId,
       audience: tokenUrl,
@@ -123,7 +124,7 @@ export const serviceAppCredentials = (options: ServiceAppOptions): OktaCredentia
   const token = (fresh: boolean): Promise<string> => {
     if (!fresh && cached && now() < cached.expiresAt) return Promise.resolve(cached.token);
     if (fresh) cached = undefined;
-    pending ??= fetchToken().finally(() => {
+    pending ??= fetchToken(fresh).finally(() => {
       pending = undefined;
     });
     return pending;
