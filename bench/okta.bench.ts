@@ -5,7 +5,7 @@ import { OktaConnectorSchema } from '../shared/connectors/okta/okta.schema.ts';
 import { OKTA_ENTERPRISE_LIMITS, oktaContractPresent, startOktaFake } from '../test/support/fakes/okta-fake.ts';
 
 /**
- * The initial load of an Okta org: N users, each matched by login (`search`) and created, the
+ * The initial load of an Okta org: N users, each matched by login (a read by login) and created, the
  * way the worker provisions a new user, ten at a time (a worker container's ten FIFO groups),
  * against the fake Okta org at Okta's published Enterprise limits (600 requests per minute per
  * endpoint family, 75 concurrent). The fake's minute is shortened (`OKTA_BENCH_WINDOW_MS`,
@@ -22,7 +22,7 @@ const TOKEN = 'bench-okta-token-0123456789';
 const PARALLEL = 10;
 
 const kindOf = (method: string, path: string): string => {
-  if (path.startsWith('/api/v1/users?search=')) return 'GET /api/v1/users?search= (match by login)';
+  if (method === 'GET' && /^\/api\/v1\/users\/[^/?]+$/.test(path)) return 'GET /api/v1/users/{login} (match by login)';
   if (method === 'POST' && path.startsWith('/api/v1/users?')) return 'POST /api/v1/users (create)';
   if (path.includes('/lifecycle/activate')) return 'POST /api/v1/users/{id}/lifecycle/activate';
   return `${method} ${path.split('?')[0]}`;

@@ -95,9 +95,19 @@ export class OktaConnector implements Connector {
     await this.http.send({ method: 'GET', path: '/api/v1/users?limit=1' });
   }
 
-  /** `id` reads the user; any other attribute is a profile property found with `search` (it includes DEPROVISIONED users). */
+  /**
+   * `id` and `login` read the user (`GET /api/v1/users/{idOrLogin}`): Okta's `search` reads an
+   * eventually consistent store, and its own description says to look up by id for current
+   * data, so the match on login sees a user created a moment before. Any other attribute is a
+   * profile property found with `search` (which includes DEPROVISIONED users).
+   */
   async findUser(attribute: string, value: string): Promise<TargetAccount | undefined> {
     if (attribute === 'id') return this.readUser(value);
+    if (attribute === 'login') {
+      // The path also takes a login's short name: only the exact login (any case) is a match.
+      const account = await this.readUser(value);
+      return account && String(account.attributes.login).toLowerCase() === value.toLowerCase() ? account : undefined;
+    }
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(attribute)) throw new ConnectorError('permanent', `${this.id}: "${attribute}" is not an Okta profile property`);
     const search = `profile.${attribute} eq ${literal(value)}`;
     const { body } = await this.http.send({ method: 'GET', path: `/api/v1/users?search=${encodeURIComponent(search)}&limit=2` });

@@ -130,6 +130,16 @@ describe.skipIf(!oktaContractPresent)('the Okta connector on the fake Okta org',
     expect(fake.user(id)).toBeUndefined();
   });
 
+  it('matches by login on current data, while search (other attributes) lags behind as Okta says it may', async () => {
+    const { connector, clock } = await start({ searchLagMs: 30_000 });
+    const { id } = await connector.createUser(user('fresh@example.com', { employeeNumber: 'E-1' }));
+    expect((await connector.findUser('login', 'FRESH@example.com'))?.id).toBe(id);
+    expect(await connector.findUser('login', 'fresh')).toBeUndefined();
+    expect(await connector.findUser('employeeNumber', 'E-1')).toBeUndefined();
+    clock.at += 30_000;
+    expect((await connector.findUser('employeeNumber', 'E-1'))?.id).toBe(id);
+  });
+
   it('lists every user for reconciliation, DEPROVISIONED ones included, page by page through Link', async () => {
     const { connector } = await start();
     const ids = [] as string[];
@@ -213,9 +223,9 @@ describe.skipIf(!oktaContractPresent)('the Okta connector on the fake Okta org',
 
   it('hands a wait longer than its in-process limit back as throttled, without sending the request', async () => {
     const { fake, connector, clock } = await start({ limits: { users: 10 } }, {}, { maxWaitMs: 2_000 });
-    for (let n = 0; n < 9; n++) await connector.findUser('login', `early-${n}@example.com`);
+    for (let n = 0; n < 9; n++) await connector.findUser('email', `early-${n}@example.com`);
     const before = fake.requests.length;
-    const error = await connector.findUser('login', 'late@example.com').catch((e: unknown) => e);
+    const error = await connector.findUser('email', 'late@example.com').catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 - (clock.at % 60_000) });
     expect(fake.requests.length).toBe(before);
   });
@@ -224,10 +234,10 @@ describe.skipIf(!oktaContractPresent)('the Okta connector on the fake Okta org',
     const { fake, connector, clock } = await start({ limits: { users: 2 } });
     // Another client of the org spends the bucket.
     for (let i = 0; i < 3; i++) await fetch(`${fake.url}/api/v1/users`, { headers: { authorization: `SSWS ${TOKEN}` } });
-    const error = await connector.findUser('login', 'nobody@example.com').catch((e: unknown) => e);
+    const error = await connector.findUser('email', 'nobody@example.com').catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 - (clock.at % 60_000) });
     const before = fake.requests.length;
-    expect(await connector.findUser('login', 'nobody@example.com')).toBeUndefined();
+    expect(await connector.findUser('email', 'nobody@example.com')).toBeUndefined();
     expect(fake.requests.slice(before).map((r) => r.status)).toEqual([200]);
   });
 

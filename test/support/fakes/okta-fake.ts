@@ -52,6 +52,12 @@ export interface OktaFakeOptions {
   /** The fake's clock (epoch ms): tests share one with the connector. */
   now?: () => number;
   accessTokenLifetimeSeconds?: number;
+  /**
+   * `search` reads an eventually consistent store: a user created or updated less than this
+   * long ago is not found by it yet (reads by id or login, `filter` and plain lists are
+   * current). Default 0.
+   */
+  searchLagMs?: number;
 }
 
 export interface FakeRequest {
@@ -285,9 +291,13 @@ export const startOktaFake = async (options: OktaFakeOptions = {}) => {
     _links: { self: { href: `${origin}/api/v1/groups/${group.id}` } },
   });
 
-  /** A user by id, or by login (the path parameter accepts either). */
+  /** A user by id, by login, or by the login's short name (the part before `@`) when only one user has it, as the path parameter accepts. */
   const userOf = (idOrLogin: string): FakeUser => {
-    const user = users.get(idOrLogin) ?? [...users.values()].find((u) => String(u.profile.login).toLowerCase() === idOrLogin.toLowerCase());
+    const wanted = idOrLogin.toLowerCase();
+    const all = [...users.values()];
+    const shortNamed = all.filter((u) => String(u.profile.login).toLowerCase().split('@')[0] === wanted);
+    const user =
+      users.get(idOrLogin) ?? all.find((u) => String(u.profile.login).toLowerCase() === wanted) ?? (shortNamed.length === 1 ? shortNamed[0] : undefined);
     if (!user) throw notFound(`User ${idOrLogin}`);
     return user;
   };
@@ -338,7 +348,8 @@ export const startOktaFake = async (options: OktaFakeOptions = {}) => {
     if (search) {
       const expression = parseExpression(search);
       if (expression.flat().some((c) => c.op === 'ne')) throw new OktaFailure(400, 'E0000031', 'Invalid search criteria.');
-      found = found.filter((u) => matches(userJson(u), expression, true));
+      const indexedBefore = now() - (options.searchLagMs ?? 0);
+      found = found.filter((u) => Date.parse(u.lastUpdated) <= indexedBefore && matches(userJson(u), expression, true));
     } else if (filter) {
       const expression = parseExpression(filter);
       checkFilter(expression, USER_FILTERABLE);
