@@ -135,6 +135,7 @@ export class OktaConnector implements Connector {
     const user = body as Json;
     const id = String(user.id);
     if (activate && !activateOnCreate) await this.lifecycle(id, 'activate', 'sendEmail=false');
+    // As `isEnabled` reads it: a user staged because the connector stages every new user counts as enabled.
     return { id, attributes: { ...profileOf(user), [OKTA_ACTIVE]: activate || !this.settings.activate } };
   }
 
