@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { createConnector } from '../../shared/connectors/connector.factory.ts';
 import { OktaConnectorSchema } from '../../shared/connectors/connectors.schema.ts';
 import { createOktaConnector } from '../../shared/connectors/okta/okta.connector.ts';
@@ -20,11 +20,10 @@ const enabled = (status: string, transitioning: string | null) =>
  * buckets allow nothing: 429 E0000047 without Retry-After, so the wait is the bucket's reset,
  * on a clock the fake and the connector share.
  */
-if (!oktaContractPresent) {
-  describe('the connector contract: okta on the fake Okta org', () => {
-    it.skip(OKTA_CONTRACT_MISSING, () => {});
-  });
-} else {
+// Without Okta's description the fake cannot enforce its contract: skipped, and the run says why.
+if (!oktaContractPresent) console.warn(OKTA_CONTRACT_MISSING);
+
+describe.skipIf(!oktaContractPresent)('okta', () => {
   connectorContract({
     name: 'okta on the fake Okta org',
     start: async () => {
@@ -53,4 +52,4 @@ if (!oktaContractPresent) {
       };
     },
   });
-}
+});

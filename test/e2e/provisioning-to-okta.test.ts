@@ -16,6 +16,9 @@ const OKTA_TOKEN = 'e2e-okta-api-token-0123456';
 const user = (userName: string) =>
   userBody(userName, { name: { givenName: 'Given', familyName: 'Family' }, emails: [{ value: userName, type: 'work', primary: true }], active: true });
 
+// Without Okta's description the fake cannot enforce its contract: skipped, and the run says why.
+if (!oktaContractPresent) console.warn(OKTA_CONTRACT_MISSING);
+
 describe.skipIf(!oktaContractPresent)('real-time provisioning into Okta', () => {
   let fake: OktaFake;
   let hub: Awaited<ReturnType<typeof startTestHub>>;
@@ -78,8 +81,4 @@ describe.skipIf(!oktaContractPresent)('real-time provisioning into Okta', () => 
     expect([...(fake.group(oktaGroup.id)?.members ?? [])]).toEqual([account.id]);
     expect(fake.requests.filter((r) => r.status === 429)).toEqual([]);
   });
-});
-
-describe.skipIf(oktaContractPresent)('real-time provisioning into Okta', () => {
-  it.skip(OKTA_CONTRACT_MISSING, () => {});
 });

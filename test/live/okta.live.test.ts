@@ -14,9 +14,7 @@ const orgUrl = process.env.OKTA_ORG_URL;
 const apiToken = process.env.OKTA_API_TOKEN;
 const configured = Boolean(orgUrl && apiToken);
 
-describe.skipIf(configured)('the Okta connector on a live org', () => {
-  it.skip('is skipped: set OKTA_ORG_URL and OKTA_API_TOKEN to run it against a real Okta org', () => {});
-});
+if (!configured) console.warn('test/live/okta.live.test.ts is skipped: set OKTA_ORG_URL and OKTA_API_TOKEN to run it against a real Okta org');
 
 describe.skipIf(!configured)('the Okta connector on a live org', () => {
   const tag = `scim-hub-live-${randomBytes(4).toString('hex')}`;

@@ -31,6 +31,9 @@ const client = (fake: () => OktaFake, token = TOKEN) => {
 
 const profile = (login: string, more: Record<string, unknown> = {}) => ({ login, email: login, firstName: 'Ada', lastName: 'Lovelace', ...more });
 
+// Without Okta's description the fake cannot enforce its contract: skipped, and the run says why.
+if (!oktaContractPresent) console.warn(OKTA_CONTRACT_MISSING);
+
 describe.skipIf(!oktaContractPresent)('the fake Okta org', () => {
   let fake: OktaFake;
   const okta = client(() => fake);
@@ -232,8 +235,4 @@ describe.skipIf(!oktaContractPresent)('the fake Okta org under its rate limits (
     ]);
     expect((await Promise.all(held)).map((a) => a.status)).toEqual([404, 404]);
   });
-});
-
-describe.skipIf(oktaContractPresent)('the fake Okta org', () => {
-  it.skip(OKTA_CONTRACT_MISSING, () => {});
 });

@@ -29,6 +29,9 @@ const virtualClock = () => {
 
 const user = (login: string, more: Record<string, unknown> = {}) => ({ login, email: login, firstName: 'Ada', lastName: 'Lovelace', active: true, ...more });
 
+// Without Okta's description the fake cannot enforce its contract: skipped, and the run says why.
+if (!oktaContractPresent) console.warn(OKTA_CONTRACT_MISSING);
+
 describe.skipIf(!oktaContractPresent)('the Okta connector on the fake Okta org', () => {
   let fake: OktaFake | undefined;
   afterEach(async () => {
@@ -313,8 +316,4 @@ describe.skipIf(!oktaContractPresent)('the Okta connector on the fake Okta org',
       await expect(connector.probe()).rejects.toMatchObject({ kind: 'unauthorized', message: expect.stringContaining('invalid_scope') });
     });
   });
-});
-
-describe.skipIf(oktaContractPresent)('the Okta connector on the fake Okta org', () => {
-  it.skip(OKTA_CONTRACT_MISSING, () => {});
 });
