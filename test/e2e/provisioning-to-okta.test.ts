@@ -1,7 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localAwsConfig } from '../../infra/local/local-aws.ts';
+import { DynamoAuditLog } from '../../shared/store/audit.repository.ts';
+import { createDocumentClient } from '../../shared/store/dynamodb.client.ts';
 import { groupBody, patchBody, userBody } from '../builders/scim.builders.ts';
 import { eventually } from '../support/eventually.ts';
 import { OKTA_CONTRACT_MISSING, type OktaFake, oktaContractPresent, startOktaFake } from '../support/fakes/okta-fake.ts';
@@ -22,6 +26,7 @@ if (!oktaContractPresent) console.warn(OKTA_CONTRACT_MISSING);
 describe.skipIf(!oktaContractPresent)('real-time provisioning into Okta', () => {
   let fake: OktaFake;
   let hub: Awaited<ReturnType<typeof startTestHub>>;
+  let audit: DynamoAuditLog;
   const hubApi = () => scimClient(hub.scim);
   const oktaUser = (login: string) => fake.users().find((u) => u.profile.login === login);
   const provisioned = (login: string) =>
@@ -36,6 +41,7 @@ describe.skipIf(!oktaContractPresent)('real-time provisioning into Okta', () => 
     const connectorsFile = join(tmpdir(), `connectors-okta-${Date.now()}.json`);
     writeFileSync(connectorsFile, JSON.stringify({ connectors: [{ id: 'okta', type: 'okta', enabled: true, orgUrl: fake.url, apiToken: OKTA_TOKEN }] }));
     hub = await startTestHub('okta', { connectorIds: ['okta'], environment: { CONNECTORS_FILE: connectorsFile } });
+    audit = new DynamoAuditLog(createDocumentClient(new DynamoDBClient({ ...localAwsConfig, endpoint: hub.endpoints.dynamodb })), hub.tableName, 90);
   }, 120_000);
 
   afterAll(async () => {
@@ -80,5 +86,18 @@ describe.skipIf(!oktaContractPresent)('real-time provisioning into Okta', () => 
     await eventually(() => expect(fake.group(oktaGroup.id)?.profile.name).toBe('Makers'));
     expect([...(fake.group(oktaGroup.id)?.members ?? [])]).toEqual([account.id]);
     expect(fake.requests.filter((r) => r.status === 429)).toEqual([]);
+  });
+
+  it("keeps Okta's error code, summary and causes in the audit record of a user Okta refuses", async () => {
+    // Okta's UserProfile takes logins of 5 to 100 characters.
+    const created = await hubApi().post('/Users', user('abc'));
+    const record = await eventually(async () => {
+      const page = await audit.query({ connectorId: 'okta', resourceId: created.json.id, status: 'dead-lettered', limit: 5 });
+      if (page.items.length === 0) throw new Error('not dead-lettered yet');
+      return page.items[0];
+    });
+    expect(record?.error?.message).toContain('E0000001 Api validation failed: profile (');
+    expect(record?.error?.message).toContain('profile.login: must NOT have fewer than 5 characters');
+    expect(oktaUser('abc')).toBeUndefined();
   });
 });
