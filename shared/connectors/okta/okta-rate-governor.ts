@@ -164,6 +164,7 @@ export class OktaRateGovernor {
     const date = Date.parse(headers.get('date') ?? '');
     if (Number.isNaN(date)) return 0;
     const skew = now - date;
-    return Math.abs(skew) < SKEW_TOLERANCE_MS ? 0 : skew;
+    // Whole seconds, as both headers count: reports of one window then name the same reset.
+    return Math.abs(skew) < SKEW_TOLERANCE_MS ? 0 : Math.round(skew / 1000) * 1000;
   }
 }
