@@ -28,5 +28,9 @@ const createRaw = async (config: ConnectorConfig): Promise<Connector> => {
       const { createCognitoConnector } = await import('./cognito/cognito.connector.ts');
       return createCognitoConnector(config);
     }
+    case 'okta': {
+      const { createOktaConnector } = await import('./okta/okta.connector.ts');
+      return createOktaConnector(config);
+    }
   }
 };

@@ -26,6 +26,15 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
     { target: 'family_name', source: 'name.familyName', apply: 'always' },
     { target: 'active', source: 'active', apply: 'always' },
   ],
+  // Okta's user profile is flat; login, email, firstName and lastName are required by its default user type.
+  okta: [
+    { target: 'login', source: 'userName', apply: 'always' },
+    { target: 'email', source: 'emails.value', apply: 'always' },
+    { target: 'firstName', source: 'name.givenName', apply: 'always' },
+    { target: 'lastName', source: 'name.familyName', apply: 'always' },
+    { target: 'displayName', source: 'displayName', apply: 'always' },
+    { target: 'active', source: 'active', apply: 'always' },
+  ],
 };
 
 /**
@@ -36,6 +45,7 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
 export const DEFAULT_MATCHING: Record<ConnectorConfig['type'], string[]> = {
   scim: ['userName', 'externalId'],
   cognito: ['username'],
+  okta: ['login'],
 };
 
 const readSource = (user: Json, source: string): unknown => {
