@@ -28,5 +28,10 @@ const createRaw = async (config: ConnectorConfig): Promise<Connector> => {
       const { createCognitoConnector } = await import('./cognito/cognito.connector.ts');
       return createCognitoConnector(config);
     }
+    case 'entra': {
+      // Loaded on demand, like Cognito: only a function that meets an Entra connector evaluates the Graph client.
+      const { createEntraConnector } = await import('./entra/entra.connector.ts');
+      return createEntraConnector(config);
+    }
   }
 };
