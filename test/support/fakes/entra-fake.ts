@@ -108,6 +108,8 @@ const DELETED_ITEMS_RETENTION_MS = 30 * 24 * 3600_000;
 
 const notFound = (id: string) =>
   new GraphFailure(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+/** Query options as Graph writes them in links: `$top=2&$skiptoken=...`, values encoded, names as they are. */
+const queryString = (params: URLSearchParams) => [...params].map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join('&');
 const badRequest = (message: string, details: Json[] = []) => new GraphFailure(400, 'Request_BadRequest', message, details);
 const unsupportedQuery = (message: string) => new GraphFailure(400, 'Request_UnsupportedQuery', message);
 
@@ -240,6 +242,19 @@ export class EntraFake {
     return this.appRoleAssignments.filter((assignment) => assignment.principalId === principalId);
   }
 
+  /** Adds a user as an administrator would (not through the connector), visible at once; returns its id. */
+  seedUser(upn: string, extra: Json = {}): string {
+    const id = randomUUID();
+    const local = upn.split('@')[0] ?? upn;
+    this.users.set(id, {
+      current: { id, userPrincipalName: upn, displayName: local, mailNickname: local, accountEnabled: true, businessPhones: [], ...extra },
+      previous: undefined,
+      visibleAt: 0,
+      sequence: ++this.sequence,
+    });
+    return id;
+  }
+
   /** Adds a group as an administrator would (not through the connector), visible at once. */
   seedGroup(displayName: string): string {
     const id = randomUUID();
@@ -258,6 +273,16 @@ export class EntraFake {
   // --- HTTP ----------------------------------------------------------------------------------
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      await this.answer(request, response);
+    } catch (error) {
+      // A fault of the fake itself (its own answer broke the contract): a 500 the test sees, never a hang.
+      response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end(`fake Graph fault: ${(error as Error).message}`);
+    }
+  }
+
+  private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -535,8 +560,10 @@ export class EntraFake {
     if (problem) throw badRequest(`Invalid value: ${problem}.`);
     if (create) {
       const missing = REQUIRED_ON_CREATE[kind].filter((name) => properties[name] === undefined || properties[name] === null);
-      if (missing.length)
-        throw badRequest(`Property '${missing[0]}' is required when creating the object.`, [{ code: 'PropertyRequired', target: missing[0] }]);
+      if (missing.length) {
+        const message = `Property '${missing[0]}' is required when creating the object.`;
+        throw badRequest(message, [{ code: 'PropertyRequired', target: missing[0], message }]);
+      }
     }
     for (const name of ['displayName', 'mailNickname', 'userPrincipalName'] as const) {
       if (name in properties && (properties[name] === null || properties[name] === '')) throw badRequest(`Property '${name}' cannot be cleared.`);
@@ -549,7 +576,7 @@ export class EntraFake {
     const verified = (this.options.verifiedDomains ?? [this.domain]).map((d) => d.toLowerCase());
     if (!domain || !verified.includes(domain)) {
       throw badRequest('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.', [
-        { code: 'InvalidValue', target: 'userPrincipalName' },
+        { code: 'InvalidValue', target: 'userPrincipalName', message: 'The domain of the userPrincipalName is not a verified domain of the tenant.' },
       ]);
     }
     const taken = [...this.users.values()].some(
@@ -594,7 +621,9 @@ export class EntraFake {
     const properties = this.validateWrite('user', body, true);
     const password = (properties.passwordProfile as Json | undefined)?.password;
     if (typeof password !== 'string' || password.length < 8) {
-      throw badRequest('The specified password does not comply with password complexity requirements.', [{ code: 'InvalidValue', target: 'passwordProfile' }]);
+      throw badRequest('The specified password does not comply with password complexity requirements.', [
+        { code: 'InvalidValue', target: 'passwordProfile', message: 'The password is too weak.' },
+      ]);
     }
     this.checkPrincipalName(String(properties.userPrincipalName));
     const id = randomUUID();
@@ -683,7 +712,7 @@ export class EntraFake {
     const value = slice.map((item) => ('@removed' in item ? item : this.project(item, query, USER_DEFAULT_PROPERTIES, this.contract.user.structural)));
     const carried = (extra: Record<string, string>) => {
       const params = new URLSearchParams({ ...(select ? { $select: select } : {}), ...extra });
-      return `${this.graphBaseUrl}${route}?${params}`;
+      return `${this.graphBaseUrl}${route}?${queryString(params)}`;
     };
     const last = skip + top >= items.length;
     return {
@@ -866,7 +895,7 @@ export class EntraFake {
       '@odata.context': `${this.graphBaseUrl}/$metadata#${route.slice(1)}`,
       ...(query.get('$count') === 'true' && skip === 0 ? { '@odata.count': items.length } : {}),
       value,
-      ...(skip + top < items.length ? { '@odata.nextLink': `${this.graphBaseUrl}${route}?${next.toString()}` } : {}),
+      ...(skip + top < items.length ? { '@odata.nextLink': `${this.graphBaseUrl}${route}?${queryString(next)}` } : {}),
     };
     const problem = this.contract.validateResponse(schema, body);
     if (problem) throw new Error(`the fake's own ${schema} breaks the contract: ${problem}`);

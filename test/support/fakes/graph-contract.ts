@@ -95,9 +95,19 @@ export const loadGraphContract = (): GraphContract => {
   }
   ajv.addSchema({ $id: 'graph', components: { schemas: components } });
 
+  /** Whether a schema is an entity type (its allOf chain reaches microsoft.graph.entity), not a complex type. */
+  const isEntityType = (name: string): boolean =>
+    name === 'microsoft.graph.entity' ||
+    ((original[name]?.allOf as Json[] | undefined) ?? []).some((part) => typeof part.$ref === 'string' && isEntityType(schemaName(part.$ref)));
   const entity = (name: string): EntityContract => {
     const properties = propertiesOf(name);
-    const navigation = new Set(Object.keys(properties).filter((key) => properties[key]?.['x-ms-navigationProperty'] === true));
+    // Navigation properties: flagged, or (like user.manager) a single-valued reference to an entity type.
+    const navigation = new Set(
+      Object.keys(properties).filter((key) => {
+        const property = properties[key] as Json;
+        return property['x-ms-navigationProperty'] === true || (typeof property.$ref === 'string' && isEntityType(schemaName(property.$ref)));
+      }),
+    );
     const readOnly = new Set(
       Object.keys(properties).filter((key) => navigation.has(key) || /(^|\s)Read-only\./.test(String(properties[key]?.description ?? ''))),
     );
