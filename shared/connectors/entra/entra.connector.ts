@@ -420,7 +420,7 @@ export const createEntraConnector = async (
   // The write quota, capped by the connector's configured rate, shared by the lane's containers.
   const configured = config.rateLimit?.requestsPerSecond;
   const share = containerShare(Math.min(WRITES_PER_SECOND, configured ?? WRITES_PER_SECOND), options.containers ?? laneMaxConcurrency(configured));
-  const writes = new RateLimiter(share, Date.now, options.sleep);
+  const writes = new RateLimiter(share);
   return new EntraConnector(
     config,
     new GraphClient({ connectorId: config.id, baseUrl: config.graphBaseUrl, tokens, fetchImpl: options.fetchImpl, sleep: options.sleep, writes }),
