@@ -402,7 +402,15 @@ export const graphScopeOf = (graphBaseUrl: string) => `${new URL(graphBaseUrl).o
  */
 export const createEntraConnector = async (
   config: EntraConnectorConfig,
-  options: { fetchImpl?: typeof fetch; sleep?: (ms: number) => Promise<void>; containers?: number } = {},
+  options: {
+    fetchImpl?: typeof fetch;
+    /** Waits of the client (between a batch's throttled rounds) and of the write meter, with `now` (benchmarks run on a simulated clock). */
+    sleep?: (ms: number) => Promise<void>;
+    now?: () => number;
+    containers?: number;
+    /** Meter write requests to Graph's write quota (default); the benchmark turns it off to compare. */
+    meterWrites?: boolean;
+  } = {},
 ) => {
   const credential = credentialOf(config);
   await (credential.kind === 'secret' ? credential.secret.get() : credential.privateKey.get());
@@ -420,9 +428,16 @@ export const createEntraConnector = async (
   // The write quota, capped by the connector's configured rate, shared by the lane's containers.
   const configured = config.rateLimit?.requestsPerSecond;
   const share = containerShare(Math.min(WRITES_PER_SECOND, configured ?? WRITES_PER_SECOND), options.containers ?? laneMaxConcurrency(configured));
-  const writes = new RateLimiter(share);
+  const writes = options.now && options.sleep ? new RateLimiter(share, options.now, options.sleep) : new RateLimiter(share);
   return new EntraConnector(
     config,
-    new GraphClient({ connectorId: config.id, baseUrl: config.graphBaseUrl, tokens, fetchImpl: options.fetchImpl, sleep: options.sleep, writes }),
+    new GraphClient({
+      connectorId: config.id,
+      baseUrl: config.graphBaseUrl,
+      tokens,
+      fetchImpl: options.fetchImpl,
+      sleep: options.sleep,
+      ...(options.meterWrites === false ? {} : { writes }),
+    }),
   );
 };

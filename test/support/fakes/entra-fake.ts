@@ -129,6 +129,8 @@ export class EntraFake {
   private base = '';
   private readonly contract: GraphContract;
   private readonly users = new Map<string, Versioned>();
+  /** userPrincipalName (lower case) -> id, of the current state: uniqueness and lookups by key without a scan. */
+  private readonly principalNames = new Map<string, string>();
   private readonly groups = new Map<string, { record: Json; members: Set<string> }>();
   private readonly deleted = new Map<string, { record: Json; deletedAt: number }>();
   private readonly managers = new Map<string, string>();
@@ -214,8 +216,8 @@ export class EntraFake {
   }
 
   userByPrincipalName(upn: string): Json | undefined {
-    const found = [...this.users.values()].find((entry) => String(entry.current?.userPrincipalName).toLowerCase() === upn.toLowerCase());
-    return found?.current ? this.user(String(found.current.id)) : undefined;
+    const id = this.principalNames.get(upn.toLowerCase());
+    return id ? this.user(id) : undefined;
   }
 
   allUsers(): Json[] {
@@ -245,6 +247,7 @@ export class EntraFake {
   /** Adds a user as an administrator would (not through the connector), visible at once; returns its id. */
   seedUser(upn: string, extra: Json = {}): string {
     const id = randomUUID();
+    this.principalNames.set(upn.toLowerCase(), id);
     const local = upn.split('@')[0] ?? upn;
     this.users.set(id, {
       current: { id, userPrincipalName: upn, displayName: local, mailNickname: local, accountEnabled: true, businessPhones: [], ...extra },
@@ -593,6 +596,9 @@ export class EntraFake {
 
   private write(id: string, next: Json | undefined): void {
     const entry = this.users.get(id);
+    const before = entry?.current?.userPrincipalName;
+    if (typeof before === 'string') this.principalNames.delete(before.toLowerCase());
+    if (typeof next?.userPrincipalName === 'string') this.principalNames.set(next.userPrincipalName.toLowerCase(), id);
     const visible = entry ? (this.now() >= entry.visibleAt ? entry.current : entry.previous) : undefined;
     this.users.set(id, { current: next, previous: visible, visibleAt: this.now() + this.replicationDelayMs, sequence: ++this.sequence });
   }
