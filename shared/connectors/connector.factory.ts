@@ -32,5 +32,10 @@ const createRaw = async (config: ConnectorConfig): Promise<Connector> => {
       const { createOktaConnector } = await import('./okta/okta.connector.ts');
       return createOktaConnector(config);
     }
+    case 'entra': {
+      // Loaded on demand, like Cognito: only a function that meets an Entra connector evaluates the Graph client.
+      const { createEntraConnector } = await import('./entra/entra.connector.ts');
+      return createEntraConnector(config);
+    }
   }
 };

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 
 import { CommonConnectorSchema, SecretValueSchema } from './connector-common.schema.ts';
+import { EntraConnectorSchema } from './entra/entra.schema.ts';
 import { OktaConnectorSchema } from './okta/okta.schema.ts';
 
 export { CommonConnectorSchema, OktaConnectorSchema, SecretValueSchema };
@@ -30,7 +31,7 @@ export const CognitoConnectorSchema = CommonConnectorSchema.extend({
 });
 
 /** One entry per connector type; each vendor's schema beyond the common fields lives beside its connector. */
-export const ConnectorConfigSchema = z.discriminatedUnion('type', [ScimConnectorSchema, CognitoConnectorSchema, OktaConnectorSchema]);
+export const ConnectorConfigSchema = z.discriminatedUnion('type', [ScimConnectorSchema, CognitoConnectorSchema, OktaConnectorSchema, EntraConnectorSchema]);
 
 export const ConnectorsDocumentSchema = z
   .object({ connectors: z.array(ConnectorConfigSchema) })
@@ -39,5 +40,6 @@ export const ConnectorsDocumentSchema = z
 export type ConnectorConfig = z.infer<typeof ConnectorConfigSchema>;
 export type ScimConnectorConfig = z.infer<typeof ScimConnectorSchema>;
 export type CognitoConnectorConfig = z.infer<typeof CognitoConnectorSchema>;
+export type EntraConnectorConfig = z.infer<typeof EntraConnectorSchema>;
 export type { OktaConnectorConfig } from './okta/okta.schema.ts';
 export type ConnectorsDocument = z.infer<typeof ConnectorsDocumentSchema>;

@@ -35,6 +35,21 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
     { target: 'displayName', source: 'displayName', apply: 'always' },
     { target: 'active', source: 'active', apply: 'always' },
   ],
+  // Microsoft Graph user properties; the connector completes a userPrincipalName without a
+  // domain with its verified `domain`, and cuts mailNickname (set once, at creation) to what
+  // Entra allows. `active` is accountEnabled.
+  entra: [
+    { target: 'userPrincipalName', source: 'userName', apply: 'always' },
+    { target: 'mailNickname', source: 'userName', apply: 'create' },
+    { target: 'displayName', source: 'displayName', apply: 'always' },
+    { target: 'givenName', source: 'name.givenName', apply: 'always' },
+    { target: 'surname', source: 'name.familyName', apply: 'always' },
+    { target: 'mail', source: 'emails[primary eq true].value', apply: 'always' },
+    { target: 'jobTitle', source: 'title', apply: 'always' },
+    { target: 'department', source: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', apply: 'always' },
+    { target: 'employeeId', source: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber', apply: 'always' },
+    { target: 'active', source: 'active', apply: 'always' },
+  ],
 };
 
 /**
@@ -46,6 +61,7 @@ export const DEFAULT_MATCHING: Record<ConnectorConfig['type'], string[]> = {
   scim: ['userName', 'externalId'],
   cognito: ['username'],
   okta: ['login'],
+  entra: ['userPrincipalName'],
 };
 
 const readSource = (user: Json, source: string): unknown => {
