@@ -19,10 +19,12 @@ import { sqsLanes, sqsRunPages } from '#shared/queues/sqs-reconcile.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import { DynamoGrantStore } from '#shared/store/grant.repository.ts';
 import { DynamoLinkStore } from '#shared/store/link.repository.ts';
 import { DynamoRunStore } from '#shared/store/run.repository.ts';
 import { reconcileHubOf } from '#shared/sync/directory-reconcile.hub.ts';
 import { makeReconciliation, RunInProgressError } from '#shared/sync/reconcile-run.ts';
+import { RUN_PHASES } from '#shared/sync/reconcile-run.ports.ts';
 
 const env = readEnv(
   TableEnvSchema.merge(ConnectorQueuesEnvSchema)
@@ -42,6 +44,7 @@ const reconciliation = makeReconciliation({
   lane: sqsLanes(sqs, (connectorId) => env.CONNECTOR_QUEUE_URLS[connectorId]),
   hub: reconcileHubOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
   links: new DynamoLinkStore(documents, env.TABLE_NAME),
+  grants: new DynamoGrantStore(documents, env.TABLE_NAME),
   audit: withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics),
   clock: () => new Date(),
   newId: () => `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
@@ -50,7 +53,7 @@ const reconciliation = makeReconciliation({
 const PageMessageSchema = z.object({
   runId: z.string().min(1),
   connectorId: z.string().min(1),
-  phase: z.enum(['target', 'hub', 'apply']),
+  phase: z.enum(RUN_PHASES),
   page: z.number().int().min(0),
 });
 const ScheduleDetailSchema = z.object({ connectorId: z.string().min(1), dryRun: z.boolean().default(false) });
