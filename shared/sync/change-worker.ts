@@ -288,6 +288,8 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
      * and not tried: they run when it is enabled again. Returns the ids to leave on the queue.
      */
     async process(config: ConnectorConfig, connect: () => Promise<Connector>, changes: ReceivedChange[]): Promise<string[]> {
+      // An inbound source is read into the hub, never written: the hub's changes are not for it.
+      if (config.direction === 'inbound') return [];
       const groups = new Map<string, ReceivedChange[]>();
       for (const change of changes) {
         const key = messageGroupOf(change.message);

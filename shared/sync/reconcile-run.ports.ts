@@ -71,6 +71,8 @@ export interface PlannedChange {
   /** A group's name as the target held it (drift), or a member's place in the target group. */
   observedName?: string;
   observedMember?: 'absent' | 'present';
+  /** An inbound run's hub attributes to write: the user to create, or the drifted attributes. */
+  values?: Record<string, unknown>;
   situation: Situation;
   action: ReconcileAction;
   hubId?: string;

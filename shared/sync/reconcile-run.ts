@@ -32,6 +32,8 @@ import {
   type UserVerdict,
 } from './reconcile-situations.ts';
 import { classifyGroup, classifyMembers, type GroupVerdict, type MemberVerdict } from './reconcile-groups.ts';
+import type { InboundApplier } from './inbound-apply.ts';
+import { classifyInboundGone, classifyInboundPage, type InboundVerdict, inboundUserOf } from './inbound-situations.ts';
 import { grantIsLive, groupInScope } from './sync.planner.ts';
 import type { GrantReader } from './grant.ports.ts';
 import { scopeNeedsGroups, scopeRules } from './scope.ts';
@@ -70,6 +72,8 @@ export interface ReconcileDeps {
   audit: AuditLog;
   clock: () => Date;
   newId: () => string;
+  /** Writes an inbound source's changes to the hub; a run of an inbound connector fails without it. */
+  inbound?: InboundApplier;
   /** Temporary access grants: a user a live grant admits outside the scope is not deprovisioned. */
   grants?: GrantReader;
   /** Accounts or hub users read per page. */
@@ -94,14 +98,15 @@ const add = <C extends SituationCounters>(counters: C | undefined, verdicts: Rea
 
 const destructiveCount = (counters: SituationCounters) => [...DESTRUCTIVE_ACTIONS].reduce((sum, action) => sum + (counters.actions[action] ?? 0), 0);
 
-const planned = (v: UserVerdict): PlannedChange => ({
+const planned = (v: UserVerdict | InboundVerdict): PlannedChange => ({
   situation: v.situation,
   action: v.action,
   reason: v.reason,
   ...(v.hubId !== undefined ? { hubId: v.hubId } : {}),
   ...(v.targetId !== undefined ? { targetId: v.targetId } : {}),
-  ...(v.observed ? { observed: v.observed } : {}),
+  ...('observed' in v && v.observed ? { observed: v.observed } : {}),
   ...(v.collidesWith ? { collidesWith: v.collidesWith } : {}),
+  ...('values' in v && v.values ? { values: v.values } : {}),
 });
 
 const plannedGroup = (v: GroupVerdict): PlannedChange => ({
@@ -134,7 +139,8 @@ const managesGroups = (config: ConnectorConfig) => config.scope.groups !== undef
 /** The planning phase after `phase`, or undefined when planning is over. */
 const nextPlanningPhase = (config: ConnectorConfig, phase: RunPhase): RunPhase | undefined => {
   if (phase === 'target') return 'hub';
-  if (phase === 'hub' && managesGroups(config)) return 'groups';
+  // An inbound source gives the hub its users; its groups are not read.
+  if (phase === 'hub' && config.direction !== 'inbound' && managesGroups(config)) return 'groups';
   return undefined;
 };
 
@@ -287,6 +293,25 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     return { verdicts, next: page.next, accounts: page.items.length };
   };
 
+  /** A page of an inbound source's accounts, against the hub users they are linked to or share a userName with. */
+  const classifyInbound = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
+    const page = await connector.listUsers({ pageSize, ...(run.cursor ? { cursor: run.cursor } : {}) });
+    const owners = new Map<string, string>();
+    const candidates = new Map<string, string[]>();
+    await Promise.all(
+      page.items.map(async (account) => {
+        const owner = await deps.links.ownerOf(config.id, 'user', account.id);
+        if (owner !== undefined) return void owners.set(account.id, owner);
+        const userName = inboundUserOf(config, account).userName;
+        if (typeof userName === 'string')
+          candidates.set(account.id, await deps.hub.findUserIds({ targetAttribute: 'userName', hubAttribute: 'userName', value: userName }));
+      }),
+    );
+    const views = await deps.hub.usersByIds([...new Set([...owners.values(), ...[...candidates.values()].flat()])], false);
+    const users = new Map([...views].map(([id, view]) => [id, view.user]));
+    return { verdicts: classifyInboundPage(config, { accounts: page.items, owners, users, candidates }), next: page.next, accounts: page.items.length };
+  };
+
   const classifyHub = async (config: ConnectorConfig, run: RunRecord) => {
     const page = await deps.hub.listUsers({ limit: pageSize, ...(run.cursor ? { cursor: run.cursor } : {}), withGroups: scopeNeedsGroups(config) });
     const ids = page.items.map((u) => u.id);
@@ -300,6 +325,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
           if (link) links.set(id, link);
         }),
     );
+    if (config.direction === 'inbound') return { verdicts: classifyInboundGone(config, { users: page.items, links, accounted }), next: page.next };
     const unaccounted = new Map(page.items.filter((u) => !accounted.has(u.id)).map((u) => [u.id, { ...u }]));
     await withGrants(config, unaccounted);
     const users = page.items.map((u) => unaccounted.get(u.id) ?? u);
@@ -412,7 +438,8 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       moved = { counters: { ...run.counters, groups: add(run.counters.groups, read.groups), memberships: add(run.counters.memberships, read.members) } };
     } else {
       const target = run.phase === 'target';
-      const read = target ? await classifyTarget(config, connector, run) : { ...(await classifyHub(config, run)), accounts: 0 };
+      const source = config.direction === 'inbound' ? classifyInbound : classifyTarget;
+      const read = target ? await source(config, connector, run) : { ...(await classifyHub(config, run)), accounts: 0 };
       next = read.next;
       if (target) await deps.runs.markAccounted(run.runId, accountedHubIds(read.verdicts));
       kept = read.verdicts.filter(worthKeeping).map(planned);
@@ -428,10 +455,25 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     return advance(run, moved);
   };
 
-  /** One apply page: the plan page's changes onto the connector's lane. */
-  const applyPage = async (run: RunRecord) => {
-    if (run.page >= run.planPages) return advance(run, { state: 'done', finished: now(), reason: 'every change was sent to the connector lane' });
+  /**
+   * One apply page: the plan page's changes onto the connector's lane, or, for an inbound
+   * source, into the hub (each change idempotent, so a page run again writes nothing new).
+   */
+  const applyPage = async (config: ConnectorConfig, run: RunRecord) => {
+    const inbound = config.direction === 'inbound';
+    if (run.page >= run.planPages)
+      return advance(run, {
+        state: 'done',
+        finished: now(),
+        reason: inbound ? 'every change was written to the hub' : 'every change was sent to the connector lane',
+      });
     const changes = await deps.runs.getPlanPage(run.runId, run.page);
+    if (inbound) {
+      const apply = deps.inbound;
+      if (!apply) throw new AppError('reconcile.inboundUnavailable', `${config.id} is an inbound source, and this function cannot write the hub`);
+      for (const change of changes) await apply(config.id, change);
+      return advance(run, { page: run.page + 1 });
+    }
     const lane = changes.flatMap((change) => laneChangeOf(run, run.page, change) ?? []);
     if (lane.length > 0) await deps.lane.enqueue(run.connectorId, lane);
     return advance(run, { page: run.page + 1 });
@@ -462,7 +504,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       if (failed) await recordRun(failed, 'reconcile', 'failed', failed.reason ?? '');
       return;
     }
-    const moved = run.phase === 'apply' ? await applyPage(run) : await planPage(config, await connect(), run);
+    const moved = run.phase === 'apply' ? await applyPage(config, run) : await planPage(config, await connect(), run);
     await afterAdvance(moved ?? (await deps.runs.get(run.runId)) ?? run);
   };
 

@@ -87,7 +87,7 @@ export interface MatchQuery {
   value: string;
 }
 
-const mappingsOf = (config: ConnectorConfig) => config.mapping ?? DEFAULT_MAPPINGS[config.type];
+export const mappingsOf = (config: ConnectorConfig) => config.mapping ?? DEFAULT_MAPPINGS[config.type];
 const matchingOf = (config: ConnectorConfig) => config.matching ?? DEFAULT_MATCHING[config.type];
 
 /** The settings of a connector's runs, with the defaults of an entry that sets none. */
@@ -111,7 +111,7 @@ const sameKey = (a: unknown, b: unknown) =>
  * (targets add their own, such as `display` or `type`), lists hold each wanted item in order,
  * and scalars compare by their text (Cognito stores every attribute as a string).
  */
-const holds = (actual: unknown, wanted: unknown): boolean => {
+export const holds = (actual: unknown, wanted: unknown): boolean => {
   if (Array.isArray(wanted)) return Array.isArray(actual) && actual.length === wanted.length && wanted.every((item, i) => holds(actual[i], item));
   if (wanted !== null && typeof wanted === 'object') {
     if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
