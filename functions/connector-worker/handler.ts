@@ -23,6 +23,7 @@ import { DynamoLinkStore } from '#shared/store/link.repository.ts';
 import { ChangeMessageSchema } from '#shared/sync/change-message.ts';
 import { makeChangeWorker, type ReceivedChange } from '#shared/sync/change-worker.ts';
 import { hubReaderOf } from '#shared/sync/directory-hub.reader.ts';
+import { makeOrphanApplier } from '#shared/sync/reconcile-apply.ts';
 import { makeSync } from '#shared/sync/sync.service.ts';
 import { hubTopology } from '#shared/topology/hub.topology.ts';
 
@@ -34,13 +35,16 @@ const documents = createDocumentClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
 const sqs = new SQSClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
 const connectorsDocument = makeConnectorsSource(env, env.CONNECTORS_REFRESH_SECONDS * 1000);
 const audit = withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics);
+const links = new DynamoLinkStore(documents, env.TABLE_NAME);
 const sync = makeSync({
   hub: hubReaderOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
-  links: new DynamoLinkStore(documents, env.TABLE_NAME),
+  links,
   audit,
   grants: new DynamoGrantStore(documents, env.TABLE_NAME),
   clock: () => new Date(),
 });
+/** A run's orphan accounts, disabled or deleted as the connector's orphan policy says. */
+const orphans = makeOrphanApplier({ links, audit, clock: () => new Date() });
 
 /** Connectors built once per container, rebuilt when their document entry changes or their build failed. */
 const connectorOf = makeConnectorCache(createConnector);
@@ -82,6 +86,7 @@ const processBatch = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     }
     const worker = makeChangeWorker({
       sync,
+      orphans,
       audit,
       clock: () => new Date(),
       breakers: new DynamoBreakerStore(documents, env.TABLE_NAME),

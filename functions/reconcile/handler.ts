@@ -19,10 +19,15 @@ import { sqsLanes, sqsRunPages } from '#shared/queues/sqs-reconcile.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
+import { DynamoGrantStore } from '#shared/store/grant.repository.ts';
 import { DynamoLinkStore } from '#shared/store/link.repository.ts';
 import { DynamoRunStore } from '#shared/store/run.repository.ts';
+import { makeDirectory } from '#shared/directory/directory.service.ts';
+import { inboundWriterOf } from '#shared/sync/directory-inbound.writer.ts';
 import { reconcileHubOf } from '#shared/sync/directory-reconcile.hub.ts';
+import { makeInboundApplier } from '#shared/sync/inbound-apply.ts';
 import { makeReconciliation, RunInProgressError } from '#shared/sync/reconcile-run.ts';
+import { RUN_PHASES } from '#shared/sync/reconcile-run.ports.ts';
 
 const env = readEnv(
   TableEnvSchema.merge(ConnectorQueuesEnvSchema)
@@ -36,13 +41,25 @@ const documents = createDocumentClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
 const sqs = new SQSClient(SDK_RETRIES_LEFT_TO_THE_EVENT_SOURCE);
 const connectorsDocument = makeConnectorsSource(env);
 const connectorOf = makeConnectorCache(createConnector);
+const directoryStore = new DynamoDirectoryStore(documents, env.TABLE_NAME);
+const links = new DynamoLinkStore(documents, env.TABLE_NAME);
+const audit = withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics);
+// An inbound source's users are written through the directory's SCIM use cases, as the SCIM API writes them.
+const directory = makeDirectory({
+  store: directoryStore,
+  clock: () => new Date(),
+  newId: randomUUID,
+  onUnknownAttributes: (resourceType, names) => logger.warn('an inbound source sent attributes the hub ignores', { resourceType, names }),
+});
 const reconciliation = makeReconciliation({
   runs: new DynamoRunStore(documents, env.TABLE_NAME),
   pages: sqsRunPages(sqs, env.HUB_QUEUE_URLS.reconcile ?? ''),
   lane: sqsLanes(sqs, (connectorId) => env.CONNECTOR_QUEUE_URLS[connectorId]),
-  hub: reconcileHubOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
-  links: new DynamoLinkStore(documents, env.TABLE_NAME),
-  audit: withAuditMetrics(new DynamoAuditLog(documents, env.TABLE_NAME, env.AUDIT_RETENTION_DAYS), metrics),
+  hub: reconcileHubOf(directoryStore),
+  links,
+  grants: new DynamoGrantStore(documents, env.TABLE_NAME),
+  inbound: makeInboundApplier({ writer: inboundWriterOf(directory, directoryStore), links, audit, clock: () => new Date() }),
+  audit,
   clock: () => new Date(),
   newId: () => `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
 });
@@ -50,7 +67,7 @@ const reconciliation = makeReconciliation({
 const PageMessageSchema = z.object({
   runId: z.string().min(1),
   connectorId: z.string().min(1),
-  phase: z.enum(['target', 'hub', 'apply']),
+  phase: z.enum(RUN_PHASES),
   page: z.number().int().min(0),
 });
 const ScheduleDetailSchema = z.object({ connectorId: z.string().min(1), dryRun: z.boolean().default(false) });

@@ -1,11 +1,14 @@
 import type { Node } from 'constructs';
 import * as z from 'zod';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '#shared/topology/function-environment.ts';
+import { connectorsContextOf } from './connectors-context.ts';
 
 /**
  * The deployment parameters of the hub, read from CDK context (`cdk deploy -c stageName=staging
- * -c connectorIds=acme,okta`, or `context` in cdk.json). Every one has a default so that a bare
- * `cdk synth` works; a bad value fails synthesis with a message naming it.
+ * -c connectorsFile=connectors.json`, or `context` in cdk.json). Every one has a default so that
+ * a bare `cdk synth` works; a bad value fails synthesis with a message naming it. With
+ * `connectorsFile` (the connectors document that is also uploaded to SSM), `connectorIds` and
+ * `reconcileSchedules` are derived from it (connectors-context.ts) and must not be given.
  */
 export interface HubParameters {
   /** API Gateway stage name, and the prefix of every name the stack chooses. */
@@ -128,9 +131,13 @@ const KEYS = Object.keys(ContextSchema.in.shape) as Array<keyof z.input<typeof C
  * from the construct tree).
  */
 export const parseHubParameters = (context: Record<string, unknown>): HubParameters => {
-  const present = Object.fromEntries(KEYS.filter((key) => context[key] !== undefined && context[key] !== '').map((key) => [key, context[key]]));
+  const present: Record<string, unknown> = Object.fromEntries(
+    KEYS.filter((key) => context[key] !== undefined && context[key] !== '').map((key) => [key, context[key]]),
+  );
   // An empty connectorIds string is a valid "no connectors", not an absent value.
   if (context.connectorIds === '') present.connectorIds = '';
+  // With a connectors document, its connectors and their schedules are the lanes and the rules.
+  if (typeof context.connectorsFile === 'string' && context.connectorsFile !== '') Object.assign(present, connectorsContextOf(context.connectorsFile, present));
   const parsed = ContextSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(context)'}: ${issue.message}`);
@@ -140,7 +147,8 @@ export const parseHubParameters = (context: Record<string, unknown>): HubParamet
 };
 
 /** Reads the parameters from the app's context (cdk.json and `-c` on the command line). */
-export const readHubParameters = (node: Node): HubParameters => parseHubParameters(Object.fromEntries(KEYS.map((key) => [key, node.tryGetContext(key)])));
+export const readHubParameters = (node: Node): HubParameters =>
+  parseHubParameters(Object.fromEntries([...KEYS, 'connectorsFile'].map((key) => [key, node.tryGetContext(key)])));
 
 /** The prefix of every physical name the stack chooses, so that stages can share an account. */
 export const namePrefix = (parameters: Pick<HubParameters, 'stageName'>): string => `scim-hub-${parameters.stageName}`;

@@ -13,7 +13,7 @@ export const awsTriggerDeployments: Readonly<Record<FunctionTrigger['kind'], str
   queue: 'Lambda event source mapping on each lane (per connector) of the named queue, with partial batch responses',
   schedule: 'EventBridge rule with the schedule expression, sending the scheduled event with the trigger detail',
   'connector-schedule':
-    'EventBridge rule per connector with a reconcile schedule (reconcileSchedules), sending the scheduled event with the connector id as detail',
+    'EventBridge rule per connector with a reconcile schedule (from the connectorsFile document, or reconcileSchedules), sending the scheduled event with the connector id as detail',
   invoke: 'stack outputs of the function name and ARN, and a managed policy allowing lambda:InvokeFunction on it',
 };
 

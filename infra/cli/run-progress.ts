@@ -29,12 +29,14 @@ export const progressLine = (run: RunRecord, watch: { startedAt: number; startIt
   return `${run.runId} ${run.state}/${run.phase} ${bar}${items} items  ${rate.toFixed(1)}/s${eta}`;
 };
 
-/** The counters of a run in one line: `inSync 9980, drifted 20 | none 9980, update 20`. */
+/** The counters of a run in one line: `inSync 9980, drifted 20 | none 9980, update 20; groups: inSync 3 | none 3`. */
 export const countersLine = (run: RunRecord): string => {
   const list = (counts: Record<string, number | undefined>) =>
     Object.entries(counts)
       .filter(([, n]) => n)
       .map(([name, n]) => `${name} ${n}`)
       .join(', ') || '-';
-  return `${list(run.counters.situations)} | ${list(run.counters.actions)}`;
+  const { groups, memberships } = run.counters;
+  const part = (label: string, counts: typeof groups) => (counts ? `; ${label}: ${list(counts.situations)} | ${list(counts.actions)}` : '');
+  return `${list(run.counters.situations)} | ${list(run.counters.actions)}${part('groups', groups)}${part('members', memberships)}`;
 };

@@ -64,6 +64,12 @@ export const CommonConnectorSchema = z.object({
   /** Letters, digits and dashes: it names the connector's queues. */
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,38}$/, 'lowercase letters, digits and dashes, at most 39 characters'),
   enabled: z.boolean().default(true),
+  /**
+   * `outbound` (or absent): the hub provisions into the app. `inbound`: the app is a source the
+   * hub reads on its reconcile schedule; its accounts are created, updated and deactivated in
+   * the hub, and nothing is ever written to it.
+   */
+  direction: z.enum(['outbound', 'inbound']).optional(),
   deprovision: z.enum(['disable', 'delete']).default('disable'),
   mapping: z.array(AttributeMappingSchema).optional(),
   scope: z

@@ -23,10 +23,20 @@ const RetryFields = { attempts: z.number().int().min(0).optional(), notBefore: z
  */
 const RunFields = { runId: z.string().optional() };
 const ObservedSchema = z.union([z.record(z.string(), z.unknown()), z.literal('absent')]);
+/**
+ * A run's reading of one member in the target group: `absent` (the hub wants it there, the
+ * target lacks it) or `present` (the target holds a member the hub's group does not have). The
+ * worker then compares with the target rather than with the membership links.
+ */
+const ObservedMemberSchema = z.enum(['absent', 'present']);
 
-export const ChangeMessageSchema = z.discriminatedUnion('kind', [
+/**
+ * A user or a group changed. A run's `observed` is its reading of the account (its mapped
+ * values) or of the group (`{displayName}`), or `absent` when the linked one is gone.
+ */
+const resourceMessage = <K extends 'user' | 'group'>(kind: K) =>
   z.object({
-    kind: z.literal('user'),
+    kind: z.literal(kind),
     connectorId: z.string(),
     id: z.string(),
     changedAt: z.number().optional(),
@@ -34,8 +44,11 @@ export const ChangeMessageSchema = z.discriminatedUnion('kind', [
     ...RetryFields,
     ...RunFields,
     observed: ObservedSchema.optional(),
-  }),
-  z.object({ kind: z.literal('group'), connectorId: z.string(), id: z.string(), changedAt: z.number().optional(), trigger: TriggerSchema, ...RetryFields }),
+  });
+
+export const ChangeMessageSchema = z.discriminatedUnion('kind', [
+  resourceMessage('user'),
+  resourceMessage('group'),
   z.object({
     kind: z.literal('membership'),
     connectorId: z.string(),
@@ -44,6 +57,8 @@ export const ChangeMessageSchema = z.discriminatedUnion('kind', [
     changedAt: z.number().optional(),
     trigger: TriggerSchema,
     ...RetryFields,
+    ...RunFields,
+    observed: ObservedMemberSchema.optional(),
   }),
   /**
    * A target account no hub user owns (a reconciliation orphan) to disable or delete, as the

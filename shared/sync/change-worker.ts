@@ -110,12 +110,18 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
       if (!deps.orphans) throw new ConnectorError('permanent', `${ctx.config.id}: this worker cannot apply orphan account changes`);
       return deps.orphans(ctx, first, options);
     }
-    if (first.kind === 'group') return deps.sync.syncGroup(ctx, first.id, options);
+    if (first.kind === 'group') {
+      const observed = first.observed === undefined ? undefined : first.observed === 'absent' ? null : { attributes: first.observed };
+      return deps.sync.syncGroup(ctx, first.id, { ...options, ...(observed !== undefined ? { observed } : {}) });
+    }
+    const members = unit.flatMap((c) => (c.message.kind === 'membership' ? [c.message] : []));
+    // A run's readings of the target group, member by member (real-time changes carry none).
+    const observedMembers = new Map(members.flatMap((m) => (m.observed ? [[m.memberId, m.observed] as const] : [])));
     return deps.sync.syncMembers(
       ctx,
       (first as Extract<ChangeMessage, { kind: 'membership' }>).groupId,
-      unit.map((c) => (c.message.kind === 'membership' ? c.message.memberId : '')),
-      options,
+      members.map((m) => m.memberId),
+      { ...options, ...(observedMembers.size > 0 ? { observedMembers } : {}) },
     );
   };
 
@@ -282,6 +288,8 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
      * and not tried: they run when it is enabled again. Returns the ids to leave on the queue.
      */
     async process(config: ConnectorConfig, connect: () => Promise<Connector>, changes: ReceivedChange[]): Promise<string[]> {
+      // An inbound source is read into the hub, never written: the hub's changes are not for it.
+      if (config.direction === 'inbound') return [];
       const groups = new Map<string, ReceivedChange[]>();
       for (const change of changes) {
         const key = messageGroupOf(change.message);

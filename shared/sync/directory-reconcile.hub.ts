@@ -2,6 +2,9 @@ import type { DirectoryStore, ResourceRecord } from '../directory/directory.port
 import type { ReconcileHub } from './reconcile-run.ports.ts';
 import type { HubUserView, MatchQuery } from './reconcile-situations.ts';
 
+/** Members read per query while a run compares one group. */
+const MEMBERS_PAGE = 1000;
+
 const toUser = (record: ResourceRecord) => ({ id: record.id, ...record.data });
 
 /**
@@ -36,6 +39,21 @@ export const reconcileHubOf = (store: DirectoryStore): ReconcileHub => {
       if (attribute === 'externalid') return store.findIdsByExternalId('User', query.value);
       if (attribute.startsWith('emails')) return store.findUserIdsByEmail(query.value.toLowerCase());
       return [];
+    },
+    listGroups: async ({ limit, cursor }) => {
+      const page = await store.list('Group', { limit, ...(cursor ? { cursor } : {}) });
+      const items = page.items.map((record) => ({ id: record.id, displayName: String(record.data.displayName ?? '') }));
+      return { items, ...(page.next ? { next: page.next } : {}) };
+    },
+    groupMemberIds: async (groupId) => {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.members(groupId, { limit: MEMBERS_PAGE, type: 'User', ...(cursor ? { cursor } : {}) });
+        ids.push(...page.items.map((member) => member.value));
+        cursor = page.next;
+      } while (cursor);
+      return ids;
     },
   };
 };

@@ -1,7 +1,7 @@
 import type { TargetAttributes } from '../connectors/connector.port.ts';
 import type { ChangeMessage } from './change-message.ts';
 import type { HubUserView, MatchQuery, ReconcileAction, Situation } from './reconcile-situations.ts';
-import type { Link } from './sync.ports.ts';
+import type { LinkStore } from './sync.ports.ts';
 
 /**
  * The ports of a reconciliation run. A run is a chain of page messages on the reconcile queue
@@ -12,14 +12,28 @@ import type { Link } from './sync.ports.ts';
  */
 export type RunState = 'planning' | 'awaiting-approval' | 'applying' | 'done' | 'failed' | 'cancelled';
 
-/** Where a run is: reading the target's accounts, the hub's users, or sending its plan to the lane. */
-export type RunPhase = 'target' | 'hub' | 'apply';
+/**
+ * Where a run is: reading the target's accounts, the hub's users, the hub's groups with their
+ * members on both sides, or sending its plan to the lane.
+ */
+export const RUN_PHASES = ['target', 'hub', 'groups', 'apply'] as const;
+export type RunPhase = (typeof RUN_PHASES)[number];
 
 export type RunTrigger = 'schedule' | 'on-demand';
 
-export interface RunCounters {
+/** How many items landed in each situation, and each action. */
+export interface SituationCounters {
   situations: Partial<Record<Situation, number>>;
   actions: Partial<Record<ReconcileAction, number>>;
+}
+
+/**
+ * Accounts (the deletion threshold's base) at the top; groups and the members that differ
+ * between a hub group and its target group apart, so neither inflates the threshold.
+ */
+export interface RunCounters extends SituationCounters {
+  groups?: SituationCounters;
+  memberships?: SituationCounters;
 }
 
 export interface RunRecord {
@@ -50,6 +64,15 @@ export interface RunRecord {
 
 /** One change of a run's plan: what the apply phase sends to the connector's lane. */
 export interface PlannedChange {
+  /** What the change is about: an account (the default), a group, or one member of a group. */
+  kind?: 'user' | 'group' | 'membership';
+  /** A membership's group (its member is `hubId`, or only `targetId` for an unmanaged member). */
+  groupId?: string;
+  /** A group's name as the target held it (drift), or a member's place in the target group. */
+  observedName?: string;
+  observedMember?: 'absent' | 'present';
+  /** An inbound run's hub attributes to write: the user to create, or the drifted attributes. */
+  values?: Record<string, unknown>;
   situation: Situation;
   action: ReconcileAction;
   hubId?: string;
@@ -113,10 +136,11 @@ export interface ReconcileHub {
   usersByIds(ids: string[], withGroups: boolean): Promise<Map<string, HubUserView>>;
   /** Ids of the hub users a matching query finds (by userName, id, externalId or email). */
   findUserIds(query: MatchQuery): Promise<string[]>;
+  /** A page of hub groups in a stable order. */
+  listGroups(options: { limit: number; cursor?: string }): Promise<{ items: Array<{ id: string; displayName: string }>; next?: string }>;
+  /** The ids of one hub group's user members (every page of them). */
+  groupMemberIds(groupId: string): Promise<string[]>;
 }
 
 /** The links a run reads. */
-export interface ReconcileLinks {
-  get(connectorId: string, kind: 'user', hubId: string): Promise<Link | undefined>;
-  ownerOf(connectorId: string, kind: 'user', targetId: string): Promise<string | undefined>;
-}
+export type ReconcileLinks = Pick<LinkStore, 'get' | 'getMany' | 'ownerOf'>;

@@ -8,9 +8,10 @@ import type {
   PlannedChange,
   ReconcileHub,
   ReconcileLinks,
-  RunCounters,
+  SituationCounters,
   RunPageMessage,
   RunPagesPort,
+  RunPhase,
   RunRecord,
   RunState,
   RunStore,
@@ -23,11 +24,20 @@ import {
   DESTRUCTIVE_ACTIONS,
   exceedsDeletionThreshold,
   matchQueries,
+  type ReconcileAction,
+  admits,
+  type HubUserView,
   reconcileSettingsOf,
+  type Situation,
   type UserVerdict,
 } from './reconcile-situations.ts';
-import { scopeNeedsGroups } from './scope.ts';
-import type { AuditLog, Link } from './sync.ports.ts';
+import { classifyGroup, classifyMembers, type GroupVerdict, type MemberVerdict } from './reconcile-groups.ts';
+import type { InboundApplier } from './inbound-apply.ts';
+import { classifyInboundGone, classifyInboundPage, type InboundVerdict, inboundUserOf } from './inbound-situations.ts';
+import { grantIsLive, groupInScope } from './sync.planner.ts';
+import type { GrantReader } from './grant.ports.ts';
+import { scopeNeedsGroups, scopeRules } from './scope.ts';
+import { type AuditLog, type Link, linkRef } from './sync.ports.ts';
 
 /** A run for this connector is under way: runs never overlap. */
 export class RunInProgressError extends AppError {
@@ -62,6 +72,10 @@ export interface ReconcileDeps {
   audit: AuditLog;
   clock: () => Date;
   newId: () => string;
+  /** Writes an inbound source's changes to the hub; a run of an inbound connector fails without it. */
+  inbound?: InboundApplier;
+  /** Temporary access grants: a user a live grant admits outside the scope is not deprovisioned. */
+  grants?: GrantReader;
   /** Accounts or hub users read per page. */
   pageSize?: number;
   /** How long a run's lock holds without a page moving it (a crashed chain frees its connector then). */
@@ -71,10 +85,10 @@ export interface ReconcileDeps {
 const PAGE_SIZE = 100;
 const LOCK_TTL_MS = 60 * 60_000;
 /** Situations whose changes the apply phase sends (the rest are counted and reported only). */
-const SENT_ACTIONS = new Set(['update', 'create', 'link', 'disable', 'delete', 'unlink']);
+const SENT_ACTIONS = new Set(['update', 'create', 'link', 'disable', 'delete', 'unlink', 'rename', 'add', 'remove']);
 
-const add = (counters: RunCounters, verdicts: readonly UserVerdict[]): RunCounters => {
-  const next: RunCounters = { situations: { ...counters.situations }, actions: { ...counters.actions } };
+const add = <C extends SituationCounters>(counters: C | undefined, verdicts: ReadonlyArray<{ situation: Situation; action: ReconcileAction }>): C => {
+  const next = { ...counters, situations: { ...counters?.situations }, actions: { ...counters?.actions } } as C;
   for (const v of verdicts) {
     next.situations[v.situation] = (next.situations[v.situation] ?? 0) + 1;
     next.actions[v.action] = (next.actions[v.action] ?? 0) + 1;
@@ -82,27 +96,72 @@ const add = (counters: RunCounters, verdicts: readonly UserVerdict[]): RunCounte
   return next;
 };
 
-const destructiveCount = (counters: RunCounters) => [...DESTRUCTIVE_ACTIONS].reduce((sum, action) => sum + (counters.actions[action] ?? 0), 0);
+const destructiveCount = (counters: SituationCounters) => [...DESTRUCTIVE_ACTIONS].reduce((sum, action) => sum + (counters.actions[action] ?? 0), 0);
 
-const planned = (v: UserVerdict): PlannedChange => ({
+const planned = (v: UserVerdict | InboundVerdict): PlannedChange => ({
   situation: v.situation,
   action: v.action,
   reason: v.reason,
   ...(v.hubId !== undefined ? { hubId: v.hubId } : {}),
   ...(v.targetId !== undefined ? { targetId: v.targetId } : {}),
-  ...(v.observed ? { observed: v.observed } : {}),
+  ...('observed' in v && v.observed ? { observed: v.observed } : {}),
   ...(v.collidesWith ? { collidesWith: v.collidesWith } : {}),
+  ...('values' in v && v.values ? { values: v.values } : {}),
+});
+
+const plannedGroup = (v: GroupVerdict): PlannedChange => ({
+  kind: 'group',
+  situation: v.situation,
+  action: v.action,
+  hubId: v.groupId,
+  reason: v.reason,
+  ...(v.targetId !== undefined ? { targetId: v.targetId } : {}),
+  ...(v.observedName !== undefined ? { observedName: v.observedName } : {}),
+});
+
+const plannedMember = (v: MemberVerdict): PlannedChange => ({
+  kind: 'membership',
+  groupId: v.groupId,
+  situation: v.situation,
+  action: v.action,
+  reason: v.reason,
+  ...(v.hubId !== undefined ? { hubId: v.hubId } : {}),
+  ...(v.targetId !== undefined ? { targetId: v.targetId } : {}),
+  ...(v.observed ? { observedMember: v.observed } : {}),
 });
 
 /** Plan pages keep what an operator must see or the apply phase must send; in-sync pairs are counted only. */
-const worthKeeping = (v: UserVerdict) => v.action !== 'none' || v.situation === 'collision';
+const worthKeeping = (v: { action: ReconcileAction; situation: Situation }) => v.action !== 'none' || v.situation === 'collision';
+
+/** Whether the connector manages any group, so a run compares groups and their members. */
+const managesGroups = (config: ConnectorConfig) => config.scope.groups !== undefined || config.groups.provision || config.groups.mappings.length > 0;
+
+/** The planning phase after `phase`, or undefined when planning is over. */
+const nextPlanningPhase = (config: ConnectorConfig, phase: RunPhase): RunPhase | undefined => {
+  if (phase === 'target') return 'hub';
+  // An inbound source gives the hub its users; its groups are not read.
+  if (phase === 'hub' && config.direction !== 'inbound' && managesGroups(config)) return 'groups';
+  return undefined;
+};
 
 /** The lane change that carries out one planned change, or undefined for those only reported. */
 export const laneChangeOf = (run: Pick<RunRecord, 'runId' | 'connectorId'>, page: number, change: PlannedChange): LaneChange | undefined => {
   if (!SENT_ACTIONS.has(change.action)) return undefined;
   const base = { connectorId: run.connectorId, trigger: 'schedule' as const, runId: run.runId };
   let message: ChangeMessage;
-  if (change.hubId === undefined) {
+  if (change.kind === 'group' && change.hubId !== undefined) {
+    const observed = change.situation === 'gone' ? 'absent' : change.observedName !== undefined ? { displayName: change.observedName } : undefined;
+    message = { ...base, kind: 'group', id: change.hubId, ...(observed ? { observed } : {}) };
+  } else if (change.kind === 'membership') {
+    if (change.hubId === undefined || change.groupId === undefined) return undefined;
+    message = {
+      ...base,
+      kind: 'membership',
+      groupId: change.groupId,
+      memberId: change.hubId,
+      ...(change.observedMember ? { observed: change.observedMember } : {}),
+    };
+  } else if (change.hubId === undefined) {
     if ((change.action !== 'disable' && change.action !== 'delete') || change.targetId === undefined) return undefined;
     message = { ...base, kind: 'account', targetId: change.targetId, action: change.action };
   } else {
@@ -111,7 +170,7 @@ export const laneChangeOf = (run: Pick<RunRecord, 'runId' | 'connectorId'>, page
   }
   // Derived from the run, the page and the resource: a page sent again within SQS's
   // deduplication window adds nothing, and the worker's state-based sync makes a later copy a no-op.
-  const resource = change.hubId ?? `account:${change.targetId}`;
+  const resource = change.kind === 'membership' ? `${change.groupId}#${change.hubId}` : (change.hubId ?? `account:${change.targetId}`);
   return { message, deduplicationId: `${run.runId}:${page}:${resource}`.slice(0, 128) };
 };
 
@@ -222,7 +281,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
         }),
     );
     const hubIds = [...new Set([...owners.values(), ...[...candidates.values()].flat()])];
-    const users = await deps.hub.usersByIds(hubIds, scopeNeedsGroups(config));
+    const users = await withGrants(config, await deps.hub.usersByIds(hubIds, scopeNeedsGroups(config)));
     const links = new Map<string, Link>();
     await Promise.all(
       hubIds.map(async (hubId) => {
@@ -232,6 +291,25 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     );
     const verdicts = classifyTargetPage(config, { accounts: page.items, owners, links, users, candidates });
     return { verdicts, next: page.next, accounts: page.items.length };
+  };
+
+  /** A page of an inbound source's accounts, against the hub users they are linked to or share a userName with. */
+  const classifyInbound = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
+    const page = await connector.listUsers({ pageSize, ...(run.cursor ? { cursor: run.cursor } : {}) });
+    const owners = new Map<string, string>();
+    const candidates = new Map<string, string[]>();
+    await Promise.all(
+      page.items.map(async (account) => {
+        const owner = await deps.links.ownerOf(config.id, 'user', account.id);
+        if (owner !== undefined) return void owners.set(account.id, owner);
+        const userName = inboundUserOf(config, account).userName;
+        if (typeof userName === 'string')
+          candidates.set(account.id, await deps.hub.findUserIds({ targetAttribute: 'userName', hubAttribute: 'userName', value: userName }));
+      }),
+    );
+    const views = await deps.hub.usersByIds([...new Set([...owners.values(), ...[...candidates.values()].flat()])], false);
+    const users = new Map([...views].map(([id, view]) => [id, view.user]));
+    return { verdicts: classifyInboundPage(config, { accounts: page.items, owners, users, candidates }), next: page.next, accounts: page.items.length };
   };
 
   const classifyHub = async (config: ConnectorConfig, run: RunRecord) => {
@@ -247,32 +325,155 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
           if (link) links.set(id, link);
         }),
     );
-    return { verdicts: classifyHubPage(config, { users: page.items, links, accounted }), next: page.next };
+    if (config.direction === 'inbound') return { verdicts: classifyInboundGone(config, { users: page.items, links, accounted }), next: page.next };
+    const unaccounted = new Map(page.items.filter((u) => !accounted.has(u.id)).map((u) => [u.id, { ...u }]));
+    await withGrants(config, unaccounted);
+    const users = page.items.map((u) => unaccounted.get(u.id) ?? u);
+    return { verdicts: classifyHubPage(config, { users, links, accounted }), next: page.next };
+  };
+
+  /**
+   * Marks the users a live temporary grant admits outside the scope. Grants are read only for
+   * users the scope rules leave out, so a run whose users are all in scope reads none.
+   */
+  const withGrants = async <M extends Map<string, HubUserView>>(config: ConnectorConfig, views: M): Promise<M> => {
+    const grants = deps.grants;
+    if (!grants) return views;
+    await Promise.all(
+      [...views].map(async ([hubId, view]) => {
+        if (scopeRules(config, view.user, view.groupIds).ok) return;
+        const grant = await grants.get(config.id, hubId);
+        if (grantIsLive(grant, deps.clock())) view.grantedUntil = grant.expiresAt;
+      }),
+    );
+    return views;
+  };
+
+  /** Every page of a listing on the target. */
+  const readAll = async <T>(list: (request: { pageSize: number; cursor?: string }) => Promise<{ items: T[]; next?: string }>): Promise<T[]> => {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await list({ pageSize, ...(cursor ? { cursor } : {}) });
+      items.push(...page.items);
+      cursor = page.next;
+    } while (cursor);
+    return items;
+  };
+
+  /**
+   * One group's members on both sides. The hub members' own links say which target members
+   * are theirs; only the target members left over (drift) cost a reverse-index read each.
+   */
+  const classifyGroupMembers = async (config: ConnectorConfig, connector: Connector, groupId: string, targetGroupId: string | undefined) => {
+    const [hubMembers, targetMembers] = await Promise.all([
+      deps.hub.groupMemberIds(groupId),
+      targetGroupId ? readAll((request) => connector.listGroupMembers(targetGroupId, request)) : Promise.resolve([] as string[]),
+    ]);
+    const found =
+      hubMembers.length > 0
+        ? await deps.links.getMany(
+            config.id,
+            hubMembers.map((hubId) => ({ kind: 'user' as const, hubId })),
+          )
+        : new Map();
+    const userLinks = new Map<string, Link>(
+      hubMembers.flatMap((hubId) => (found.has(linkRef('user', hubId)) ? [[hubId, found.get(linkRef('user', hubId))]] : [])),
+    );
+    const owners = new Map([...userLinks].map(([hubId, link]) => [link.targetId, hubId]));
+    await Promise.all(
+      targetMembers
+        .filter((targetId) => !owners.has(targetId))
+        .map(async (targetId) => {
+          const owner = await deps.links.ownerOf(config.id, 'user', targetId);
+          if (owner !== undefined) owners.set(targetId, owner);
+        }),
+    );
+    // Members with no account yet: the worker provisions those the scope admits, then adds them.
+    const unlinked = hubMembers.filter((hubId) => !userLinks.has(hubId));
+    const views = await withGrants(config, await deps.hub.usersByIds(unlinked, scopeNeedsGroups(config)));
+    const toProvision = unlinked.filter((hubId) => {
+      const view = views.get(hubId);
+      return view !== undefined && view.user.active !== false && admits(config, view);
+    });
+    return classifyMembers({ groupId, hubMembers, userLinks, targetMembers, owners, toProvision });
+  };
+
+  /** A page of hub groups: each group the connector manages or has linked, and the members of those it keeps. */
+  const classifyGroups = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
+    const page = await deps.hub.listGroups({ limit: pageSize, ...(run.cursor ? { cursor: run.cursor } : {}) });
+    const links =
+      page.items.length > 0
+        ? await deps.links.getMany(
+            config.id,
+            page.items.map((g) => ({ kind: 'group' as const, hubId: g.id })),
+          )
+        : new Map();
+    const results = await Promise.all(
+      page.items.map(async (group) => {
+        const link: Link | undefined = links.get(linkRef('group', group.id));
+        const inScope = groupInScope(config, group.id);
+        if (!inScope && !link) return { groups: [] as GroupVerdict[], members: [] as MemberVerdict[] };
+        const target = link && inScope ? await connector.findGroup({ id: link.targetId }) : undefined;
+        const verdict = classifyGroup(config, { groupId: group.id, displayName: group.displayName, ...(link ? { link } : {}), ...(target ? { target } : {}) });
+        // An out-of-scope group's members go with it; a group that will not be on the target has none to compare.
+        const onTarget = target !== undefined || verdict.action === 'create' || verdict.action === 'link';
+        const members = inScope && onTarget ? await classifyGroupMembers(config, connector, group.id, target?.id) : [];
+        return { groups: [verdict], members };
+      }),
+    );
+    return { groups: results.flatMap((r) => r.groups), members: results.flatMap((r) => r.members), next: page.next };
   };
 
   /** One planning page: classify, keep the plan page, count, move on. */
   const planPage = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
-    const target = run.phase === 'target';
-    const { verdicts, next, accounts } = target ? await classifyTarget(config, connector, run) : { ...(await classifyHub(config, run)), accounts: 0 };
-    if (target) await deps.runs.markAccounted(run.runId, accountedHubIds(verdicts));
-    const kept = verdicts.filter(worthKeeping).map(planned);
+    let kept: PlannedChange[];
+    let moved: Partial<RunRecord>;
+    let next: string | undefined;
+    if (run.phase === 'groups') {
+      const read = await classifyGroups(config, connector, run);
+      next = read.next;
+      // The group's own change comes before its members': both travel in the group's FIFO message group.
+      kept = [...read.groups.filter(worthKeeping).map(plannedGroup), ...read.members.filter(worthKeeping).map(plannedMember)];
+      moved = { counters: { ...run.counters, groups: add(run.counters.groups, read.groups), memberships: add(run.counters.memberships, read.members) } };
+    } else {
+      const target = run.phase === 'target';
+      const source = config.direction === 'inbound' ? classifyInbound : classifyTarget;
+      const read = target ? await source(config, connector, run) : { ...(await classifyHub(config, run)), accounts: 0 };
+      next = read.next;
+      if (target) await deps.runs.markAccounted(run.runId, accountedHubIds(read.verdicts));
+      kept = read.verdicts.filter(worthKeeping).map(planned);
+      moved = { counters: add(run.counters, read.verdicts), targetAccounts: run.targetAccounts + read.accounts };
+    }
     // Plan pages are numbered by the run's count before this page: a re-delivered page rewrites its own.
     if (kept.length > 0) await deps.runs.putPlanPage(run.runId, run.planPages, kept);
-    let moved: Partial<RunRecord> = {
-      counters: add(run.counters, verdicts),
-      targetAccounts: run.targetAccounts + accounts,
-      planPages: run.planPages + (kept.length > 0 ? 1 : 0),
-      page: run.page + 1,
-      ...(next ? { cursor: next } : {}),
-    };
-    if (!next) moved = target ? { ...moved, phase: 'hub', page: 0 } : { ...moved, ...(await finishPlanning(config, { ...run, ...moved } as RunRecord)) };
+    moved = { ...moved, planPages: run.planPages + (kept.length > 0 ? 1 : 0), page: run.page + 1, ...(next ? { cursor: next } : {}) };
+    if (!next) {
+      const following = nextPlanningPhase(config, run.phase);
+      moved = following ? { ...moved, phase: following, page: 0 } : { ...moved, ...(await finishPlanning(config, { ...run, ...moved } as RunRecord)) };
+    }
     return advance(run, moved);
   };
 
-  /** One apply page: the plan page's changes onto the connector's lane. */
-  const applyPage = async (run: RunRecord) => {
-    if (run.page >= run.planPages) return advance(run, { state: 'done', finished: now(), reason: 'every change was sent to the connector lane' });
+  /**
+   * One apply page: the plan page's changes onto the connector's lane, or, for an inbound
+   * source, into the hub (each change idempotent, so a page run again writes nothing new).
+   */
+  const applyPage = async (config: ConnectorConfig, run: RunRecord) => {
+    const inbound = config.direction === 'inbound';
+    if (run.page >= run.planPages)
+      return advance(run, {
+        state: 'done',
+        finished: now(),
+        reason: inbound ? 'every change was written to the hub' : 'every change was sent to the connector lane',
+      });
     const changes = await deps.runs.getPlanPage(run.runId, run.page);
+    if (inbound) {
+      const apply = deps.inbound;
+      if (!apply) throw new AppError('reconcile.inboundUnavailable', `${config.id} is an inbound source, and this function cannot write the hub`);
+      for (const change of changes) await apply(config.id, change);
+      return advance(run, { page: run.page + 1 });
+    }
     const lane = changes.flatMap((change) => laneChangeOf(run, run.page, change) ?? []);
     if (lane.length > 0) await deps.lane.enqueue(run.connectorId, lane);
     return advance(run, { page: run.page + 1 });
@@ -303,7 +504,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       if (failed) await recordRun(failed, 'reconcile', 'failed', failed.reason ?? '');
       return;
     }
-    const moved = run.phase === 'apply' ? await applyPage(run) : await planPage(config, await connect(), run);
+    const moved = run.phase === 'apply' ? await applyPage(config, run) : await planPage(config, await connect(), run);
     await afterAdvance(moved ?? (await deps.runs.get(run.runId)) ?? run);
   };
 

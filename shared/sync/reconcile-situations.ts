@@ -31,7 +31,8 @@ export type Situation =
 
 export const SITUATIONS: readonly Situation[] = ['inSync', 'drifted', 'gone', 'unlinked', 'unmatched', 'orphan', 'collision', 'outOfScope'];
 
-export type ReconcileAction = 'none' | 'update' | 'create' | 'link' | 'disable' | 'delete' | 'report' | 'unlink';
+/** `rename` is a group's; `add` and `remove` are a group member's. */
+export type ReconcileAction = 'none' | 'update' | 'create' | 'link' | 'disable' | 'delete' | 'report' | 'unlink' | 'rename' | 'add' | 'remove';
 
 /** Actions that take an account away from someone: the accidental-deletion threshold counts these. */
 export const DESTRUCTIVE_ACTIONS: ReadonlySet<ReconcileAction> = new Set(['disable', 'delete']);
@@ -54,6 +55,11 @@ export interface UserVerdict {
 export interface HubUserView {
   user: Record<string, unknown>;
   groupIds: readonly string[];
+  /**
+   * When a live temporary access grant admits the user outside the connector's scope: until
+   * then the user stays provisioned (not `outOfScope`, not counted toward the threshold).
+   */
+  grantedUntil?: string;
 }
 
 /** What the page handler read for one page of target accounts. */
@@ -81,7 +87,7 @@ export interface MatchQuery {
   value: string;
 }
 
-const mappingsOf = (config: ConnectorConfig) => config.mapping ?? DEFAULT_MAPPINGS[config.type];
+export const mappingsOf = (config: ConnectorConfig) => config.mapping ?? DEFAULT_MAPPINGS[config.type];
 const matchingOf = (config: ConnectorConfig) => config.matching ?? DEFAULT_MATCHING[config.type];
 
 /** The settings of a connector's runs, with the defaults of an entry that sets none. */
@@ -105,7 +111,7 @@ const sameKey = (a: unknown, b: unknown) =>
  * (targets add their own, such as `display` or `type`), lists hold each wanted item in order,
  * and scalars compare by their text (Cognito stores every attribute as a string).
  */
-const holds = (actual: unknown, wanted: unknown): boolean => {
+export const holds = (actual: unknown, wanted: unknown): boolean => {
   if (Array.isArray(wanted)) return Array.isArray(actual) && actual.length === wanted.length && wanted.every((item, i) => holds(actual[i], item));
   if (wanted !== null && typeof wanted === 'object') {
     if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
@@ -153,8 +159,15 @@ const deprovision = (config: ConnectorConfig, account: TargetAccount, policy: 'd
   return { action: policy, reason: `policy: ${policy}` };
 };
 
-const inScope = (config: ConnectorConfig, view: HubUserView | undefined) =>
-  view ? scopeRules(config, view.user, view.groupIds) : { ok: false, reason: 'was deleted from the hub' };
+/** The connector's scope over one hub user, a live temporary grant admitting whom the rules leave out (as the planner's `userScope`). */
+const inScope = (config: ConnectorConfig, view: HubUserView | undefined) => {
+  if (!view) return { ok: false, reason: 'was deleted from the hub' };
+  const rules = scopeRules(config, view.user, view.groupIds);
+  return rules.ok || view.grantedUntil === undefined ? rules : { ok: true };
+};
+
+/** Whether the connector takes the hub user: its scope rules, or a live temporary grant. */
+export const admits = (config: ConnectorConfig, view: HubUserView): boolean => inScope(config, view).ok;
 
 const classifyLinked = (config: ConnectorConfig, account: TargetAccount, owner: string, facts: TargetPageFacts): UserVerdict => {
   const link = facts.links.get(owner);

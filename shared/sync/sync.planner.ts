@@ -158,6 +158,11 @@ export interface GroupFacts {
   link: Link | undefined;
   /** The target group a group mapping names, looked up for an in-scope group without a link. */
   mapped?: { found: TargetGroup | undefined; owner?: string };
+  /**
+   * The linked group as the target holds it now, when the caller read it (reconciliation):
+   * `null` when the target no longer has it. Undefined: the link's `pushed` record stands for it.
+   */
+  observed?: { displayName: string } | null;
 }
 
 const SECRET = /password|secret|token/i;
@@ -397,7 +402,13 @@ export const planGroup = (config: ConnectorConfig, facts: GroupFacts): GroupPlan
   }
   const displayName = String(group.displayName);
   if (link) {
-    if (link.pushed.displayName === displayName) {
+    if (facts.observed === null) {
+      steps.push(`compare: target group ${link.targetId} is gone: linking again`);
+      return plan('linked-gone', { action: 'relink', status: 'success', targetId: link.targetId });
+    }
+    // The target's name when the caller read it (a rename made behind the hub's back), else what was pushed.
+    const current = facts.observed ? facts.observed.displayName : link.pushed.displayName;
+    if (current === displayName) {
       steps.push('compare: target group is linked and up to date');
       return plan('linked-in-sync', { action: 'none', status: 'skipped', targetId: link.targetId, reason: 'already linked' });
     }
@@ -408,10 +419,10 @@ export const planGroup = (config: ConnectorConfig, facts: GroupFacts): GroupPlan
     }
     if (!config.operations.update)
       return plan('linked-drifted', { action: 'rename', status: 'skipped', targetId: link.targetId, reason: 'update is not an enabled operation' });
-    steps.push(`action: rename target group ${link.targetId} from "${String(link.pushed.displayName)}" to "${displayName}"`);
+    steps.push(`action: rename target group ${link.targetId} from "${String(current)}" to "${displayName}"`);
     return plan(
       'linked-drifted',
-      { action: 'rename', status: 'success', targetId: link.targetId, changes: [{ attribute: 'displayName', old: link.pushed.displayName, new: displayName }] },
+      { action: 'rename', status: 'success', targetId: link.targetId, changes: [{ attribute: 'displayName', old: current, new: displayName }] },
       { displayName, calls: [{ operation: 'renameGroup', targetId: link.targetId, displayName, externalId: hubId }] },
     );
   }

@@ -56,6 +56,11 @@ export interface SyncOptions {
    * holds rather than against the link's record of what was pushed.
    */
   observed?: ObservedAccount | null;
+  /**
+   * A run's reading of members in the target group (membership deltas): `absent` adds a member
+   * whose membership link says it is there, `present` removes one no link records.
+   */
+  observedMembers?: ReadonlyMap<string, 'absent' | 'present'>;
 }
 
 export interface SyncOutcome extends PlannedOutcome {
@@ -267,7 +272,7 @@ export const makeSync = (deps: SyncDeps) => {
   const syncUser = (ctx: ConnectorContext, userId: string, options: SyncOptions): Promise<SyncOutcome> => syncUserPass(ctx, userId, options, []);
 
   /** Reads what the planner needs about one group: hub state, link and the mapped target group. */
-  const gatherGroup = async ({ config, connector }: ConnectorContext, groupId: string) => {
+  const gatherGroup = async ({ config, connector }: ConnectorContext, groupId: string, observed?: ObservedAccount | null) => {
     const group = await deps.hub.getGroup(groupId);
     const link = await deps.links.get(config.id, 'group', groupId);
     const query = group && !link && groupInScope(config, groupId) ? mappedGroupQuery(config, groupId, String(group.displayName)) : undefined;
@@ -277,7 +282,8 @@ export const makeSync = (deps: SyncDeps) => {
       const owner = found ? await deps.links.ownerOf(config.id, 'group', found.id) : undefined;
       mapped = { found, ...(owner !== undefined ? { owner } : {}) };
     }
-    return { hubId: groupId, group, link, ...(mapped ? { mapped } : {}) };
+    const seen = observed === undefined ? undefined : observed === null ? null : { displayName: String(observed.attributes.displayName) };
+    return { hubId: groupId, group, link, ...(mapped ? { mapped } : {}), ...(seen !== undefined ? { observed: seen } : {}) };
   };
 
   /** Carries out a group plan. */
@@ -344,7 +350,8 @@ export const makeSync = (deps: SyncDeps) => {
   };
 
   /** The plan for one group, from fresh facts; nothing is changed. */
-  const planGroupOf = async (ctx: ConnectorContext, groupId: string): Promise<GroupPlan> => planGroup(ctx.config, await gatherGroup(ctx, groupId));
+  const planGroupOf = async (ctx: ConnectorContext, groupId: string, observed?: ObservedAccount | null): Promise<GroupPlan> =>
+    planGroup(ctx.config, await gatherGroup(ctx, groupId, observed));
 
   /**
    * Brings one hub group (not its members) to the target: create it, link the target group a
@@ -352,11 +359,31 @@ export const makeSync = (deps: SyncDeps) => {
    * name alone: without a mapping, a name taken on the target is a collision.
    */
   const syncGroup = async (ctx: ConnectorContext, groupId: string, options: SyncOptions): Promise<SyncOutcome> => {
-    const plan = await planGroupOf(ctx, groupId);
+    let plan = await planGroupOf(ctx, groupId, options.observed);
     if (options.dryRun) return outcomeOf(plan);
+    if (plan.action === 'relink' && plan.link) {
+      // The linked group is gone from the target: forget the link, then plan from what is left (create it again).
+      const earlier = plan.steps;
+      await deps.links.delete(plan.link);
+      plan = await planGroupOf(ctx, groupId);
+      plan.steps.unshift(...earlier);
+    }
     const outcome = outcomeOf(plan, await applyGroup(ctx, plan));
     await record(ctx, plan, options, outcome);
     return outcome;
+  };
+
+  /**
+   * The membership as the target holds it: its link, unless a run read the target group and saw
+   * otherwise (a member removed behind the hub's back is added again, one added is removed).
+   */
+  const memberOnTarget = (connectorId: string, groupId: string, memberId: string, known: Map<string, Link>, observed?: 'absent' | 'present') => {
+    const existing = known.get(linkRef('membership', `${groupId}#${memberId}`));
+    if (observed === 'absent') return undefined;
+    const account = known.get(linkRef('user', memberId));
+    if (observed !== 'present' || existing || !account) return existing;
+    const seen: Link = { ...account, kind: 'membership', hubId: `${groupId}#${memberId}`, pushed: {}, hash: '', origin: 'created', connectorId };
+    return seen;
   };
 
   /** Syncs each member (that the hub still has) and puts its account link as it is now in `known`. */
@@ -410,7 +437,7 @@ export const makeSync = (deps: SyncDeps) => {
       options,
     );
     for (const memberId of unique) {
-      const existing = known.get(linkRef('membership', `${groupId}#${memberId}`));
+      const existing = memberOnTarget(config.id, groupId, memberId, known, options.observedMembers?.get(memberId));
       const userLink = present.has(memberId) ? known.get(linkRef('user', memberId)) : undefined;
       const wanted = present.has(memberId) && groupLink !== undefined && userLink !== undefined;
       if (wanted && !existing && userLink) add.push({ memberId, targetId: userLink.targetId });

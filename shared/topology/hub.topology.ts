@@ -126,7 +126,8 @@ export const hubTopology: Topology = {
     },
     {
       name: 'reconcile',
-      description: 'Reconciliation runs: reads a target and the hub page by page, classifies every pair, and sends the plan to the connector lane.',
+      description:
+        'Reconciliation runs: reads a target and the hub page by page, classifies every pair, and sends the plan to the connector lane (or writes an inbound source into the hub).',
       entry: 'functions/reconcile/handler.ts',
       memoryMb: 1024,
       timeoutSeconds: 60,

@@ -146,5 +146,11 @@ export const inMemoryReconcileHub = (hub: InMemoryHub): ReconcileHub => {
           return String(user[query.hubAttribute] ?? '').toLowerCase() === query.value.toLowerCase();
         })
         .map((user) => String(user.id)),
+    listGroups: async ({ limit, cursor }) => {
+      const groups = [...hub.groups.values()].map((g) => ({ id: String(g.id), displayName: String(g.displayName) })).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const start = Number(cursor ?? 0);
+      return { items: groups.slice(start, start + limit), ...(start + limit < groups.length ? { next: String(start + limit) } : {}) };
+    },
+    groupMemberIds: async (groupId) => [...(hub.members.get(groupId) ?? [])].filter((id) => hub.users.has(id)),
   };
 };

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { parseHubParameters, readHubParameters } from '../../../infra/aws/hub.parameters.ts';
@@ -120,5 +123,57 @@ describe('parameters in the template', () => {
     }
     expect(stack.terminationProtection).toBe(false);
     expect(synthHub({ topology: fullTopology }).stack.terminationProtection).toBe(true);
+  });
+});
+
+describe('hub parameters from a connectors document', () => {
+  // Prepare: the document operators upload to SSM, as a file beside the CDK app.
+  const dir = mkdtempSync(join(tmpdir(), 'connectors-context-'));
+  const write = (name: string, document: unknown) => {
+    const file = join(dir, name);
+    writeFileSync(file, typeof document === 'string' ? document : JSON.stringify(document));
+    return file;
+  };
+  const scim = { type: 'scim', baseUrl: 'https://app.example.com/scim/v2', bearerToken: { secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' } };
+  const connectorsFile = write('connectors.json', {
+    connectors: [
+      { ...scim, id: 'acme', reconcile: { schedule: 'cron(0 2 * * ? *)' } },
+      { ...scim, id: 'crm', reconcile: { schedule: 'rate(6 hours)' } },
+      { ...scim, id: 'paused', enabled: false, reconcile: { schedule: 'rate(1 hour)' } },
+      { ...scim, id: 'manual' },
+    ],
+  });
+
+  it('derives a lane per connector and a schedule per enabled connector that sets one', () => {
+    expect(parseHubParameters({ connectorsFile })).toMatchObject({
+      connectorIds: ['acme', 'crm', 'paused', 'manual'],
+      reconcileSchedules: { acme: 'cron(0 2 * * ? *)', crm: 'rate(6 hours)' },
+    });
+  });
+
+  it('refuses connectorIds or reconcileSchedules beside it, and a document that is not valid, naming the file', () => {
+    expect(() => parseHubParameters({ connectorsFile, connectorIds: 'acme' })).toThrowError(/connectorsFile derives connectorIds from the document/);
+    expect(() => parseHubParameters({ connectorsFile, reconcileSchedules: 'acme=rate(1 day)' })).toThrowError(/derives reconcileSchedules/);
+    const bad = write('bad.json', { connectors: [{ ...scim, id: 'acme', reconcile: { schedule: 'daily' } }] });
+    expect(() => parseHubParameters({ connectorsFile: bad })).toThrowError(/bad\.json is not a valid connectors document: connectors\.0\.reconcile\.schedule/);
+    expect(() => parseHubParameters({ connectorsFile: join(dir, 'missing.json') })).toThrowError(/missing\.json cannot be read/);
+  });
+
+  it("synthesises one EventBridge rule per scheduled connector, on the document's expression, naming the connector", () => {
+    // Act
+    const { template } = synthHub({ context: { connectorsFile } });
+    // Assess
+    const rules = Object.values(resources(template, 'AWS::Events::Rule')).map((rule): [string, string] => {
+      const [target] = rule.Properties.Targets as Array<{ InputTransformer: { InputTemplate: string } }>;
+      return [String(rule.Properties.ScheduleExpression), String(/"detail":(\{[^}]*\})/.exec(target?.InputTransformer.InputTemplate ?? '')?.[1])];
+    });
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        ['cron(0 2 * * ? *)', '{"connectorId":"acme"}'],
+        ['rate(6 hours)', '{"connectorId":"crm"}'],
+      ]),
+    );
+    expect(rules.filter(([, detail]) => detail.includes('connectorId'))).toHaveLength(2);
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'scim-hub-prod-connector-manual.fifo' });
   });
 });

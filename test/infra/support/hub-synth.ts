@@ -57,9 +57,11 @@ export const synthHub = (options: HubSynthOptions = {}): SynthesizedHub => {
   const app = new App({
     context: {
       ...cdkJsonContext(),
-      connectorIds: 'acme,okta',
-      // Schedules for the default connectors; a case naming its own connectors names its own schedules.
-      ...(options.context?.connectorIds === undefined ? { reconcileSchedules: 'acme=cron(0 2 * * ? *);okta=rate(6 hours)' } : {}),
+      // Connectors with schedules by default; a case naming its own connectors (or its connectors document) names its own schedules.
+      ...(options.context?.connectorsFile === undefined ? { connectorIds: 'acme,okta' } : {}),
+      ...(options.context?.connectorIds === undefined && options.context?.connectorsFile === undefined
+        ? { reconcileSchedules: 'acme=cron(0 2 * * ? *);okta=rate(6 hours)' }
+        : {}),
       ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
       ...options.context,
     },

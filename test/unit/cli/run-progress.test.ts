@@ -35,4 +35,14 @@ describe('the run progress line', () => {
   it('sums up the counters per situation and per action', () => {
     expect(countersLine(run())).toBe('inSync 290, drifted 10 | none 290, update 10');
   });
+
+  it('adds the groups and their members when the run compared them', () => {
+    const counters = {
+      situations: { inSync: 2 },
+      actions: { none: 2 },
+      groups: { situations: { drifted: 1 }, actions: { rename: 1 } },
+      memberships: { situations: { drifted: 2 }, actions: { add: 1, remove: 1 } },
+    };
+    expect(countersLine(run({ counters }))).toBe('inSync 2 | none 2; groups: drifted 1 | rename 1; members: drifted 2 | add 1, remove 1');
+  });
 });

@@ -1,72 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ConnectorConfig } from '../../../shared/connectors/connectors.schema.ts';
-import { makeChangeWorker } from '../../../shared/sync/change-worker.ts';
-import { makeOrphanApplier } from '../../../shared/sync/reconcile-apply.ts';
-import { makeReconciliation, RunInProgressError, RunStateError } from '../../../shared/sync/reconcile-run.ts';
-import { makeSync } from '../../../shared/sync/sync.service.ts';
-import { InMemoryLanes, InMemoryRunPages, InMemoryRunStore, inMemoryReconcileHub } from '../../builders/reconcile.fakes.ts';
-import { connectorConfig, FakeLane, FakeTarget, InMemoryBreakers, syncFixture } from '../../builders/sync.fakes.ts';
+import { RunInProgressError, RunStateError } from '../../../shared/sync/reconcile-run.ts';
+import { reconcileHarness } from '../../builders/reconcile.harness.ts';
+import type { FakeTarget } from '../../builders/sync.fakes.ts';
 
-/**
- * A reconciliation run end to end in memory: the run's pages go through a queue that drops
- * duplicates (SQS FIFO), its changes onto the connector's lane, where the real change worker
- * applies them with the real sync engine.
- */
-const setup = (overrides: Record<string, unknown> = {}) => {
-  const fixture = syncFixture();
-  const target = new FakeTarget();
-  const runs = new InMemoryRunStore(fixture.now);
-  const pages = new InMemoryRunPages();
-  const lanes = new InMemoryLanes();
-  const config: ConnectorConfig = connectorConfig(overrides);
-  const sync = makeSync(fixture);
-  let ids = 0;
-  const reconciliation = makeReconciliation({
-    runs,
-    pages,
-    lane: lanes,
-    hub: inMemoryReconcileHub(fixture.hub),
-    links: fixture.links,
-    audit: fixture.audit,
-    clock: fixture.clock,
-    newId: () => `run-${++ids}`,
-    pageSize: 3,
-  });
-  const lane = new FakeLane(fixture.now);
-  const worker = makeChangeWorker({
-    sync,
-    orphans: makeOrphanApplier(fixture),
-    breakers: new InMemoryBreakers(),
-    queue: lane,
-    audit: fixture.audit,
-    clock: fixture.clock,
-    maxReceiveCount: 100,
-  });
-  return {
-    ...fixture,
-    target,
-    runs,
-    pages,
-    lanes,
-    config,
-    sync,
-    reconciliation,
-    /** Provisions hub users the way real time does, so they are linked. */
-    provision: async (...userIds: string[]) => {
-      for (const id of userIds) await sync.syncUser({ config, connector: target }, id, { trigger: 'realtime' });
-    },
-    /** Runs every page message there is, as the reconcile function would. */
-    runPages: async () => {
-      for (let message = pages.take(); message; message = pages.take()) await reconciliation.handlePage(config, async () => target, message);
-    },
-    /** The connector lane's worker applies what the run sent. */
-    applyLane: async () => {
-      for (const change of lanes.queue.waiting.splice(0)) lane.send(change.message);
-      const received = lane.receive();
-      lane.settle(received, await worker.process(config, async () => target, received));
-    },
-  };
-};
+const setup = (overrides: Record<string, unknown> = {}) => reconcileHarness(overrides);
 
 const accountNamed = (target: FakeTarget, userName: string) => [...target.accounts].find(([, a]) => a.userName === userName);
 
@@ -209,5 +146,120 @@ describe('the run lock', () => {
     // Assess
     expect(await t.runs.get(first.runId)).toMatchObject({ state: 'failed', reason: 'its lock expired and another run of the connector took it' });
     expect(await t.runs.get(second.runId)).toMatchObject({ state: 'done' });
+  });
+});
+
+describe('a reconciliation run over groups', () => {
+  const targetGroupOf = async (t: ReturnType<typeof setup>, groupId: string) => {
+    const link = await t.links.get('app', 'group', groupId);
+    return link ? t.target.groups.get(link.targetId) : undefined;
+  };
+  const accountIdOf = (t: ReturnType<typeof setup>, userName: string) => accountNamed(t.target, userName)?.[0] as string;
+
+  it('repairs renamed, missing and gone groups and their members through the lane, and then finds them in sync', async () => {
+    // Prepare: provisioned groups, then drift made on the target behind the hub's back.
+    const t = setup();
+    for (const id of ['ada', 'bob', 'cy', 'dee']) t.hub.user(id);
+    await t.provision('ada', 'bob', 'cy', 'dee');
+    t.hub.group('eng', 'Engineering', ['ada', 'bob', 'cy']);
+    t.hub.group('sales', 'Sales', ['dee']);
+    t.hub.group('ops', 'Operations', ['cy']);
+    await t.provisionGroups('eng', 'sales', 'ops');
+    t.hub.group('new', 'Newcomers', ['ada']);
+    const eng = (await targetGroupOf(t, 'eng')) as { members: Set<string> };
+    eng.members.delete(accountIdOf(t, 'bob'));
+    eng.members.add(accountIdOf(t, 'dee'));
+    const stranger = t.target.account({ userName: 'stranger' });
+    eng.members.add(stranger);
+    ((await targetGroupOf(t, 'sales')) as { displayName: string }).displayName = 'Renamed';
+    t.target.groups.delete((await t.links.get('app', 'group', 'ops'))?.targetId as string);
+    // Act
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+    // Assess: the run counts groups and members apart from accounts.
+    const run = await t.runs.get(started.runId);
+    expect(run?.state).toBe('done');
+    expect(run?.counters.groups).toEqual({
+      situations: { inSync: 1, drifted: 1, gone: 1, unmatched: 1 },
+      actions: { none: 1, rename: 1, create: 2 },
+    });
+    expect(run?.counters.memberships).toEqual({ situations: { drifted: 4, orphan: 1 }, actions: { add: 3, remove: 1, report: 1 } });
+    await t.applyLane();
+    expect([...((await targetGroupOf(t, 'eng'))?.members ?? [])].sort()).toEqual(
+      [accountIdOf(t, 'ada'), accountIdOf(t, 'bob'), accountIdOf(t, 'cy'), stranger].sort(),
+    );
+    expect((await targetGroupOf(t, 'sales'))?.displayName).toBe('Sales');
+    expect([...((await targetGroupOf(t, 'ops'))?.members ?? [])]).toEqual([accountIdOf(t, 'cy')]);
+    expect([...((await targetGroupOf(t, 'new'))?.members ?? [])]).toEqual([accountIdOf(t, 'ada')]);
+    // Act: the next run finds nothing to change.
+    const again = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+    expect((await t.runs.get(again.runId))?.counters).toMatchObject({
+      groups: { situations: { inSync: 4 } },
+      memberships: { situations: { orphan: 1 }, actions: { report: 1 } },
+    });
+    expect(t.lanes.queue.waiting).toHaveLength(0);
+  });
+
+  it('adds a member who has no account yet, after the worker provisions it', async () => {
+    const t = setup();
+    t.hub.user('ada');
+    t.hub.group('eng', 'Engineering', ['ada']);
+
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+    await t.applyLane();
+
+    expect((await t.runs.get(started.runId))?.counters.memberships).toEqual({ situations: { unmatched: 1 }, actions: { add: 1 } });
+    expect([...((await targetGroupOf(t, 'eng'))?.members ?? [])]).toEqual([accountIdOf(t, 'ada')]);
+  });
+
+  it('reads no group on a connector that manages none', async () => {
+    const t = setup({ groups: { provision: false } });
+    t.hub.user('ada');
+    t.hub.group('eng', 'Engineering', ['ada']);
+
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+
+    expect((await t.runs.get(started.runId))?.counters.groups).toBeUndefined();
+    expect(t.target.calls.map((c) => c.operation)).not.toContain('listGroupMembers');
+  });
+});
+
+describe('a reconciliation run and temporary access', () => {
+  it('keeps a user a live grant admits outside the scope, and deprovisions them once it ends', async () => {
+    // Prepare: the scope takes engineers; a contractor has access by a grant for an hour.
+    const t = setup({ scope: { filter: 'title eq "engineer"' } });
+    for (let i = 0; i < 3; i++) t.hub.user(`eng${i}`, { title: 'engineer' });
+    t.hub.user('temp', { title: 'contractor' });
+    const expiresAt = new Date(t.now() + 60 * 60_000).toISOString();
+    await t.grants.put({ connectorId: 'app', userId: 'temp', expiresAt, grantedAt: t.clock().toISOString() });
+    await t.provision('eng0', 'eng1', 'eng2', 'temp');
+    expect(accountNamed(t.target, 'temp')).toBeDefined();
+    // Act
+    const during = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+    // Assess: in sync, so nothing counts toward the deletion threshold.
+    expect((await t.runs.get(during.runId))?.counters).toMatchObject({ situations: { inSync: 4 }, actions: { none: 4 } });
+    // Act: the grant ends.
+    t.advance(2 * 60 * 60_000);
+    const after = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+    await t.applyLane();
+    // Assess
+    expect((await t.runs.get(after.runId))?.counters).toMatchObject({ situations: { inSync: 3, outOfScope: 1 }, actions: { disable: 1 } });
+    expect(accountNamed(t.target, 'temp')?.[1]).toMatchObject({ active: false });
+  });
+
+  it('creates the account of a granted user the target lacks', async () => {
+    const t = setup({ scope: { filter: 'title eq "engineer"' } });
+    t.hub.user('temp', { title: 'contractor' });
+    await t.grants.put({ connectorId: 'app', userId: 'temp', expiresAt: new Date(t.now() + 60_000).toISOString(), grantedAt: t.clock().toISOString() });
+
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    await t.runPages();
+
+    expect((await t.runs.get(started.runId))?.counters.situations).toEqual({ unmatched: 1 });
   });
 });
