@@ -28,5 +28,9 @@ const createRaw = async (config: ConnectorConfig): Promise<Connector> => {
       const { createCognitoConnector } = await import('./cognito/cognito.connector.ts');
       return createCognitoConnector(config);
     }
+    case 'salesforce': {
+      const { createSalesforceConnector } = await import('./salesforce/salesforce.connector.ts');
+      return createSalesforceConnector(config);
+    }
   }
 };

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 
 import { CommonConnectorSchema, SecretValueSchema } from './connector-common.schema.ts';
+import { SalesforceConnectorSchema } from './salesforce/salesforce.schema.ts';
 
 export { CommonConnectorSchema, SecretValueSchema };
 export type { AttributeMapping, ReconcileSettings, SecretValue } from './connector-common.schema.ts';
@@ -29,7 +30,7 @@ export const CognitoConnectorSchema = CommonConnectorSchema.extend({
 });
 
 /** One entry per connector type; each vendor's schema beyond the common fields lives beside its connector. */
-export const ConnectorConfigSchema = z.discriminatedUnion('type', [ScimConnectorSchema, CognitoConnectorSchema]);
+export const ConnectorConfigSchema = z.discriminatedUnion('type', [ScimConnectorSchema, CognitoConnectorSchema, SalesforceConnectorSchema]);
 
 export const ConnectorsDocumentSchema = z
   .object({ connectors: z.array(ConnectorConfigSchema) })
@@ -38,4 +39,5 @@ export const ConnectorsDocumentSchema = z
 export type ConnectorConfig = z.infer<typeof ConnectorConfigSchema>;
 export type ScimConnectorConfig = z.infer<typeof ScimConnectorSchema>;
 export type CognitoConnectorConfig = z.infer<typeof CognitoConnectorSchema>;
+export type { SalesforceConnectorConfig } from './salesforce/salesforce.schema.ts';
 export type ConnectorsDocument = z.infer<typeof ConnectorsDocumentSchema>;

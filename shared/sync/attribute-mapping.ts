@@ -26,6 +26,16 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
     { target: 'family_name', source: 'name.familyName', apply: 'always' },
     { target: 'active', source: 'active', apply: 'always' },
   ],
+  // Username gets the connector's usernameSuffix; Alias, ProfileId and the locale keys are filled by the connector.
+  salesforce: [
+    { target: 'Username', source: 'userName', apply: 'always' },
+    // The IdP's sign-in name, which SAML single sign-on matches on.
+    { target: 'FederationIdentifier', source: 'userName', apply: 'always' },
+    { target: 'Email', source: 'emails[primary eq true].value', apply: 'always' },
+    { target: 'FirstName', source: 'name.givenName', apply: 'always' },
+    { target: 'LastName', source: 'name.familyName', apply: 'always' },
+    { target: 'active', source: 'active', apply: 'always' },
+  ],
 };
 
 /**
@@ -36,6 +46,7 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
 export const DEFAULT_MATCHING: Record<ConnectorConfig['type'], string[]> = {
   scim: ['userName', 'externalId'],
   cognito: ['username'],
+  salesforce: ['Username', 'FederationIdentifier'],
 };
 
 const readSource = (user: Json, source: string): unknown => {
