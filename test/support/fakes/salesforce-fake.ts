@@ -128,6 +128,8 @@ export interface RecordedCall {
   /** Whether the call counted against the allocation. */
   counted: boolean;
   status: number;
+  /** The JSON body sent, or the token request's grant type. */
+  body?: unknown;
 }
 
 export interface SalesforceFake {
@@ -150,6 +152,8 @@ export interface SalesforceFake {
   record(object: string, id: string): Json | undefined;
   /** The id of a seeded Profile, PermissionSet, PermissionSetGroup or UserRole by its name. */
   idOf(object: 'Profile' | 'PermissionSet' | 'PermissionSetGroup' | 'UserRole', name: string): string;
+  /** Adds active users straight into the org (validated like any create), as if made before the test; answers their ids. */
+  seedUsers(usernames: string[]): string[];
   /** Removes a record as if it had never existed (for tests that need an id the org does not hold). */
   forget(object: string, id: string): void;
   close(): Promise<void>;
@@ -176,6 +180,14 @@ interface Answer {
   status: number;
   body?: unknown;
 }
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+};
 
 export const startSalesforceFake = async (options: SalesforceFakeOptions = {}): Promise<SalesforceFake> => {
   const versions = options.apiVersions ?? ['64.0', '65.0', '66.0'];
@@ -720,7 +732,7 @@ export const startSalesforceFake = async (options: SalesforceFakeOptions = {}): 
     } finally {
       inFlight.delete(ticket);
     }
-    calls.push({ method, path: url.pathname, counted, status: answer.status });
+    calls.push({ method, path: url.pathname, counted, status: answer.status, ...(raw ? { body: safeJson(raw) } : {}) });
     const headers: Record<string, string> = {};
     if (answer.body !== undefined) headers['content-type'] = 'application/json;charset=UTF-8';
     if (limitHeader) headers['sforce-limit-info'] = `api-usage=${used()}/${limit}`;
@@ -769,6 +781,21 @@ export const startSalesforceFake = async (options: SalesforceFakeOptions = {}): 
       if (!found) throw new Error(`the fake org has no ${object} ${name}`);
       return String(found.Id);
     },
+    seedUsers: (usernames) =>
+      usernames.map((username) => {
+        const answer = insert('User', {
+          Username: username,
+          LastName: 'Seeded',
+          Email: 'seeded@example.com',
+          Alias: 'seeded',
+          TimeZoneSidKey: 'America/Los_Angeles',
+          LocaleSidKey: 'en_US',
+          EmailEncodingKey: 'UTF-8',
+          LanguageLocaleKey: 'en_US',
+          ProfileId: fake.idOf('Profile', 'Standard User'),
+        });
+        return String((answer.body as Json).id);
+      }),
     forget: (object, id) => {
       table(object).delete(id);
     },
