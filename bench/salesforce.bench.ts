@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { esbuildOptionsFor } from '../infra/aws/bundling.options.ts';
 import { createSalesforceConnector } from '../shared/connectors/salesforce/salesforce.connector.ts';
 import { SalesforceConnectorSchema } from '../shared/connectors/salesforce/salesforce.schema.ts';
-import { startSalesforceFake } from '../test/support/fakes/salesforce-fake.ts';
+import { salesforceEntryFor, startSalesforceFake } from '../test/support/fakes/salesforce-fake.ts';
 import { percentile } from './support/percentile.ts';
 
 /**
@@ -25,15 +25,7 @@ const DEVELOPER_EDITION_DAILY = 15_000;
 const run = async () => {
   const org = await startSalesforceFake({ dailyLimit: 10_000_000, licences: N * 2 });
   try {
-    const config = SalesforceConnectorSchema.parse({
-      id: 'bench',
-      type: 'salesforce',
-      loginUrl: org.url,
-      clientId: 'fake-consumer-key',
-      clientSecret: 'fake-consumer-secret',
-      profile: 'Standard User',
-      usernameSuffix: '.bench',
-    });
+    const config = SalesforceConnectorSchema.parse(salesforceEntryFor(org, { id: 'bench' }));
     const sf = createSalesforceConnector(config);
     const rows: [string, number, number][] = [];
     const measure = async (label: string, naive: number, work: () => Promise<unknown>) => {

@@ -1,6 +1,6 @@
 import { createConnector } from '../../shared/connectors/connector.factory.ts';
 import { ConnectorConfigSchema } from '../../shared/connectors/connectors.schema.ts';
-import { type SalesforceFake, startSalesforceFake } from '../support/fakes/salesforce-fake.ts';
+import { type SalesforceFake, salesforceEntryFor, startSalesforceFake } from '../support/fakes/salesforce-fake.ts';
 import { connectorContract } from './connector.contract.ts';
 
 /**
@@ -14,17 +14,7 @@ const SUFFIX = '.contract';
 const RECHECK_SECONDS = 60;
 
 const entry = (fake: SalesforceFake, id: string) =>
-  ConnectorConfigSchema.parse({
-    id,
-    type: 'salesforce',
-    enabled: true,
-    loginUrl: fake.url,
-    clientId: 'fake-consumer-key',
-    clientSecret: 'fake-consumer-secret',
-    profile: 'Standard User',
-    usernameSuffix: SUFFIX,
-    allocation: { reservePercent: 10, recheckSeconds: RECHECK_SECONDS },
-  });
+  ConnectorConfigSchema.parse(salesforceEntryFor(fake, { id, usernameSuffix: SUFFIX, allocation: { reservePercent: 10, recheckSeconds: RECHECK_SECONDS } }));
 
 connectorContract({
   name: 'salesforce on the fake Salesforce org',

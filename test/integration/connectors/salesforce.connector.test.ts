@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../../shared/connectors/connector.errors.ts';
 import { createSalesforceConnector, type SalesforceConnector } from '../../../shared/connectors/salesforce/salesforce.connector.ts';
 import { SalesforceConnectorSchema } from '../../../shared/connectors/salesforce/salesforce.schema.ts';
-import { type SalesforceFake, startSalesforceFake } from '../../support/fakes/salesforce-fake.ts';
+import { type SalesforceFake, salesforceEntryFor, startSalesforceFake } from '../../support/fakes/salesforce-fake.ts';
 
 /**
  * What the Salesforce connector owes beyond the shared contract, on the fake org: every
@@ -16,18 +16,7 @@ let clock = Date.parse('2026-11-01T00:00:00Z');
 const now = () => clock;
 let org: SalesforceFake;
 
-const configOf = (extra: Record<string, unknown> = {}) =>
-  SalesforceConnectorSchema.parse({
-    id: 'sf',
-    type: 'salesforce',
-    enabled: true,
-    loginUrl: org.url,
-    clientId: 'fake-consumer-key',
-    clientSecret: 'fake-consumer-secret',
-    profile: 'Standard User',
-    usernameSuffix: '.acme',
-    ...extra,
-  });
+const configOf = (extra: Record<string, unknown> = {}) => SalesforceConnectorSchema.parse(salesforceEntryFor(org, extra));
 const connectorOf = (extra: Record<string, unknown> = {}) => createSalesforceConnector(configOf(extra), { now });
 
 const person = (tag: string, extra: Record<string, unknown> = {}) => ({

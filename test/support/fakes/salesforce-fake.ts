@@ -181,6 +181,19 @@ interface Answer {
   body?: unknown;
 }
 
+/** The connectors-document entry of a `salesforce` connector signed in to `fake` (as the minimal entry of issue 14), with `extra` fields. */
+export const salesforceEntryFor = (fake: Pick<SalesforceFake, 'url'>, extra: Record<string, unknown> = {}) => ({
+  id: 'sf',
+  type: 'salesforce',
+  enabled: true,
+  loginUrl: fake.url,
+  clientId: 'fake-consumer-key',
+  clientSecret: 'fake-consumer-secret',
+  profile: 'Standard User',
+  usernameSuffix: '.acme',
+  ...extra,
+});
+
 const safeJson = (text: string): unknown => {
   try {
     return JSON.parse(text);
