@@ -304,9 +304,8 @@ export class SalesforceConnector implements Connector {
 
   /** Public groups are renamed in place; permission sets, profiles and roles belong to the org and keep their names. */
   async renameGroup(targetId: string, displayName: string, externalId: string): Promise<TargetGroup> {
-    if (this.kindOf(targetId).kind !== 'Group') {
-      throw new ConnectorError('permanent', `${this.id}: ${targetId} is a ${this.kindOf(targetId).kind}: the hub manages its members, not its name`);
-    }
+    const { kind } = this.kindOf(targetId);
+    if (kind !== 'Group') throw new ConnectorError('permanent', `${this.id}: ${targetId} is a ${kind}: the hub manages its members, not its name`);
     await this.client.expect('PATCH', `/sobjects/Group/${targetId}`, { Name: displayName });
     return { id: targetId, displayName, ...(hubDeveloperName(externalId) ? { externalId } : {}) };
   }
@@ -316,9 +315,7 @@ export class SalesforceConnector implements Connector {
    * org's, mapped to a hub group only to manage who holds it: it is left in place.
    */
   async deleteGroup(targetId: string): Promise<void> {
-    const kind = kindOfId(targetId);
-    if (!kind) return;
-    if (kind.kind !== 'Group') return;
+    if (kindOfId(targetId)?.kind !== 'Group') return;
     const answer = await this.client.request('DELETE', `/sobjects/Group/${targetId}`);
     if (answer.status >= 400 && answer.status !== 404) throw this.client.failure('DELETE', `/sobjects/Group/${targetId}`, answer);
   }
