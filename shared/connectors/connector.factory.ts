@@ -37,5 +37,9 @@ const createRaw = async (config: ConnectorConfig): Promise<Connector> => {
       const { createEntraConnector } = await import('./entra/entra.connector.ts');
       return createEntraConnector(config);
     }
+    case 'salesforce': {
+      const { createSalesforceConnector } = await import('./salesforce/salesforce.connector.ts');
+      return createSalesforceConnector(config);
+    }
   }
 };

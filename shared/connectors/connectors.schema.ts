@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { CommonConnectorSchema, SecretValueSchema } from './connector-common.schema.ts';
 import { EntraConnectorSchema } from './entra/entra.schema.ts';
 import { OktaConnectorSchema } from './okta/okta.schema.ts';
+import { SalesforceConnectorSchema } from './salesforce/salesforce.schema.ts';
 
 export { CommonConnectorSchema, OktaConnectorSchema, SecretValueSchema };
 export type { AttributeMapping, ReconcileSettings, SecretValue } from './connector-common.schema.ts';
@@ -31,7 +32,13 @@ export const CognitoConnectorSchema = CommonConnectorSchema.extend({
 });
 
 /** One entry per connector type; each vendor's schema beyond the common fields lives beside its connector. */
-export const ConnectorConfigSchema = z.discriminatedUnion('type', [ScimConnectorSchema, CognitoConnectorSchema, OktaConnectorSchema, EntraConnectorSchema]);
+export const ConnectorConfigSchema = z.discriminatedUnion('type', [
+  ScimConnectorSchema,
+  CognitoConnectorSchema,
+  OktaConnectorSchema,
+  EntraConnectorSchema,
+  SalesforceConnectorSchema,
+]);
 
 export const ConnectorsDocumentSchema = z
   .object({ connectors: z.array(ConnectorConfigSchema) })
@@ -42,4 +49,5 @@ export type ScimConnectorConfig = z.infer<typeof ScimConnectorSchema>;
 export type CognitoConnectorConfig = z.infer<typeof CognitoConnectorSchema>;
 export type EntraConnectorConfig = z.infer<typeof EntraConnectorSchema>;
 export type { OktaConnectorConfig } from './okta/okta.schema.ts';
+export type { SalesforceConnectorConfig } from './salesforce/salesforce.schema.ts';
 export type ConnectorsDocument = z.infer<typeof ConnectorsDocumentSchema>;

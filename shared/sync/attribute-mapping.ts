@@ -50,6 +50,16 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
     { target: 'employeeId', source: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber', apply: 'always' },
     { target: 'active', source: 'active', apply: 'always' },
   ],
+  // Username gets the connector's usernameSuffix; Alias, ProfileId and the locale keys are filled by the connector.
+  salesforce: [
+    { target: 'Username', source: 'userName', apply: 'always' },
+    // The IdP's sign-in name, which SAML single sign-on matches on.
+    { target: 'FederationIdentifier', source: 'userName', apply: 'always' },
+    { target: 'Email', source: 'emails[primary eq true].value', apply: 'always' },
+    { target: 'FirstName', source: 'name.givenName', apply: 'always' },
+    { target: 'LastName', source: 'name.familyName', apply: 'always' },
+    { target: 'active', source: 'active', apply: 'always' },
+  ],
 };
 
 /**
@@ -62,6 +72,7 @@ export const DEFAULT_MATCHING: Record<ConnectorConfig['type'], string[]> = {
   cognito: ['username'],
   okta: ['login'],
   entra: ['userPrincipalName'],
+  salesforce: ['Username', 'FederationIdentifier'],
 };
 
 const readSource = (user: Json, source: string): unknown => {
