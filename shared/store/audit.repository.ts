@@ -18,8 +18,11 @@ import { MergedQuery } from './merged-query.ts';
 
 export interface AuditQuery {
   connectorId?: string;
-  status?: string;
+  /** One status, or any of several (`['failed', 'dead-lettered']`). */
+  status?: string | readonly string[];
   action?: string;
+  trigger?: string;
+  /** A resource's hub id or its name (userName or displayName). */
   resourceId?: string;
   from?: string;
   to?: string;
@@ -78,12 +81,27 @@ export class DynamoAuditLog implements AuditLog {
     const filters: string[] = [];
     const names: Record<string, string> = { '#pk': byConnector ? TABLE_KEYS.pk : GSI1.pk, '#range': rangeKey };
     const filterValues: Record<string, unknown> = {};
-    for (const field of ['status', 'action', 'resourceId'] as const) {
+    for (const field of ['action', 'trigger'] as const) {
       if (query[field] !== undefined) {
         filters.push(`#${field} = :${field}`);
         names[`#${field}`] = field;
         filterValues[`:${field}`] = query[field];
       }
+    }
+    const statuses = query.status === undefined ? [] : [query.status].flat();
+    if (statuses.length > 0) {
+      filters.push(`#status IN (${statuses.map((_, i) => `:status${i}`).join(', ')})`);
+      names['#status'] = 'status';
+      statuses.forEach((status, i) => {
+        filterValues[`:status${i}`] = status;
+      });
+    }
+    if (query.resourceId !== undefined) {
+      // Operators know people by name; the records carry both.
+      filters.push('(#resourceId = :resource OR #name = :resource)');
+      names['#resourceId'] = 'resourceId';
+      names['#name'] = 'name';
+      filterValues[':resource'] = query.resourceId;
     }
 
     const items: Array<AuditEntry & { id: string }> = [];
