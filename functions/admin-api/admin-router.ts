@@ -11,6 +11,7 @@ import { OnDemandBodySchema, onDemandRequestOf } from '#shared/sync/on-demand.sc
 import { OnDemandError, type OnDemandRequest, type OnDemandResult } from '#shared/sync/on-demand.service.ts';
 import type { AuditEntry, SyncTrigger } from '#shared/sync/sync.ports.ts';
 import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
+import { type OverviewDeps, routeOverviewRequest } from './overview-routes.ts';
 
 export interface AdminDeps {
   queryAudit(query: AuditQuery): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }>;
@@ -26,6 +27,8 @@ export interface AdminDeps {
   provision(request: OnDemandRequest): Promise<OnDemandResult>;
   /** Temporary access grants, of one connector or all, soonest to end first. */
   grants(connectorId: string | undefined): Promise<AccessGrant[]>;
+  /** The console's overview (overview-routes.ts); without it that route answers 404. */
+  overview?: Pick<OverviewDeps, 'counters' | 'lastRun' | 'hubTotals' | 'clock'>;
 }
 
 const AUDIT_STATUSES = ['success', 'failed', 'skipped', 'retrying', 'dead-lettered'] as const;
@@ -182,6 +185,15 @@ export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: Admin
     const result = await deps.redrive(id, parsed.data.limit);
     return json(200, { connector: id, ...result });
   }
+  const overview = deps.overview
+    ? await routeOverviewRequest(event, path, {
+        ...deps.overview,
+        connectorIds: deps.connectorIds,
+        breaker: deps.breaker,
+        deadLetterCount: deps.deadLetterCount,
+      })
+    : undefined;
+  if (overview) return overview;
   const runs = deps.runs ? await routeRunRequest(event, path, { ...deps.runs, connectorIds: deps.connectorIds }) : undefined;
   if (runs) return runs;
   return json(404, { error: `no admin endpoint ${method} /admin${path}` });

@@ -43,7 +43,16 @@ describe('the provisioning log’s record formatting', () => {
   });
 
   it('writes CSV that parses back to the records, secrets redacted, formulas defused', () => {
-    const records = [record(), record({ id: 'rec-2', name: '=HYPERLINK("http://evil")', status: 'dead-lettered', error: { code: 'connector.permanent', message: 'no, "never"\nagain' }, changes: undefined })];
+    const records = [
+      record(),
+      record({
+        id: 'rec-2',
+        name: '=HYPERLINK("http://evil")',
+        status: 'dead-lettered',
+        error: { code: 'connector.permanent', message: 'no, "never"\nagain' },
+        changes: undefined,
+      }),
+    ];
     const rows = parse(toCsv(records, true), { columns: true }) as Array<Record<string, string>>;
     expect(Object.keys(rows[0] ?? {})).toEqual([...CSV_COLUMNS]);
     expect(rows.map((row) => row.id)).toEqual(['rec-1', 'rec-2']);
