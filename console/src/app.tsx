@@ -1,6 +1,10 @@
 import { useMemo, useState } from 'preact/hooks';
 import { type AdminApi, adminApi } from './api.ts';
+import { ConnectorsPage } from './pages/connectors-page.tsx';
 import { LogPage } from './pages/log-page.tsx';
+import { OnDemandPage } from './pages/on-demand-page.tsx';
+import { OverviewPage } from './pages/overview-page.tsx';
+import { RunsPage } from './pages/runs-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
 import { onLinkClick, useLocation } from './router.ts';
@@ -12,7 +16,13 @@ interface PageSpec {
   render: (api: AdminApi, search: URLSearchParams) => preact.JSX.Element;
 }
 
-const PAGES: PageSpec[] = [{ path: '/log', title: 'Provisioning log', render: (api, search) => <LogPage api={api} search={search} /> }];
+const PAGES: PageSpec[] = [
+  { path: '/', title: 'Overview', render: (api, search) => <OverviewPage api={api} search={search} /> },
+  { path: '/log', title: 'Provisioning log', render: (api, search) => <LogPage api={api} search={search} /> },
+  { path: '/connectors', title: 'Connectors', render: (api, search) => <ConnectorsPage api={api} search={search} /> },
+  { path: '/runs', title: 'Runs', render: (api, search) => <RunsPage api={api} search={search} /> },
+  { path: '/on-demand', title: 'On demand', render: (api, search) => <OnDemandPage api={api} search={search} /> },
+];
 
 /** The console: sign-in with the operator token, then the pages, each at its own URL. */
 export const App = () => {
@@ -38,7 +48,7 @@ export const App = () => {
       />
     );
   }
-  const page = PAGES.find((p) => p.path === (location.page === '/' ? '/log' : location.page));
+  const page = PAGES.find((p) => p.path === location.page);
   document.title = `${page?.title ?? 'Not found'} · SCIM hub console`;
   return (
     // biome-ignore lint/a11y/useKeyWithClickEvents: the links inside are the keyboard's way; this only spares them a reload.

@@ -2,7 +2,8 @@ import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AdminApi, Query } from '../api.ts';
 import { download, type ExportFormat, exportAudit } from '../audit-export.ts';
-import { formatValue, redactRecord } from '../audit-format.ts';
+import { redactRecord } from '../audit-format.ts';
+import { ChangesTable } from '../components/changes-table.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { navigate, searchOf } from '../router.ts';
@@ -324,30 +325,7 @@ const RecordDetails = ({ record }: { record: AuditRecord }) => (
       <p class="muted">No steps recorded: the change failed before planning.</p>
     )}
     <h3>Attributes changed</h3>
-    {record.changes && record.changes.length > 0 ? (
-      <table class="changes">
-        <thead>
-          <tr>
-            <th scope="col">Attribute</th>
-            <th scope="col">Old</th>
-            <th scope="col">New</th>
-          </tr>
-        </thead>
-        <tbody>
-          {record.changes.map((change) => (
-            <tr key={change.attribute}>
-              <th scope="row">
-                <code>{change.attribute}</code>
-              </th>
-              <td class="old">{formatValue(change.old)}</td>
-              <td class="new">{formatValue(change.new)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    ) : (
-      <p class="muted">None.</p>
-    )}
+    <ChangesTable changes={record.changes} empty="None." />
   </div>
 );
 

@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -10,25 +9,28 @@ import type { AuditEntry } from '../../shared/sync/sync.ports.ts';
 import { chromiumPath, launchChromium } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { projectRoot, scimClient, startTestHub } from '../support/local-hub.ts';
+import { startRecordingProxy } from '../support/recording-proxy.ts';
 import { type ScimmyServer, startScimmyServer } from '../support/scimmy-server.ts';
 
 const executablePath = chromiumPath();
 if (!executablePath) console.warn("test/browser: no Chromium (set CHROMIUM_PATH or install Debian's chromium): the console tests are skipped");
 
+const targetApi = (url: string) => scimClient(url, TARGET_TOKEN);
 const TARGET_TOKEN = 'target-token-0123456789';
 const USER_NAME = 'ada.console@example.com';
 
 type AuditRecord = AuditEntry & { id: string };
 
 /**
- * The provisioning log page of the operators' console in a real Chromium, on the local hub:
- * a user created over SCIM reaches a SCIM server (acme) and a target that refuses everything
- * (refusing), and the console shows both records, filters them and exports them.
+ * The operators' console in a real Chromium, on the local hub: a user created over SCIM
+ * reaches a SCIM server (acme) and a target that refuses everything (refusing). The console
+ * shows both records, filters and exports them, charts them, redrives the refused change,
+ * provisions on demand after a dry run and approves a reconciliation run.
  */
-describe.skipIf(!executablePath)('the console: provisioning log', () => {
+describe.skipIf(!executablePath)('the operators’ console', () => {
   let hub: Awaited<ReturnType<typeof startTestHub>>;
   let scimmy: ScimmyServer;
-  let refusing: Server;
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
   let browser: Browser;
   let page: Page;
   let directory: string;
@@ -59,21 +61,28 @@ describe.skipIf(!executablePath)('the console: provisioning log', () => {
     directory = join(tmpdir(), `console-log-${process.pid}`);
     mkdirSync(directory, { recursive: true });
     scimmy = await startScimmyServer(TARGET_TOKEN);
-    // A target that answers 400 to everything: the hub's change is dead-lettered at once.
-    refusing = createServer((request, response) => {
-      request.resume();
-      response.writeHead(400, { 'content-type': 'application/scim+json' });
-      response.end(JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '400', detail: 'this target refuses everything' }));
-    });
-    await new Promise<void>((done) => refusing.listen(0, '127.0.0.1', done));
-    const refusingPort = (refusing.address() as { port: number }).port;
+    // The same SCIM server behind a proxy that answers 400 to everything, until told otherwise:
+    // the hub's change is dead-lettered at once.
+    proxy = await startRecordingProxy(new URL(scimmy.url).origin);
+    proxy.setBehaviour(() => ({
+      status: 400,
+      body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '400', detail: 'this target refuses everything' },
+    }));
     const connectorsFile = join(directory, 'connectors.json');
     writeFileSync(
       connectorsFile,
       JSON.stringify({
         connectors: [
-          { id: 'acme', type: 'scim', enabled: true, baseUrl: scimmy.url, bearerToken: TARGET_TOKEN },
-          { id: 'refusing', type: 'scim', enabled: true, baseUrl: `http://127.0.0.1:${refusingPort}/scim/v2`, bearerToken: TARGET_TOKEN },
+          {
+            id: 'acme',
+            type: 'scim',
+            enabled: true,
+            baseUrl: scimmy.url,
+            bearerToken: TARGET_TOKEN,
+            // Any orphan to disable needs an operator's approval.
+            reconcile: { orphans: 'disable', deletionThreshold: { percent: 0, minimum: 1 } },
+          },
+          { id: 'refusing', type: 'scim', enabled: true, baseUrl: `${proxy.url}/scim/v2`, bearerToken: TARGET_TOKEN },
         ],
       }),
     );
@@ -87,7 +96,7 @@ describe.skipIf(!executablePath)('the console: provisioning log', () => {
     await browser?.close();
     await hub?.stop();
     await scimmy?.stop();
-    await new Promise((done) => (refusing ? refusing.close(done) : done(undefined)));
+    await proxy?.close();
     rmSync(directory, { recursive: true, force: true });
   });
 
@@ -99,6 +108,8 @@ describe.skipIf(!executablePath)('the console: provisioning log', () => {
 
     await page.getByLabel('Operator token').fill(hub.adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('link', { name: 'Provisioning log' }).click();
     await page.getByRole('heading', { name: 'Provisioning log' }).waitFor();
     await expect.poll(() => page.locator('.empty').textContent()).toContain('No operations recorded yet');
   });
@@ -142,7 +153,7 @@ describe.skipIf(!executablePath)('the console: provisioning log', () => {
       await second.goto(`${hub.url}/console/`);
       await second.getByLabel('Operator token').fill(hub.adminToken);
       await second.getByRole('button', { name: 'Sign in' }).click();
-      await second.getByRole('heading', { name: 'Provisioning log' }).waitFor();
+      await second.getByRole('heading', { name: 'Overview' }).waitFor();
       await second.goto(shared);
       const shown = second.locator('table.log > tbody > tr[data-record]');
       await expect.poll(() => shown.count()).toBeGreaterThan(0);
@@ -194,4 +205,91 @@ describe.skipIf(!executablePath)('the console: provisioning log', () => {
       await page.screenshot({ path: target, fullPage: true });
     }
   });
+
+  it('shows each connector’s operations, error rate and dead letters on the overview', async () => {
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const acme = page.getByRole('article', { name: 'acme' });
+    const refusing = page.getByRole('article', { name: 'refusing' });
+    await acme.waitFor();
+    expect(Number(await acme.locator('dt:has-text("Operations") + dd').textContent())).toBeGreaterThan(0);
+    expect(await acme.locator('canvas[role="img"]').count()).toBe(1);
+    expect(await refusing.locator('dt:has-text("Error rate") + dd').textContent()).toContain('100.0 %');
+    expect(await refusing.locator('dt:has-text("Dead letters") + dd').textContent()).toMatch(/^1 /);
+    // The chart's numbers, as a table.
+    await refusing.getByText('Show as a table').click();
+    expect(await refusing.locator('details table tbody').textContent()).toContain('1');
+  });
+
+  it('lists a dead letter with its reason and redrives it after confirmation', async () => {
+    await page.getByRole('article', { name: 'refusing' }).getByRole('link', { name: 'inspect and redrive' }).click();
+    await page.getByRole('heading', { name: 'Dead letters of refusing' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('connector')).toBe('refusing');
+    const letters = page.locator('section.card table tbody tr');
+    await expect.poll(() => letters.count()).toBe(1);
+    expect(await letters.first().textContent()).toContain(created.json.id);
+    expect(await letters.first().textContent()).toContain('refuses everything');
+
+    await page.getByRole('button', { name: 'Redrive', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.textContent()).toContain('Move the 1 dead letter of refusing back to its lane?');
+    await dialog.getByRole('button', { name: 'Redrive now' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Moved' }).textContent()).toMatch(/^Moved 1;/);
+    // The change runs again: the target still refuses, so a second dead-lettered record follows.
+    await eventually(async () => expect((await allRecords(`connector=refusing&status=dead-lettered`)).length).toBe(2));
+  });
+
+  it('shows an on-demand dry run’s diff, then applies it', async () => {
+    // The second target takes requests again; it holds the account acme created, renamed there since.
+    proxy.setBehaviour(() => 'forward');
+    const target = targetApi(scimmy.url);
+    const account = (await target.get(`/Users?filter=${encodeURIComponent(`userName eq "${USER_NAME}"`)}`)).json.Resources[0];
+    expect((await target.put(`/Users/${account.id}`, { ...account, name: { givenName: 'Augusta', familyName: 'Lovelace' } })).status).toBe(200);
+
+    await page.getByRole('link', { name: 'On demand' }).click();
+    await page.getByLabel('Connector').selectOption('refusing');
+    await page.getByLabel('User (id, userName or externalId)').fill(USER_NAME);
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    const outcome = page.getByRole('article');
+    await outcome.getByRole('heading', { name: /Dry run: nothing was changed/ }).waitFor();
+    expect(new URL(page.url()).searchParams.get('user')).toBe(USER_NAME);
+    const givenName = outcome.locator('table.changes tr', { has: page.locator('th', { hasText: /^name\.givenName$/ }) });
+    expect(await givenName.locator('td.old').textContent()).toBe('Augusta');
+    expect(await givenName.locator('td.new').textContent()).toBe('Ada');
+    expect((await target.get(`/Users/${account.id}`)).json.name.givenName).toBe('Augusta');
+
+    await page.getByRole('button', { name: 'Apply', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Apply now' }).click();
+    await outcome.getByRole('heading', { name: /^Applied/ }).waitFor();
+    expect((await target.get(`/Users/${account.id}`)).json.name.givenName).toBe('Ada');
+  }, 60_000);
+
+  it('shows a run awaiting approval with what it would disable, and approves it', async () => {
+    // An account on the target that no hub user matches: an orphan the run would disable.
+    const orphan = await targetApi(scimmy.url).post('/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'orphan@example.com',
+      active: true,
+    });
+    expect(orphan.status).toBe(201);
+
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await page.getByLabel('Connector').selectOption('acme');
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    const run = page.locator('article[data-run]').first();
+    await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        expect(await run.locator('h2').textContent()).toContain('awaiting-approval');
+      },
+      30_000,
+      250,
+    );
+    const plan = run.locator('.approval table tbody tr', { hasText: orphan.json.id });
+    await expect.poll(() => plan.textContent()).toContain('disable');
+
+    await run.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Approve' }).getByRole('button', { name: 'Approve the run' }).click();
+    await expect.poll(() => page.locator('article[data-run]').first().textContent()).toMatch(/approved by/);
+    await eventually(async () => expect((await allRecords('connector=acme&action=approve')).map((r) => r.reason)).toEqual(['approved by operator']));
+  }, 90_000);
 });
