@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type AdminApi, adminApi } from './api.ts';
 import { ConnectorsPage } from './pages/connectors-page.tsx';
 import { LogPage } from './pages/log-page.tsx';
@@ -29,6 +29,16 @@ export const App = () => {
   const [token, setToken] = useState(storedToken);
   const [notice, setNotice] = useState<string>();
   const location = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const firstPage = useRef(true);
+  // A new page moves the keyboard's focus to its content, as a page load would; the first one leaves it where the browser put it.
+  useEffect(() => {
+    if (firstPage.current) {
+      firstPage.current = false;
+      return;
+    }
+    main.current?.focus();
+  }, [location.page]);
   const signOut = (why?: string) => {
     forgetToken();
     setToken(undefined);
@@ -74,7 +84,7 @@ export const App = () => {
           Sign out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={main}>
         {page ? page.render(api, location.search) : <NotFoundPage />}
       </main>
     </div>

@@ -143,7 +143,7 @@ describe.skipIf(!executablePath)('the operators’ console', () => {
     expect(steps.join('\n')).toMatch(/create/);
     const userNameChange = details.locator('table.changes tr', { has: page.locator('th', { hasText: /^userName$/ }) });
     expect(await userNameChange.locator('td.new').textContent()).toBe(USER_NAME);
-    expect(await userNameChange.locator('td.old').textContent()).toBe('(none)');
+    expect(await userNameChange.locator('td.none').textContent()).toBe('(none)');
   });
 
   it('keeps the filters in the URL: the view opens again from its address alone', async () => {

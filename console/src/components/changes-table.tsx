@@ -18,7 +18,7 @@ export const ChangesTable = ({ changes, empty }: { changes: AttributeChange[] | 
             <th scope="row">
               <code>{change.attribute}</code>
             </th>
-            <td class="old">{formatValue(change.old)}</td>
+            <td class={change.old === undefined ? 'none' : 'old'}>{formatValue(change.old)}</td>
             <td class="new">{formatValue(change.new)}</td>
           </tr>
         ))}
