@@ -9,8 +9,9 @@ import type { AuditQuery } from '#shared/store/audit.repository.ts';
 import type { AccessGrant } from '#shared/sync/grant.ports.ts';
 import { OnDemandBodySchema, onDemandRequestOf } from '#shared/sync/on-demand.schema.ts';
 import { OnDemandError, type OnDemandRequest, type OnDemandResult } from '#shared/sync/on-demand.service.ts';
-import type { AuditEntry } from '#shared/sync/sync.ports.ts';
+import type { AuditEntry, SyncTrigger } from '#shared/sync/sync.ports.ts';
 import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
+import { type OverviewDeps, routeOverviewRequest } from './overview-routes.ts';
 
 export interface AdminDeps {
   queryAudit(query: AuditQuery): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }>;
@@ -26,9 +27,12 @@ export interface AdminDeps {
   provision(request: OnDemandRequest): Promise<OnDemandResult>;
   /** Temporary access grants, of one connector or all, soonest to end first. */
   grants(connectorId: string | undefined): Promise<AccessGrant[]>;
+  /** The console's overview (overview-routes.ts); without it that route answers 404. */
+  overview?: Pick<OverviewDeps, 'counters' | 'lastRun' | 'hubTotals' | 'clock'>;
 }
 
 const AUDIT_STATUSES = ['success', 'failed', 'skipped', 'retrying', 'dead-lettered'] as const;
+const AUDIT_TRIGGERS = ['realtime', 'schedule', 'on-demand', 'import'] as const satisfies readonly SyncTrigger[];
 
 /** A paging cursor is opaque here: the store decides whether it is one it returned (InvalidCursor otherwise). */
 const AuditCursorSchema = z.string().min(1).max(4096);
@@ -36,8 +40,14 @@ const AuditCursorSchema = z.string().min(1).max(4096);
 const AuditQuerySchema = z
   .object({
     connector: z.string().min(1).optional(),
-    status: z.enum(AUDIT_STATUSES).optional(),
+    // One status or several, comma-separated: `failed,dead-lettered`.
+    status: z
+      .string()
+      .transform((value) => value.split(','))
+      .pipe(z.array(z.enum(AUDIT_STATUSES)).min(1))
+      .optional(),
     action: z.string().min(1).optional(),
+    trigger: z.enum(AUDIT_TRIGGERS).optional(),
     resource: z.string().min(1).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
@@ -98,8 +108,9 @@ const provision = async (connectorId: string, event: APIGatewayProxyEvent, deps:
 /**
  * The operators' API (behind IAM auth in AWS, the operator token locally):
  *
- * - `GET /admin/audit?connector&status&action&resource&from&to&limit&cursor`: the audit trail,
- *   newest first, paged by `nextCursor`;
+ * - `GET /admin/audit?connector&status&action&trigger&resource&from&to&limit&cursor`: the audit
+ *   trail, newest first, paged by `nextCursor` (`status` may list several, comma-separated;
+ *   `resource` matches an id or a name);
  * - `GET /admin/connectors`: every connector's circuit breaker and DLQ depth;
  * - `GET /admin/connectors/{id}`: one connector's;
  * - `GET /admin/connectors/{id}/dead-letters?limit`: the DLQ's messages, left in place;
@@ -125,8 +136,9 @@ export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: Admin
     try {
       page = await deps.queryAudit({
         connectorId: q.connector,
-        status: q.status,
+        status: q.status?.length === 1 ? q.status[0] : q.status,
         action: q.action,
+        trigger: q.trigger,
         resourceId: q.resource,
         from: q.from,
         to: q.to,
@@ -173,6 +185,15 @@ export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: Admin
     const result = await deps.redrive(id, parsed.data.limit);
     return json(200, { connector: id, ...result });
   }
+  const overview = deps.overview
+    ? await routeOverviewRequest(event, path, {
+        ...deps.overview,
+        connectorIds: deps.connectorIds,
+        breaker: deps.breaker,
+        deadLetterCount: deps.deadLetterCount,
+      })
+    : undefined;
+  if (overview) return overview;
   const runs = deps.runs ? await routeRunRequest(event, path, { ...deps.runs, connectorIds: deps.connectorIds }) : undefined;
   if (runs) return runs;
   return json(404, { error: `no admin endpoint ${method} /admin${path}` });

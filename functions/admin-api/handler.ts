@@ -38,12 +38,13 @@ const breakers = new DynamoBreakerStore(documents, env.TABLE_NAME);
 const connectors = makeConnectorsSource(env);
 const queueUrl = (id: string) => env.CONNECTOR_QUEUE_URLS[id] ?? '';
 const runStore = new DynamoRunStore(documents, env.TABLE_NAME);
+const directory = new DynamoDirectoryStore(documents, env.TABLE_NAME);
 /** Starting, approving and rejecting runs: their pages then run in the reconcile function. */
 const reconciliation = makeReconciliation({
   runs: runStore,
   pages: sqsRunPages(sqs, env.HUB_QUEUE_URLS.reconcile ?? ''),
   lane: sqsLanes(sqs, (connectorId) => env.CONNECTOR_QUEUE_URLS[connectorId]),
-  hub: reconcileHubOf(new DynamoDirectoryStore(documents, env.TABLE_NAME)),
+  hub: reconcileHubOf(directory),
   links: new DynamoLinkStore(documents, env.TABLE_NAME),
   audit,
   clock: () => new Date(),
@@ -97,6 +98,15 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
         startRun: async (connectorId, dryRun) => reconciliation.start(await configOf(connectorId), { trigger: 'on-demand', dryRun }),
         approve: (runId, by) => reconciliation.approve(runId, by),
         reject: (runId, by) => reconciliation.reject(runId, by),
+      },
+      overview: {
+        counters: (connectorId, fromHour, toHour) => audit.counters(connectorId, fromHour, toHour),
+        lastRun: async (connectorId) => (await runStore.list({ connectorId, limit: 1 }))[0],
+        hubTotals: async () => {
+          const [users, groups] = await Promise.all([directory.count('User'), directory.count('Group')]);
+          return { users, groups };
+        },
+        clock: () => new Date(),
       },
       provision: (request) => onDemand.provision(request),
       grants: (connectorId) => onDemand.grants.list(connectorId),

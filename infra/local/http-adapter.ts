@@ -104,6 +104,7 @@ export class HttpAdapter {
   private readonly operatorToken: string;
   private readonly cache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
   private readonly extra: Array<{ path: string; handle: (response: ServerResponse) => Promise<void> }> = [];
+  private readonly sites: Array<{ prefix: string; handle: (request: IncomingMessage, url: URL, response: ServerResponse) => void }> = [];
   private readonly invokable = new Map<string, LocalFunction>();
   private server: Server | undefined;
   private port = 0;
@@ -117,6 +118,11 @@ export class HttpAdapter {
   /** A route served by the runner itself rather than a function (the health check). */
   addLocalRoute(path: string, handle: (response: ServerResponse) => Promise<void>): void {
     this.extra.push({ path, handle });
+  }
+
+  /** Static files served by the runner under a path prefix (the console), without a token. */
+  addLocalSite(prefix: string, handle: (request: IncomingMessage, url: URL, response: ServerResponse) => void): void {
+    this.sites.push({ prefix, handle });
   }
 
   /**
@@ -162,6 +168,8 @@ export class HttpAdapter {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const local = this.extra.find((route) => route.path === url.pathname);
     if (local) return local.handle(response);
+    const site = this.sites.find((s) => url.pathname === s.prefix || url.pathname.startsWith(`${s.prefix}/`));
+    if (site) return site.handle(request, url, response);
 
     const method = (request.method ?? 'GET').toUpperCase();
     const invocation = INVOKE_PATH.exec(url.pathname);

@@ -14,6 +14,7 @@ import { localAwsConfig } from './local-aws.ts';
 import { readLocalConfig } from './local-config.ts';
 import { reconcileSchedulesOf } from '#shared/topology/connector-schedules.ts';
 import { startLocalHub } from './runner.ts';
+import { buildConsole } from '../console/console.build.ts';
 
 /**
  * `npm start`: the whole hub on local stand-ins, configured by the environment. Prints where
@@ -44,6 +45,11 @@ const main = async () => {
       throw error;
     }
   }
+  // The console is built from its sources at every start (a few hundred ms), so what is served is what is checked in.
+  const consoleAssets = await buildConsole().catch(async (error: unknown) => {
+    await cognito?.stop();
+    throw error;
+  });
   const cognitoClient = cognito ? new CognitoIdentityProviderClient({ ...localAwsConfig, endpoint: cognito.endpoint }) : undefined;
   const hub = await startLocalHub({
     topology: hubTopology,
@@ -57,6 +63,7 @@ const main = async () => {
     scimBearerToken: config.scimBearerToken,
     adminToken: config.adminToken,
     connectorsFile,
+    consoleAssets,
     environment: {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -92,6 +99,7 @@ const main = async () => {
     `  bearer token    ${config.scimBearerToken}${config.tokenGenerated ? '   (generated; set SCIM_BEARER_TOKEN to choose one)' : ''}`,
     `  admin token     ${hub.adminToken}${config.adminTokenGenerated ? '   (generated; set ADMIN_TOKEN to choose one)' : ''}`,
     `  admin API       ${hub.url}/admin  (Authorization: Bearer <admin token>)`,
+    `  console         ${hub.url.replace('127.0.0.1', 'localhost')}/console/  (sign in with the admin token)`,
     `  health          ${hub.url}/health`,
     `  DynamoDB Local  ${hub.endpoints.dynamodb}  table ${TABLE_NAME}${hub.dynamodbLoopbackOnly ? '' : '  (listening on every interface: no javac found to bind it to 127.0.0.1; install a JDK)'}`,
     `  SQS (fauxqs)    ${hub.endpoints.sqs}`,

@@ -20,6 +20,8 @@ import { type LocalQueue, startLocalSqs } from './queues.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { type StreamFailure, StreamPoller } from './stream-poller.ts';
 import { ensureTable } from './table.ts';
+import type { ConsoleAsset } from '../console/console.build.ts';
+import { CONSOLE_PREFIX, serveConsole } from './console-site.ts';
 
 export interface LocalHubOptions {
   topology: Topology;
@@ -62,6 +64,8 @@ export interface LocalHubOptions {
    * mapping's MaximumConcurrency caps Lambda (default DEFAULT_LANE_CONCURRENCY).
    */
   laneConcurrency?: number;
+  /** The built operators' console (infra/console/console.build.ts), served under `/console/`. */
+  consoleAssets?: Map<string, ConsoleAsset>;
 }
 
 export interface LocalHub {
@@ -267,6 +271,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
       ),
     );
   });
+  if (options.consoleAssets) http.addLocalSite(CONSOLE_PREFIX, serveConsole(options.consoleAssets));
   const port = await http.listen(options.port);
   stops.push(() => http.close());
 

@@ -6,6 +6,8 @@ export interface DeadLetter {
   groupId: string | undefined;
   receiveCount: number;
   sentAt: string | undefined;
+  /** Why the worker dead-lettered it (the `reason` message attribute), when it said. */
+  reason?: string;
   /** The message body, parsed when it is JSON. */
   body: unknown;
 }
@@ -38,6 +40,7 @@ export const peekDeadLetters = async (sqs: SQSClient, dlqUrl: string, limit: num
         VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
         WaitTimeSeconds: 0,
         MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['reason'],
       }),
     );
     const messages = received.Messages ?? [];
@@ -58,6 +61,7 @@ export const peekDeadLetters = async (sqs: SQSClient, dlqUrl: string, limit: num
     // This look was a receive too: report the count before it.
     receiveCount: Math.max(0, Number(message.Attributes?.ApproximateReceiveCount ?? 1) - 1),
     sentAt: message.Attributes?.SentTimestamp ? new Date(Number(message.Attributes.SentTimestamp)).toISOString() : undefined,
+    ...(message.MessageAttributes?.reason?.StringValue ? { reason: message.MessageAttributes.reason.StringValue } : {}),
     body: parseBody(message.Body),
   }));
 };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { emptyCounts, LATENCY_BOUNDS_MS, latencyBucketOf, type OperationCounts, sumCounts } from '../observability/operation-counters.ts';
 import { InvalidCursor } from '../directory/directory.errors.ts';
 import type { AuditEntry, AuditLog } from '../sync/sync.ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -10,16 +11,23 @@ import {
   auditIndexPartitions,
   auditKey,
   auditPartitions,
+  counterKey,
+  counterPartitions,
   GSI1,
   stripKeys,
   TABLE_KEYS,
 } from './hub-table.layout.ts';
 import { MergedQuery } from './merged-query.ts';
+import { queryAll } from './query-all.ts';
+import { transactWrite } from './transactions.ts';
 
 export interface AuditQuery {
   connectorId?: string;
-  status?: string;
+  /** One status, or any of several (`['failed', 'dead-lettered']`). */
+  status?: string | readonly string[];
   action?: string;
+  trigger?: string;
+  /** A resource's hub id or its name (userName or displayName). */
   resourceId?: string;
   from?: string;
   to?: string;
@@ -47,12 +55,33 @@ export class DynamoAuditLog implements AuditLog {
     private readonly retentionDays: number,
   ) {}
 
+  /**
+   * Writes the record and adds it to its hour's counters in one transaction, so the charts
+   * never disagree with the log. The record's put is conditional on its (random) id being new:
+   * a transaction retried after its first try committed unseen changes nothing.
+   */
   async record(entry: AuditEntry): Promise<void> {
     const id = randomUUID();
     const ttl = Math.floor(Date.parse(entry.time) / 1000) + this.retentionDays * 86_400;
     const hour = auditHourOf(entry.time);
+    const counter = counterUpdate(entry, hour, id, ttl);
     const writes: Array<Promise<unknown>> = [
-      this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...auditKey(entry.connectorId, entry.time, id), id, ttl, ...entry } })),
+      transactWrite(
+        this.client,
+        [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...auditKey(entry.connectorId, entry.time, id), id, ttl, ...entry },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Update: { TableName: this.tableName, ...counter } },
+        ],
+        (reasons) => (reasons[0] === 'ConditionalCheckFailed' ? new AlreadyRecorded() : new Error(`audit record not written: ${reasons.join(', ')}`)),
+      ).catch((error: unknown) => {
+        if (!(error instanceof AlreadyRecorded)) throw error;
+      }),
     ];
     for (const connectorId of [entry.connectorId, undefined]) {
       const marker = auditHourKey(connectorId, hour);
@@ -63,6 +92,28 @@ export class DynamoAuditLog implements AuditLog {
       writes.push(this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...marker, ttl: markerTtl } })).then(() => this.markedHours.add(name)));
     }
     await Promise.all(writes);
+  }
+
+  /**
+   * A connector's counters for every hour from `fromHour` to `toHour` (`2026-11-29T21`), oldest
+   * first (an hour without operations has none): one Query per shard, one item per hour.
+   */
+  async counters(connectorId: string, fromHour: string, toHour: string): Promise<OperationCounts[]> {
+    const shards = await Promise.all(
+      counterPartitions(connectorId).map((pk) =>
+        queryAll(this.client, {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': pk, ':from': fromHour, ':to': toHour },
+        }),
+      ),
+    );
+    const byHour = new Map<string, OperationCounts[]>();
+    for (const item of shards.flat()) {
+      const counts = countsOf(item);
+      byHour.set(counts.hour, [...(byHour.get(counts.hour) ?? []), counts]);
+    }
+    return [...byHour.keys()].sort().map((hour) => sumCounts(hour, byHour.get(hour) ?? []));
   }
 
   async query(query: AuditQuery): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }> {
@@ -78,12 +129,27 @@ export class DynamoAuditLog implements AuditLog {
     const filters: string[] = [];
     const names: Record<string, string> = { '#pk': byConnector ? TABLE_KEYS.pk : GSI1.pk, '#range': rangeKey };
     const filterValues: Record<string, unknown> = {};
-    for (const field of ['status', 'action', 'resourceId'] as const) {
+    for (const field of ['action', 'trigger'] as const) {
       if (query[field] !== undefined) {
         filters.push(`#${field} = :${field}`);
         names[`#${field}`] = field;
         filterValues[`:${field}`] = query[field];
       }
+    }
+    const statuses = query.status === undefined ? [] : [query.status].flat();
+    if (statuses.length > 0) {
+      filters.push(`#status IN (${statuses.map((_, i) => `:status${i}`).join(', ')})`);
+      names['#status'] = 'status';
+      statuses.forEach((status, i) => {
+        filterValues[`:status${i}`] = status;
+      });
+    }
+    if (query.resourceId !== undefined) {
+      // Operators know people by name; the records carry both.
+      filters.push('(#resourceId = :resource OR #name = :resource)');
+      names['#resourceId'] = 'resourceId';
+      names['#name'] = 'name';
+      filterValues[':resource'] = query.resourceId;
     }
 
     const items: Array<AuditEntry & { id: string }> = [];
@@ -141,4 +207,42 @@ const positionOf = (cursor: string | undefined): { hour: string; key: string } |
   if (position === undefined) return undefined;
   if (typeof position.hour !== 'string' || typeof position.key !== 'string') throw new InvalidCursor(cursor ?? '');
   return { hour: position.hour, key: position.key };
+};
+
+/** The transaction found the record written already: an earlier try committed. */
+class AlreadyRecorded extends Error {}
+
+/** Counter attributes: `n` (all), `s_<status>`, `a_<action>`, `l_<latency bucket>`. */
+const STATUS_PREFIX = 's_';
+const ACTION_PREFIX = 'a_';
+const LATENCY_PREFIX = 'l_';
+
+const counterUpdate = (entry: AuditEntry, hour: string, id: string, ttl: number) => {
+  const names: Record<string, string> = { '#n': 'n', '#s': `${STATUS_PREFIX}${entry.status}`, '#a': `${ACTION_PREFIX}${entry.action}`, '#ttl': 'ttl' };
+  const adds = ['#n :one', '#s :one', '#a :one'];
+  if (entry.latencyMs !== undefined) {
+    names['#l'] = `${LATENCY_PREFIX}${latencyBucketOf(entry.latencyMs)}`;
+    adds.push('#l :one');
+  }
+  return {
+    Key: counterKey(entry.connectorId, hour, id),
+    // The counter outlives the last record of its hour by the retention period, like the hour marker.
+    UpdateExpression: `ADD ${adds.join(', ')} SET #ttl = if_not_exists(#ttl, :ttl)`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ':one': 1, ':ttl': ttl + 3600 },
+  };
+};
+
+const countsOf = (item: Record<string, unknown>): OperationCounts => {
+  const counts = emptyCounts(item.sk as string);
+  counts.total = Number(item.n ?? 0);
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(STATUS_PREFIX)) counts.byStatus[name.slice(STATUS_PREFIX.length)] = Number(value);
+    else if (name.startsWith(ACTION_PREFIX)) counts.byAction[name.slice(ACTION_PREFIX.length)] = Number(value);
+    else if (name.startsWith(LATENCY_PREFIX)) {
+      const bucket = Number(name.slice(LATENCY_PREFIX.length));
+      if (bucket >= 0 && bucket < LATENCY_BOUNDS_MS.length) counts.latency[bucket] = Number(value);
+    }
+  }
+  return counts;
 };

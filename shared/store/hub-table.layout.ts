@@ -26,6 +26,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | access grant      | `GRANT#<connector>#<userId>`              | `GRANT`              | `TYPE#Grant`                | `<expiresAt>#<connector>#<userId>` |
  * | audit record      | `AUDIT#<connector>#<hour>#<shard>`        | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
  * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
+ * | operation counter | `COUNTER#<connector>#<shard>`             | `<hour>`             |                             |                            |
  *
  * One partition key takes about 1 000 writes a second, so nothing written per resource or per
  * operation shares one key: the by-type listing is spread over TYPE_SHARDS keys by a hash of the
@@ -218,6 +219,23 @@ export const auditKey = (connectorId: string, time: string, id: string): Key & I
  */
 export const auditHoursPartition = (connectorId?: string) => (connectorId === undefined ? 'AUDITHOURS' : `AUDITHOURS#${connectorId}`);
 export const auditHourKey = (connectorId: string | undefined, hour: string): Key => ({ pk: auditHoursPartition(connectorId), sk: hour });
+
+// Operation counters.
+
+/**
+ * Per connector and hour, the counts of its audit records (by status, by action, a latency
+ * histogram), each added in the transaction that writes the record. A connector's counters are
+ * spread over COUNTER_SHARDS keys by the record's id: the transactions of concurrent workers
+ * rarely meet on one item, and no key takes more than its share of a busy connector's writes.
+ * A chart of N hours reads N items per shard, whatever the number of records.
+ */
+export const COUNTER_SHARDS = 8;
+const counterPartition = (connectorId: string, shard: number) => `COUNTER#${connectorId}#${shard}`;
+export const counterPartitions = (connectorId: string): string[] => Array.from({ length: COUNTER_SHARDS }, (_, shard) => counterPartition(connectorId, shard));
+export const counterKey = (connectorId: string, hour: string, recordId: string): Key => ({
+  pk: counterPartition(connectorId, hash(recordId) % COUNTER_SHARDS),
+  sk: hour,
+});
 
 // Stream records.
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { inject } from 'vitest';
-import { type LocalHub, startLocalHub } from '../../infra/local/runner.ts';
+import { type LocalHub, type LocalHubOptions, startLocalHub } from '../../infra/local/runner.ts';
 import { hubTable } from '../../shared/topology/table.spec.ts';
 import { hubTopology } from '../../shared/topology/hub.topology.ts';
 import { uniqueTableName } from './names.ts';
@@ -14,7 +14,7 @@ export const TEST_TOKEN = 'test-token-0123456789abcdef';
  */
 export const startTestHub = async (
   purpose: string,
-  options: { ownDynamoDb?: boolean; connectorIds?: string[]; environment?: Record<string, string> } = {},
+  options: { ownDynamoDb?: boolean; connectorIds?: string[]; environment?: Record<string, string>; consoleAssets?: LocalHubOptions['consoleAssets'] } = {},
 ): Promise<LocalHub & { scim: string }> => {
   const hub = await startLocalHub({
     topology: hubTopology,
@@ -28,6 +28,7 @@ export const startTestHub = async (
     // The conformance run starts a DynamoDB Local of its own, in memory, as `npm start` does.
     endpoints: options.ownDynamoDb ? undefined : { dynamodb: inject('dynamodbEndpoint') },
     streamIdleMs: 50,
+    consoleAssets: options.consoleAssets,
   });
   return Object.assign(hub, { scim: `${hub.url}/scim/v2` });
 };

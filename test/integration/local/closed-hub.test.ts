@@ -160,6 +160,16 @@ describe('npm start, closed to the network and quiet', () => {
     expect(await same.json()).toMatchObject({ connectors: [{ id: 'cognito-demo', breaker: { state: 'closed' }, deadLetters: 0 }] });
   });
 
+  it('serves the console, built at start, without a token and under a policy that allows only its own scripts', async () => {
+    const page = await fetch(`${base()}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const script = /src="(\/console\/assets\/app-[^"]+\.js)"/.exec(await page.text())?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(`${base()}${script}`)).headers.get('content-type')).toContain('javascript');
+    expect(stdout).toContain(`localhost:${port}/console/`);
+  });
+
   it('leaves its endpoints and operator token for the CLI in an owner-only file, and the CLI uses them', () => {
     const file = join(dataDir, 'local-endpoints.json');
     expect(statSync(file).mode & 0o077).toBe(0);

@@ -79,8 +79,17 @@ describe('the admin router', () => {
     expect(calls).toEqual([['queryAudit', query]]);
   });
 
+  it('passes several statuses, a trigger and a resource name to the store', async () => {
+    const { route, calls } = routerWith();
+    const answer = await route(request('GET', '/admin/audit', { status: 'failed,dead-lettered', trigger: 'on-demand', resource: 'ada' }));
+    expect(answer.status).toBe(200);
+    expect(calls).toEqual([['queryAudit', { status: ['failed', 'dead-lettered'], trigger: 'on-demand', resourceId: 'ada', limit: 50 }]]);
+  });
+
   it.each([
     ['an unknown status', { status: 'exploded' }],
+    ['an unknown status among several', { status: 'failed,exploded' }],
+    ['an unknown trigger', { trigger: 'telepathy' }],
     ['a limit over 500', { limit: '501' }],
     ['a time that is not ISO 8601', { from: 'yesterday' }],
     ['from after to', { from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }],

@@ -1,0 +1,70 @@
+/** A refusal or failure of the admin API, with the message it gave. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The token was refused: the operator must sign in again. */
+  get signedOut(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+export type Query = Record<string, string | undefined>;
+
+export interface AdminApi {
+  get<T>(path: string, query?: Query): Promise<T>;
+  post<T>(path: string, query?: Query, body?: unknown): Promise<T>;
+}
+
+const messageOf = (body: unknown): string | undefined => {
+  if (body && typeof body === 'object') {
+    const { error, message } = body as { error?: unknown; message?: unknown };
+    if (typeof error === 'string') return error;
+    if (typeof message === 'string') return message;
+  }
+  return undefined;
+};
+
+/**
+ * The admin API on the console's own origin (`/admin`), every call carrying the operator's
+ * token. `onSignedOut` runs when the hub refuses the token (it was changed, or the hub restarted
+ * with another), so the page asks for it again instead of showing a broken view.
+ */
+export const adminApi = (token: string, onSignedOut: () => void): AdminApi => {
+  const call = async <T>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> => {
+    const url = new URL(`/admin${path}`, window.location.origin);
+    for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, 'The hub does not answer: is it running?');
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const error = new ApiError(response.status, messageOf(json) ?? `${response.status} ${response.statusText}`);
+      if (error.signedOut) onSignedOut();
+      throw error;
+    }
+    return json as T;
+  };
+  return {
+    get: (path, query) => call('GET', path, query),
+    post: (path, query, body) => call('POST', path, query, body),
+  };
+};

@@ -1,0 +1,92 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { type AdminApi, adminApi } from './api.ts';
+import { ConnectorsPage } from './pages/connectors-page.tsx';
+import { LogPage } from './pages/log-page.tsx';
+import { OnDemandPage } from './pages/on-demand-page.tsx';
+import { OverviewPage } from './pages/overview-page.tsx';
+import { RunsPage } from './pages/runs-page.tsx';
+import { NotFoundPage } from './pages/not-found-page.tsx';
+import { SignInPage } from './pages/sign-in-page.tsx';
+import { onLinkClick, useLocation } from './router.ts';
+import { forgetToken, storedToken, storeToken } from './session.ts';
+
+interface PageSpec {
+  path: string;
+  title: string;
+  render: (api: AdminApi, search: URLSearchParams) => preact.JSX.Element;
+}
+
+const PAGES: PageSpec[] = [
+  { path: '/', title: 'Overview', render: (api, search) => <OverviewPage api={api} search={search} /> },
+  { path: '/log', title: 'Provisioning log', render: (api, search) => <LogPage api={api} search={search} /> },
+  { path: '/connectors', title: 'Connectors', render: (api, search) => <ConnectorsPage api={api} search={search} /> },
+  { path: '/runs', title: 'Runs', render: (api, search) => <RunsPage api={api} search={search} /> },
+  { path: '/on-demand', title: 'On demand', render: (api, search) => <OnDemandPage api={api} search={search} /> },
+];
+
+/** The console: sign-in with the operator token, then the pages, each at its own URL. */
+export const App = () => {
+  const [token, setToken] = useState(storedToken);
+  const [notice, setNotice] = useState<string>();
+  const location = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const firstPage = useRef(true);
+  // A new page moves the keyboard's focus to its content, as a page load would; the first one leaves it where the browser put it.
+  useEffect(() => {
+    if (firstPage.current) {
+      firstPage.current = false;
+      return;
+    }
+    main.current?.focus();
+  }, [location.page]);
+  const signOut = (why?: string) => {
+    forgetToken();
+    setToken(undefined);
+    setNotice(why);
+  };
+  const api = useMemo(() => (token ? adminApi(token, () => signOut('The hub refused the token: sign in again.')) : undefined), [token]);
+
+  if (!api) {
+    return (
+      <SignInPage
+        notice={notice}
+        onSignedIn={(accepted) => {
+          storeToken(accepted);
+          setNotice(undefined);
+          setToken(accepted);
+        }}
+      />
+    );
+  }
+  const page = PAGES.find((p) => p.path === location.page);
+  document.title = `${page?.title ?? 'Not found'} · SCIM hub console`;
+  return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: the links inside are the keyboard's way; this only spares them a reload.
+    // biome-ignore lint/a11y/noStaticElementInteractions: as above.
+    <div class="shell" onClick={(event) => onLinkClick(event)}>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">SCIM hub</span>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.path}>
+                <a href={`/console${p.path}`} aria-current={p === page ? 'page' : undefined}>
+                  {p.title}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <button type="button" class="link" onClick={() => signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1} ref={main}>
+        {page ? page.render(api, location.search) : <NotFoundPage />}
+      </main>
+    </div>
+  );
+};

@@ -1,0 +1,129 @@
+/**
+ * What the admin API answers (functions/admin-api), as the console reads it. The console is a
+ * browser bundle of its own and imports nothing from the hub's run-time code.
+ */
+export type AuditStatus = 'success' | 'failed' | 'skipped' | 'retrying' | 'dead-lettered';
+export const AUDIT_STATUSES: readonly AuditStatus[] = ['success', 'skipped', 'retrying', 'failed', 'dead-lettered'];
+export const AUDIT_TRIGGERS = ['realtime', 'schedule', 'on-demand', 'import'] as const;
+
+export interface AttributeChange {
+  attribute: string;
+  old?: unknown;
+  new?: unknown;
+}
+
+export interface AuditRecord {
+  id: string;
+  time: string;
+  connectorId: string;
+  resourceType: 'User' | 'Group' | 'Membership' | 'Connector';
+  resourceId: string;
+  name?: string;
+  trigger: string;
+  action: string;
+  status: AuditStatus;
+  targetId?: string;
+  steps: string[];
+  changes?: AttributeChange[];
+  reason?: string;
+  collidesWith?: string;
+  error?: { code: string; message: string };
+  attempt?: number;
+  latencyMs?: number;
+}
+
+export interface AuditPage {
+  items: AuditRecord[];
+  nextCursor?: string;
+}
+
+export interface BreakerState {
+  state: 'closed' | 'open' | 'probing';
+  consecutiveFailures: number;
+  /** Epoch ms; set while open. */
+  nextProbeAt?: number;
+  reason?: string;
+}
+
+export interface ConnectorHealth {
+  id: string;
+  breaker: BreakerState;
+  deadLetters: number;
+}
+
+export interface RunRecord {
+  runId: string;
+  connectorId: string;
+  state: 'planning' | 'awaiting-approval' | 'applying' | 'done' | 'failed' | 'cancelled';
+  trigger: string;
+  dryRun: boolean;
+  phase: string;
+  page: number;
+  planPages: number;
+  targetAccounts: number;
+  counters: { situations: Record<string, number>; actions: Record<string, number> };
+  created: string;
+  updated: string;
+  finished?: string;
+  reason?: string;
+  decision?: { by: string; at: string; approved: boolean };
+}
+
+export interface PlannedChange {
+  situation: string;
+  action: string;
+  hubId?: string;
+  targetId?: string;
+  reason: string;
+  collidesWith?: string[];
+}
+
+export interface ConnectorOverview extends ConnectorHealth {
+  lastRun: RunRecord | null;
+  series: Array<{ hour: string; total: number; byStatus: Record<string, number> }>;
+  totals: {
+    operations: number;
+    byStatus: Record<string, number>;
+    byAction: Record<string, number>;
+    errorRate: number;
+    latencyMeasured: number;
+    latencyP50Ms: number | null;
+    latencyP99Ms: number | null;
+  };
+}
+
+export interface Overview {
+  from: string;
+  to: string;
+  hours: string[];
+  hub: { users: number; groups: number };
+  connectors: ConnectorOverview[];
+}
+
+export interface DeadLetter {
+  messageId: string;
+  groupId?: string;
+  receiveCount: number;
+  sentAt?: string;
+  reason?: string;
+  body: unknown;
+}
+
+export interface RedriveResult {
+  moved: number;
+  remaining: number;
+  stoppedBy: 'empty' | 'max' | 'budget';
+}
+
+export interface OnDemandResult {
+  connectorId: string;
+  dryRun: boolean;
+  resource: { type: 'User' | 'Group'; id: string; name?: string };
+  situation?: string;
+  steps: string[];
+  calls: Array<{ operation: string; targetId?: string; attributes?: string[] }>;
+  changes: AttributeChange[];
+  outcome: { action: string; status: 'success' | 'skipped'; targetId?: string; reason?: string; collidesWith?: string };
+  settle: 'queued' | 'none';
+  durationMs: number;
+}
