@@ -25,13 +25,23 @@ import {
 /** An import job that does not exist, or is in no state for the request. */
 export class ImportJobError extends AppError {
   constructor(
-    code: 'transfer.jobNotFound' | 'transfer.jobFinished' | 'transfer.invalidChunk',
+    code: 'transfer.jobNotFound' | 'transfer.jobFinished' | 'transfer.invalidChunk' | 'transfer.chunkTooLarge',
     message: string,
-    readonly status: 400 | 404 | 409 = code === 'transfer.jobNotFound' ? 404 : code === 'transfer.jobFinished' ? 409 : 400,
+    readonly status: 400 | 404 | 409 | 413 = ImportJobError.STATUS[code],
   ) {
     super(code, message);
   }
+
+  static readonly STATUS = {
+    'transfer.jobNotFound': 404,
+    'transfer.jobFinished': 409,
+    'transfer.invalidChunk': 400,
+    'transfer.chunkTooLarge': 413,
+  } as const;
 }
+
+/** What one queue message may carry (SQS: 256 KB), with room for its attributes. */
+export const MAX_CHUNK_BYTES = 250_000;
 
 export interface ImportJobsDeps {
   jobs: ImportJobStore;
@@ -88,6 +98,13 @@ export const makeImportJobs = (deps: ImportJobsDeps) => {
       throw new ImportJobError('transfer.invalidChunk', `a chunk of job ${jobId} holds from 1 to ${job.chunkRows} rows, not ${records.length}`);
     }
     const message: ChunkMessage = { jobId, chunk, records };
+    const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');
+    if (bytes > MAX_CHUNK_BYTES) {
+      throw new ImportJobError(
+        'transfer.chunkTooLarge',
+        `chunk ${chunk} takes ${bytes} bytes, a queue message at most ${MAX_CHUNK_BYTES}: start the import with fewer rows per chunk`,
+      );
+    }
     await deps.queue.send(message);
     const rowOffset = chunk * job.chunkRows + records.length;
     await deps.jobs.advance(jobId, rowOffset, now());
