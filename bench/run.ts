@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
  * its own figures. Compare ratios and capacity units between runs; absolute times vary with
  * the machine's load. `npm run bench -- scim provisioning` runs a subset.
  */
-const benches = ['startup', 'bundles', 'scim', 'partitions', 'provisioning', 'cognito-load', 'on-demand', 'reconcile', 'cost'];
+const benches = ['startup', 'bundles', 'scim', 'partitions', 'provisioning', 'cognito-load', 'on-demand', 'reconcile', 'cost', 'import'];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const name of benches.filter((bench) => only.length === 0 || only.includes(bench))) {
