@@ -47,7 +47,8 @@ export const hubTopology: Topology = {
     },
     {
       name: 'admin-api',
-      description: "Operators' API: the audit trail, connector health, the DLQ redrive, on-demand provisioning, access grants and reconciliation runs.",
+      description:
+        "Operators' API: the audit trail, connector health, the DLQ redrive, on-demand provisioning, access grants, reconciliation runs and import jobs.",
       entry: 'functions/admin-api/handler.ts',
       memoryMb: 512,
       timeoutSeconds: 29,

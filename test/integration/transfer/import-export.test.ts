@@ -208,6 +208,21 @@ describe('import and export through the local hub', { timeout: 60_000 }, () => {
     ]);
   });
 
+  it('lists jobs newest first and pages their rejected rows', async () => {
+    const listed = (await callLocalAdmin(connection, 'GET', '/imports', { limit: '2' })) as {
+      jobs: Array<{ source: string; created: string }>;
+      nextCursor?: string;
+    };
+    expect(listed.jobs).toHaveLength(2);
+    expect((listed.jobs[0]?.created ?? '') >= (listed.jobs[1]?.created ?? '')).toBe(true);
+    expect(listed.nextCursor).toBeDefined();
+    const people = ((await callLocalAdmin(connection, 'GET', '/imports', { limit: '100' })) as { jobs: Array<{ jobId: string; source: string }> }).jobs.find(
+      (job) => job.source === 'people.csv',
+    );
+    const rejected = (await callLocalAdmin(connection, 'GET', `/imports/${people?.jobId}/rejected`)) as { rejected: Array<{ row: number }> };
+    expect(rejected.rejected.map((row) => row.row)).toEqual([5, 7, 8]);
+  });
+
   it('refuses a bad request with a 4xx naming the problem', async () => {
     await expect(callLocalAdmin(connection, 'POST', '/imports', {}, { source: 'x', fingerprint: 'short' })).rejects.toMatchObject({ status: 400 });
     await expect(callLocalAdmin(connection, 'GET', '/imports/imp_nope')).rejects.toMatchObject({ status: 404 });
