@@ -86,6 +86,9 @@ export const fingerprintOf = async (file: string, options: ImportOptions, mappin
   return hash.digest('base64url');
 };
 
+/** How long the command follows a job in which no chunk is counted before it hands back. */
+const STALL_MS = 5 * 60_000;
+
 export interface ImportCommandOptions {
   dryRun: boolean;
   mode?: string;
@@ -171,10 +174,19 @@ export const runImport = async (
     current = await api.seal(job.jobId, chunks, warnings);
   }
   const pollMs = flags.pollMs ?? 500;
+  let lastProgress = { rows: current.counters.rows, at: Date.now() };
   while (current.state !== 'completed' && current.state !== 'failed') {
     show(current, queued);
     await new Promise((resolve) => setTimeout(resolve, pollMs));
     current = await api.get(job.jobId);
+    if (current.counters.rows !== lastProgress.rows) lastProgress = { rows: current.counters.rows, at: Date.now() };
+    else if (Date.now() - lastProgress.at > STALL_MS) {
+      bar?.stop();
+      err.write(
+        `${current.jobId}: no chunk counted for ${STALL_MS / 60_000} minutes (${current.chunksDone} of ${current.totalChunks ?? '?'}); it goes on in the background. A chunk that keeps failing ends in the import queue's DLQ; run the same command again to follow the job.\n`,
+      );
+      return 1;
+    }
   }
   show(current, queued);
   bar?.stop();
