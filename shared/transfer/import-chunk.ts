@@ -215,7 +215,7 @@ export const makeChunkImporter = (deps: ChunkImporterDeps) => {
   };
 
   const apply = async (records: ImportRecord[], options: ImportOptions, origin: WriteOrigin): Promise<ChunkResult> => {
-    const rows = await mapLimited(records, deps.concurrency ?? 8, (record) => applyRow(record, options, origin));
+    const rows = await mapLimited(records, deps.concurrency ?? 16, (record) => applyRow(record, options, origin));
     const { changedRows, groupsCreated } = await setMemberships(rows, options, origin);
     const counters = { ...emptyCounters(), rows: rows.length, groupsCreated };
     const rejected: RejectedRow[] = [];
