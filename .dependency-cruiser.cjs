@@ -14,16 +14,16 @@ module.exports = {
     {
       name: 'pure-core-imports-no-aws',
       comment:
-        'The protocol engine, the directory use cases and the sync engine are pure: they talk to ports, never to the AWS SDK or Lambda types, so tests run them with in-memory fakes.',
+        'The protocol engine, the directory use cases, the sync engine and import/export are pure: they talk to ports, never to the AWS SDK or Lambda types, so tests run them with in-memory fakes.',
       severity: 'error',
-      from: { path: '^shared/(scim|directory|sync)/' },
+      from: { path: '^shared/(scim|directory|sync|transfer)/' },
       to: { path: '(^|/)node_modules/(@aws-sdk|@smithy|@types/aws-lambda|@aws-lambda-powertools)/' },
     },
     {
       name: 'pure-core-imports-no-adapters',
       comment: 'Use cases depend on ports; the adapters (store, connectors, queues) depend on them, not the other way round.',
       severity: 'error',
-      from: { path: '^shared/(scim|directory)/' },
+      from: { path: '^shared/(scim|directory|transfer)/' },
       to: { path: '^shared/(store|connectors|queues|config|observability)/' },
     },
     {

@@ -22,6 +22,7 @@ const benches = [
   'salesforce',
   'console-bundle',
   'audit-log',
+  'import',
 ];
 const only = process.argv.slice(2);
 let failed = 0;

@@ -10,8 +10,10 @@ import type { AccessGrant } from '#shared/sync/grant.ports.ts';
 import { OnDemandBodySchema, onDemandRequestOf } from '#shared/sync/on-demand.schema.ts';
 import { OnDemandError, type OnDemandRequest, type OnDemandResult } from '#shared/sync/on-demand.service.ts';
 import type { AuditEntry, SyncTrigger } from '#shared/sync/sync.ports.ts';
-import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
+import { type ImportRoutesDeps, routeImportRequest } from './import-routes.ts';
 import { type OverviewDeps, routeOverviewRequest } from './overview-routes.ts';
+import { bodyOf } from './request-body.ts';
+import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
 
 export interface AdminDeps {
   queryAudit(query: AuditQuery): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }>;
@@ -29,6 +31,8 @@ export interface AdminDeps {
   grants(connectorId: string | undefined): Promise<AccessGrant[]>;
   /** The console's overview (overview-routes.ts); without it that route answers 404. */
   overview?: Pick<OverviewDeps, 'counters' | 'lastRun' | 'hubTotals' | 'clock'>;
+  /** Import jobs (import-routes.ts); without them those routes answer 404. */
+  imports?: ImportRoutesDeps;
 }
 
 const AUDIT_STATUSES = ['success', 'failed', 'skipped', 'retrying', 'dead-lettered'] as const;
@@ -78,16 +82,6 @@ const ON_DEMAND_STATUS: Record<OnDemandError['code'], number> = {
   'onDemand.ambiguous': 409,
   'onDemand.disabled': 409,
   'onDemand.invalid': 400,
-};
-
-/** The request body as JSON; undefined when it is not JSON. */
-const bodyOf = (event: APIGatewayProxyEvent): unknown => {
-  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-  try {
-    return text.trim() === '' ? {} : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 };
 
 const provision = async (connectorId: string, event: APIGatewayProxyEvent, deps: AdminDeps): Promise<APIGatewayProxyResult> => {
@@ -196,6 +190,8 @@ export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: Admin
   if (overview) return overview;
   const runs = deps.runs ? await routeRunRequest(event, path, { ...deps.runs, connectorIds: deps.connectorIds }) : undefined;
   if (runs) return runs;
+  const imports = deps.imports ? await routeImportRequest(event, path, deps.imports) : undefined;
+  if (imports) return imports;
   return json(404, { error: `no admin endpoint ${method} /admin${path}` });
 };
 

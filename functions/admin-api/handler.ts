@@ -11,6 +11,7 @@ import { METRICS_NAMESPACE, withAuditMetrics } from '#shared/observability/audit
 import { httpErrors } from '#shared/observability/http-errors.middleware.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { peekDeadLetters } from '#shared/queues/dlq-peek.ts';
+import { wireImportJobs } from '#shared/provisioning/import-jobs.wiring.ts';
 import { wireOnDemand } from '#shared/provisioning/on-demand.wiring.ts';
 import { redriveWithinBudget } from '#shared/queues/dlq-redrive.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
@@ -64,6 +65,8 @@ const onDemand = wireOnDemand({
   queueUrl: async (id) => env.CONNECTOR_QUEUE_URLS[id],
 });
 
+const imports = wireImportJobs({ documents, tableName: env.TABLE_NAME, sqs, queueUrl: env.HUB_QUEUE_URLS.import ?? '' }).jobs;
+
 /**
  * A redrive stops starting new messages this long before the function's timeout, so its answer
  * (moved, remaining) gets back to the caller: one send and one delete take well under a second.
@@ -110,5 +113,6 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
       },
       provision: (request) => onDemand.provision(request),
       grants: (connectorId) => onDemand.grants.list(connectorId),
+      imports,
     }),
   );

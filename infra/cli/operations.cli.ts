@@ -15,6 +15,7 @@ import { formatGrants, formatOnDemandResult } from './on-demand-report.ts';
 import { type AwsHubConnection, callLocalAdmin, connectToHub } from './local-hub-connection.ts';
 import { RUN_COMMANDS, runCommand, runsUsage } from './runs.commands.ts';
 import { stageQueueNames } from './stage-queue-names.ts';
+import { runExport, runImport, transferUsage } from './transfer.commands.ts';
 
 const usage = `Operator commands.
 
@@ -32,6 +33,7 @@ ${runsUsage}
       connector's deprovision policy; --until 2h (or 90m, 7d, 2026-03-01T18:00:00Z) grants
       access even outside the connector's scope, and the hub deprovisions by itself then
   npm run ops -- grants [--connector ID] [--json]   temporary access grants, soonest to end first
+${transferUsage}
 
 Locally, with npm start running, nothing is needed: the hub is found through DATA_DIR (default
 ./.data) and called on its admin API with the operator token (ADMIN_TOKEN, or the one npm start
@@ -97,6 +99,14 @@ const main = async (): Promise<number> => {
       until: { type: 'string' },
       json: { type: 'boolean', default: false },
       'no-wait': { type: 'boolean', default: false },
+      mode: { type: 'string' },
+      match: { type: 'string' },
+      'no-provision': { type: 'boolean', default: false },
+      mapping: { type: 'string' },
+      format: { type: 'string' },
+      filter: { type: 'string' },
+      attributes: { type: 'string' },
+      output: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -113,6 +123,22 @@ const main = async (): Promise<number> => {
       noWait: values['no-wait'] ?? false,
       json: values.json ?? false,
     });
+  }
+  if (command === 'import') {
+    if (!connectorId) {
+      console.error(usage);
+      return 2;
+    }
+    return runImport(connectToHub(), connectorId, {
+      dryRun: values['dry-run'] ?? false,
+      mode: values.mode,
+      match: values.match,
+      provision: !values['no-provision'],
+      mapping: values.mapping,
+    });
+  }
+  if (command === 'export') {
+    return runExport(connectToHub(), connectorId, { format: values.format, filter: values.filter, attributes: values.attributes, output: values.output });
   }
   if (!['audit', 'provision', 'grants'].includes(command) && !((command === 'dlq' || command === 'redrive') && connectorId)) {
     console.error(usage);

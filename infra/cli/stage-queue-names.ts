@@ -13,3 +13,10 @@ export const stageQueueNames = (stageName: string, connectorId: string): { queue
   const prefix = namePrefix({ stageName });
   return { queue: `${prefix}-${names.queue}`, dlq: `${prefix}-${names.dlq}` };
 };
+
+/** A queue shared by all connectors (`import`, `reconcile`) in a deployed stage: `scim-hub-<stage>-<name>`. */
+export const stageHubQueueName = (stageName: string, name: string): string => {
+  const spec = hubTopology.queues.find((queue) => queue.name === name && !queue.perConnector);
+  if (!spec) throw new Error(`the topology has no shared queue ${name}`);
+  return `${namePrefix({ stageName })}-${queueNames(spec, undefined).queue}`;
+};

@@ -6,6 +6,18 @@
 export type ResourceType = 'User' | 'Group';
 export type ScimJson = Record<string, unknown>;
 
+/**
+ * Where a write came from when it was not a SCIM client: kept on the written item, so the table's
+ * stream tells the fanout the change's trigger, and whether connectors hear of it at all (an
+ * import with provisioning turned off). The next write without an origin drops it.
+ */
+export interface WriteOrigin {
+  trigger: 'import';
+  jobId: string;
+  /** False: no connector is told of this write (reconciliation still finds it). */
+  provision: boolean;
+}
+
 /** A user or group as the hub keeps it: the client's attributes plus server-owned metadata. */
 export interface ResourceRecord {
   id: string;
@@ -20,6 +32,8 @@ export interface ResourceRecord {
   passwordHash?: string;
   /** Groups only: the number of members, kept with every membership change. */
   memberCount?: number;
+  /** The origin of the write that made this version, when it was not a SCIM client. */
+  origin?: WriteOrigin;
 }
 
 /** A value that must be unique per resource type (RFC 7643 `uniqueness: server`). */
@@ -54,6 +68,13 @@ export interface Page<T> {
 export interface MembershipChange {
   add: Member[];
   remove: string[];
+}
+
+export interface MembershipChangeOptions {
+  expectedVersion?: number;
+  lastModified: string;
+  /** Stamped on the added membership items and the group (see WriteOrigin). */
+  origin?: WriteOrigin;
 }
 
 export interface DirectoryStore {
@@ -93,7 +114,7 @@ export interface DirectoryStore {
    * If-Match. Adding a member that is already there, or removing one that is not, is a no-op.
    * Returns the group as it is afterwards.
    */
-  changeMembers(groupId: string, change: MembershipChange, options: { expectedVersion?: number; lastModified: string }): Promise<ResourceRecord>;
+  changeMembers(groupId: string, change: MembershipChange, options: MembershipChangeOptions): Promise<ResourceRecord>;
 }
 
 /** A deleted resource whose memberships are still being removed. */

@@ -4,7 +4,7 @@ import { normalizeGroup, normalizeUser } from '../scim/input.ts';
 import { applyPatch, extractMemberOperations, type MemberChange, parsePatchRequest } from '../scim/patch.ts';
 import { project } from '../scim/projection.ts';
 import { MemberNotFound, ResourceNotFound, UniquenessConflict, VersionConflict } from './directory.errors.ts';
-import type { Member, RecordIndexes, ResourceRecord, ResourceType, ScimJson } from './directory.ports.ts';
+import type { Member, RecordIndexes, ResourceRecord, ResourceType, ScimJson, WriteOrigin } from './directory.ports.ts';
 import { makeTypePaging } from './directory.paging.ts';
 import { makeQueries } from './directory.queries.ts';
 import { makeRepresentation } from './directory.representation.ts';
@@ -39,6 +39,12 @@ const indexesOf = (type: ResourceType, data: ScimJson): RecordIndexes => {
   // RFC 7643 section 3.1: externalId is the client's identifier, not unique: an index.
   const externalId = typeof data.externalId === 'string' && data.externalId !== '' ? data.externalId : undefined;
   return { uniques, emails, ...(externalId === undefined ? {} : { externalId }) };
+};
+
+/** The record as written by this request: the origin of an earlier write does not carry over. */
+const stamped = (record: ResourceRecord, origin: WriteOrigin | undefined): ResourceRecord => {
+  const { origin: _previous, ...rest } = record;
+  return origin === undefined ? rest : { ...rest, origin };
 };
 
 /** Maps store errors to the SCIM errors of RFC 7644 section 3.12. */
@@ -139,12 +145,17 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     return [...(add.length > 0 ? [{ kind: 'add' as const, members: add }] : []), ...(remove.length > 0 ? [{ kind: 'remove' as const, ids: remove }] : [])];
   };
 
-  const applyMemberChanges = async (groupId: string, changes: ResolvedMemberChange[], expectedVersion: number | undefined): Promise<void> => {
+  const applyMemberChanges = async (
+    groupId: string,
+    changes: ResolvedMemberChange[],
+    expectedVersion: number | undefined,
+    origin: WriteOrigin | undefined,
+  ): Promise<void> => {
     let guard = expectedVersion;
     const run = async (add: Member[], remove: string[]) => {
       for (let i = 0; i < Math.max(add.length, remove.length); i += DIRECTORY_LIMITS.memberChunk) {
         const part = { add: add.slice(i, i + DIRECTORY_LIMITS.memberChunk), remove: remove.slice(i, i + DIRECTORY_LIMITS.memberChunk) };
-        await store.changeMembers(groupId, part, { expectedVersion: guard, lastModified: now() });
+        await store.changeMembers(groupId, part, { expectedVersion: guard, lastModified: now(), ...(origin === undefined ? {} : { origin }) });
         guard = undefined;
       }
     };
@@ -176,16 +187,19 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     assertStorable(type, data);
     const members = type === 'Group' && memberValues?.length ? await resolveMembers(memberValues) : [];
     const timestamp = now();
-    const record: ResourceRecord = {
-      id: deps.newId(),
-      resourceType: type,
-      version: 1,
-      created: timestamp,
-      lastModified: timestamp,
-      data,
-      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
-      ...(type === 'Group' ? { memberCount: 0 } : {}),
-    };
+    const record: ResourceRecord = stamped(
+      {
+        id: deps.newId(),
+        resourceType: type,
+        version: 1,
+        created: timestamp,
+        lastModified: timestamp,
+        data,
+        ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
+        ...(type === 'Group' ? { memberCount: 0 } : {}),
+      },
+      ctx.origin,
+    );
     try {
       await store.create(record, indexesOf(type, data));
     } catch (error) {
@@ -193,7 +207,7 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     }
     if (members.length > 0) {
       try {
-        await applyMemberChanges(record.id, [{ kind: 'add', members }], undefined);
+        await applyMemberChanges(record.id, [{ kind: 'add', members }], undefined, ctx.origin);
       } catch (error) {
         // A failed request writes nothing: take the half-created group away again, at the
         // version its partial membership changes left it.
@@ -235,16 +249,19 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     const memberChanges = membersGiven
       ? await resolveMemberChanges(existing, [{ kind: 'replace', ids: (memberValues ?? []).map((member) => member.value) }])
       : [];
-    const record: ResourceRecord = {
-      ...existing,
-      version: existing.version + 1,
-      lastModified: now(),
-      data,
-      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
-    };
+    const record: ResourceRecord = stamped(
+      {
+        ...existing,
+        version: existing.version + 1,
+        lastModified: now(),
+        data,
+        ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
+      },
+      ctx.origin,
+    );
     try {
       await store.replace(record, existing.version, indexesOf(type, existing.data), indexesOf(type, data));
-      if (memberChanges.length > 0) await applyMemberChanges(id, memberChanges, undefined);
+      if (memberChanges.length > 0) await applyMemberChanges(id, memberChanges, undefined, ctx.origin);
     } catch (error) {
       throw toScimError(error, true);
     }
@@ -275,17 +292,20 @@ export const makeDirectory = (deps: DirectoryDeps) => {
         if (patched.changed) {
           const { id: _id, schemas: _schemas, meta: _meta, groups: _groups, members: _members, ...data } = patched.resource;
           assertStorable(type, data);
-          const record: ResourceRecord = {
-            ...existing,
-            version: existing.version + 1,
-            lastModified: now(),
-            data,
-            ...(patched.password === undefined ? {} : { passwordHash: await hashPassword(patched.password) }),
-          };
+          const record: ResourceRecord = stamped(
+            {
+              ...existing,
+              version: existing.version + 1,
+              lastModified: now(),
+              data,
+              ...(patched.password === undefined ? {} : { passwordHash: await hashPassword(patched.password) }),
+            },
+            ctx.origin,
+          );
           await store.replace(record, existing.version, indexesOf(type, existing.data), indexesOf(type, data));
           expected = undefined;
         }
-        if (memberChanges.length > 0) await applyMemberChanges(id, memberChanges, expected);
+        if (memberChanges.length > 0) await applyMemberChanges(id, memberChanges, expected, ctx.origin);
       } catch (error) {
         if (error instanceof VersionConflict && ifMatch === undefined && attempt < 4) continue;
         throw toScimError(error, true);

@@ -2,7 +2,7 @@
  * The directory's contract with its callers: the limits it advertises and enforces, its
  * dependencies, and the shapes of requests and results.
  */
-import type { DirectoryStore, ResourceType, ScimJson } from './directory.ports.ts';
+import type { DirectoryStore, ResourceType, ScimJson, WriteOrigin } from './directory.ports.ts';
 
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
@@ -72,6 +72,8 @@ export interface DirectoryDeps {
 export interface RequestContext {
   baseUrl: string;
   strictUnknownAttributes: boolean;
+  /** Set by callers that are not SCIM clients (an import): stamped on what the request writes. */
+  origin?: WriteOrigin;
 }
 
 export interface Projection {

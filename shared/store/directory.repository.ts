@@ -1,6 +1,16 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursor, MemberNotFound, ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
-import type { DirectoryStore, Member, MembershipChange, Page, RecordIndexes, ResourceRecord, ResourceType, UniqueKey } from '../directory/directory.ports.ts';
+import type {
+  DirectoryStore,
+  Member,
+  MembershipChange,
+  MembershipChangeOptions,
+  Page,
+  RecordIndexes,
+  ResourceRecord,
+  ResourceType,
+  UniqueKey,
+} from '../directory/directory.ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   COUNT_SHARDS,
@@ -359,7 +369,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
     return items.map((item) => item.groupId as string);
   }
 
-  async changeMembers(groupId: string, change: MembershipChange, options: { expectedVersion?: number; lastModified: string }): Promise<ResourceRecord> {
+  async changeMembers(groupId: string, change: MembershipChange, options: MembershipChangeOptions): Promise<ResourceRecord> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.tryChangeMembers(groupId, change, options);
@@ -370,11 +380,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
     }
   }
 
-  private async tryChangeMembers(
-    groupId: string,
-    change: MembershipChange,
-    options: { expectedVersion?: number; lastModified: string },
-  ): Promise<ResourceRecord> {
+  private async tryChangeMembers(groupId: string, change: MembershipChange, options: MembershipChangeOptions): Promise<ResourceRecord> {
     const candidates = [...change.add.map((m) => m.value), ...change.remove];
     const present = await this.membersAmong(groupId, candidates);
     const seen = new Set<string>();
@@ -395,7 +401,14 @@ export class DynamoDirectoryStore implements DirectoryStore {
           {
             Put: {
               TableName: this.tableName,
-              Item: { ...membershipKey(groupId, member.value), ...membershipIndexKey(groupId, member.value), groupId, value: member.value, type: member.type },
+              Item: {
+                ...membershipKey(groupId, member.value),
+                ...membershipIndexKey(groupId, member.value),
+                groupId,
+                value: member.value,
+                type: member.type,
+                ...(options.origin === undefined ? {} : { origin: options.origin }),
+              },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -437,12 +450,14 @@ export class DynamoDirectoryStore implements DirectoryStore {
           Update: {
             TableName: this.tableName,
             Key: resourceKey('Group', groupId),
-            UpdateExpression: 'SET version = version + :one, lastModified = :now ADD memberCount :delta',
+            // The group's item carries the origin of this change (or none), like a write of the group itself.
+            UpdateExpression: `SET version = version + :one, lastModified = :now${options.origin === undefined ? '' : ', origin = :origin'} ADD memberCount :delta${options.origin === undefined ? ' REMOVE origin' : ''}`,
             ConditionExpression: conditions.join(' AND '),
             ExpressionAttributeValues: {
               ':one': 1,
               ':now': options.lastModified,
               ':delta': delta,
+              ...(options.origin === undefined ? {} : { ':origin': options.origin }),
               ...(guard ? { ':expected': options.expectedVersion } : {}),
             },
           },

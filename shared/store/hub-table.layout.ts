@@ -24,6 +24,9 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | run plan page     | `RUN#<runId>`                             | `PLAN#<page, 6 digits>` |                          |                            |
  * | run accounted user| `RUN#<runId>`                             | `SEEN#<hubId>`       |                             |                            |
  * | access grant      | `GRANT#<connector>#<userId>`              | `GRANT`              | `TYPE#Grant`                | `<expiresAt>#<connector>#<userId>` |
+ * | import job        | `JOB#<jobId>`                             | `JOB`                | `JOBS`                      | `<created>#<jobId>`        |
+ * | import chunk      | `JOB#<jobId>`                             | `CHUNK#<n, 6 digits>`|                             |                            |
+ * | unfinished import | `JOBSOURCE#<fingerprint>`                 | `JOBSOURCE`          |                             |                            |
  * | audit record      | `AUDIT#<connector>#<hour>#<shard>`        | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
  * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
  * | operation counter | `COUNTER#<connector>#<shard>`             | `<hour>`             |                             |                            |
@@ -186,6 +189,24 @@ export const grantIndexKey = (connectorId: string, userId: string, expiresAt: st
 });
 /** The attribute DynamoDB's TTL reads (the table spec names it): epoch seconds. */
 export const TTL_ATTRIBUTE = 'ttl';
+
+// Import jobs.
+
+/**
+ * An import job, its counted chunks beside it (so a chunk counts once: its item is written on the
+ * condition that it does not exist, in the transaction that adds its counters to the job), and,
+ * while the job is unfinished, a guard keyed by what was imported, so a second start of the same
+ * import finds the job and resumes it. Jobs are listed newest first from one index partition: an
+ * operator starts a few a day.
+ */
+const jobPartition = (jobId: string) => `JOB#${jobId}`;
+export const jobKey = (jobId: string): Key => ({ pk: jobPartition(jobId), sk: 'JOB' });
+export const JOBS_INDEX_PK = 'JOBS';
+export const jobIndexKey = (created: string, jobId: string): IndexKey => ({ gsi1pk: JOBS_INDEX_PK, gsi1sk: `${created}#${jobId}` });
+export const JOB_CHUNK_SK_PREFIX = 'CHUNK#';
+export const jobChunkKey = (jobId: string, chunk: number): Key => ({ pk: jobPartition(jobId), sk: `${JOB_CHUNK_SK_PREFIX}${String(chunk).padStart(6, '0')}` });
+export const jobChunksPartition = jobPartition;
+export const jobSourceKey = (fingerprint: string): Key => ({ pk: `JOBSOURCE#${fingerprint}`, sk: 'JOBSOURCE' });
 
 // Audit records.
 

@@ -1,9 +1,6 @@
 import type { AttributeMapping, ConnectorConfig } from '../connectors/connectors.schema.ts';
 import type { TargetAttributes } from '../connectors/connector.port.ts';
-import { compileValueFilter } from '../scim/filter.ts';
-import { getIgnoringCase } from '../scim/json.ts';
-import { parsePath } from '../scim/path.ts';
-import { resolveAttribute } from '../scim/schemas.ts';
+import { readPath } from '../scim/read-path.ts';
 
 type Json = Record<string, unknown>;
 
@@ -75,22 +72,7 @@ export const DEFAULT_MATCHING: Record<ConnectorConfig['type'], string[]> = {
   salesforce: ['Username', 'FederationIdentifier'],
 };
 
-const readSource = (user: Json, source: string): unknown => {
-  const path = parsePath(source);
-  const holder = path.schema ? getIgnoringCase(user, path.schema) : user;
-  let value = getIgnoringCase(holder, path.attribute);
-  if (path.valueFilter) {
-    if (!Array.isArray(value)) return undefined;
-    const resolved = resolveAttribute('User', { attribute: path.attribute, ...(path.schema ? { schema: path.schema } : {}) });
-    if (!resolved) return undefined;
-    const matches = compileValueFilter(path.valueFilter, resolved.attribute);
-    value = value.find(matches);
-  } else if (path.subAttribute && Array.isArray(value)) {
-    // `emails.value`: the primary value, else the first (RFC 7643 section 2.4).
-    value = (value as Json[]).find((item) => item.primary === true) ?? value[0];
-  }
-  return path.subAttribute ? getIgnoringCase(value, path.subAttribute) : value;
-};
+const readSource = (user: Json, source: string): unknown => readPath(user, source, 'User');
 
 const EXPRESSION_PART = /\$\{([^}]+)\}/g;
 

@@ -104,7 +104,24 @@ export interface QueuedChange {
  */
 const REMOVALS = new Set(['REMOVE', 'UNKNOWN_TO_SDK_VERSION']);
 
-type Image = Record<string, { S?: string; N?: string } | undefined> | undefined;
+type Image = Record<string, AttributeValue | undefined> | undefined;
+interface AttributeValue {
+  S?: string;
+  N?: string;
+  BOOL?: boolean;
+  M?: Record<string, AttributeValue | undefined>;
+}
+
+/**
+ * What the written item says of its origin (directory.ports.ts WriteOrigin): an import's writes
+ * carry trigger `import`, and one run without provisioning announces nothing. Only a written
+ * item (INSERT or MODIFY) speaks for the write; a removal is announced as it always is.
+ */
+const originOf = (record: { eventName?: string; dynamodb?: { NewImage?: Image } }): { trigger: 'realtime' | 'import'; silent: boolean } => {
+  const origin = REMOVALS.has(record.eventName ?? '') ? undefined : record.dynamodb?.NewImage?.origin?.M;
+  if (origin?.trigger?.S !== 'import') return { trigger: 'realtime', silent: false };
+  return { trigger: 'import', silent: origin.provision?.BOOL === false };
+};
 
 /**
  * Turns one hub table stream record into the change it announces, or undefined for items that
@@ -122,11 +139,13 @@ export const changeOfRecord = (record: {
   const changedAt = lastModified ? Date.parse(lastModified) : (record.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000 || undefined;
   const sequence = record.dynamodb?.SequenceNumber ?? '';
   const parsed = parseKey(pk, sk);
+  const origin = originOf(record);
+  if (origin.silent && parsed?.item !== 'grant') return undefined;
   if (parsed?.item === 'resource') {
     const { id } = parsed;
     const version = image?.version?.N ?? '0';
     return {
-      change: { kind: parsed.type === 'User' ? 'user' : 'group', id, trigger: 'realtime', ...(changedAt ? { changedAt } : {}) },
+      change: { kind: parsed.type === 'User' ? 'user' : 'group', id, trigger: origin.trigger, ...(changedAt ? { changedAt } : {}) },
       groupId: id,
       deduplicationId: `${sk}:${id}:${version}:${record.eventName ?? ''}`.slice(0, 128),
     };
@@ -146,7 +165,7 @@ export const changeOfRecord = (record: {
   if (parsed?.item === 'membership') {
     const { groupId, memberId } = parsed;
     return {
-      change: { kind: 'membership', groupId, memberId, trigger: 'realtime', ...(changedAt ? { changedAt } : {}) },
+      change: { kind: 'membership', groupId, memberId, trigger: origin.trigger, ...(changedAt ? { changedAt } : {}) },
       groupId,
       deduplicationId: `M:${sequence || `${groupId}:${memberId}`}`.slice(0, 128),
     };

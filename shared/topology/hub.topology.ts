@@ -47,7 +47,8 @@ export const hubTopology: Topology = {
     },
     {
       name: 'admin-api',
-      description: "Operators' API: the audit trail, connector health, the DLQ redrive, on-demand provisioning, access grants and reconciliation runs.",
+      description:
+        "Operators' API: the audit trail, connector health, the DLQ redrive, on-demand provisioning, access grants, reconciliation runs and import jobs.",
       entry: 'functions/admin-api/handler.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
@@ -159,6 +160,19 @@ export const hubTopology: Topology = {
       triggers: [{ kind: 'schedule', expression: 'rate(1 minute)' }],
       grants: [{ resource: 'table', access: 'readWrite' }],
     },
+    {
+      name: 'import-worker',
+      description: 'Applies the chunks of import jobs: each row through the directory use cases, each chunk counted once into its job.',
+      entry: 'functions/import-worker/handler.ts',
+      memoryMb: 1024,
+      // A chunk of 100 rows: a few hundred small transactions; scrypt for rows that set a password.
+      timeoutSeconds: 120,
+      triggers: [{ kind: 'queue', queue: 'import', batchSize: 1, reportBatchItemFailures: true }],
+      grants: [
+        { resource: 'table', access: 'readWrite' },
+        { resource: 'queues', access: 'consume' },
+      ],
+    },
   ],
   queues: [
     {
@@ -181,6 +195,17 @@ export const hubTopology: Topology = {
       visibilityTimeoutSeconds: 120,
       // A page that keeps failing (its target unreachable) ends in the DLQ, and its run waits there.
       maxReceiveCount: 10,
+      retentionDays: 4,
+    },
+    {
+      name: 'import',
+      perConnector: false,
+      // Chunks of one job run side by side; each is counted once by its job, whatever the order.
+      fifo: false,
+      // Twice the import worker's timeout.
+      visibilityTimeoutSeconds: 240,
+      // A chunk that fails five times (a hub that keeps refusing it) waits in the DLQ for a redrive.
+      maxReceiveCount: 5,
       retentionDays: 4,
     },
   ],

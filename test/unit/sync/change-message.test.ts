@@ -30,6 +30,22 @@ describe('changeOfRecord', () => {
     });
   });
 
+  it('announces an imported change with trigger import, and nothing of an import without provisioning', () => {
+    const written = (provision: boolean, sk = 'USER', pk = 'USER#u1') =>
+      changeOfRecord({
+        eventName: 'INSERT',
+        dynamodb: {
+          Keys: { pk: { S: pk }, sk: { S: sk } },
+          NewImage: { version: { N: '1' }, origin: { M: { trigger: { S: 'import' }, jobId: { S: 'imp_1' }, provision: { BOOL: provision } } } },
+          SequenceNumber: '9',
+        },
+      });
+    expect(written(true)?.change).toEqual({ kind: 'user', id: 'u1', trigger: 'import' });
+    expect(written(true, 'MEMBER#u1', 'GROUP#g1')?.change).toEqual({ kind: 'membership', groupId: 'g1', memberId: 'u1', trigger: 'import' });
+    expect(written(false)).toBeUndefined();
+    expect(written(false, 'MEMBER#u1', 'GROUP#g1')).toBeUndefined();
+  });
+
   it.each([
     ['a link', 'LINK#acme#user#u1', 'LINK'],
     ['an audit record', 'AUDIT#acme', '2026-01-01T00:00:00Z#x'],

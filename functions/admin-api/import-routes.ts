@@ -1,0 +1,100 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import * as z from 'zod';
+import { InvalidCursor } from '#shared/directory/directory.errors.ts';
+import { ImportJobError, type ImportJobs } from '#shared/transfer/import-job.service.ts';
+import { ImportOptionsSchema, ImportRecordSchema, MAX_CHUNK_ROWS } from '#shared/transfer/transfer.types.ts';
+import { bodyOf } from './request-body.ts';
+
+export type ImportRoutesDeps = Pick<ImportJobs, 'start' | 'enqueueChunk' | 'seal' | 'get' | 'rejected' | 'list'>;
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+  body: JSON.stringify(body),
+});
+const badRequest = (error: z.ZodError) => json(400, { error: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+
+const StartBodySchema = z
+  .object({
+    source: z.string().min(1).max(1024),
+    fingerprint: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'a digest of the file and the options, 16 to 128 of [A-Za-z0-9_-]'),
+    chunkRows: z.number().int().min(1).max(MAX_CHUNK_ROWS).optional(),
+  })
+  .extend(ImportOptionsSchema.shape)
+  .strict();
+const ChunkBodySchema = z.object({ chunk: z.number().int().min(0), records: z.array(ImportRecordSchema).min(1).max(MAX_CHUNK_ROWS) }).strict();
+const SealBodySchema = z.object({ chunks: z.number().int().min(0), warnings: z.array(z.string().max(500)).max(200).default([]) }).strict();
+const PageQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.string().min(1).max(4096).optional() }).strict();
+
+const IMPORT_PATH = /^\/imports\/([^/]+)(\/chunks|\/seal|\/rejected)?$/;
+
+const allow = (method: string, allowed: string) => (method === allowed ? undefined : json(405, { error: `${method} is not allowed here: use ${allowed}` }));
+
+/**
+ * The import jobs of the operators' API: the same job API the CLI drives locally and the import
+ * function drives from the bucket.
+ *
+ * - `POST /admin/imports` with `{source, fingerprint, mode, match, provision, dryRun, chunkRows}`:
+ *   a new job (201), or the unfinished job of the same import (200, `resumed: true`) with the row
+ *   offset to read on from;
+ * - `GET /admin/imports?limit&cursor`: jobs, newest first;
+ * - `GET /admin/imports/{id}`: the job, its state and counters;
+ * - `POST /admin/imports/{id}/chunks` with `{chunk, records}`: queues a chunk (202);
+ * - `POST /admin/imports/{id}/seal` with `{chunks, warnings}`: every chunk is queued;
+ * - `GET /admin/imports/{id}/rejected?limit&cursor`: the rejected rows, by row.
+ *
+ * Undefined for every other path, which the caller routes on.
+ */
+export const routeImportRequest = async (event: APIGatewayProxyEvent, path: string, deps: ImportRoutesDeps): Promise<APIGatewayProxyResult | undefined> => {
+  const method = event.httpMethod.toUpperCase();
+  const query = event.queryStringParameters ?? {};
+  try {
+    if (path === '/imports') {
+      if (method === 'GET') {
+        const parsed = PageQuerySchema.safeParse(query);
+        if (!parsed.success) return badRequest(parsed.error);
+        const page = await deps.list(parsed.data);
+        return json(200, { jobs: page.items, ...(page.next ? { nextCursor: page.next } : {}) });
+      }
+      const wrong = allow(method, 'POST');
+      if (wrong) return wrong;
+      const body = bodyOf(event);
+      if (body === undefined) return json(400, { error: 'body: not JSON' });
+      const parsed = StartBodySchema.safeParse(body);
+      if (!parsed.success) return badRequest(parsed.error);
+      const { source, fingerprint, chunkRows, ...options } = parsed.data;
+      const started = await deps.start({ source, fingerprint, options, ...(chunkRows === undefined ? {} : { chunkRows }) });
+      return json(started.resumed ? 200 : 201, started);
+    }
+    const match = IMPORT_PATH.exec(path);
+    if (!match) return undefined;
+    const jobId = decodeURIComponent(match[1] ?? '');
+    const action = match[2];
+    if (!action) return allow(method, 'GET') ?? json(200, { job: await deps.get(jobId) });
+    if (action === '/rejected') {
+      const wrong = allow(method, 'GET');
+      if (wrong) return wrong;
+      const parsed = PageQuerySchema.safeParse(query);
+      if (!parsed.success) return badRequest(parsed.error);
+      await deps.get(jobId);
+      const page = await deps.rejected(jobId, parsed.data);
+      return json(200, { rejected: page.items, ...(page.next ? { nextCursor: page.next } : {}) });
+    }
+    const wrong = allow(method, 'POST');
+    if (wrong) return wrong;
+    const body = bodyOf(event);
+    if (body === undefined) return json(400, { error: 'body: not JSON' });
+    if (action === '/chunks') {
+      const parsed = ChunkBodySchema.safeParse(body);
+      if (!parsed.success) return badRequest(parsed.error);
+      return json(202, { job: await deps.enqueueChunk(jobId, parsed.data.chunk, parsed.data.records) });
+    }
+    const parsed = SealBodySchema.safeParse(body);
+    if (!parsed.success) return badRequest(parsed.error);
+    return json(200, { job: await deps.seal(jobId, parsed.data.chunks, parsed.data.warnings) });
+  } catch (error) {
+    if (error instanceof ImportJobError) return json(error.status, { error: error.message, code: error.code });
+    if (error instanceof InvalidCursor) return json(400, { error: 'cursor: not a cursor this endpoint returned' });
+    throw error;
+  }
+};

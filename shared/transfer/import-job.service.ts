@@ -1,0 +1,194 @@
+/**
+ * Import jobs: a file is cut into chunks of rows, each chunk travels on a queue to the code that
+ * applies it, and a job record counts what became of every row. The same service runs wherever
+ * the file is: the CLI cuts a local file and hands its chunks to the admin API, the import
+ * function cuts an object of the import bucket; both end in `processChunk` behind the queue.
+ *
+ * A killed import loses nothing: the job's row offset says how far the cutting got, a second
+ * start of the same file (same fingerprint) resumes the job from there, and a chunk that is
+ * applied twice (redelivered, or cut again) is counted once and changes nothing the second time.
+ */
+import { AppError } from '../errors.ts';
+import type { ChunkImporter } from './import-chunk.ts';
+import type { ChunkQueue, ImportJobStore } from './import-job.ports.ts';
+import type { ReadRecord } from './import-records.ts';
+import {
+  type ChunkMessage,
+  DEFAULT_CHUNK_ROWS,
+  emptyCounters,
+  type ImportJob,
+  type ImportOptions,
+  type ImportRecord,
+  MAX_CHUNK_ROWS,
+} from './transfer.types.ts';
+
+/** An import job that does not exist, or is in no state for the request. */
+export class ImportJobError extends AppError {
+  constructor(
+    code: 'transfer.jobNotFound' | 'transfer.jobFinished' | 'transfer.invalidChunk' | 'transfer.chunkTooLarge',
+    message: string,
+    readonly status: 400 | 404 | 409 | 413 = ImportJobError.STATUS[code],
+  ) {
+    super(code, message);
+  }
+
+  static readonly STATUS = {
+    'transfer.jobNotFound': 404,
+    'transfer.jobFinished': 409,
+    'transfer.invalidChunk': 400,
+    'transfer.chunkTooLarge': 413,
+  } as const;
+}
+
+/** What one queue message may carry (SQS: 256 KB), with room for its attributes. */
+export const MAX_CHUNK_BYTES = 250_000;
+
+export interface ImportJobsDeps {
+  jobs: ImportJobStore;
+  queue: ChunkQueue;
+  importer: ChunkImporter;
+  clock: () => Date;
+  newId: () => string;
+}
+
+export interface StartImport {
+  source: string;
+  /** What makes two starts the same import: the file's content digest and the options. */
+  fingerprint: string;
+  options: ImportOptions;
+  chunkRows?: number;
+}
+
+export const makeImportJobs = (deps: ImportJobsDeps) => {
+  const now = () => deps.clock().toISOString();
+
+  const load = async (jobId: string): Promise<ImportJob> => {
+    const job = await deps.jobs.get(jobId);
+    if (!job) throw new ImportJobError('transfer.jobNotFound', `no import job ${jobId}`);
+    return job;
+  };
+
+  const start = async (request: StartImport): Promise<{ job: ImportJob; resumed: boolean }> => {
+    const chunkRows = request.chunkRows ?? DEFAULT_CHUNK_ROWS;
+    if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > MAX_CHUNK_ROWS) {
+      throw new ImportJobError('transfer.invalidChunk', `chunkRows must be a whole number from 1 to ${MAX_CHUNK_ROWS}`);
+    }
+    const timestamp = now();
+    return deps.jobs.createOrResume({
+      jobId: deps.newId(),
+      state: 'receiving',
+      created: timestamp,
+      updated: timestamp,
+      source: request.source,
+      fingerprint: request.fingerprint,
+      options: request.options,
+      chunkRows,
+      rowOffset: 0,
+      chunksDone: 0,
+      counters: emptyCounters(),
+      warnings: [],
+    });
+  };
+
+  /** Queues one chunk of a job that is still receiving, and moves its row offset past it. */
+  const enqueueChunk = async (jobId: string, chunk: number, records: ImportRecord[]): Promise<ImportJob> => {
+    const job = await load(jobId);
+    if (job.state === 'completed' || job.state === 'failed') throw new ImportJobError('transfer.jobFinished', `import job ${jobId} is ${job.state}`);
+    if (records.length === 0 || records.length > job.chunkRows) {
+      throw new ImportJobError('transfer.invalidChunk', `a chunk of job ${jobId} holds from 1 to ${job.chunkRows} rows, not ${records.length}`);
+    }
+    const message: ChunkMessage = { jobId, chunk, records };
+    const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');
+    if (bytes > MAX_CHUNK_BYTES) {
+      throw new ImportJobError(
+        'transfer.chunkTooLarge',
+        `chunk ${chunk} takes ${bytes} bytes, a queue message at most ${MAX_CHUNK_BYTES}: start the import with fewer rows per chunk`,
+      );
+    }
+    await deps.queue.send(message);
+    const rowOffset = chunk * job.chunkRows + records.length;
+    await deps.jobs.advance(jobId, rowOffset, now());
+    return { ...job, rowOffset: Math.max(job.rowOffset, rowOffset) };
+  };
+
+  /** Every chunk is queued: the job waits for them to be counted (or is complete already). */
+  const seal = async (jobId: string, totalChunks: number, warnings: string[]): Promise<ImportJob> => {
+    await load(jobId);
+    await deps.jobs.seal(jobId, totalChunks, warnings, now());
+    await deps.jobs.completeIfDone(jobId, now());
+    return load(jobId);
+  };
+
+  /** Applies one chunk and counts it into its job, once. */
+  const processChunk = async (message: ChunkMessage): Promise<'applied' | 'again' | 'finished'> => {
+    const job = await deps.jobs.get(message.jobId);
+    if (!job || job.state === 'completed' || job.state === 'failed') return 'finished';
+    const provision = job.options.provision && !job.options.dryRun;
+    const result = await deps.importer.apply(message.records, job.options, { trigger: 'import', jobId: job.jobId, provision });
+    const counted = await deps.jobs.recordChunk(job.jobId, message.chunk, result, now());
+    await deps.jobs.completeIfDone(job.jobId, now());
+    return counted ? 'applied' : 'again';
+  };
+
+  return {
+    start,
+    enqueueChunk,
+    seal,
+    processChunk,
+    get: load,
+    rejected: (jobId: string, options: { limit: number; cursor?: string }) => deps.jobs.rejected(jobId, options),
+    list: (options: { limit: number; cursor?: string }) => deps.jobs.list(options),
+    fail: async (jobId: string, error: string) => deps.jobs.fail(jobId, error, now()),
+  };
+};
+
+export type ImportJobs = ReturnType<typeof makeImportJobs>;
+
+/**
+ * Cuts a file's records into the job's chunks, from its row offset on: rows before it were
+ * queued by an earlier start and are only read for their keys, so a userName (or the matched
+ * externalId) that a file repeats is rejected however the import was interrupted. The chunk of a
+ * row is fixed by its position (row index / chunkRows), so a chunk cut again is the same chunk.
+ */
+export const cutIntoChunks = async (
+  job: Pick<ImportJob, 'rowOffset' | 'chunkRows' | 'options'>,
+  records: AsyncIterable<ReadRecord>,
+  send: (chunk: number, records: ImportRecord[]) => Promise<void>,
+): Promise<{ chunks: number; rows: number }> => {
+  const firstSeen = new Map<string, number>();
+  const repeated = (key: string | undefined, row: number): number | undefined => {
+    if (key === undefined) return undefined;
+    const earlier = firstSeen.get(key);
+    if (earlier === undefined) firstSeen.set(key, row);
+    return earlier;
+  };
+  let position = 0;
+  let batch: ImportRecord[] = [];
+  let chunk = Math.floor(job.rowOffset / job.chunkRows);
+  for await (const read of records) {
+    let record = read.record;
+    if (!('rejected' in record)) {
+      const sameName = repeated(read.userName === undefined ? undefined : `u:${read.userName}`, record.row);
+      const sameExternalId =
+        job.options.match === 'externalId' ? repeated(read.externalId === undefined ? undefined : `e:${read.externalId}`, record.row) : undefined;
+      const earlier = sameName ?? sameExternalId;
+      if (earlier !== undefined) {
+        const column = sameName !== undefined ? 'userName' : 'externalId';
+        record = { row: record.row, rejected: { column, reason: `the file has this ${column} already, on row ${earlier}` } };
+      }
+    }
+    position += 1;
+    if (position <= job.rowOffset) continue;
+    batch.push(record);
+    if (batch.length === job.chunkRows) {
+      await send(chunk, batch);
+      chunk += 1;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) {
+    await send(chunk, batch);
+    chunk += 1;
+  }
+  return { chunks: chunk, rows: position };
+};
