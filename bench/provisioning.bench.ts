@@ -13,6 +13,7 @@ import { hubTable } from '../shared/topology/table.spec.ts';
 import { hubTopology } from '../shared/topology/hub.topology.ts';
 import { startHubProcess } from '../test/support/hub-process.ts';
 import { startRecordingProxy } from '../test/support/recording-proxy.ts';
+import { startScimmyServer } from '../test/support/scimmy-server.ts';
 import { percentile } from './support/percentile.ts';
 
 /**
@@ -20,7 +21,9 @@ import { percentile } from './support/percentile.ts';
  * second hub), through the stream, the fanout, the connector's FIFO lane and the worker:
  * latency at a steady trickle (p50, p99), latency at a sustained 25 new users/s (what an IdP's
  * initial push looks like), and throughput for a burst of 1 000 users next to the connector's
- * configured rate limit. `tsx bench/provisioning.bench.ts rate` runs the 25 users/s case alone.
+ * configured rate limit. `tsx bench/provisioning.bench.ts rate` runs the 25 users/s case alone;
+ * `BENCH_TARGET=scimmy` puts an in-memory SCIM server (scimmy) in place of the second hub, so the
+ * figures leave out the target's own DynamoDB Local.
  */
 const root = resolve(import.meta.dirname, '..');
 const HUB_TOKEN = 'bench-hub-token-0123456789';
@@ -41,9 +44,9 @@ const user = (userName: string) => ({
 });
 
 export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate', 'burst']): Promise<void> => {
-  const target = await startHubProcess(TARGET_TOKEN);
+  const target = process.env.BENCH_TARGET === 'scimmy' ? await startScimmyServer(TARGET_TOKEN) : await startHubProcess(TARGET_TOKEN);
   // Between the connector and the target: every call the target receives is counted, not assumed.
-  const proxy = await startRecordingProxy(target.url);
+  const proxy = await startRecordingProxy(target.url.replace(/\/scim\/v2$/, ''));
   // What started before a later start fails is stopped, so a failed run leaves no hub behind.
   const stopTarget = async () => {
     await proxy.close();
