@@ -112,7 +112,7 @@ export interface DeadLetter {
 export interface RedriveResult {
   moved: number;
   remaining: number;
-  stoppedBy: 'empty' | 'max' | 'budget';
+  stoppedBy: 'empty' | 'max' | 'budget' | 'returned';
 }
 
 export interface OnDemandResult {

@@ -243,7 +243,7 @@ const main = async (): Promise<number> => {
           return redriveWithinBudget(hub.sqs, dlqUrl, queueUrl, { max: limit ? Number(limit) : undefined });
         })();
   console.log(
-    `moved ${result.moved} message(s) of ${id} back to its queue; ${result.remaining} remain in its DLQ${result.stoppedBy === 'budget' ? ' (stopped on the time budget: run it again)' : ''}`,
+    `moved ${result.moved} message(s) of ${id} back to its queue; ${result.remaining} remain in its DLQ${result.stoppedBy === 'budget' ? ' (stopped on the time budget: run it again)' : result.stoppedBy === 'returned' ? ' (the rest failed again after this redrive moved it: see `ops dlq`)' : ''}`,
   );
   return 0;
 };

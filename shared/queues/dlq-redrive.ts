@@ -23,8 +23,12 @@ export interface RedriveResult {
   moved: number;
   /** ApproximateNumberOfMessages of the DLQ after the run: what a next run would move. */
   remaining: number;
-  /** Why it stopped: the DLQ looked empty, `max` was reached, or the time budget ran out. */
-  stoppedBy: 'empty' | 'max' | 'budget';
+  /**
+   * Why it stopped: the DLQ looked empty, `max` was reached, the time budget ran out, or what is
+   * left was dead-lettered after the run began (`returned`: changes this run moved that failed
+   * again, which a second pass would only move round in a loop).
+   */
+  stoppedBy: 'empty' | 'max' | 'budget' | 'returned';
 }
 
 /**
@@ -40,11 +44,19 @@ const RECEIVE_VISIBILITY_SECONDS = 30;
  * carries a deduplication id derived from its MessageId, so SQS drops a second send within five
  * minutes. The message keeps its FIFO group, so per-resource order holds. SQS's own
  * StartMessageMoveTask does not move FIFO dead-letter queues, hence this.
+ *
+ * A run moves only what was dead-lettered before it began. A change that fails for good comes
+ * back to the DLQ within seconds of its move; without that bound the run would take it again and
+ * again until its budget or `max` ran out. The DLQ is FIFO, so the first message sent after the
+ * run began (SQS's SentTimestamp; a redriven copy is a new message) means everything older has
+ * moved: the run stops there with `returned`.
  */
 export const redriveWithinBudget = async (sqs: SQSClient, dlqUrl: string, queueUrl: string, options: RedriveOptions = {}): Promise<RedriveResult> => {
   const now = options.now ?? Date.now;
   const deadline = options.budgetMs === undefined ? Number.POSITIVE_INFINITY : now() + options.budgetMs;
   const max = options.max ?? Number.POSITIVE_INFINITY;
+  // SentTimestamp is SQS's wall clock, so the run's start is too (not the injectable budget clock).
+  const startedAt = Date.now();
   let moved = 0;
   let stoppedBy: RedriveResult['stoppedBy'] = 'empty';
   outer: while (true) {
@@ -63,15 +75,16 @@ export const redriveWithinBudget = async (sqs: SQSClient, dlqUrl: string, queueU
         // Long polling only while the budget allows it.
         WaitTimeSeconds: Math.max(0, Math.min(1, Math.floor((deadline - now()) / 1000) - 1)),
         VisibilityTimeout: RECEIVE_VISIBILITY_SECONDS,
-        MessageSystemAttributeNames: ['MessageGroupId'],
+        MessageSystemAttributeNames: ['MessageGroupId', 'SentTimestamp'],
         MessageAttributeNames: ['All'],
       }),
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) break;
     for (const [index, message] of messages.entries()) {
-      if (now() >= deadline) {
-        stoppedBy = 'budget';
+      const returned = Number(message.Attributes?.SentTimestamp ?? 0) >= startedAt;
+      if (returned || now() >= deadline) {
+        stoppedBy = returned ? 'returned' : 'budget';
         const unmoved = messages.slice(index);
         await sqs.send(
           new ChangeMessageVisibilityBatchCommand({

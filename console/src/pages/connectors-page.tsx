@@ -129,7 +129,13 @@ const DeadLetters = ({ api, connectorId, onRedriven }: { api: AdminApi; connecto
         {busy && <span role="status">Redriving…</span>}
         {result && (
           <span role="status">
-            Moved {result.moved}; {result.remaining} remain{result.stoppedBy === 'budget' ? ' (the request ran out of time: redrive again)' : ''}.
+            Moved {result.moved}; {result.remaining} remain
+            {result.stoppedBy === 'budget'
+              ? ' (the request ran out of time: redrive again)'
+              : result.stoppedBy === 'returned'
+                ? ' (they failed again after this redrive moved them: read their reasons before trying again)'
+                : ''}
+            .
           </span>
         )}
         {error && (

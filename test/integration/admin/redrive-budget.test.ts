@@ -62,4 +62,39 @@ describe('DLQ redrive within a time budget', () => {
     }
     expect(bodies).toEqual(['change-0', 'change-1', 'change-2', 'change-3', 'change-4']);
   });
+
+  it('moves only what was dead-lettered before it began: a change that fails again is not moved round in a loop', async () => {
+    // Prepare: two dead letters, and a lane whose worker fails every change for good, sending it
+    // straight back to the DLQ as the connector worker does with a permanent error
+    const lane = local.queues[0];
+    if (!lane) throw new Error('no lane');
+    for (let i = 0; i < 2; i++) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: lane.dlqUrl, MessageBody: `bad-${i}`, MessageGroupId: `u-${i}`, MessageDeduplicationId: `bad-${i}` }));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const failing = new SQSClient({ ...localAwsConfig, endpoint: local.endpoint });
+    failing.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as { QueueUrl?: string; MessageBody?: string; MessageGroupId?: string };
+        if (context.commandName === 'SendMessageCommand' && input.QueueUrl === lane.url) {
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: lane.dlqUrl,
+              MessageBody: input.MessageBody,
+              MessageGroupId: input.MessageGroupId,
+              MessageDeduplicationId: `again-${Math.random()}`,
+            }),
+          );
+        }
+        return result;
+      },
+      { step: 'finalizeRequest', name: 'failEveryChange' },
+    );
+    // Act: a redrive bounded only by a generous max
+    const result = await redriveWithinBudget(failing, lane.dlqUrl, lane.url, { max: 20 });
+    // Assess: each change moved once; the two that came back stay in the DLQ for an operator
+    expect(result).toEqual({ moved: 2, remaining: 2, stoppedBy: 'returned' });
+    failing.destroy();
+  });
 });
