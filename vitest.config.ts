@@ -22,6 +22,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/unit/**', 'test/conformance/**', 'node_modules/**'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/drop-tables.setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -10,15 +10,15 @@ import { scimClient, startTestHub } from '../support/local-hub.ts';
 /**
  * A large group provisioned into a second hub, and the `delete` deprovision policy. The target
  * is a whole hub with a DynamoDB Local of its own, where every account costs a transaction, so
- * the group has 300 members: three PATCHes of 100, several membership pages on each side. The
+ * the group has 150 members: two PATCHes (100 and 50), two membership pages on each side. The
  * 1 000-member group, with the exact operations on the wire, runs against scimmy in
  * provisioning-to-scimmy.test.ts. The bounds leave room for a shared 2-core machine under a
  * full test run.
  */
-const MEMBERS = 300;
+const MEMBERS = 150;
 const TARGET_TOKEN = 'target-token-large-0123456789';
 
-describe('provisioning a group of 300 members into a hub, deprovisioning by delete', () => {
+describe('provisioning a group of 150 members into a hub, deprovisioning by delete', () => {
   let target: Awaited<ReturnType<typeof startHubProcess>>;
   let hub: Awaited<ReturnType<typeof startTestHub>>;
   const hubApi = () => scimClient(hub.scim);
