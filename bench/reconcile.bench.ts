@@ -1,11 +1,10 @@
 import { RateLimiter } from '../shared/connectors/resilience/rate-limiter.ts';
-import { makeChangeWorker } from '../shared/sync/change-worker.ts';
-import { makeOrphanApplier } from '../shared/sync/reconcile-apply.ts';
 import { makeReconciliation } from '../shared/sync/reconcile-run.ts';
 import type { ReconcileLinks, RunStore } from '../shared/sync/reconcile-run.ports.ts';
 import { makeSync } from '../shared/sync/sync.service.ts';
 import { InMemoryLanes, InMemoryRunPages, InMemoryRunStore, inMemoryReconcileHub } from '../test/builders/reconcile.fakes.ts';
-import { connectorConfig, FakeLane, FakeTarget, InMemoryBreakers, syncFixture } from '../test/builders/sync.fakes.ts';
+import { laneWorker } from '../test/builders/reconcile.harness.ts';
+import { connectorConfig, FakeTarget, syncFixture } from '../test/builders/sync.fakes.ts';
 
 /**
  * Reconciliation of 10 000 hub users against a target holding the same 10 000 accounts, 1% of
@@ -90,16 +89,7 @@ const main = async () => {
     pageMessages++;
     await reconciliation.handlePage(config, async () => target, message);
   }
-  const lane = new FakeLane(fixture.now);
-  const worker = makeChangeWorker({
-    sync,
-    orphans: makeOrphanApplier(fixture),
-    breakers: new InMemoryBreakers(),
-    queue: lane,
-    audit: fixture.audit,
-    clock: fixture.clock,
-    maxReceiveCount: 100,
-  });
+  const { lane, worker } = laneWorker(fixture, sync);
   for (const change of lanes.queue.waiting.splice(0)) lane.send(change.message);
   for (let received = lane.receive(); received.length > 0; received = lane.receive())
     lane.settle(received, await worker.process(config, async () => target, received));

@@ -3,9 +3,27 @@ import type { ConnectorConfig } from '../../shared/connectors/connectors.schema.
 import { makeChangeWorker } from '../../shared/sync/change-worker.ts';
 import { makeOrphanApplier } from '../../shared/sync/reconcile-apply.ts';
 import { makeReconciliation } from '../../shared/sync/reconcile-run.ts';
-import { makeSync } from '../../shared/sync/sync.service.ts';
+import { makeSync, type SyncService } from '../../shared/sync/sync.service.ts';
 import { InMemoryLanes, InMemoryRunPages, InMemoryRunStore, inMemoryReconcileHub } from './reconcile.fakes.ts';
 import { connectorConfig, FakeLane, FakeTarget, InMemoryBreakers, InMemoryGrantStore, syncFixture } from './sync.fakes.ts';
+
+/**
+ * A connector's FIFO lane and the real change worker on it, with the real sync engine and
+ * orphan applier: where a run's changes are applied.
+ */
+export const laneWorker = (fixture: ReturnType<typeof syncFixture>, sync: SyncService) => {
+  const lane = new FakeLane(fixture.now);
+  const worker = makeChangeWorker({
+    sync,
+    orphans: makeOrphanApplier(fixture),
+    breakers: new InMemoryBreakers(),
+    queue: lane,
+    audit: fixture.audit,
+    clock: fixture.clock,
+    maxReceiveCount: 100,
+  });
+  return { lane, worker };
+};
 
 /**
  * A reconciliation run end to end in memory: the run's pages go through a queue that drops
@@ -33,16 +51,7 @@ export const reconcileHarness = <C extends Connector = FakeTarget>(overrides: Re
     newId: () => `run-${++ids}`,
     pageSize: 3,
   });
-  const lane = new FakeLane(fixture.now);
-  const worker = makeChangeWorker({
-    sync,
-    orphans: makeOrphanApplier(fixture),
-    breakers: new InMemoryBreakers(),
-    queue: lane,
-    audit: fixture.audit,
-    clock: fixture.clock,
-    maxReceiveCount: 100,
-  });
+  const { lane, worker } = laneWorker(fixture, sync);
   return {
     ...fixture,
     target,
