@@ -48,7 +48,8 @@ export const makeFanout =
   (deps: FanoutDeps) =>
   async (records: DynamoDBRecord[]): Promise<DynamoDBBatchResponse> => {
     const document = await deps.connectors();
-    const lanes = document.connectors.filter((c) => deps.queueUrls[c.id]);
+    // An inbound source is read into the hub on its schedule, never written: the hub's changes are not for it.
+    const lanes = document.connectors.filter((c) => deps.queueUrls[c.id] && c.direction !== 'inbound');
     const changes = records.map((record) => changeOfRecord(record as Parameters<typeof changeOfRecord>[0]));
     const deletedGroups = await deletedGroupsOf(deps, records, changes);
     const messages: OutgoingMessage[] = [];

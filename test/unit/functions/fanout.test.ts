@@ -77,6 +77,19 @@ describe('fanout', () => {
     ]);
   });
 
+  it('sends nothing to an inbound source: it is read into the hub, never written', async () => {
+    // Prepare: acme is a source the hub reads on its schedule
+    const inbound = ConnectorsDocumentSchema.parse({
+      connectors: CONNECTORS.connectors.map((c) => (c.id === 'acme' ? { ...c, direction: 'inbound', reconcile: { schedule: 'rate(1 hour)' } } : c)),
+    });
+    const { fanout, sent } = fanoutSending(undefined, { connectors: inbound });
+    // Act
+    const result = await fanout([record('100', 'USER#u-1', 'USER', { version: { N: '3' }, lastModified: { S: '2026-11-29T10:00:00.000Z' } })]);
+    // Assess: only the outbound connector with a lane gets the change
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sent.map((m) => m.queueUrl)).toEqual([QUEUES.paused]);
+  });
+
   it('reports the first record whose message was refused, so the stream retries from it', async () => {
     // Prepare: the membership's message to acme is refused
     const { fanout } = fanoutSending((message) => message.queueUrl === QUEUES.acme && message.groupId === 'g-1');
