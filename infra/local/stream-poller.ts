@@ -19,6 +19,13 @@ export interface StreamFailure {
   records: DynamoDBRecord[];
 }
 
+/**
+ * How often the shard list is read again while every known shard is open. DescribeStream on
+ * every poll doubled the requests an idle hub sends DynamoDB Local (each subscribed function
+ * polls on its own); a new shard only follows a closed one, which triggers a read at once.
+ */
+const SHARD_DISCOVERY_MS = 5_000;
+
 interface ShardState {
   shard: Shard;
   iterator: string | undefined;
@@ -37,6 +44,7 @@ export class StreamPoller {
   private loop: Promise<void> | undefined;
   private lastError: unknown;
   private wake: (() => void) | undefined;
+  private discoveredAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly client: DynamoDBStreamsClient,
@@ -72,7 +80,7 @@ export class StreamPoller {
     const idleMs = this.options.idleMs ?? 100;
     while (this.running) {
       try {
-        await this.discoverShards();
+        if (this.shouldDiscover()) await this.discoverShards();
         let delivered = 0;
         for (const state of this.shards.values()) {
           if (!this.running) break;
@@ -104,7 +112,13 @@ export class StreamPoller {
     return !parent || parent.done;
   }
 
+  /** At start, when a shard has ended (its child may be new), and every SHARD_DISCOVERY_MS. */
+  private shouldDiscover(): boolean {
+    return Date.now() - this.discoveredAt >= SHARD_DISCOVERY_MS || [...this.shards.values()].every((state) => state.done);
+  }
+
   private async discoverShards(): Promise<void> {
+    this.discoveredAt = Date.now();
     let exclusiveStartShardId: string | undefined;
     const firstDiscovery = this.shards.size === 0;
     do {
@@ -140,6 +154,7 @@ export class StreamPoller {
       if (error instanceof ExpiredIteratorException) {
         state.iterator = undefined;
         state.done = true;
+        this.discoveredAt = Number.NEGATIVE_INFINITY;
         return 0;
       }
       throw error;
@@ -150,7 +165,11 @@ export class StreamPoller {
       await this.deliver(matching.slice(start, start + this.trigger.batchSize));
     }
     state.iterator = page.NextShardIterator;
-    if (!state.iterator) state.done = true;
+    if (!state.iterator) {
+      state.done = true;
+      // The shard is closed: its child is open already, so look for it now, not at the next round.
+      this.discoveredAt = Number.NEGATIVE_INFINITY;
+    }
     return records.length;
   }
 
