@@ -77,6 +77,7 @@ export const runProvisioningBench = async (cases: string[] = ['trickle', 'rate',
     environment: { SCIM_BEARER_TOKEN: HUB_TOKEN, LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', CONNECTORS_FILE: connectorsFile },
     endpoints: { dynamodb: dynamodb.endpoint },
     streamIdleMs: 20,
+    laneContainers: process.env.BENCH_LANES !== 'in-process',
   }).catch(async (error: unknown) => {
     await dynamodb.stop();
     await stopTarget();

@@ -15,9 +15,12 @@ export interface LocalFunction {
   /** The variables its grants gave it (shared/topology/function-environment.ts). */
   environment: Record<string, string>;
   invoke(event: unknown): Promise<unknown>;
+  /** Ends what the function runs on (its containers), when it runs on more than this process. */
+  stop?(): Promise<void>;
 }
 
-const contextFor = (spec: FunctionSpec, deadline: number): Context => ({
+/** The context Lambda hands a handler, with `deadline` as its end. */
+export const contextFor = (spec: FunctionSpec, deadline: number): Context => ({
   callbackWaitsForEmptyEventLoop: false,
   functionName: spec.name,
   functionVersion: '$LATEST',

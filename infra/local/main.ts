@@ -64,6 +64,7 @@ const main = async () => {
     adminToken: config.adminToken,
     connectorsFile,
     consoleAssets,
+    laneContainers: true,
     environment: {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',

@@ -12,10 +12,11 @@ import type { AuthorizerTrigger, Topology } from '#shared/topology/topology.type
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { localEnvironmentResources, writeEmptyConnectorsFile } from './granted-environment.ts';
 import { type BoundRoute, HttpAdapter } from './http-adapter.ts';
+import { loadFunctionInContainers } from './lambda-containers.ts';
 import { type LocalFunction, loadFunction } from './lambda-runtime.ts';
 import { localAwsConfig, localAwsEnvironment } from './local-aws.ts';
 import { connectorScheduleTriggers } from '#shared/topology/connector-schedules.ts';
-import { QueuePoller } from './queue-poller.ts';
+import { DEFAULT_LANE_CONCURRENCY, QueuePoller } from './queue-poller.ts';
 import { type LocalQueue, startLocalSqs } from './queues.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { type StreamFailure, StreamPoller } from './stream-poller.ts';
@@ -64,6 +65,12 @@ export interface LocalHubOptions {
    * mapping's MaximumConcurrency caps Lambda (default DEFAULT_LANE_CONCURRENCY).
    */
   laneConcurrency?: number;
+  /**
+   * Runs the consumers of connector lanes in containers of their own (worker threads, up to the
+   * lane concurrency for each lane), as Lambda runs them, rather than in the runner's thread
+   * (`npm start` does; with no connector there is no lane, and nothing to start).
+   */
+  laneContainers?: boolean;
   /** The built operators' console (infra/console/console.build.ts), served under `/console/`. */
   consoleAssets?: Map<string, ConsoleAsset>;
 }
@@ -161,8 +168,20 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   const resources = localEnvironmentResources({ tableName: options.tableName, queues: sqs.queues, connectorsFile });
 
   const functions = new Map<string, LocalFunction>();
+  const laneQueues = new Set(options.topology.queues.filter((q) => q.perConnector).map((q) => q.name));
   for (const spec of options.topology.functions) {
-    functions.set(spec.name, await loadFunction(spec, options.projectRoot, environmentOf(spec, resources)));
+    const consumesLanes = spec.triggers.some((t) => t.kind === 'queue' && laneQueues.has(t.queue));
+    const fn =
+      options.laneContainers && consumesLanes && options.connectorIds.length > 0
+        ? await loadFunctionInContainers(
+            spec,
+            options.projectRoot,
+            environmentOf(spec, resources),
+            (options.laneConcurrency ?? DEFAULT_LANE_CONCURRENCY) * Math.max(1, options.connectorIds.length),
+          )
+        : await loadFunction(spec, options.projectRoot, environmentOf(spec, resources));
+    functions.set(spec.name, fn);
+    if (fn.stop) stops.push(() => fn.stop?.());
   }
 
   const streamFailures: StreamFailure[] = [];
