@@ -104,7 +104,7 @@ const follow = async (api: ReturnType<typeof runApi>, started: RunRecord): Promi
 };
 
 const showRun = (run: RunRecord) =>
-  `${run.runId}  ${run.connectorId}  ${run.state}${run.dryRun ? ' (dry run)' : ''}  ${run.created}  accounts ${run.targetAccounts}  ${countersLine(run)}${run.reason ? `\n  ${run.reason}` : ''}`;
+  `${run.runId}  ${run.connectorId}  ${run.state}${run.dryRun ? ' (dry run)' : ''}  ${run.created}  accounts ${run.targetAccounts}${run.targetGroups === undefined ? '' : `  groups ${run.targetGroups}`}  ${countersLine(run)}${run.reason ? `\n  ${run.reason}` : ''}`;
 
 export const runCommand = async (hub: HubConnection, command: string, target: string | undefined, options: RunCommandOptions): Promise<number> => {
   const api = runApi(hub);

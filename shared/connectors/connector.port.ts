@@ -49,6 +49,7 @@ export interface Page<T> {
 /** The connector operations the shared resilience layer meters and retries. */
 export type ConnectorOperation =
   | 'findUser'
+  | 'getUser'
   | 'createUser'
   | 'updateUser'
   | 'disableUser'
@@ -72,6 +73,12 @@ export interface Connector {
   readonly defaultRateLimits?: Partial<Record<ConnectorOperation, number>>;
   /** The first account whose `attribute` equals `value`, or undefined. */
   findUser(attribute: string, value: string): Promise<TargetAccount | undefined>;
+  /**
+   * The account with this target id as the target holds it now, in the vocabulary of
+   * `listUsers`; undefined when the target holds none. On-demand provisioning plans against it,
+   * so drift made on the target shows rather than what the hub last pushed.
+   */
+  getUser(targetId: string): Promise<TargetAccount | undefined>;
   createUser(attributes: TargetAttributes): Promise<TargetAccount>;
   /** `full` is the complete mapped state, for targets that can only replace (SCIM without PATCH). */
   updateUser(targetId: string, change: AttributeChange, full: TargetAttributes): Promise<void>;

@@ -1,4 +1,5 @@
 import type { DirectoryStore, ResourceRecord } from '../directory/directory.ports.ts';
+import type { HubGroupView } from './inbound-groups.ts';
 import type { ReconcileHub } from './reconcile-run.ports.ts';
 import type { HubUserView, MatchQuery } from './reconcile-situations.ts';
 
@@ -6,6 +7,12 @@ import type { HubUserView, MatchQuery } from './reconcile-situations.ts';
 const MEMBERS_PAGE = 1000;
 
 const toUser = (record: ResourceRecord) => ({ id: record.id, ...record.data });
+
+const groupView = (record: ResourceRecord): HubGroupView => ({
+  id: record.id,
+  displayName: String(record.data.displayName ?? ''),
+  ...(typeof record.data.externalId === 'string' ? { externalId: record.data.externalId } : {}),
+});
 
 /**
  * The hub as a reconciliation run reads it, from the directory store: users page by page in
@@ -44,6 +51,15 @@ export const reconcileHubOf = (store: DirectoryStore): ReconcileHub => {
       const page = await store.list('Group', { limit, ...(cursor ? { cursor } : {}) });
       const items = page.items.map((record) => ({ id: record.id, displayName: String(record.data.displayName ?? '') }));
       return { items, ...(page.next ? { next: page.next } : {}) };
+    },
+    groupsByIds: async (ids) => {
+      const records = ids.length > 0 ? await store.getMany('Group', ids) : [];
+      return new Map(records.map((record) => [record.id, groupView(record)]));
+    },
+    findGroupByName: async (displayName) => {
+      const id = await store.findIdByUnique('Group', { attribute: 'displayName', value: displayName.normalize('NFC').toLowerCase() });
+      const record = id === undefined ? undefined : await store.get('Group', id);
+      return record ? groupView(record) : undefined;
     },
     groupMemberIds: async (groupId) => {
       const ids: string[] = [];

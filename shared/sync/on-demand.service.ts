@@ -15,9 +15,14 @@ import type { ConnectorContext, SyncOutcome, SyncService } from './sync.service.
  * that never hand an account to a second person, and after applying, a settling change for the
  * same resource goes on the lane. FIFO order puts it behind any real-time change of the resource
  * in flight, so the worker then compares the hub with the link once more and sends what an
- * interleaving left out. (One interleaving remains that only reconciliation, which plans against
- * the account the target holds, repairs: a real-time worker writing its link after ours while
- * our older values reached the target last.)
+ * interleaving left out. (One interleaving remains that the lane cannot see: a real-time worker
+ * writing its link after ours while our older values reached the target last. The next on-demand
+ * call or reconciliation repairs it: both plan against the account the target holds.)
+ *
+ * A linked account (or group) is read from the target by its id before planning, so the plan
+ * compares the hub with what the target holds now: each change shows the target's value and the
+ * hub's, an edit made on the target behind the hub's back is drift, and an account deleted there
+ * is `linked-gone`.
  *
  * Temporary access (`until`): a grant item lets the user in whatever the connector's scope
  * says, until its time. Its removal (the expiry sweep, DynamoDB's TTL, a deprovision) goes out
@@ -163,7 +168,8 @@ export const makeProvisionOnDemand = (deps: OnDemandDeps) => {
     if (!ctx.config.enabled && !dryRun) {
       throw new OnDemandError('onDemand.disabled', `connector ${ctx.config.id} is disabled: its changes wait until it is enabled (a dry run still plans)`);
     }
-    const options = { trigger: 'on-demand' as const, dryRun };
+    // Planned against the target as it is now, not the link's record of what was pushed last.
+    const options = { trigger: 'on-demand' as const, dryRun, readTarget: true };
 
     if ('group' in request.subject) {
       const group = await single(deps.hub.findGroups(request.subject.group), `group "${request.subject.group}"`);

@@ -1,5 +1,6 @@
 import type { TargetAttributes } from '../connectors/connector.port.ts';
 import type { ChangeMessage } from './change-message.ts';
+import type { HubGroupView } from './inbound-groups.ts';
 import type { HubUserView, MatchQuery, ReconcileAction, Situation } from './reconcile-situations.ts';
 import type { LinkStore } from './sync.ports.ts';
 
@@ -13,10 +14,11 @@ import type { LinkStore } from './sync.ports.ts';
 export type RunState = 'planning' | 'awaiting-approval' | 'applying' | 'done' | 'failed' | 'cancelled';
 
 /**
- * Where a run is: reading the target's accounts, the hub's users, the hub's groups with their
- * members on both sides, or sending its plan to the lane.
+ * Where a run is: reading the target's accounts, the hub's users, an inbound source's groups with
+ * their members (`sourceGroups`), the hub's groups (with their members on both sides, or, for an
+ * inbound source, those linked to a source group no longer there), or applying its plan.
  */
-export const RUN_PHASES = ['target', 'hub', 'groups', 'apply'] as const;
+export const RUN_PHASES = ['target', 'hub', 'sourceGroups', 'groups', 'apply'] as const;
 export type RunPhase = (typeof RUN_PHASES)[number];
 
 export type RunTrigger = 'schedule' | 'on-demand';
@@ -52,6 +54,8 @@ export interface RunRecord {
   planPages: number;
   /** Accounts the target holds, counted over the target pages: the threshold's base. */
   targetAccounts: number;
+  /** Groups an inbound source holds, counted over its group pages: the base of its groups' deletion threshold. */
+  targetGroups?: number;
   counters: RunCounters;
   created: string;
   updated: string;
@@ -68,6 +72,10 @@ export interface PlannedChange {
   kind?: 'user' | 'group' | 'membership';
   /** A membership's group (its member is `hubId`, or only `targetId` for an unmanaged member). */
   groupId?: string;
+  /** An inbound membership's source group: its hub group is found by the group's link when applied. */
+  sourceGroupId?: string;
+  /** How an inbound group's link is made: a group mapping names it, or the source made the hub group. */
+  origin?: 'mapped' | 'created';
   /** A group's name as the target held it (drift), or a member's place in the target group. */
   observedName?: string;
   observedMember?: 'absent' | 'present';
@@ -140,6 +148,10 @@ export interface ReconcileHub {
   listGroups(options: { limit: number; cursor?: string }): Promise<{ items: Array<{ id: string; displayName: string }>; next?: string }>;
   /** The ids of one hub group's user members (every page of them). */
   groupMemberIds(groupId: string): Promise<string[]>;
+  /** The groups among `ids` that exist, with their externalId. */
+  groupsByIds(ids: string[]): Promise<Map<string, HubGroupView>>;
+  /** The hub group holding a displayName (case-insensitive, the uniqueness rule), if any. */
+  findGroupByName(displayName: string): Promise<HubGroupView | undefined>;
 }
 
 /** The links a run reads. */

@@ -34,6 +34,14 @@ import {
 import { classifyGroup, classifyMembers, type GroupVerdict, type MemberVerdict } from './reconcile-groups.ts';
 import type { InboundApplier } from './inbound-apply.ts';
 import { classifyInboundGone, classifyInboundPage, type InboundVerdict, inboundUserOf } from './inbound-situations.ts';
+import {
+  classifyInboundGroup,
+  classifyInboundGroupGone,
+  classifyInboundMembers,
+  type InboundGroupVerdict,
+  type InboundMemberVerdict,
+  inboundMappingOf,
+} from './inbound-groups.ts';
 import { grantIsLive, groupInScope } from './sync.planner.ts';
 import type { GrantReader } from './grant.ports.ts';
 import { scopeNeedsGroups, scopeRules } from './scope.ts';
@@ -130,6 +138,32 @@ const plannedMember = (v: MemberVerdict): PlannedChange => ({
   ...(v.observed ? { observedMember: v.observed } : {}),
 });
 
+const plannedInboundGroup = (v: InboundGroupVerdict): PlannedChange => ({
+  kind: 'group',
+  situation: v.situation,
+  action: v.action,
+  targetId: v.targetId,
+  reason: v.reason,
+  ...(v.hubId !== undefined ? { hubId: v.hubId } : {}),
+  ...(v.values ? { values: v.values } : {}),
+  ...(v.origin ? { origin: v.origin } : {}),
+  ...(v.collidesWith ? { collidesWith: v.collidesWith } : {}),
+});
+
+const plannedInboundMember = (v: InboundMemberVerdict): PlannedChange => ({
+  kind: 'membership',
+  sourceGroupId: v.sourceGroupId,
+  situation: v.situation,
+  action: v.action,
+  reason: v.reason,
+  ...(v.groupId !== undefined ? { groupId: v.groupId } : {}),
+  ...(v.hubId !== undefined ? { hubId: v.hubId } : {}),
+  ...(v.targetId !== undefined ? { targetId: v.targetId } : {}),
+});
+
+/** The run's mark of a source account whose hub user the run creates or links (beside the hub ids it accounted for). */
+const arrivingMark = (sourceId: string) => `source#${sourceId}`;
+
 /** Plan pages keep what an operator must see or the apply phase must send; in-sync pairs are counted only. */
 const worthKeeping = (v: { action: ReconcileAction; situation: Situation }) => v.action !== 'none' || v.situation === 'collision';
 
@@ -139,8 +173,13 @@ const managesGroups = (config: ConnectorConfig) => config.scope.groups !== undef
 /** The planning phase after `phase`, or undefined when planning is over. */
 const nextPlanningPhase = (config: ConnectorConfig, phase: RunPhase): RunPhase | undefined => {
   if (phase === 'target') return 'hub';
-  // An inbound source gives the hub its users; its groups are not read.
-  if (phase === 'hub' && config.direction !== 'inbound' && managesGroups(config)) return 'groups';
+  // An inbound source gives the hub its groups too (unless `groups.provision` is off and no mapping names one):
+  // its groups and members, then the hub groups linked to a source group no longer there.
+  if (config.direction === 'inbound') {
+    if (phase === 'hub' && (config.groups.provision || config.groups.mappings.length > 0)) return 'sourceGroups';
+    return phase === 'sourceGroups' ? 'groups' : undefined;
+  }
+  if (phase === 'hub' && managesGroups(config)) return 'groups';
   return undefined;
 };
 
@@ -242,11 +281,19 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     const destructive = destructiveCount(run.counters);
     if (run.dryRun) return { state: 'done', finished: now(), reason: 'dry run: planned only' };
     if (run.planPages === 0) return { state: 'done', finished: now(), reason: 'nothing to change' };
+    const { percent, minimum } = reconcileSettingsOf(config).deletionThreshold;
     if (exceedsDeletionThreshold(reconcileSettingsOf(config), destructive, run.targetAccounts)) {
-      const { percent, minimum } = reconcileSettingsOf(config).deletionThreshold;
       return {
         state: 'awaiting-approval',
         reason: `would disable or delete ${destructive} of ${run.targetAccounts} accounts, over the threshold (${percent}%, at least ${minimum}): waiting for approval`,
+      };
+    }
+    // An inbound source's groups: deleting the hub groups it made counts against the groups it holds.
+    const groupDeletes = config.direction === 'inbound' && run.counters.groups ? destructiveCount(run.counters.groups) : 0;
+    if (groupDeletes > 0 && exceedsDeletionThreshold(reconcileSettingsOf(config), groupDeletes, run.targetGroups ?? 0)) {
+      return {
+        state: 'awaiting-approval',
+        reason: `would delete ${groupDeletes} hub groups of the ${run.targetGroups ?? 0} the source holds, over the threshold (${percent}%, at least ${minimum}): waiting for approval`,
       };
     }
     return { state: 'applying', phase: 'apply', page: 0 };
@@ -425,12 +472,111 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     return { groups: results.flatMap((r) => r.groups), members: results.flatMap((r) => r.members), next: page.next };
   };
 
+  /**
+   * A page of an inbound source's groups: each against the hub group it is linked to, that a
+   * group mapping names, or that holds its name; and the members of those the hub keeps.
+   */
+  const classifySourceGroups = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
+    const page = await connector.listGroups({ pageSize, ...(run.cursor ? { cursor: run.cursor } : {}) });
+    const results = await Promise.all(
+      page.items.map(async (source) => {
+        const owner = await deps.links.ownerOf(config.id, 'group', source.id);
+        const link = owner === undefined ? undefined : await deps.links.get(config.id, 'group', owner);
+        const mapping = link ? undefined : inboundMappingOf(config, source);
+        const known = await deps.hub.groupsByIds([...(link ? [link.hubId] : []), ...(mapping ? [mapping.hubGroup] : [])]);
+        const sameName = link || mapping ? undefined : await deps.hub.findGroupByName(source.displayName);
+        const linked = link ? known.get(link.hubId) : undefined;
+        const mapped = mapping ? known.get(mapping.hubGroup) : undefined;
+        const verdict = classifyInboundGroup(config, {
+          source,
+          ...(link ? { link } : {}),
+          ...(linked ? { linked } : {}),
+          ...(mapped ? { mapped } : {}),
+          ...(sameName ? { sameName } : {}),
+        });
+        // Members are compared for every group the hub keeps for the source after this run.
+        const kept = verdict.situation === 'inSync' || ['rename', 'link', 'create'].includes(verdict.action);
+        const members = kept ? await classifySourceMembers(config, connector, run, source.id, verdict.action === 'create' ? undefined : verdict.hubId) : [];
+        return { verdict, members };
+      }),
+    );
+    const verdicts = results.map((r) => r.verdict);
+    // The hub groups the source still holds: the `groups` phase leaves them be.
+    await deps.runs.markAccounted(
+      run.runId,
+      verdicts.flatMap((v) => (v.hubId !== undefined && v.situation !== 'collision' ? [v.hubId] : [])),
+    );
+    return { groups: verdicts, members: results.flatMap((r) => r.members), next: page.next, sourceGroups: page.items.length };
+  };
+
+  /** One source group's members against its hub group's: source account ids become hub users by their links. */
+  const classifySourceMembers = async (config: ConnectorConfig, connector: Connector, run: RunRecord, sourceGroupId: string, groupId: string | undefined) => {
+    const [sourceMembers, hubMembers] = await Promise.all([
+      readAll((request) => connector.listGroupMembers(sourceGroupId, request)),
+      groupId ? deps.hub.groupMemberIds(groupId) : Promise.resolve([] as string[]),
+    ]);
+    const owners = new Map<string, string>();
+    await Promise.all(
+      sourceMembers.map(async (targetId) => {
+        const owner = await deps.links.ownerOf(config.id, 'user', targetId);
+        if (owner !== undefined) owners.set(targetId, owner);
+      }),
+    );
+    const unowned = sourceMembers.filter((id) => !owners.has(id));
+    const marked = unowned.length > 0 ? await deps.runs.accountedAmong(run.runId, unowned.map(arrivingMark)) : new Set<string>();
+    const arriving = new Set(unowned.filter((id) => marked.has(arrivingMark(id))));
+    const found =
+      hubMembers.length > 0
+        ? await deps.links.getMany(
+            config.id,
+            hubMembers.map((hubId) => ({ kind: 'user' as const, hubId })),
+          )
+        : new Map<string, Link>();
+    const hubLinks = new Map(
+      hubMembers.flatMap((hubId) => (found.has(linkRef('user', hubId)) ? [[hubId, found.get(linkRef('user', hubId)) as Link] as const] : [])),
+    );
+    return classifyInboundMembers({ sourceGroupId, ...(groupId ? { groupId } : {}), sourceMembers, owners, arriving, hubMembers, hubLinks });
+  };
+
+  /** A page of hub groups, for an inbound source: those linked to a source group no page showed are gone from it. */
+  const classifyInboundGroupsGone = async (config: ConnectorConfig, run: RunRecord) => {
+    const page = await deps.hub.listGroups({ limit: pageSize, ...(run.cursor ? { cursor: run.cursor } : {}) });
+    const ids = page.items.map((g) => g.id);
+    const [links, accounted] = await Promise.all([
+      ids.length > 0
+        ? deps.links.getMany(
+            config.id,
+            ids.map((hubId) => ({ kind: 'group' as const, hubId })),
+          )
+        : Promise.resolve(new Map<string, Link>()),
+      deps.runs.accountedAmong(run.runId, ids),
+    ]);
+    const groups = page.items.flatMap((group) => {
+      const link = links.get(linkRef('group', group.id));
+      return link && !accounted.has(group.id) ? [classifyInboundGroupGone(config, group, link)] : [];
+    });
+    return { groups, next: page.next };
+  };
+
   /** One planning page: classify, keep the plan page, count, move on. */
   const planPage = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
     let kept: PlannedChange[];
     let moved: Partial<RunRecord>;
     let next: string | undefined;
-    if (run.phase === 'groups') {
+    if (run.phase === 'sourceGroups') {
+      const read = await classifySourceGroups(config, connector, run);
+      next = read.next;
+      kept = [...read.groups.filter(worthKeeping).map(plannedInboundGroup), ...read.members.filter(worthKeeping).map(plannedInboundMember)];
+      moved = {
+        counters: { ...run.counters, groups: add(run.counters.groups, read.groups), memberships: add(run.counters.memberships, read.members) },
+        targetGroups: (run.targetGroups ?? 0) + read.sourceGroups,
+      };
+    } else if (run.phase === 'groups' && config.direction === 'inbound') {
+      const read = await classifyInboundGroupsGone(config, run);
+      next = read.next;
+      kept = read.groups.filter(worthKeeping).map(plannedInboundGroup);
+      moved = { counters: { ...run.counters, groups: add(run.counters.groups, read.groups) } };
+    } else if (run.phase === 'groups') {
       const read = await classifyGroups(config, connector, run);
       next = read.next;
       // The group's own change comes before its members': both travel in the group's FIFO message group.
@@ -442,6 +588,13 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       const read = target ? await source(config, connector, run) : { ...(await classifyHub(config, run)), accounts: 0 };
       next = read.next;
       if (target) await deps.runs.markAccounted(run.runId, accountedHubIds(read.verdicts));
+      // An inbound source's accounts whose hub users this run writes: its groups' members then count them in.
+      if (target && config.direction === 'inbound') {
+        const arriving = read.verdicts.flatMap((v) =>
+          (v.action === 'create' || v.action === 'link') && v.targetId !== undefined ? [arrivingMark(v.targetId)] : [],
+        );
+        if (arriving.length > 0) await deps.runs.markAccounted(run.runId, arriving);
+      }
       kept = read.verdicts.filter(worthKeeping).map(planned);
       moved = { counters: add(run.counters, read.verdicts), targetAccounts: run.targetAccounts + read.accounts };
     }
@@ -471,7 +624,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     if (inbound) {
       const apply = deps.inbound;
       if (!apply) throw new AppError('reconcile.inboundUnavailable', `${config.id} is an inbound source, and this function cannot write the hub`);
-      for (const change of changes) await apply(config.id, change);
+      await apply(config.id, changes);
       return advance(run, { page: run.page + 1 });
     }
     const lane = changes.flatMap((change) => laneChangeOf(run, run.page, change) ?? []);

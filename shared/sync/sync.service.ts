@@ -57,6 +57,12 @@ export interface SyncOptions {
    */
   observed?: ObservedAccount | null;
   /**
+   * Read the linked account (or group) from the target before planning, when no `observed` is
+   * given: on-demand provisioning plans against what the target holds now, so a change made on
+   * the target behind the hub's back shows as drift and an account deleted there as gone.
+   */
+  readTarget?: boolean;
+  /**
    * A run's reading of members in the target group (membership deltas): `absent` adds a member
    * whose membership link says it is there, `present` removes one no link records.
    */
@@ -166,6 +172,9 @@ export const makeSync = (deps: SyncDeps) => {
     // The grant is read only for a user the scope leaves out, so real time pays nothing for it.
     let grant = options.grant;
     if (!grant && deps.grants && user && !userScope(config, user, groupIds, undefined, deps.clock()).inScope) grant = await deps.grants.get(config.id, userId);
+    // The account as the target holds it now, when asked (on demand) and not given (a run read it already).
+    let observed = options.observed;
+    if (observed === undefined && options.readTarget && link) observed = (await connector.getUser(link.targetId)) ?? null;
     const matches: MatchLookup[] = [];
     const inScope = user !== undefined && !options.deprovision && userScope(config, user, groupIds, grant, deps.clock()).inScope;
     if (inScope && !link) {
@@ -183,7 +192,7 @@ export const makeSync = (deps: SyncDeps) => {
       groupIds,
       matches,
       ...(grant ? { grant } : {}),
-      ...(options.observed !== undefined ? { observed: options.observed } : {}),
+      ...(observed !== undefined ? { observed } : {}),
       ...(options.deprovision ? { forceDeprovision: true } : {}),
       pass: options.pass ?? 'first',
     };
@@ -272,9 +281,14 @@ export const makeSync = (deps: SyncDeps) => {
   const syncUser = (ctx: ConnectorContext, userId: string, options: SyncOptions): Promise<SyncOutcome> => syncUserPass(ctx, userId, options, []);
 
   /** Reads what the planner needs about one group: hub state, link and the mapped target group. */
-  const gatherGroup = async ({ config, connector }: ConnectorContext, groupId: string, observed?: ObservedAccount | null) => {
+  const gatherGroup = async ({ config, connector }: ConnectorContext, groupId: string, given?: ObservedAccount | null, readTarget = false) => {
     const group = await deps.hub.getGroup(groupId);
     const link = await deps.links.get(config.id, 'group', groupId);
+    let observed = given;
+    if (observed === undefined && readTarget && link) {
+      const found = await connector.findGroup({ id: link.targetId });
+      observed = found ? { attributes: { displayName: found.displayName } } : null;
+    }
     const query = group && !link && groupInScope(config, groupId) ? mappedGroupQuery(config, groupId, String(group.displayName)) : undefined;
     let mapped: { found: TargetGroup | undefined; owner?: string } | undefined;
     if (query) {
@@ -350,8 +364,8 @@ export const makeSync = (deps: SyncDeps) => {
   };
 
   /** The plan for one group, from fresh facts; nothing is changed. */
-  const planGroupOf = async (ctx: ConnectorContext, groupId: string, observed?: ObservedAccount | null): Promise<GroupPlan> =>
-    planGroup(ctx.config, await gatherGroup(ctx, groupId, observed));
+  const planGroupOf = async (ctx: ConnectorContext, groupId: string, observed?: ObservedAccount | null, readTarget = false): Promise<GroupPlan> =>
+    planGroup(ctx.config, await gatherGroup(ctx, groupId, observed, readTarget));
 
   /**
    * Brings one hub group (not its members) to the target: create it, link the target group a
@@ -359,7 +373,7 @@ export const makeSync = (deps: SyncDeps) => {
    * name alone: without a mapping, a name taken on the target is a collision.
    */
   const syncGroup = async (ctx: ConnectorContext, groupId: string, options: SyncOptions): Promise<SyncOutcome> => {
-    let plan = await planGroupOf(ctx, groupId, options.observed);
+    let plan = await planGroupOf(ctx, groupId, options.observed, options.readTarget);
     if (options.dryRun) return outcomeOf(plan);
     if (plan.action === 'relink' && plan.link) {
       // The linked group is gone from the target: forget the link, then plan from what is left (create it again).

@@ -9,7 +9,16 @@ import type {
   RunStore,
 } from '../../shared/sync/reconcile-run.ports.ts';
 import type { HubUserView, MatchQuery } from '../../shared/sync/reconcile-situations.ts';
+import type { HubGroupView } from '../../shared/sync/inbound-groups.ts';
 import type { InMemoryHub } from './sync.fakes.ts';
+
+type Json = Record<string, unknown>;
+
+const groupView = (group: Json): HubGroupView => ({
+  id: String(group.id),
+  displayName: String(group.displayName),
+  ...(typeof group.externalId === 'string' ? { externalId: group.externalId } : {}),
+});
 
 /**
  * In-memory ports of a reconciliation run, keeping the rules of the real adapters: the run
@@ -152,5 +161,10 @@ export const inMemoryReconcileHub = (hub: InMemoryHub): ReconcileHub => {
       return { items: groups.slice(start, start + limit), ...(start + limit < groups.length ? { next: String(start + limit) } : {}) };
     },
     groupMemberIds: async (groupId) => [...(hub.members.get(groupId) ?? [])].filter((id) => hub.users.has(id)),
+    groupsByIds: async (ids) => new Map(ids.flatMap((id) => (hub.groups.has(id) ? [[id, groupView(hub.groups.get(id) as Json)] as const] : []))),
+    findGroupByName: async (displayName) => {
+      const found = [...hub.groups.values()].find((g) => String(g.displayName).toLowerCase() === displayName.toLowerCase());
+      return found ? groupView(found) : undefined;
+    },
   };
 };

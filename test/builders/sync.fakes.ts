@@ -172,7 +172,7 @@ export class FakeTarget implements Connector {
 
   /** Calls that change the target (not lookups). */
   writes(): Array<{ operation: ConnectorOperation; args: unknown[] }> {
-    return this.calls.filter((c) => !['findUser', 'findGroup', 'listUsers', 'listGroups', 'listGroupMembers', 'probe'].includes(c.operation));
+    return this.calls.filter((c) => !['findUser', 'getUser', 'findGroup', 'listUsers', 'listGroups', 'listGroupMembers', 'probe'].includes(c.operation));
   }
 
   account(attributes: TargetAttributes): string {
@@ -194,6 +194,12 @@ export class FakeTarget implements Connector {
     this.enter('findUser', [attribute, value]);
     const found = [...this.accounts].find(([, a]) => a[attribute] === value);
     return found ? { id: found[0], attributes: structuredClone(found[1]) } : undefined;
+  }
+
+  async getUser(targetId: string): Promise<TargetAccount | undefined> {
+    this.enter('getUser', [targetId]);
+    const account = this.accounts.get(targetId);
+    return account ? { id: targetId, attributes: structuredClone(account) } : undefined;
   }
 
   async createUser(attributes: TargetAttributes): Promise<TargetAccount> {

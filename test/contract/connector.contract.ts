@@ -182,6 +182,23 @@ export const connectorContract = (subject: ContractSubject) => {
         expect(found?.attributes[h().matchOn.attribute]).toBe(h().matchOn.valueOf('find'));
       });
 
+      it('reads an account by its target id, as the peer holds it now, and answers undefined once the peer holds none', async () => {
+        // Prepare
+        const id = await created('read');
+        const { attribute, value } = h().updatable;
+        await connector().updateUser(id, { set: { [attribute]: value }, unset: [] }, { ...h().newUser('read'), [attribute]: value });
+        // Act
+        const read = await connector().getUser(id);
+        await vanish(id);
+        const gone = await connector().getUser(id);
+        // Assess
+        expect(read?.id).toBe(id);
+        expect(read?.attributes[h().matchOn.attribute]).toBe(h().matchOn.valueOf('read'));
+        expect(read?.attributes[attribute]).toBe(value);
+        expect(read?.attributes.active).toBe(true);
+        expect(gone).toBeUndefined();
+      });
+
       it('answers undefined, not an error, for an account the peer does not hold', async () => {
         expect(await connector().findUser(h().matchOn.attribute, h().matchOn.valueOf('nobody-at-all'))).toBeUndefined();
       });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../shared/sync/reconcile-run.ports.ts';
 import { eventually } from '../support/eventually.ts';
 import { startHubProcess } from '../support/hub-process.ts';
-import { scimClient, startTestHub } from '../support/local-hub.ts';
+import { adminClient, runStopped, scimClient, startTestHub } from '../support/local-hub.ts';
 import { startRecordingProxy } from '../support/recording-proxy.ts';
 
 /**
@@ -28,10 +28,7 @@ describe('reconciliation of a SCIM target drifted behind the hub', () => {
   let hub: Awaited<ReturnType<typeof startTestHub>>;
   const hubApi = () => scimClient(hub.scim);
   const targetApi = () => scimClient(target.scim, TARGET_TOKEN);
-  const admin = async (method: string, path: string) => {
-    const response = await fetch(`${hub.url}/admin${path}`, { method, headers: { authorization: `Bearer ${hub.adminToken}` } });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-  };
+  const admin = (method: string, path: string) => adminClient(hub)(method, path);
   const targetUsers = async () => (await targetApi().get('/Users?count=1000')).text;
   const targetUser = async (userName: string) =>
     (await targetApi().get(`/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).json.Resources[0] as Record<string, unknown> | undefined;
@@ -41,12 +38,7 @@ describe('reconciliation of a SCIM target drifted behind the hub', () => {
       members?: Array<{ value: string }>;
     };
   const targetMembers = async () => ((await targetApi().get(`/Groups/${(await targetGroup()).id}`)).json.members ?? []) as Array<{ value: string }>;
-  const finished = (runId: string) =>
-    eventually(async () => {
-      const run = (await admin('GET', `/runs/${runId}`)).json.run as RunRecord;
-      if (!['done', 'failed', 'awaiting-approval', 'cancelled'].includes(run.state)) throw new Error(`run is ${run.state}`);
-      return run;
-    }, 30_000);
+  const finished = (runId: string) => runStopped(adminClient(hub), runId);
 
   beforeAll(async () => {
     target = await startHubProcess(TARGET_TOKEN);

@@ -3,6 +3,8 @@ import { inject } from 'vitest';
 import { type LocalHub, type LocalHubOptions, startLocalHub } from '../../infra/local/runner.ts';
 import { hubTable } from '../../shared/topology/table.spec.ts';
 import { hubTopology } from '../../shared/topology/hub.topology.ts';
+import type { RunRecord } from '../../shared/sync/reconcile-run.ports.ts';
+import { eventually } from './eventually.ts';
 import { uniqueTableName } from './names.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
@@ -64,3 +66,17 @@ export const scimClient = (base: string, token = TEST_TOKEN) => {
     delete: (path: string, headers?: Record<string, string>) => call('DELETE', path, undefined, headers),
   };
 };
+
+/** The local hub's admin API with the operator token: status and JSON out. */
+export const adminClient = (hub: Pick<LocalHub, 'url' | 'adminToken'>) => async (method: string, path: string) => {
+  const response = await fetch(`${hub.url}/admin${path}`, { method, headers: { authorization: `Bearer ${hub.adminToken}` } });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+};
+
+/** A reconciliation run once it stops (done, failed, awaiting approval or cancelled), read through the admin API. */
+export const runStopped = (admin: ReturnType<typeof adminClient>, runId: string) =>
+  eventually(async () => {
+    const run = (await admin('GET', `/runs/${runId}`)).json.run as RunRecord;
+    if (!['done', 'failed', 'awaiting-approval', 'cancelled'].includes(run.state)) throw new Error(`run is ${run.state}`);
+    return run;
+  }, 30_000);

@@ -245,6 +245,8 @@ export class CognitoConnector implements Connector {
     createUser: 50,
     // UserList 30/s: ListUsers. A lookup by username is AdminGetUser (UserRead, 120/s); the lower rate holds for both.
     findUser: 30,
+    // UserRead 120/s: AdminGetUser, the read of one account by its Username.
+    getUser: 120,
     // UserUpdate 25/s, not adjustable: AdminUpdateUserAttributes, AdminDeleteUserAttributes, AdminEnableUser, AdminDisableUser.
     updateUser: 25,
     disableUser: 25,
@@ -330,6 +332,11 @@ export class CognitoConnector implements Connector {
       token = page.PaginationToken;
     } while (token);
     return undefined;
+  }
+
+  /** The target id is the Username: one AdminGetUser. */
+  getUser(targetId: string): Promise<TargetAccount | undefined> {
+    return this.findUser(COGNITO_USERNAME, targetId);
   }
 
   /** ListUsers without a filter; the cursor is Cognito's PaginationToken. Pages hold at most 60 users. */

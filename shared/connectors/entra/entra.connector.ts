@@ -93,6 +93,7 @@ export class EntraConnector implements Connector {
     changeGroupMembers: WRITES_PER_SECOND,
     // Reads share the resource-unit quota: a third each for lookups, lists and the rest.
     findUser: 100,
+    getUser: 100,
     findGroup: 50,
     listUsers: 50,
     listGroups: 50,
@@ -134,6 +135,11 @@ export class EntraConnector implements Connector {
     });
     const user = ((found?.value as Json[] | undefined) ?? [])[0];
     return user ? toTargetAccount(user) : undefined;
+  }
+
+  /** `GET /users/{id}`; an id that is no object id names no account. */
+  getUser(targetId: string): Promise<TargetAccount | undefined> {
+    return isObjectId(targetId) ? this.readUser(targetId) : Promise.resolve(undefined);
   }
 
   private async readUser(key: string): Promise<TargetAccount | undefined> {

@@ -36,6 +36,7 @@ const EVERY_USER_FILTER = 'lastUpdated gt "1970-01-01T00:00:00.000Z"';
  */
 const OKTA_RATE_LIMITS: Partial<Record<ConnectorOperation, number>> = {
   findUser: 10,
+  getUser: 10,
   createUser: 10,
   updateUser: 10,
   disableUser: 10,
@@ -113,6 +114,11 @@ export class OktaConnector implements Connector {
     const { body } = await this.http.send({ method: 'GET', path: `/api/v1/users?search=${encodeURIComponent(search)}&limit=2` });
     const user = (body as Json[] | undefined)?.[0];
     return user ? this.toAccount(user) : undefined;
+  }
+
+  /** `GET /api/v1/users/{id}`, Okta's strongly consistent read. */
+  getUser(targetId: string): Promise<TargetAccount | undefined> {
+    return this.readUser(targetId);
   }
 
   async listUsers(request: PageRequest): Promise<Page<TargetAccount>> {

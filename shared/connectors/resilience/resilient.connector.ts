@@ -21,6 +21,7 @@ export interface ResilienceOptions {
 
 const OPERATIONS: ConnectorOperation[] = [
   'findUser',
+  'getUser',
   'createUser',
   'updateUser',
   'disableUser',
@@ -74,6 +75,7 @@ export const withResilience = (connector: Connector, options: ResilienceOptions 
     id: connector.id,
     defaultRateLimits: connector.defaultRateLimits,
     findUser: (attribute, value) => call('findUser', () => connector.findUser(attribute, value)),
+    getUser: (id) => call('getUser', () => connector.getUser(id)),
     createUser: (attributes) => call('createUser', () => connector.createUser(attributes)),
     updateUser: (id, change, full) => call('updateUser', () => connector.updateUser(id, change, full)),
     disableUser: (id, full) => call('disableUser', () => connector.disableUser(id, full)),

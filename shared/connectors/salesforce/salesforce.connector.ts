@@ -128,6 +128,13 @@ export class SalesforceConnector implements Connector {
     return record ? this.toAccount(record) : undefined;
   }
 
+  /** One SOQL read by Id; a value that is no Salesforce id names no account. */
+  async getUser(targetId: string): Promise<TargetAccount | undefined> {
+    if (!isSalesforceId(targetId)) return undefined;
+    const [record] = await this.records(`SELECT ${this.fields.join(', ')} FROM User WHERE Id = ${soqlString(targetId)} LIMIT 1`);
+    return record ? this.toAccount(record) : undefined;
+  }
+
   private toAccount(record: Json): TargetAccount {
     return { id: String(record.Id), attributes: accountAttributes(record, this.suffix) };
   }

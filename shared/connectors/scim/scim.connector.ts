@@ -68,6 +68,17 @@ export class ScimConnector implements Connector {
     return resource ? { id: String(resource.id), attributes: flattenScim(resource) } : undefined;
   }
 
+  /** GET /Users/{id} (RFC 7644 section 3.4.1); a 404 is an account the target does not hold. */
+  async getUser(targetId: string): Promise<TargetAccount | undefined> {
+    try {
+      const resource = await this.request('GET', `/Users/${encodeURIComponent(targetId)}`);
+      return resource ? { id: String(resource.id), attributes: flattenScim(resource) } : undefined;
+    } catch (error) {
+      if (error instanceof ConnectorError && error.kind === 'notFound') return undefined;
+      throw error;
+    }
+  }
+
   /** GET /Users with startIndex and count (RFC 7644 section 3.4.2.4); the cursor is the next startIndex. */
   async listUsers(request: PageRequest): Promise<Page<TargetAccount>> {
     const page = await this.listPage('/Users', '', request);

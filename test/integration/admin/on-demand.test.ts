@@ -183,6 +183,39 @@ describe('on-demand provisioning', () => {
     expect((await admin('GET', '/grants?connector=acme')).body.grants).toEqual([]);
   }, 60_000);
 
+  it('plans against the account the target holds: an edit made there is drift (target value -> hub value) that apply repairs, and a deleted account is linked but gone', async () => {
+    // Prepare: an engineer real time provisioned, then changed on the target behind the hub's back.
+    const created = await scimClient(hub.scim).post('/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'drift@example.com',
+      title: 'Engineer',
+      active: true,
+      name: { givenName: 'Grace', familyName: 'Hopper' },
+    });
+    expect(created.status).toBe(201);
+    await eventually(async () => expect(targetUser('drift@example.com')).toBeDefined());
+    const targetApi = scimClient(target.url, TARGET_TOKEN);
+    const accountId = String(targetUser('drift@example.com')?.id);
+    await targetApi.patch(`/Users/${accountId}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'name.givenName', value: 'Changed' }],
+    });
+    // Act
+    const planned = (await admin('POST', '/connectors/acme/provision', { user: 'drift@example.com', dryRun: true })).body as OnDemandResult;
+    const stillChanged = (targetUser('drift@example.com')?.name as { givenName?: string } | undefined)?.givenName;
+    const applied = (await admin('POST', '/connectors/acme/provision', { user: 'drift@example.com' })).body as OnDemandResult;
+    const repaired = (targetUser('drift@example.com')?.name as { givenName?: string } | undefined)?.givenName;
+    await targetApi.delete(`/Users/${accountId}`);
+    const gone = (await admin('POST', '/connectors/acme/provision', { user: 'drift@example.com', dryRun: true })).body as OnDemandResult;
+    // Assess
+    expect(planned).toMatchObject({ situation: 'linked-drifted', outcome: { action: 'update', targetId: accountId } });
+    expect(planned.changes).toEqual([{ attribute: 'name.givenName', old: 'Changed', new: 'Grace' }]);
+    expect(stillChanged).toBe('Changed');
+    expect(applied).toMatchObject({ situation: 'linked-drifted', outcome: { action: 'update', status: 'success' } });
+    expect(repaired).toBe('Grace');
+    expect(gone).toMatchObject({ situation: 'linked-gone', outcome: { action: 'relink', targetId: accountId } });
+  });
+
   it('answers 404 for an unknown user, 400 for a bad until, 409 for a disabled connector', async () => {
     await salesUser('errors@example.com');
 

@@ -594,6 +594,7 @@ describe('configuration', () => {
       createGroup: 5,
       deleteGroup: 5,
       renameGroup: 5,
+      getUser: 120,
       listUsers: 30,
       listGroupMembers: 30,
       listGroups: 5,

@@ -102,6 +102,65 @@ describe('on-demand provisioning', () => {
     expect(queued).toEqual([]);
   });
 
+  it('plans against the account as the target holds it: a change made on the target shows as drift, target value -> hub value, and apply repairs it', async () => {
+    // Prepare
+    const { hub, provision, target } = setup();
+    hub.user('u1', { userName: 'ada', title: 'Engineer', displayName: 'Ada Lovelace' });
+    const created = await provision({ connectorId: 'app', subject: { user: 'ada' } });
+    const targetId = created.outcome.targetId as string;
+    Object.assign(target.accounts.get(targetId) ?? {}, { displayName: 'Countess', active: false });
+    const writesBefore = target.writes().length;
+    // Act
+    const planned = await provision({ connectorId: 'app', subject: { user: 'ada' }, dryRun: true });
+    const writesAfterDryRun = target.writes().length;
+    const applied = await provision({ connectorId: 'app', subject: { user: 'ada' } });
+    const again = await provision({ connectorId: 'app', subject: { user: 'ada' }, dryRun: true });
+    // Assess
+    expect(planned).toMatchObject({ situation: 'linked-drifted', outcome: { action: 'update', status: 'success', targetId } });
+    expect(planned.changes).toEqual([
+      { attribute: 'active', old: false, new: true },
+      { attribute: 'displayName', old: 'Countess', new: 'Ada Lovelace' },
+    ]);
+    expect(planned.calls).toEqual([{ operation: 'updateUser', targetId, attributes: ['active', 'displayName'] }]);
+    expect(writesAfterDryRun).toBe(writesBefore);
+    expect(applied).toMatchObject({ situation: 'linked-drifted', outcome: { action: 'update', status: 'success' } });
+    expect(target.accounts.get(targetId)).toMatchObject({ displayName: 'Ada Lovelace', active: true });
+    expect(again).toMatchObject({ situation: 'linked-in-sync', outcome: { status: 'skipped', reason: 'no changes' } });
+  });
+
+  it('shows an account deleted on the target as linked but gone, and apply creates it again', async () => {
+    // Prepare
+    const { hub, provision, target } = setup();
+    hub.user('u1', { userName: 'ada', title: 'Engineer' });
+    const first = await provision({ connectorId: 'app', subject: { user: 'ada' } });
+    target.accounts.delete(first.outcome.targetId as string);
+    // Act
+    const planned = await provision({ connectorId: 'app', subject: { user: 'ada' }, dryRun: true });
+    const accountsAfterDryRun = target.accounts.size;
+    const applied = await provision({ connectorId: 'app', subject: { user: 'ada' } });
+    // Assess
+    expect(planned).toMatchObject({ situation: 'linked-gone', outcome: { action: 'relink', targetId: first.outcome.targetId } });
+    expect(planned.steps).toContain(`compare: target account ${first.outcome.targetId} is gone: linking again`);
+    expect(accountsAfterDryRun).toBe(0);
+    expect(applied).toMatchObject({ situation: 'unmatched', outcome: { action: 'create', status: 'success' } });
+    expect([...target.accounts.values()]).toEqual([expect.objectContaining({ userName: 'ada', active: true })]);
+  });
+
+  it('shows a group renamed on the target as drift, with the name the target holds', async () => {
+    // Prepare
+    const { hub, provision, target } = setup();
+    hub.group('g1', 'Engineering');
+    const created = await provision({ connectorId: 'app', subject: { group: 'g1' } });
+    const group = target.groups.get(created.outcome.targetId as string);
+    if (group) group.displayName = 'Renamed Behind Our Back';
+    // Act
+    const planned = await provision({ connectorId: 'app', subject: { group: 'g1' }, dryRun: true });
+    // Assess
+    expect(planned).toMatchObject({ situation: 'linked-drifted', outcome: { action: 'rename', status: 'success' } });
+    expect(planned.changes).toEqual([{ attribute: 'displayName', old: 'Renamed Behind Our Back', new: 'Engineering' }]);
+    expect(group?.displayName).toBe('Renamed Behind Our Back');
+  });
+
   it('provisions a group by its displayName', async () => {
     const { hub, provision, target } = setup();
     hub.group('g1', 'Engineering');
