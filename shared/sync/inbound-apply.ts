@@ -69,6 +69,7 @@ export const makeInboundApplier = (deps: InboundApplyDeps) => {
       connectorId,
       resourceType: 'User',
       resourceId: hubId ?? change.targetId ?? '',
+      ...(typeof change.values?.userName === 'string' ? { name: change.values.userName } : {}),
       trigger: 'schedule',
       action: change.action === 'disable' ? 'deactivate' : change.action,
       status,

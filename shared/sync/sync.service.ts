@@ -129,6 +129,16 @@ export const makeSync = (deps: SyncDeps) => {
   });
 
   /**
+   * The name operators know a hub user or group by (userName, displayName): the hub's, or for
+   * one the hub has deleted, the name its link kept. Audit records carry it, failures too.
+   */
+  const nameOf = async (connectorId: string, kind: 'user' | 'group', id: string): Promise<string | undefined> => {
+    const resource = kind === 'user' ? await deps.hub.getUser(id) : await deps.hub.getGroup(id);
+    const name = resource?.[kind === 'user' ? 'userName' : 'displayName'];
+    return typeof name === 'string' ? name : (await deps.links.get(connectorId, kind, id))?.name;
+  };
+
+  /**
    * Writes a link, or says it collides: the target id is linked to another hub resource
    * already (a racing worker won), and nothing of theirs was touched.
    */
@@ -523,11 +533,13 @@ export const makeSync = (deps: SyncDeps) => {
           }),
         ),
       );
+      const name = groupLink?.name ?? (await nameOf(config.id, 'group', groupId));
       await deps.audit.record({
         time: now(),
         connectorId: config.id,
         resourceType: 'Membership',
         resourceId: groupId,
+        ...(name ? { name } : {}),
         trigger: options.trigger,
         action: 'membership',
         status: 'success',
@@ -546,6 +558,7 @@ export const makeSync = (deps: SyncDeps) => {
     syncUser,
     syncGroup,
     syncMembers,
+    nameOf,
     planUser: (ctx: ConnectorContext, userId: string, options: SyncOptions) => planUserOf(ctx, userId, options),
     planGroup: planGroupOf,
   };
