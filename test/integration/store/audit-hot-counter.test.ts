@@ -1,10 +1,8 @@
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localAwsConfig } from '../../../infra/local/local-aws.ts';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditCountPendingError, DynamoAuditLog } from '../../../shared/store/audit.repository.ts';
-import { createDocumentClient } from '../../../shared/store/dynamodb.client.ts';
 import type { AuditEntry } from '../../../shared/sync/sync.ports.ts';
-import { freshHubTable } from '../../support/dynamodb.ts';
+import { freshHubTable, interceptedClient } from '../../support/dynamodb.ts';
 
 const time = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000 + 60_000).toISOString();
 const hour = time.slice(0, 13);
@@ -31,23 +29,18 @@ const entry = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({
  */
 const hotCounterClient = () => {
   const state = { hot: false };
-  const raw = new DynamoDBClient({ ...localAwsConfig, endpoint: inject('dynamodbEndpoint') });
-  raw.middlewareStack.add(
-    (next, context) => async (args) => {
-      const items = (args.input as { TransactItems?: Array<Record<string, { Key?: { pk?: { S?: string } } }>> }).TransactItems ?? [];
-      const counter = items.some((item) => item.Update?.Key?.pk?.S?.startsWith('COUNTER#'));
-      if (state.hot && context.commandName === 'TransactWriteItemsCommand' && counter) {
-        throw new TransactionCanceledException({
-          message: 'Transaction cancelled',
-          $metadata: {},
-          CancellationReasons: items.map((item) => ({ Code: item.Update ? 'TransactionConflict' : 'None' })),
-        });
-      }
-      return next(args);
-    },
-    { step: 'finalizeRequest', name: 'hotCounter' },
-  );
-  return { raw, documents: createDocumentClient(raw), state };
+  const client = interceptedClient((command, input) => {
+    const items = (input as { TransactItems?: Array<Record<string, { Key?: { pk?: { S?: string } } }>> }).TransactItems ?? [];
+    if (!state.hot || command !== 'TransactWriteItemsCommand' || !items.some((item) => item.Update?.Key?.pk?.S?.startsWith('COUNTER#'))) return undefined;
+    return Promise.reject(
+      new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: items.map((item) => ({ Code: item.Update ? 'TransactionConflict' : 'None' })),
+      }),
+    );
+  });
+  return { ...client, state };
 };
 
 describe('audit records beside a hot counter (DynamoDB Local)', () => {
