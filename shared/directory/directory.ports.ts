@@ -34,6 +34,12 @@ export interface ResourceRecord {
   memberCount?: number;
   /** The origin of the write that made this version, when it was not a SCIM client. */
   origin?: WriteOrigin;
+  /**
+   * Groups created with members: a fingerprint of the create request, set until all its members
+   * are written. The same request sent again (after a create that died half-way) finds it and
+   * completes the members instead of failing on the taken displayName.
+   */
+  pendingMembers?: string;
 }
 
 /** A value that must be unique per resource type (RFC 7643 `uniqueness: server`). */
@@ -93,6 +99,8 @@ export interface DirectoryStore {
    * delete on, the group is gone to every read, and its name is free.
    */
   delete(record: ResourceRecord, indexes: RecordIndexes): Promise<void>;
+  /** Clears a created group's `pendingMembers` once all its members are written (idempotent). */
+  completeCreate(type: ResourceType, id: string): Promise<void>;
   findIdByUnique(type: ResourceType, key: UniqueKey): Promise<string | undefined>;
   findUserIdsByEmail(email: string): Promise<string[]>;
   /** Every resource of the type with this externalId (exact match), in one bounded read. */

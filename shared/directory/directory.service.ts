@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ScimError, scimErrors } from '../scim/errors.ts';
 import { findKey, isPlainObject } from '../scim/json.ts';
 import { normalizeGroup, normalizeUser } from '../scim/input.ts';
@@ -23,6 +24,13 @@ export {
   type RequestContext,
   type ResourceResult,
 } from './directory.types.ts';
+
+/** What identifies a create request with members: its attributes and its member ids. */
+const createFingerprint = (data: ScimJson, members: Member[]): string =>
+  createHash('sha256')
+    .update(JSON.stringify({ data, members: members.map((m) => m.value).sort() }))
+    .digest('hex')
+    .slice(0, 32);
 
 const indexesOf = (type: ResourceType, data: ScimJson): RecordIndexes => {
   const uniques: RecordIndexes['uniques'] = [];
@@ -186,6 +194,10 @@ export const makeDirectory = (deps: DirectoryDeps) => {
     const { members: memberValues, ...data } = input.resource as ScimJson & { members?: Array<{ value: string }> };
     assertStorable(type, data);
     const members = type === 'Group' && memberValues?.length ? await resolveMembers(memberValues) : [];
+    // More members than one transaction holds are written in chunks after the group: until the
+    // last one, the group carries the request's fingerprint, so the same request sent again
+    // (the first died between chunks) completes it.
+    const pending = members.length > 0 ? createFingerprint(data, members) : undefined;
     const timestamp = now();
     const record: ResourceRecord = stamped(
       {
@@ -197,17 +209,21 @@ export const makeDirectory = (deps: DirectoryDeps) => {
         data,
         ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
         ...(type === 'Group' ? { memberCount: 0 } : {}),
+        ...(pending ? { pendingMembers: pending } : {}),
       },
       ctx.origin,
     );
     try {
       await store.create(record, indexesOf(type, data));
     } catch (error) {
+      const resumed = pending && error instanceof UniquenessConflict ? await resumeCreate(type, data, pending, members, ctx) : undefined;
+      if (resumed) return resumed;
       throw toScimError(error, false);
     }
     if (members.length > 0) {
       try {
         await applyMemberChanges(record.id, [{ kind: 'add', members }], undefined, ctx.origin);
+        await store.completeCreate(type, record.id);
       } catch (error) {
         // A failed request writes nothing: take the half-created group away again, at the
         // version its partial membership changes left it.
@@ -223,6 +239,32 @@ export const makeDirectory = (deps: DirectoryDeps) => {
       return { resource, version: record.version };
     }
     const stored = await load(type, record.id);
+    return { resource: await represent(stored, {}, ctx), version: stored.version };
+  };
+
+  /**
+   * The same create sent again, while the group it made still waits for members: adds the
+   * members it is missing (adds of present members change nothing) and completes it. undefined
+   * when the name belongs to another group or to a finished create: that stays a conflict.
+   */
+  const resumeCreate = async (
+    type: ResourceType,
+    data: ScimJson,
+    pending: string,
+    members: Member[],
+    ctx: RequestContext,
+  ): Promise<ResourceResult | undefined> => {
+    const [key] = indexesOf(type, data).uniques;
+    const id = key ? await store.findIdByUnique(type, key) : undefined;
+    const existing = id ? await store.get(type, id) : undefined;
+    if (!existing || existing.pendingMembers !== pending) return undefined;
+    try {
+      await applyMemberChanges(existing.id, [{ kind: 'add', members }], undefined, ctx.origin);
+      await store.completeCreate(type, existing.id);
+    } catch (error) {
+      throw toScimError(error, false);
+    }
+    const stored = await load(type, existing.id);
     return { resource: await represent(stored, {}, ctx), version: stored.version };
   };
 

@@ -41,6 +41,7 @@ export const wireOnDemand = (options: OnDemandWiringOptions) => {
     hub: hubLookupOf(directory),
     grants,
     clock,
+    audit: options.audit,
     connector: async (connectorId) => {
       const config = (await options.connectors()).connectors.find((c) => c.id === connectorId);
       if (!config || !(await options.queueUrl(connectorId))) return undefined;

@@ -8,7 +8,7 @@ import { parseBooleanText, parseDateTime } from './coerce.ts';
 import { scimErrors } from './errors.ts';
 import { JSON_NUMBER } from './filter.tokenizer.ts';
 import { getIgnoringCase, isPlainObject, type JsonObject } from './json.ts';
-import { type AttributeDefinition, findSubAttribute, type ResourceTypeRef, resolveAttribute, resourceTypeOf } from './schemas.ts';
+import { type AttributeDefinition, attribute, findSubAttribute, type ResourceTypeRef, resolveAttribute, resourceTypeOf } from './schemas.ts';
 import type { AttributePath, CompareOperator, CompareValue, FilterNode } from './scim.types.ts';
 
 type Predicate = (subject: JsonObject) => boolean;
@@ -98,17 +98,7 @@ const isUnknown = (path: AttributePath, resourceType: ResourceTypeRef): boolean 
 /** An attribute read as never assigned: no values to compare, nothing present. */
 const absentOperand = (name: string): Operand => ({
   name,
-  definition: {
-    name,
-    type: 'string',
-    multiValued: false,
-    required: false,
-    caseExact: false,
-    mutability: 'readWrite',
-    returned: 'default',
-    uniqueness: 'none',
-    description: '',
-  },
+  definition: attribute(name, 'string', ''),
   values: () => [],
   presence: () => undefined,
 });

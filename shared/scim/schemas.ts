@@ -54,7 +54,7 @@ export interface ResourceTypeDefinition {
 type Characteristics = Partial<Omit<AttributeDefinition, 'name' | 'type' | 'description'>>;
 
 /** RFC 7643 section 2.2: the defaults an attribute has when its definition says nothing. */
-const attribute = (name: string, type: AttributeType, description: string, characteristics: Characteristics = {}): AttributeDefinition => ({
+export const attribute = (name: string, type: AttributeType, description: string, characteristics: Characteristics = {}): AttributeDefinition => ({
   name,
   type,
   multiValued: false,

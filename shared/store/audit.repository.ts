@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { emptyCounts, LATENCY_BOUNDS_MS, latencyBucketOf, type OperationCounts, sumCounts } from '../observability/operation-counters.ts';
 import { InvalidCursor } from '../directory/directory.errors.ts';
+import { AppError } from '../errors.ts';
+import { stableHash } from '../sync/stable-hash.ts';
 import type { AuditEntry, AuditLog } from '../sync/sync.ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
@@ -13,6 +15,7 @@ import {
   auditPartitions,
   counterKey,
   counterPartitions,
+  countedGuardKey,
   GSI1,
   stripKeys,
   TABLE_KEYS,
@@ -53,35 +56,38 @@ export class DynamoAuditLog implements AuditLog {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly retentionDays: number,
+    /** Tries of the counters' transaction while it conflicts with others on a hot counter. */
+    private readonly countAttempts = 8,
   ) {}
 
   /**
-   * Writes the record and adds it to its hour's counters in one transaction, so the charts
-   * never disagree with the log. The record's put is conditional on its (random) id being new:
-   * a transaction retried after its first try committed unseen changes nothing.
+   * Writes the record, then adds it to its hour's counters. The record's id is derived from
+   * its content, and both writes are guarded by it: the record's put on its key being new, the
+   * counting on the record's counted guard being absent (written in the counters' transaction).
+   * So the record is written on its own, and a hot counter whose transactions keep conflicting
+   * can delay its counting but never lose it; and recording the same entry again (a retried
+   * call) writes nothing twice and counts nothing twice.
+   *
+   * Rejects with AuditCountPendingError when the counting still conflicts after its retries:
+   * the record is kept, and recording the same entry again completes the count.
    */
   async record(entry: AuditEntry): Promise<void> {
-    const id = randomUUID();
+    const id = auditRecordIdOf(entry);
     const ttl = Math.floor(Date.parse(entry.time) / 1000) + this.retentionDays * 86_400;
     const hour = auditHourOf(entry.time);
-    const counter = counterUpdate(entry, hour, id, ttl);
     const writes: Array<Promise<unknown>> = [
-      transactWrite(
-        this.client,
-        [
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: { ...auditKey(entry.connectorId, entry.time, id), id, ttl, ...entry },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          { Update: { TableName: this.tableName, ...counter } },
-        ],
-        (reasons) => (reasons[0] === 'ConditionalCheckFailed' ? new AlreadyRecorded() : new Error(`audit record not written: ${reasons.join(', ')}`)),
-      ).catch((error: unknown) => {
-        if (!(error instanceof AlreadyRecorded)) throw error;
-      }),
+      this.client
+        .send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...auditKey(entry.connectorId, entry.time, id), id, ttl, ...entry },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        )
+        .catch((error: unknown) => {
+          // Written by an earlier call with the same entry.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }),
     ];
     for (const connectorId of [entry.connectorId, undefined]) {
       const marker = auditHourKey(connectorId, hour);
@@ -91,7 +97,36 @@ export class DynamoAuditLog implements AuditLog {
       const markerTtl = Math.floor(Date.parse(`${hour}:00:00.000Z`) / 1000) + 3600 + this.retentionDays * 86_400;
       writes.push(this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...marker, ttl: markerTtl } })).then(() => this.markedHours.add(name)));
     }
+    // The record first: the counting below may fail, the record must not.
     await Promise.all(writes);
+    await this.count(entry, hour, id, ttl);
+  }
+
+  /** Adds a written record to its counters, once: the counted guard and the counters in one transaction. */
+  private async count(entry: AuditEntry, hour: string, id: string, ttl: number): Promise<void> {
+    const counted = Symbol('counted already');
+    try {
+      await transactWrite(
+        this.client,
+        [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...countedGuardKey(entry.connectorId, id), ttl },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Update: { TableName: this.tableName, ...counterUpdate(entry, hour, id, ttl) } },
+        ],
+        (reasons) =>
+          reasons[0] === 'ConditionalCheckFailed'
+            ? Object.assign(new Error('counted already'), { [counted]: true })
+            : new AuditCountPendingError(entry.connectorId, id, reasons),
+        this.countAttempts,
+      );
+    } catch (error) {
+      if (!(error as Record<symbol, unknown>)[counted]) throw error;
+    }
   }
 
   /**
@@ -209,8 +244,22 @@ const positionOf = (cursor: string | undefined): { hour: string; key: string } |
   return { hour: position.hour, key: position.key };
 };
 
-/** The transaction found the record written already: an earlier try committed. */
-class AlreadyRecorded extends Error {}
+/**
+ * An audit record's id: a hash of its content, so the same entry recorded again (a retried
+ * call) lands on the same key and counts once. Two operations differ at least in their time.
+ */
+export const auditRecordIdOf = (entry: AuditEntry): string => stableHash(entry);
+
+/** The record is written, but its counting kept conflicting with other writers of its counter. */
+export class AuditCountPendingError extends AppError {
+  constructor(connectorId: string, recordId: string, reasons: Array<string | undefined>) {
+    super(
+      'audit.countPending',
+      `audit record ${recordId} of ${connectorId} is written but not counted yet (${reasons.join(', ')}): recording the same entry again counts it`,
+      { retryable: true },
+    );
+  }
+}
 
 /** Counter attributes: `n` (all), `s_<status>`, `a_<action>`, `l_<latency bucket>`. */
 const STATUS_PREFIX = 's_';

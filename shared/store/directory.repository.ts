@@ -1,4 +1,5 @@
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursor, MemberNotFound, ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
 import type {
   DirectoryStore,
@@ -134,6 +135,22 @@ export class DynamoDirectoryStore implements DirectoryStore {
       this.countUpdate(type, 1),
     ];
     await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, indexes.uniques, record.id));
+  }
+
+  async completeCreate(type: ResourceType, id: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: resourceKey(type, id),
+          UpdateExpression: 'REMOVE pendingMembers',
+          ConditionExpression: 'attribute_exists(pendingMembers)',
+        }),
+      );
+    } catch (error) {
+      // Completed already (a retry of the same create, or one racing it), or deleted meanwhile.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async replace(record: ResourceRecord, expectedVersion: number, before: RecordIndexes, after: RecordIndexes): Promise<void> {

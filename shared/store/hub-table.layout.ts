@@ -30,6 +30,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | audit record      | `AUDIT#<connector>#<hour>#<shard>`        | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
  * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
  * | operation counter | `COUNTER#<connector>#<shard>`             | `<hour>`             |                             |                            |
+ * | counted guard     | `COUNTED#<connector>#<record id>`         | `COUNTED`            |                             |                            |
  *
  * One partition key takes about 1 000 writes a second, so nothing written per resource or per
  * operation shares one key: the by-type listing is spread over TYPE_SHARDS keys by a hash of the
@@ -245,7 +246,8 @@ export const auditHourKey = (connectorId: string | undefined, hour: string): Key
 
 /**
  * Per connector and hour, the counts of its audit records (by status, by action, a latency
- * histogram), each added in the transaction that writes the record. A connector's counters are
+ * histogram), each added after the record is written, in a transaction with the record's
+ * counted guard (below), so a record counts once however often it is written. A connector's counters are
  * spread over COUNTER_SHARDS keys by the record's id: the transactions of concurrent workers
  * rarely meet on one item, and no key takes more than its share of a busy connector's writes.
  * A chart of N hours reads N items per shard, whatever the number of records.
@@ -257,6 +259,12 @@ export const counterKey = (connectorId: string, hour: string, recordId: string):
   pk: counterPartition(connectorId, hash(recordId) % COUNTER_SHARDS),
   sk: hour,
 });
+/**
+ * Written, on the condition that it is absent, in the transaction that adds an audit record to
+ * its counters: a record written again (a retried call) is never counted twice. Small, and in a
+ * key of its own, so counting never rewrites the record. Expires with the record.
+ */
+export const countedGuardKey = (connectorId: string, recordId: string): Key => ({ pk: `COUNTED#${connectorId}#${recordId}`, sk: 'COUNTED' });
 
 // Stream records.
 

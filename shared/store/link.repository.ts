@@ -1,5 +1,6 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type Link, LinkCollisionError, type LinkKind, type LinkStore, linkRef, OWNED_LINK_KINDS } from '../sync/sync.ports.ts';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Link, LinkCollisionError, LinkConflictError, type LinkKind, type LinkStore, linkRef, OWNED_LINK_KINDS } from '../sync/sync.ports.ts';
 import { batchGetAll } from './batch-get-all.ts';
 import { linkKey, linkTargetKey, stripKeys } from './hub-table.layout.ts';
 import { type TransactItem, transactWrite } from './transactions.ts';
@@ -8,7 +9,9 @@ import { type TransactItem, transactWrite } from './transactions.ts';
  * Links (connector, kind, hub id) -> target id, with the reverse (connector, kind, target id) ->
  * hub id for users and groups. Both are written and deleted in one TransactWriteItems, the
  * reverse on the condition that it is absent or already names this hub id: two hub users can
- * never be linked to one target account, even when two workers race to link them.
+ * never be linked to one target account, even when two workers race to link them. Every write
+ * raises the link's version and is conditional on the version the writer read, so two workers
+ * (a real-time change and a reconciliation page) never overwrite each other's newer state.
  */
 export class DynamoLinkStore implements LinkStore {
   constructor(
@@ -39,14 +42,16 @@ export class DynamoLinkStore implements LinkStore {
   }
 
   async put(link: Link, replaces?: Link): Promise<void> {
-    const item = { ...linkKey(link.connectorId, link.kind, link.hubId), ...link };
+    const write = { TableName: this.tableName, Key: linkKey(link.connectorId, link.kind, link.hubId), ...linkUpdate(link) };
     // A membership's target id is the member's account, in many groups: no reverse, one plain write.
     if (!OWNED_LINK_KINDS.has(link.kind)) {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+      await this.client.send(new UpdateCommand(write)).catch((error: unknown) => {
+        throw error instanceof ConditionalCheckFailedException ? new LinkConflictError(link) : error;
+      });
       return;
     }
     const items: TransactItem[] = [
-      { Put: { TableName: this.tableName, Item: item } },
+      { Update: write },
       {
         Put: {
           TableName: this.tableName,
@@ -61,7 +66,9 @@ export class DynamoLinkStore implements LinkStore {
       await transactWrite(this.client, items, (reasons) =>
         reasons[1] === 'ConditionalCheckFailed'
           ? new LinkCollisionError(link, '')
-          : new Error(`linking ${link.kind} ${link.hubId} on ${link.connectorId} was cancelled: ${reasons.join(', ')}`),
+          : reasons[0] === 'ConditionalCheckFailed'
+            ? new LinkConflictError(link)
+            : new Error(`linking ${link.kind} ${link.hubId} on ${link.connectorId} was cancelled: ${reasons.join(', ')}`),
       );
     } catch (error) {
       if (!(error instanceof LinkCollisionError)) throw error;
@@ -71,26 +78,27 @@ export class DynamoLinkStore implements LinkStore {
   }
 
   async delete(link: Link): Promise<void> {
+    const remove = { TableName: this.tableName, Key: linkKey(link.connectorId, link.kind, link.hubId), ...versionGuard(link) };
     if (!OWNED_LINK_KINDS.has(link.kind)) {
-      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: linkKey(link.connectorId, link.kind, link.hubId) }));
+      await this.client.send(new DeleteCommand(remove)).catch((error: unknown) => {
+        throw error instanceof ConditionalCheckFailedException ? new LinkConflictError(link) : error;
+      });
       return;
     }
-    const items: TransactItem[] = [{ Delete: { TableName: this.tableName, Key: linkKey(link.connectorId, link.kind, link.hubId) } }, this.releaseReverse(link)];
+    const items: TransactItem[] = [{ Delete: remove }, this.releaseReverse(link)];
     const released = Symbol('reverse owned by another hub id');
+    const cancelled = (reasons: Array<string | undefined>) =>
+      reasons[0] === 'ConditionalCheckFailed'
+        ? new LinkConflictError(link)
+        : Object.assign(new Error(`deleting the link of ${link.kind} ${link.hubId} on ${link.connectorId} was cancelled: ${reasons.join(', ')}`), {
+            [released]: reasons[1] === 'ConditionalCheckFailed',
+          });
     try {
-      await transactWrite(this.client, items, (reasons) =>
-        Object.assign(new Error(`deleting the link of ${link.kind} ${link.hubId} on ${link.connectorId} was cancelled: ${reasons.join(', ')}`), {
-          [released]: reasons[1] === 'ConditionalCheckFailed',
-        }),
-      );
+      await transactWrite(this.client, items, cancelled);
     } catch (error) {
       // The reverse already names someone else (never ours to delete): drop only our link.
       if (!(error as Record<symbol, unknown>)[released]) throw error;
-      await transactWrite(
-        this.client,
-        items.slice(0, 1),
-        (reasons) => new Error(`deleting the link of ${link.kind} ${link.hubId} was cancelled: ${reasons.join(', ')}`),
-      );
+      await transactWrite(this.client, items.slice(0, 1), cancelled);
     }
   }
 
@@ -106,3 +114,42 @@ export class DynamoLinkStore implements LinkStore {
     };
   }
 }
+
+/**
+ * The write of a link as an update that raises its version. A link read from the store (with
+ * its `version`) is written only while the store holds that version; a new one only while the
+ * store holds no link, or one to the same target (the same link written again).
+ */
+const linkUpdate = (link: Link) => {
+  const { version: expected, ...fields } = link;
+  const names: Record<string, string> = { '#version': 'version' };
+  const values: Record<string, unknown> = { ':one': 1, ':zero': 0 };
+  const sets = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value], i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = value;
+      return `#a${i} = :a${i}`;
+    });
+  sets.push('#version = if_not_exists(#version, :zero) + :one');
+  let condition: string;
+  if (expected === undefined) {
+    condition = 'attribute_not_exists(pk) OR #targetId = :targetId';
+    names['#targetId'] = 'targetId';
+    values[':targetId'] = link.targetId;
+  } else {
+    condition = '#version = :expected';
+    values[':expected'] = expected;
+  }
+  return { UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+};
+
+/** A delete of a link read from the store: only while the store holds the version read. */
+const versionGuard = (link: Link) =>
+  link.version === undefined
+    ? {}
+    : {
+        ConditionExpression: '#version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':expected': link.version },
+      };

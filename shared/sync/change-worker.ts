@@ -125,12 +125,26 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     );
   };
 
+  /** The name of the change's hub user or group (a membership's group); none for an orphan account. */
+  const nameOf = async (connectorId: string, message: ChangeMessage): Promise<string | undefined> => {
+    if (message.kind === 'account') return undefined;
+    const [kind, id] = message.kind === 'membership' ? (['group', message.groupId] as const) : ([message.kind, message.id] as const);
+    try {
+      return await deps.sync.nameOf(connectorId, kind, id);
+    } catch {
+      // The failure is recorded even when the name cannot be read (the table may be what failed).
+      return undefined;
+    }
+  };
+
   const recordFailure = async (config: ConnectorConfig, unit: ReceivedChange[], status: 'retrying' | 'dead-lettered', error: unknown, attempt: number) => {
     const first = unit[0] as ReceivedChange;
+    const name = await nameOf(config.id, first.message);
     await deps.audit.record({
       time: deps.clock().toISOString(),
       connectorId: config.id,
       ...describe(first.message),
+      ...(name ? { name } : {}),
       trigger: first.message.trigger,
       action: first.message.kind === 'membership' ? 'membership' : 'sync',
       status,
@@ -159,6 +173,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
       connectorId: config.id,
       resourceType: 'Connector',
       resourceId: config.id,
+      name: config.id,
       trigger: 'realtime',
       action,
       status: action === 'resume' ? 'success' : 'failed',

@@ -101,6 +101,7 @@ export const makeInboundApplier = (deps: InboundApplyDeps) => {
     await record(connectorId, {
       resourceType: 'User',
       resourceId: hubId ?? change.targetId ?? '',
+      ...(typeof change.values?.userName === 'string' ? { name: change.values.userName } : {}),
       action: change.action === 'disable' ? 'deactivate' : change.action,
       status,
       ...(change.targetId ? { targetId: change.targetId } : {}),

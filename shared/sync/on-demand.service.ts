@@ -1,6 +1,7 @@
 import { AppError } from '../errors.ts';
 import type { ChangeMessage } from './change-message.ts';
 import type { AccessGrant, GrantStore } from './grant.ports.ts';
+import type { AuditLog } from './sync.ports.ts';
 import type { AttributeDiff, Situation, TargetCall } from './sync.planner.ts';
 import type { ConnectorContext, SyncOutcome, SyncService } from './sync.service.ts';
 
@@ -101,6 +102,8 @@ export interface OnDemandDeps {
   /** Puts a change on the connector's FIFO lane (the settling change after applying). */
   enqueue(message: ChangeMessage): Promise<void>;
   clock: () => Date;
+  /** Records a request the target failed (the sync records every other outcome itself). */
+  audit?: AuditLog;
 }
 
 /** The longest temporary access: a grant is for troubleshooting and short tasks, not a role. */
@@ -173,7 +176,9 @@ export const makeProvisionOnDemand = (deps: OnDemandDeps) => {
 
     if ('group' in request.subject) {
       const group = await single(deps.hub.findGroups(request.subject.group), `group "${request.subject.group}"`);
-      const outcome = await deps.sync.syncGroup(ctx, group.id, options);
+      const outcome = await failureRecorded(ctx.config.id, { type: 'Group', id: group.id, name: group.displayName }, dryRun, () =>
+        deps.sync.syncGroup(ctx, group.id, options),
+      );
       const settle = !dryRun && outcome.status === 'success';
       if (settle) await deps.enqueue({ kind: 'group', connectorId: ctx.config.id, id: group.id, trigger: 'on-demand' });
       return resultOf(request.connectorId, dryRun, { type: 'Group', id: group.id, name: group.displayName }, outcome, settle, started, {});
@@ -198,11 +203,13 @@ export const makeProvisionOnDemand = (deps: OnDemandDeps) => {
       // Revoked first, so no sync that runs meanwhile provisions the user again by it.
       if (revokedGrant && !dryRun) await deps.grants.delete(ctx.config.id, user.id);
     }
-    const outcome = await deps.sync.syncUser(ctx, user.id, {
-      ...options,
-      ...(request.deprovision ? { deprovision: true } : {}),
-      ...(grant && dryRun ? { grant } : {}),
-    });
+    const outcome = await failureRecorded(ctx.config.id, { type: 'User', id: user.id, name: user.userName }, dryRun, () =>
+      deps.sync.syncUser(ctx, user.id, {
+        ...options,
+        ...(request.deprovision ? { deprovision: true } : {}),
+        ...(grant && dryRun ? { grant } : {}),
+      }),
+    );
     // A deprovision is not settled through the lane: the lane's sync follows the scope, which may
     // admit the user, and would undo what the operator asked for at once.
     const settle = !dryRun && !request.deprovision && outcome.status === 'success';
@@ -212,6 +219,37 @@ export const makeProvisionOnDemand = (deps: OnDemandDeps) => {
       ...(revokedGrant ? { revokedGrant } : {}),
     });
   };
+
+  /**
+   * Runs the sync; when the target fails it, records the failure (naming the user or group, so
+   * operators find it by person) and rethrows for the invoker. A dry run records nothing.
+   */
+  async function failureRecorded(
+    connectorId: string,
+    resource: OnDemandResult['resource'],
+    dryRun: boolean,
+    sync: () => Promise<SyncOutcome>,
+  ): Promise<SyncOutcome> {
+    try {
+      return await sync();
+    } catch (error) {
+      if (!dryRun && deps.audit) {
+        await deps.audit.record({
+          time: deps.clock().toISOString(),
+          connectorId,
+          resourceType: resource.type,
+          resourceId: resource.id,
+          ...(resource.name ? { name: resource.name } : {}),
+          trigger: 'on-demand',
+          action: 'sync',
+          status: 'failed',
+          steps: [],
+          error: { code: error instanceof AppError ? error.code : 'internal', message: error instanceof Error ? error.message : String(error) },
+        });
+      }
+      throw error;
+    }
+  }
 
   function resultOf(
     connectorId: string,

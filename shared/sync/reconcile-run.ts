@@ -232,6 +232,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       connectorId: run.connectorId,
       resourceType: 'Connector',
       resourceId: run.connectorId,
+      name: run.connectorId,
       trigger: run.trigger === 'schedule' ? 'schedule' : 'on-demand',
       action,
       status,

@@ -245,7 +245,7 @@ const planBase = (config: ConnectorConfig, hubId: string, name: string | undefin
 export const planUser = (config: ConnectorConfig, facts: UserFacts, now: Date): UserPlan => {
   const { user, link, hubId } = facts;
   const steps: string[] = [];
-  const name = typeof user?.userName === 'string' ? user.userName : (link?.pushed.userName as string | undefined);
+  const name = typeof user?.userName === 'string' ? user.userName : (link?.name ?? (link?.pushed.userName as string | undefined));
   const { verdict, step } = scopeStep(config, facts, now);
   steps.push(step);
   const plan = (situation: Situation, outcome: PlannedOutcome, more: Partial<UserPlan> = {}): UserPlan => ({
@@ -374,7 +374,7 @@ export const groupInScope = (config: ConnectorConfig, groupId: string): boolean 
 export const planGroup = (config: ConnectorConfig, facts: GroupFacts): GroupPlan => {
   const { group, link, hubId } = facts;
   const steps: string[] = [];
-  const name = typeof group?.displayName === 'string' ? group.displayName : (link?.pushed.displayName as string | undefined);
+  const name = typeof group?.displayName === 'string' ? group.displayName : (link?.name ?? (link?.pushed.displayName as string | undefined));
   const plan = (situation: Situation, outcome: PlannedOutcome, more: Partial<GroupPlan> = {}): GroupPlan => ({
     kind: 'group',
     ...planBase(config, hubId, name, link, steps),

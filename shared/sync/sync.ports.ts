@@ -20,6 +20,25 @@ export interface Link {
   /** How the link was made: the hub created the account, matched an existing one, or a group mapping. */
   origin: 'created' | 'matched' | 'mapped';
   updated: string;
+  /**
+   * The store's version of the link, raised by every write: a link rewritten or deleted from a
+   * read carries the version it read, and the store refuses the write (LinkConflictError) when
+   * another writer changed the link since. Absent on a link not read from the store.
+   */
+  version?: number;
+  /** userName or displayName of the hub resource when the link was written: names it after the hub deleted it. */
+  name?: string;
+}
+
+/**
+ * The link changed since it was read (another worker wrote it: a real-time change, a
+ * reconciliation page, an on-demand request), or a new link found one to another target:
+ * writing would lose the newer state. Nothing was written; plan again from a fresh read.
+ */
+export class LinkConflictError extends AppError {
+  constructor(link: Pick<Link, 'connectorId' | 'kind' | 'hubId'>) {
+    super('sync.linkConflict', `the ${link.kind} link of ${link.hubId} on ${link.connectorId} changed since it was read`, { retryable: true });
+  }
 }
 
 /**
@@ -57,9 +76,16 @@ export interface LinkStore {
    * transaction; rejects with LinkCollisionError, writing nothing, when the target id is linked
    * to another hub id. `replaces` is the link being rewritten, so a changed target id (a
    * re-created group) releases the old reverse entry in the same transaction.
+   *
+   * Optimistic: a link with a `version` (rewritten from a read) is written only while the store
+   * still holds that version; a link without one (new) only while the store holds none, or one
+   * to the same target id (a repeated write). Otherwise rejects with LinkConflictError.
    */
   put(link: Link, replaces?: Link): Promise<void>;
-  /** Deletes the link and its reverse in one transaction. */
+  /**
+   * Deletes the link and its reverse in one transaction; a link with a `version` only while the
+   * store still holds that version (else LinkConflictError).
+   */
   delete(link: Link): Promise<void>;
 }
 

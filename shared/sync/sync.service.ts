@@ -21,7 +21,7 @@ import {
 } from './sync.planner.ts';
 import { linkRefsOfMembers } from './membership-links.ts';
 import { stableHash } from './stable-hash.ts';
-import { type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, linkRef, type SyncTrigger } from './sync.ports.ts';
+import { type AuditLog, type HubReader, type Link, LinkCollisionError, LinkConflictError, type LinkStore, linkRef, type SyncTrigger } from './sync.ports.ts';
 
 export { diffAttributes } from './sync.planner.ts';
 
@@ -78,12 +78,18 @@ export interface SyncOutcome extends PlannedOutcome {
   changes?: AttributeDiff[];
 }
 
+/** Plans made again, one after another, because a link changed under them; then the conflict is the caller's to retry. */
+const MAX_LINK_CONFLICTS = 3;
+
 /** What the applier did, or that the plan must be made again from fresh facts. */
 type Applied = { outcome: PlannedOutcome } | { again: NonNullable<UserPlanOptions['pass']>; note: string };
 
 interface UserPlanOptions extends SyncOptions {
   pass?: 'first' | 'rematch-after-conflict';
 }
+
+/** The resource's name as the plan knows it, for a link to keep. */
+const named = (plan: UserPlan | GroupPlan) => (plan.name ? { name: plan.name } : {});
 
 const outcomeOf = (plan: UserPlan | GroupPlan, outcome: PlannedOutcome = plan): SyncOutcome => ({
   action: outcome.action,
@@ -114,6 +120,7 @@ export const makeSync = (deps: SyncDeps) => {
     targetId: string,
     pushed: TargetAttributes,
     origin: Link['origin'],
+    name: string | undefined,
   ): Link => ({
     connectorId: config.id,
     kind,
@@ -124,7 +131,18 @@ export const makeSync = (deps: SyncDeps) => {
     hash: stableHash(pushed),
     origin,
     updated: now(),
+    ...(name ? { name } : {}),
   });
+
+  /**
+   * The name operators know a hub user or group by (userName, displayName): the hub's, or for
+   * one the hub has deleted, the name its link kept. Audit records carry it, failures too.
+   */
+  const nameOf = async (connectorId: string, kind: 'user' | 'group', id: string): Promise<string | undefined> => {
+    const resource = kind === 'user' ? await deps.hub.getUser(id) : await deps.hub.getGroup(id);
+    const name = resource?.[kind === 'user' ? 'userName' : 'displayName'];
+    return typeof name === 'string' ? name : (await deps.links.get(connectorId, kind, id))?.name;
+  };
 
   /**
    * Writes a link, or says it collides: the target id is linked to another hub resource
@@ -216,7 +234,7 @@ export const makeSync = (deps: SyncDeps) => {
         const current = link as Link;
         const pushed = { ...current.pushed, active: false };
         await connector.disableUser(current.targetId, pushed);
-        await deps.links.put({ ...current, status: 'disabled', pushed, hash: stableHash(pushed), updated: now() });
+        await deps.links.put({ ...current, ...named(plan), status: 'disabled', pushed, hash: stableHash(pushed), updated: now() });
         return { outcome: plan };
       }
       case 'relink':
@@ -235,7 +253,14 @@ export const makeSync = (deps: SyncDeps) => {
         }
         const wanted = plan.wanted ?? {};
         const pushed = { ...Object.fromEntries(Object.entries(current.pushed).filter(([key]) => !call.change.unset.includes(key))), ...call.change.set };
-        await deps.links.put({ ...current, status: wanted.active === false ? 'disabled' : 'active', pushed, hash: stableHash(pushed), updated: now() });
+        await deps.links.put({
+          ...current,
+          ...named(plan),
+          status: wanted.active === false ? 'disabled' : 'active',
+          pushed,
+          hash: stableHash(pushed),
+          updated: now(),
+        });
         return { outcome: plan };
       }
       case 'link': {
@@ -243,7 +268,7 @@ export const makeSync = (deps: SyncDeps) => {
         const how = `matched by ${plan.matchedBy?.attribute} = "${plan.matchedBy?.value}"`;
         // Link first, then change the account: a racing worker that linked it to someone else
         // makes this put fail before anything of theirs is touched.
-        const collided = await linkOrCollide(newLink(config, 'user', plan.hubId, targetId, plan.wanted ?? {}, 'matched'), how, plan.steps);
+        const collided = await linkOrCollide(newLink(config, 'user', plan.hubId, targetId, plan.wanted ?? {}, 'matched', plan.name), how, plan.steps);
         if (collided) return { outcome: collided };
         for (const call of plan.calls) if (call.operation === 'updateUser') await connector.updateUser(call.targetId, call.change, call.full);
         return { outcome: plan };
@@ -258,7 +283,7 @@ export const makeSync = (deps: SyncDeps) => {
           // Someone made the account between our match and our create: match again, once.
           return { again: 'rematch-after-conflict', note: 'create: the target reports the account exists; matching again' };
         }
-        const collided = await linkOrCollide(newLink(config, 'user', plan.hubId, created.id, wanted, 'created'), 'created', plan.steps);
+        const collided = await linkOrCollide(newLink(config, 'user', plan.hubId, created.id, wanted, 'created', plan.name), 'created', plan.steps);
         return { outcome: collided ?? { ...plan, targetId: created.id } };
       }
       default:
@@ -266,12 +291,29 @@ export const makeSync = (deps: SyncDeps) => {
     }
   };
 
-  const syncUserPass = async (ctx: ConnectorContext, userId: string, options: UserPlanOptions, earlier: string[]): Promise<SyncOutcome> => {
+  const syncUserPass = async (ctx: ConnectorContext, userId: string, options: UserPlanOptions, earlier: string[], conflicts = 0): Promise<SyncOutcome> => {
     const plan = await planUserOf(ctx, userId, options);
     if (earlier.length) plan.steps.unshift(...earlier);
     if (options.dryRun) return outcomeOf(plan);
-    const applied = await applyUser(ctx, plan);
-    if ('again' in applied) return syncUserPass(ctx, userId, { ...options, pass: applied.again }, [...plan.steps, applied.note]);
+    let applied: Applied;
+    try {
+      applied = await applyUser(ctx, plan);
+    } catch (error) {
+      // Another worker wrote the link since this plan read it: plan again from its state. Our
+      // call may have reached the target after theirs, so the link no longer says what the
+      // account holds: an update or disable plans again as if the account held nothing, which
+      // sends the hub's current state in full.
+      if (!(error instanceof LinkConflictError) || conflicts >= MAX_LINK_CONFLICTS) throw error;
+      const resend = plan.action === 'update' || plan.action === 'disable';
+      return syncUserPass(
+        ctx,
+        userId,
+        { ...options, pass: 'first', ...(resend ? { observed: { attributes: {} } } : {}) },
+        [...plan.steps, 'the link changed meanwhile: planning again'],
+        conflicts + 1,
+      );
+    }
+    if ('again' in applied) return syncUserPass(ctx, userId, { ...options, pass: applied.again }, [...plan.steps, applied.note], conflicts);
     const outcome = outcomeOf(plan, applied.outcome);
     await record(ctx, plan, options, outcome);
     return outcome;
@@ -319,13 +361,13 @@ export const makeSync = (deps: SyncDeps) => {
         const renamed = await connector.renameGroup(current.targetId, displayName, plan.hubId);
         if (renamed.id !== current.targetId) plan.steps.push(`the target cannot rename in place: the group is now ${renamed.id}`);
         const pushed = { displayName };
-        await deps.links.put({ ...current, targetId: renamed.id, pushed, hash: stableHash(pushed), updated: now() }, current);
+        await deps.links.put({ ...current, ...named(plan), targetId: renamed.id, pushed, hash: stableHash(pushed), updated: now() }, current);
         return { ...plan, targetId: renamed.id };
       }
       case 'link':
         return (
           (await linkOrCollide(
-            newLink(config, 'group', plan.hubId, plan.targetId as string, { displayName: plan.displayName }, 'mapped'),
+            newLink(config, 'group', plan.hubId, plan.targetId as string, { displayName: plan.displayName }, 'mapped', plan.name),
             'named by a group mapping',
             plan.steps,
           )) ?? plan
@@ -352,7 +394,7 @@ export const makeSync = (deps: SyncDeps) => {
           target = existing;
         }
         return (
-          (await linkOrCollide(newLink(config, 'group', plan.hubId, target.id, { displayName }, 'created'), 'created', plan.steps)) ?? {
+          (await linkOrCollide(newLink(config, 'group', plan.hubId, target.id, { displayName }, 'created', plan.name), 'created', plan.steps)) ?? {
             ...plan,
             targetId: target.id,
           }
@@ -382,7 +424,18 @@ export const makeSync = (deps: SyncDeps) => {
       plan = await planGroupOf(ctx, groupId);
       plan.steps.unshift(...earlier);
     }
-    const outcome = outcomeOf(plan, await applyGroup(ctx, plan));
+    let applied: PlannedOutcome;
+    try {
+      applied = await applyGroup(ctx, plan);
+    } catch (error) {
+      // Another worker wrote the link since this plan read it: plan once more from its state.
+      if (!(error instanceof LinkConflictError)) throw error;
+      const earlier = [...plan.steps, 'the link changed meanwhile: planning again'];
+      plan = await planGroupOf(ctx, groupId);
+      plan.steps.unshift(...earlier);
+      applied = await applyGroup(ctx, plan);
+    }
+    const outcome = outcomeOf(plan, applied);
     await record(ctx, plan, options, outcome);
     return outcome;
   };
@@ -396,7 +449,8 @@ export const makeSync = (deps: SyncDeps) => {
     if (observed === 'absent') return undefined;
     const account = known.get(linkRef('user', memberId));
     if (observed !== 'present' || existing || !account) return existing;
-    const seen: Link = { ...account, kind: 'membership', hubId: `${groupId}#${memberId}`, pushed: {}, hash: '', origin: 'created', connectorId };
+    const { version: _accountVersion, ...fields } = account;
+    const seen: Link = { ...fields, kind: 'membership', hubId: `${groupId}#${memberId}`, pushed: {}, hash: '', origin: 'created', connectorId };
     return seen;
   };
 
@@ -470,27 +524,36 @@ export const makeSync = (deps: SyncDeps) => {
       // Without a group on the target there is nothing to remove from: only the links go.
       if (groupLink) await connector.changeGroupMembers(groupLink.targetId, { add: add.map((a) => a.targetId), remove: remove.map((r) => r.link.targetId) });
       // Membership links are independent items (no reverse index): written side by side.
-      await Promise.all([
-        ...add.map((a) =>
-          deps.links.put({
-            connectorId: config.id,
-            kind: 'membership',
-            hubId: `${groupId}#${a.memberId}`,
-            targetId: a.targetId,
-            status: 'active',
-            pushed: {},
-            hash: '',
-            origin: 'created',
-            updated: now(),
+      await Promise.all(
+        [
+          ...add.map((a) =>
+            deps.links.put({
+              connectorId: config.id,
+              kind: 'membership',
+              hubId: `${groupId}#${a.memberId}`,
+              targetId: a.targetId,
+              status: 'active',
+              pushed: {},
+              hash: '',
+              origin: 'created',
+              updated: now(),
+            }),
+          ),
+          ...remove.map((r) => deps.links.delete(r.link)),
+        ].map((write) =>
+          // A membership link another worker wrote meanwhile holds the newer state: ours is done.
+          write.catch((error: unknown) => {
+            if (!(error instanceof LinkConflictError)) throw error;
           }),
         ),
-        ...remove.map((r) => deps.links.delete(r.link)),
-      ]);
+      );
+      const name = groupLink?.name ?? (await nameOf(config.id, 'group', groupId));
       await deps.audit.record({
         time: now(),
         connectorId: config.id,
         resourceType: 'Membership',
         resourceId: groupId,
+        ...(name ? { name } : {}),
         trigger: options.trigger,
         action: 'membership',
         status: 'success',
@@ -509,6 +572,7 @@ export const makeSync = (deps: SyncDeps) => {
     syncUser,
     syncGroup,
     syncMembers,
+    nameOf,
     planUser: (ctx: ConnectorContext, userId: string, options: SyncOptions) => planUserOf(ctx, userId, options),
     planGroup: planGroupOf,
   };

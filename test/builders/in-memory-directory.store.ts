@@ -81,6 +81,10 @@ export class InMemoryDirectoryStore implements DirectoryStore {
     }
     if (record.resourceType === 'Group') this.memberships.delete(record.id);
   }
+  async completeCreate(type: ResourceType, id: string) {
+    const record = this.records.get(this.key(type, id));
+    if (record) delete record.pendingMembers;
+  }
   async findIdByUnique(type: ResourceType, key: UniqueKey) {
     return this.uniques.get(this.uniqueKey(type, key));
   }

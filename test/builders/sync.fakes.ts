@@ -21,6 +21,7 @@ import {
   type HubReader,
   type Link,
   LinkCollisionError,
+  LinkConflictError,
   type LinkKind,
   type LinkStore,
   linkRef,
@@ -109,17 +110,28 @@ export class InMemoryLinkStore implements LinkStore {
     return OWNED_LINK_KINDS.has(kind) ? this.owners.get(this.key(connectorId, kind, targetId)) : undefined;
   }
 
+  /** The same optimistic check as the store: the version read, or (new) none or the same target. */
+  private check(link: Link, deleting = false) {
+    const stored = this.links.get(this.key(link.connectorId, link.kind, link.hubId));
+    const fresh =
+      link.version === undefined ? deleting || !stored || stored.targetId === link.targetId : (stored?.version ?? 0) === link.version && stored !== undefined;
+    if (!fresh) throw new LinkConflictError(link);
+    return stored;
+  }
+
   async put(link: Link, replaces?: Link) {
+    const stored = this.check(link);
     if (OWNED_LINK_KINDS.has(link.kind)) {
       const owner = this.owners.get(this.key(link.connectorId, link.kind, link.targetId));
       if (owner !== undefined && owner !== link.hubId) throw new LinkCollisionError(link, owner);
       if (replaces && replaces.targetId !== link.targetId) this.owners.delete(this.key(replaces.connectorId, replaces.kind, replaces.targetId));
       this.owners.set(this.key(link.connectorId, link.kind, link.targetId), link.hubId);
     }
-    this.links.set(this.key(link.connectorId, link.kind, link.hubId), structuredClone(link));
+    this.links.set(this.key(link.connectorId, link.kind, link.hubId), { ...structuredClone(link), version: (stored?.version ?? 0) + 1 });
   }
 
   async delete(link: Link) {
+    this.check(link, true);
     this.links.delete(this.key(link.connectorId, link.kind, link.hubId));
     const reverse = this.key(link.connectorId, link.kind, link.targetId);
     if (OWNED_LINK_KINDS.has(link.kind) && this.owners.get(reverse) === link.hubId) this.owners.delete(reverse);

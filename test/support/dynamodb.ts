@@ -26,3 +26,18 @@ export const scanTable = async (documents: DynamoDBDocumentClient, tableName: st
   } while (start);
   return items;
 };
+
+/**
+ * A client of the test run's DynamoDB Local whose requests pass `intercept` first: it answers
+ * (a promise that rejects, or never settles) for the requests it takes, undefined lets one
+ * through. For failures DynamoDB Local cannot be made to produce: a transaction conflict on a hot
+ * item, a process that dies between two writes.
+ */
+export const interceptedClient = (intercept: (command: string, input: Record<string, unknown>) => Promise<never> | undefined) => {
+  const raw = new DynamoDBClient({ ...localAwsConfig, endpoint: inject('dynamodbEndpoint') });
+  raw.middlewareStack.add((next, context) => async (args) => intercept(context.commandName ?? '', args.input as Record<string, unknown>) ?? next(args), {
+    step: 'finalizeRequest',
+    name: 'intercept',
+  });
+  return { raw, documents: createDocumentClient(raw) };
+};

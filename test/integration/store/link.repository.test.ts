@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoLinkStore } from '../../../shared/store/link.repository.ts';
-import { type Link, LinkCollisionError, linkRef } from '../../../shared/sync/sync.ports.ts';
+import { type Link, LinkCollisionError, LinkConflictError, linkRef } from '../../../shared/sync/sync.ports.ts';
 import { freshHubTable } from '../../support/dynamodb.ts';
 
 const link = (hubId: string, targetId: string, extra: Partial<Link> = {}): Link => ({
@@ -64,8 +64,8 @@ describe('DynamoLinkStore', () => {
   });
 
   it('moves the reverse when a link is rewritten to a new target id', async () => {
-    const group = link('eng', 'Engineering', { kind: 'group' });
-    await store.put(group);
+    await store.put(link('eng', 'Engineering', { kind: 'group' }));
+    const group = (await store.get('app', 'group', 'eng')) as Link;
     await store.put({ ...group, targetId: 'R_D' }, group);
 
     expect(await store.ownerOf('app', 'group', 'Engineering')).toBeUndefined();
@@ -78,6 +78,51 @@ describe('DynamoLinkStore', () => {
 
     expect(await store.get('app', 'membership', 'g2#bob')).toMatchObject({ targetId: 't-1' });
     expect(await store.ownerOf('app', 'membership', 't-1')).toBeUndefined();
+  });
+
+  it('refuses a rewrite from a stale read, keeping the newer state another worker wrote', async () => {
+    // Prepare: two workers read the same link.
+    await store.put(link('erin', 't-erin', { pushed: { title: 'Engineer' } }));
+    const realtime = (await store.get('app', 'user', 'erin')) as Link;
+    const reconcile = (await store.get('app', 'user', 'erin')) as Link;
+
+    // Act: the real-time change writes first; the reconciliation page writes from its older read.
+    await store.put({ ...realtime, pushed: { title: 'Manager' } });
+    const stale = await store.put({ ...reconcile, pushed: { title: 'Engineer', department: 'R&D' } }).catch((e: unknown) => e);
+
+    // Assess
+    expect(stale).toBeInstanceOf(LinkConflictError);
+    expect(await store.get('app', 'user', 'erin')).toMatchObject({ pushed: { title: 'Manager' }, version: 2 });
+    expect(await store.ownerOf('app', 'user', 't-erin')).toBe('erin');
+  });
+
+  it('lets exactly one of two workers rewrite a link they both read', async () => {
+    await store.put(link('frank', 't-frank'));
+    const read = (await store.get('app', 'user', 'frank')) as Link;
+
+    const results = await Promise.allSettled([store.put({ ...read, status: 'disabled' }), store.put({ ...read, pushed: { title: 'Lead' } })]);
+
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(LinkConflictError);
+  });
+
+  it('refuses a new link over one to another target, and a delete from a stale read', async () => {
+    // Prepare
+    await store.put(link('gina', 't-gina-1', { kind: 'membership' }));
+    const read = (await store.get('app', 'membership', 'gina')) as Link;
+    await store.put({ ...read, status: 'disabled' });
+
+    // Act
+    const overwrite = await store.put(link('gina', 't-gina-2', { kind: 'membership' })).catch((e: unknown) => e);
+    const staleDelete = await store.delete(read).catch((e: unknown) => e);
+    const again = await store.put(link('gina', 't-gina-1', { kind: 'membership' })).catch((e: unknown) => e);
+
+    // Assess: the link written twice to the same target is a repeat, not a conflict.
+    expect(overwrite).toBeInstanceOf(LinkConflictError);
+    expect(staleDelete).toBeInstanceOf(LinkConflictError);
+    expect(again).toBeUndefined();
+    expect(await store.get('app', 'membership', 'gina')).toMatchObject({ targetId: 't-gina-1', version: 3 });
   });
 
   it('reads the links of many hub resources batched past the 100 keys of one request, leaving out the ones that do not exist', async () => {
