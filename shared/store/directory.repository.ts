@@ -1,4 +1,5 @@
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidCursor, MemberNotFound, ResourceNotFound, UniquenessConflict, VersionConflict } from '../directory/directory.errors.ts';
 import type {
   DirectoryStore,
@@ -10,6 +11,7 @@ import type {
   ResourceRecord,
   ResourceType,
   UniqueKey,
+  WriteOrigin,
 } from '../directory/directory.ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
@@ -24,6 +26,7 @@ import {
   GSI1,
   groupPartition,
   MEMBER_SK_PREFIX,
+  MEMBERSHIP_REMOVAL_ORIGIN,
   memberIndexPartition,
   membershipIndexKey,
   membershipKey,
@@ -390,6 +393,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       return true;
     });
     const toRemove = unique(change.remove).filter((id) => present.has(id) && !toAdd.some((m) => m.value === id));
+    if (options.origin?.provision === false) await this.markSilentRemovals(groupId, toRemove, options.origin);
     // One unit per member, kept whole within a transaction: an add is its membership item and a
     // check, in the same transaction, that the member exists, so an add racing the member's
     // DELETE either fails or lands before it, where the DELETE (or its drain) finds it.
@@ -484,6 +488,36 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const group = await this.get('Group', groupId);
     if (!group) throw new ResourceNotFound('Group', groupId);
     return group;
+  }
+
+  /**
+   * Writes the removal's origin on each membership item about to be removed without telling any
+   * connector: the stream's REMOVE record shows only the old image, which then says so
+   * (shared/sync/change-message.ts). One extra write per removed member, for such imports only.
+   * A mark left by a chunk that died before its removal is completed when the chunk runs again.
+   */
+  private async markSilentRemovals(groupId: string, memberIds: string[], origin: WriteOrigin): Promise<void> {
+    for (const part of chunk(memberIds, 25)) {
+      await Promise.all(
+        part.map(async (memberId) => {
+          try {
+            await this.client.send(
+              new UpdateCommand({
+                TableName: this.tableName,
+                Key: membershipKey(groupId, memberId),
+                UpdateExpression: 'SET #removal = :origin',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#removal': MEMBERSHIP_REMOVAL_ORIGIN },
+                ExpressionAttributeValues: { ':origin': origin },
+              }),
+            );
+          } catch (error) {
+            // Removed meanwhile: the removal's own condition sees it.
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }
+        }),
+      );
+    }
   }
 
   private putExternalId(type: ResourceType, externalId: string, id: string): TransactItem {
