@@ -111,7 +111,7 @@ const importBench = async (endpoint: string) => {
   const jobs = makeImportJobs({
     jobs: new DynamoImportJobStore(documents, tableName),
     // The queue's part is SQS's: here each chunk is applied as the import function would.
-    queue: { send: async (message) => void chunks.push(message) },
+    queue: { send: async (message) => void ('chunk' in message && chunks.push(message)) },
     importer: makeChunkImporter({ directory, store }),
     clock: () => new Date(),
     newId: () => `imp_${randomUUID().slice(0, 8)}`,
