@@ -31,7 +31,8 @@ export interface ImportJobsWiringOptions {
  */
 export const wireImportJobs = (options: ImportJobsWiringOptions) => {
   const clock = options.clock ?? (() => new Date());
-  const store = new DynamoDirectoryStore(options.documents, options.tableName);
+  // Rows of a chunk share transactions (each row whole in one), so an import costs a call per few dozen rows.
+  const store = new DynamoDirectoryStore(options.documents, options.tableName, { batchWrites: true });
   const directory = makeDirectory({
     store,
     clock,

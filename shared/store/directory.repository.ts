@@ -39,6 +39,7 @@ import {
 } from './hub-table.layout.ts';
 import { MergedQuery } from './merged-query.ts';
 import { queryAll } from './query-all.ts';
+import { TransactionBatcher } from './transaction-batcher.ts';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, transactWrite } from './transactions.ts';
 
 /**
@@ -87,10 +88,18 @@ const chunk = <T>(items: T[], size: number): T[][] => {
 
 /** The directory on the hub's DynamoDB table: the only code that knows its item layout. */
 export class DynamoDirectoryStore implements DirectoryStore {
+  /** Shares transactions between creates and replaces that arrive together (bulk imports); none: one transaction each. */
+  readonly batcher: TransactionBatcher | undefined;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: { batchWrites?: boolean } = {},
+  ) {
+    this.batcher = options.batchWrites
+      ? new TransactionBatcher(client, { countUpdate: (type, delta) => this.countUpdate(type as ResourceType, delta) })
+      : undefined;
+  }
 
   async get(type: ResourceType, id: string): Promise<ResourceRecord | undefined> {
     const item = await this.getItem(type, id);
@@ -134,9 +143,10 @@ export class DynamoDirectoryStore implements DirectoryStore {
       ...indexes.uniques.map((key) => this.putGuard(type, key, record.id)),
       ...unique(indexes.emails).map((email) => ({ Put: { TableName: this.tableName, Item: { ...emailKey(email, record.id), userId: record.id } } })),
       ...(indexes.externalId === undefined ? [] : [this.putExternalId(type, indexes.externalId, record.id)]),
-      this.countUpdate(type, 1),
     ];
-    await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, indexes.uniques, record.id));
+    const onCancelled = (reasons: Array<string | undefined>) => this.conflictFrom(reasons, type, 1, indexes.uniques, record.id);
+    if (this.batcher) return this.batcher.write({ items, count: { key: type, delta: 1 }, onCancelled });
+    await transactWrite(this.client, [...items, this.countUpdate(type, 1)], onCancelled);
   }
 
   async replace(record: ResourceRecord, expectedVersion: number, before: RecordIndexes, after: RecordIndexes): Promise<void> {
@@ -177,7 +187,9 @@ export class DynamoDirectoryStore implements DirectoryStore {
             ...(before.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, before.externalId, record.id) } }]),
           ]),
     ];
-    await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, addedKeys, record.id));
+    const onCancelled = (reasons: Array<string | undefined>) => this.conflictFrom(reasons, type, 1, addedKeys, record.id);
+    if (this.batcher) return this.batcher.write({ items, onCancelled });
+    await transactWrite(this.client, items, onCancelled);
   }
 
   /**
