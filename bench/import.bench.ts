@@ -166,9 +166,11 @@ const importBench = async (endpoint: string, batchWrites: boolean) => {
     `\nimport of ${ROWS} users in chunks of ${DEFAULT_CHUNK_ROWS} rows (${first.chunks} chunk messages, 1 in 10 users in group Bench), ${batchWrites ? 'rows sharing transactions' : 'one transaction per row'}`,
   );
   console.log(`  transactions:   ${first.rowsPerTransaction.toFixed(1)} rows per user write transaction on the first run`);
-  console.log(`  first run:      ${first.job.counters.created} created; ${perUser(first.write)} WCU and ${perUser(first.read)} RCU per user`);
   console.log(
-    `  second run:     ${again.job.counters.unchanged} unchanged; ${perUser(again.write)} WCU and ${perUser(again.read)} RCU per user (writes: the job's own counters)`,
+    `  first run:      ${first.job.counters.created} created, ${first.job.counters.rejected} rejected; ${perUser(first.write)} WCU and ${perUser(first.read)} RCU per user`,
+  );
+  console.log(
+    `  second run:     ${again.job.counters.unchanged} unchanged, ${again.job.counters.updated} updated, ${again.job.counters.rejected} rejected; ${perUser(again.write)} WCU and ${perUser(again.read)} RCU per user (writes: the job's own counters)`,
   );
   console.log(`  dry run:        ${dry.job.counters.created} would be created; ${perUser(dry.write)} WCU and ${perUser(dry.read)} RCU per user`);
   console.log(`  per chunk:      ${(first.write / first.chunks).toFixed(0)} WCU, ${(first.read / first.chunks).toFixed(0)} RCU`);
