@@ -27,7 +27,8 @@ import { hubTable } from '../shared/topology/table.spec.ts';
  * memory of reading and cutting a large file (it streams: memory stays flat with the row count).
  *
  * IMPORT_BENCH_ROWS (default 2 000) sizes the import against DynamoDB Local;
- * IMPORT_BENCH_FILE_ROWS (default 100 000) sizes the file that is read and cut without a table.
+ * IMPORT_BENCH_FILE_ROWS (default 100 000) sizes the file that is read and cut without a table;
+ * IMPORT_BENCH_SINGLE=false leaves out the run with one transaction per row (the before figure).
  */
 const ROWS = Number(process.env.IMPORT_BENCH_ROWS ?? 2_000);
 const FILE_ROWS = Number(process.env.IMPORT_BENCH_FILE_ROWS ?? 100_000);
@@ -100,18 +101,19 @@ const rawWrites = async (client: ReturnType<typeof createDocumentClient>, tableN
   return rows / ((performance.now() - started) / 1000);
 };
 
-const importBench = async (endpoint: string) => {
+const importBench = async (endpoint: string, batchWrites: boolean) => {
   const tableName = `bench-import-${randomUUID().slice(0, 6)}`;
   const { raw, meter } = meteredClient(endpoint);
   await ensureTable(raw, hubTable, tableName);
   const documents = createDocumentClient(raw);
-  const store = new DynamoDirectoryStore(documents, tableName);
+  // As the import function wires it (shared/provisioning/import-jobs.wiring.ts), or one transaction per row.
+  const store = new DynamoDirectoryStore(documents, tableName, { batchWrites });
   const directory = makeDirectory({ store, clock: () => new Date(), newId: randomUUID, onUnknownAttributes: () => undefined });
   const chunks: ChunkMessage[] = [];
   const jobs = makeImportJobs({
     jobs: new DynamoImportJobStore(documents, tableName),
     // The queue's part is SQS's: here each chunk is applied as the import function would.
-    queue: { send: async (message) => void chunks.push(message) },
+    queue: { send: async (message) => void ('chunk' in message && chunks.push(message)) },
     importer: makeChunkImporter({ directory, store }),
     clock: () => new Date(),
     newId: () => `imp_${randomUUID().slice(0, 8)}`,
@@ -130,6 +132,7 @@ const importBench = async (endpoint: string) => {
     await jobs.seal(job.jobId, cut.chunks, []);
     meter.read = 0;
     meter.write = 0;
+    const sent = { ...(store.batcher?.stats ?? { transactions: 0, units: 0 }) };
     const started = performance.now();
     // Two chunks at a time, as the import function's queue poller runs them locally.
     let next = 0;
@@ -139,7 +142,9 @@ const importBench = async (endpoint: string) => {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    return { job: await jobs.get(job.jobId), rate: ROWS / seconds, read: meter.read, write: meter.write, chunks: cut.chunks };
+    const stats = store.batcher?.stats;
+    const rowsPerTransaction = stats ? (stats.units - sent.units) / Math.max(1, stats.transactions - sent.transactions) : 1;
+    return { job: await jobs.get(job.jobId), rate: ROWS / seconds, read: meter.read, write: meter.write, chunks: cut.chunks, rowsPerTransaction };
   };
 
   const dry = await runImport('bench-dry-run-0000000', true);
@@ -157,10 +162,15 @@ const importBench = async (endpoint: string) => {
   const exportRead = meter.read;
 
   const perUser = (value: number) => (value / ROWS).toFixed(2);
-  console.log(`\nimport of ${ROWS} users in chunks of ${DEFAULT_CHUNK_ROWS} rows (${first.chunks} chunk messages, 1 in 10 users in group Bench)`);
-  console.log(`  first run:      ${first.job.counters.created} created; ${perUser(first.write)} WCU and ${perUser(first.read)} RCU per user`);
   console.log(
-    `  second run:     ${again.job.counters.unchanged} unchanged; ${perUser(again.write)} WCU and ${perUser(again.read)} RCU per user (writes: the job's own counters)`,
+    `\nimport of ${ROWS} users in chunks of ${DEFAULT_CHUNK_ROWS} rows (${first.chunks} chunk messages, 1 in 10 users in group Bench), ${batchWrites ? 'rows sharing transactions' : 'one transaction per row'}`,
+  );
+  console.log(`  transactions:   ${first.rowsPerTransaction.toFixed(1)} rows per user write transaction on the first run`);
+  console.log(
+    `  first run:      ${first.job.counters.created} created, ${first.job.counters.rejected} rejected; ${perUser(first.write)} WCU and ${perUser(first.read)} RCU per user`,
+  );
+  console.log(
+    `  second run:     ${again.job.counters.unchanged} unchanged, ${again.job.counters.updated} updated, ${again.job.counters.rejected} rejected; ${perUser(again.write)} WCU and ${perUser(again.read)} RCU per user (writes: the job's own counters)`,
   );
   console.log(`  dry run:        ${dry.job.counters.created} would be created; ${perUser(dry.write)} WCU and ${perUser(dry.read)} RCU per user`);
   console.log(`  per chunk:      ${(first.write / first.chunks).toFixed(0)} WCU, ${(first.read / first.chunks).toFixed(0)} RCU`);
@@ -199,7 +209,9 @@ const memoryBench = async () => {
 await memoryBench();
 const dynamodb = await startDynamoDbLocal();
 try {
-  await importBench(dynamodb.endpoint);
+  // Before and after: rows written one transaction each, then sharing transactions as the import function writes them.
+  if (process.env.IMPORT_BENCH_SINGLE !== 'false') await importBench(dynamodb.endpoint, false);
+  await importBench(dynamodb.endpoint, true);
 } finally {
   await dynamodb.stop();
 }

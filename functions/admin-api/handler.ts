@@ -5,7 +5,8 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ConnectorQueuesEnvSchema, dlqUrlOf } from '#shared/config/connector-queues.ts';
-import { readEnv, TableEnvSchema } from '#shared/config/env.ts';
+import { ImportBucketEnvSchema, readEnv, TableEnvSchema } from '#shared/config/env.ts';
+import { objectStoreOf } from '#shared/objects/object-store.wiring.ts';
 import { makeConnectorsSource } from '#shared/connectors/connectors.source.ts';
 import { METRICS_NAMESPACE, withAuditMetrics } from '#shared/observability/audit-metrics.ts';
 import { httpErrors } from '#shared/observability/http-errors.middleware.ts';
@@ -30,6 +31,7 @@ import { routeAdminRequest } from './admin-router.ts';
 const env = readEnv(
   TableEnvSchema.merge(ConnectorQueuesEnvSchema)
     .merge(HubQueuesEnvSchema)
+    .merge(ImportBucketEnvSchema)
     .extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }),
 );
 const documents = createDocumentClient();
@@ -65,7 +67,14 @@ const onDemand = wireOnDemand({
   queueUrl: async (id) => env.CONNECTOR_QUEUE_URLS[id],
 });
 
-const imports = wireImportJobs({ documents, tableName: env.TABLE_NAME, sqs, queueUrl: env.HUB_QUEUE_URLS.import ?? '' }).jobs;
+const transfer = wireImportJobs({
+  documents,
+  tableName: env.TABLE_NAME,
+  sqs,
+  queueUrl: env.HUB_QUEUE_URLS.import ?? '',
+  objects: objectStoreOf(env.IMPORT_BUCKET),
+});
+const imports = { ...transfer.jobs, ...(transfer.transfers ?? {}) };
 
 /**
  * A redrive stops starting new messages this long before the function's timeout, so its answer

@@ -1,11 +1,18 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import { InvalidCursor } from '#shared/directory/directory.errors.ts';
+import type { ExportJobs } from '#shared/transfer/export-job.service.ts';
 import { ImportJobError, type ImportJobs } from '#shared/transfer/import-job.service.ts';
-import { ImportOptionsSchema, ImportRecordSchema, MAX_CHUNK_ROWS } from '#shared/transfer/transfer.types.ts';
+import { ImportMappingSchema } from '#shared/transfer/import-mapping.ts';
+import type { ObjectImports } from '#shared/transfer/import-object.service.ts';
+import { ImportOptionsSchema, ImportRecordSchema, MAX_CHUNK_ROWS, TRANSFER_FORMATS } from '#shared/transfer/transfer.types.ts';
 import { bodyOf } from './request-body.ts';
 
-export type ImportRoutesDeps = Pick<ImportJobs, 'start' | 'enqueueChunk' | 'seal' | 'get' | 'rejected' | 'list'>;
+export type ImportRoutesDeps = Pick<ImportJobs, 'start' | 'enqueueChunk' | 'seal' | 'get' | 'rejected' | 'list'> & {
+  /** Imports of uploaded keys and exports to the import bucket; without a bucket those requests answer 404. */
+  uploads?: Pick<ObjectImports, 'request'>;
+  exports?: Pick<ExportJobs, 'request' | 'get'>;
+};
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
@@ -22,6 +29,23 @@ const StartBodySchema = z
   })
   .extend(ImportOptionsSchema.shape)
   .strict();
+const StartFromKeyBodySchema = z
+  .object({
+    key: z.string().min(1).max(1024),
+    chunkRows: z.number().int().min(1).max(MAX_CHUNK_ROWS).optional(),
+    mapping: ImportMappingSchema.optional(),
+  })
+  .extend(ImportOptionsSchema.shape)
+  .strict();
+const ExportBodySchema = z
+  .object({
+    type: z.enum(['users', 'groups']),
+    format: z.enum(TRANSFER_FORMATS),
+    filter: z.string().min(1).max(4096).optional(),
+    attributes: z.array(z.string().min(1).max(300)).max(100).optional(),
+  })
+  .strict();
+const EXPORT_PATH = /^\/exports\/([^/]+)$/;
 const ChunkBodySchema = z.object({ chunk: z.number().int().min(0), records: z.array(ImportRecordSchema).min(1).max(MAX_CHUNK_ROWS) }).strict();
 const SealBodySchema = z.object({ chunks: z.number().int().min(0), warnings: z.array(z.string().max(500)).max(200).default([]) }).strict();
 const PageQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.string().min(1).max(4096).optional() }).strict();
@@ -41,7 +65,13 @@ const allow = (method: string, allowed: string) => (method === allowed ? undefin
  * - `GET /admin/imports/{id}`: the job, its state and counters;
  * - `POST /admin/imports/{id}/chunks` with `{chunk, records}`: queues a chunk (202);
  * - `POST /admin/imports/{id}/seal` with `{chunks, warnings}`: every chunk is queued;
- * - `GET /admin/imports/{id}/rejected?limit&cursor`: the rejected rows, by row.
+ * - `GET /admin/imports/{id}/rejected?limit&cursor`: the rejected rows, by row;
+ * - `POST /admin/imports` with `{key, mode, match, provision, dryRun, chunkRows, mapping}`: imports
+ *   a file uploaded to the import bucket under `imports/` (202; 200 with `resumed: true` for the
+ *   unfinished job of the same content and options), cut by the import function;
+ * - `POST /admin/exports` with `{type: users|groups, format, filter, attributes}`: an export
+ *   written to the import bucket by the import function (202);
+ * - `GET /admin/exports/{id}`: the export job, with a download URL once written.
  *
  * Undefined for every other path, which the caller routes on.
  */
@@ -60,12 +90,21 @@ export const routeImportRequest = async (event: APIGatewayProxyEvent, path: stri
       if (wrong) return wrong;
       const body = bodyOf(event);
       if (body === undefined) return json(400, { error: 'body: not JSON' });
+      if (typeof body === 'object' && body !== null && 'key' in body) {
+        if (!deps.uploads) return json(404, { error: 'this hub has no import bucket' });
+        const fromKey = StartFromKeyBodySchema.safeParse(body);
+        if (!fromKey.success) return badRequest(fromKey.error);
+        const { key, chunkRows, mapping, ...options } = fromKey.data;
+        const started = await deps.uploads.request(key, { options, ...(chunkRows === undefined ? {} : { chunkRows }), ...(mapping ? { mapping } : {}) });
+        return json(started.resumed ? 200 : 202, started);
+      }
       const parsed = StartBodySchema.safeParse(body);
       if (!parsed.success) return badRequest(parsed.error);
       const { source, fingerprint, chunkRows, ...options } = parsed.data;
       const started = await deps.start({ source, fingerprint, options, ...(chunkRows === undefined ? {} : { chunkRows }) });
       return json(started.resumed ? 200 : 201, started);
     }
+    if (path === '/exports' || EXPORT_PATH.test(path)) return await routeExport(event, path, method, deps.exports);
     const match = IMPORT_PATH.exec(path);
     if (!match) return undefined;
     const jobId = decodeURIComponent(match[1] ?? '');
@@ -97,4 +136,18 @@ export const routeImportRequest = async (event: APIGatewayProxyEvent, path: stri
     if (error instanceof InvalidCursor) return json(400, { error: 'cursor: not a cursor this endpoint returned' });
     throw error;
   }
+};
+
+const routeExport = async (event: APIGatewayProxyEvent, path: string, method: string, exports: ImportRoutesDeps['exports']): Promise<APIGatewayProxyResult> => {
+  if (!exports) return json(404, { error: 'this hub has no import bucket' });
+  const match = EXPORT_PATH.exec(path);
+  if (match) return allow(method, 'GET') ?? json(200, { export: await exports.get(decodeURIComponent(match[1] ?? '')) });
+  const wrong = allow(method, 'POST');
+  if (wrong) return wrong;
+  const body = bodyOf(event);
+  if (body === undefined) return json(400, { error: 'body: not JSON' });
+  const parsed = ExportBodySchema.safeParse(body);
+  if (!parsed.success) return badRequest(parsed.error);
+  const { type, ...rest } = parsed.data;
+  return json(202, { export: await exports.request({ type: type === 'users' ? 'User' : 'Group', ...rest }) });
 };

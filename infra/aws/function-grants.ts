@@ -6,6 +6,7 @@ import { tokenKey } from '#shared/store/hub-table.layout.ts';
 import type { Grant } from '#shared/topology/topology.types.ts';
 import type { ConnectorLane } from './connector-lane.construct.ts';
 import type { HubFunction } from './function-defaults.construct.ts';
+import type { HubBucket } from './hub-bucket.construct.ts';
 import { acknowledge, nagArn } from './nag.ts';
 
 /** The resources the topology's grants refer to. */
@@ -15,6 +16,8 @@ export interface GrantTargets {
   connectorsParameter: ssm.IStringParameter;
   /** Name prefix of the connector secrets, e.g. `scim-hub/prod/`. */
   secretsNamePrefix: string;
+  /** The topology's buckets, by name. */
+  buckets?: Map<string, HubBucket>;
 }
 
 /**
@@ -73,6 +76,12 @@ const applyGrant = (target: HubFunction, grant: Grant, targets: GrantTargets): v
     case 'parameters':
       targets.connectorsParameter.grantRead(fn);
       return;
+    case 'bucket': {
+      const bucket = targets.buckets?.get(grant.bucket);
+      if (!bucket) throw new Error(`${target.spec.name} is granted bucket ${grant.bucket}, which the topology does not declare`);
+      bucket.grant(target, grant);
+      return;
+    }
   }
 };
 

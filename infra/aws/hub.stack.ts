@@ -4,12 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { connectorScheduleTriggers } from '#shared/topology/connector-schedules.ts';
-import { environmentOf } from '#shared/topology/function-environment.ts';
+import { environmentOf, IMPORT_BUCKET_NAME } from '#shared/topology/function-environment.ts';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { FunctionSpec, Topology, FunctionTrigger } from '#shared/topology/topology.types.ts';
 import { ConnectorLane } from './connector-lane.construct.ts';
 import { HubDashboard } from './dashboard.construct.ts';
 import { HubFunction } from './function-defaults.construct.ts';
+import { HubBucket } from './hub-bucket.construct.ts';
 import { applyGrants } from './function-grants.ts';
 import { HubApi } from './hub-api.construct.ts';
 import { type HubParameters, namePrefix } from './hub.parameters.ts';
@@ -61,6 +62,8 @@ export class HubStack extends Stack {
   readonly parameters: HubParameters;
   readonly table: HubTable;
   readonly lanes: ConnectorLane[] = [];
+  /** The topology's buckets, by name. */
+  readonly buckets = new Map<string, HubBucket>();
   readonly functions = new Map<string, HubFunction>();
   /** The managed policies operators need: calling the admin routes, invoking direct-invoke functions. */
   readonly operatorPolicies: iam.ManagedPolicy[] = [];
@@ -117,6 +120,9 @@ export class HubStack extends Stack {
       Object.fromEntries(this.lanes.filter((lane) => !lane.connectorId).map((lane) => [lane.spec.name, lane.queue.queueUrl])),
     );
     const connectorsParameter = ssm.StringParameter.fromStringParameterName(this, 'ConnectorsDocument', p.connectorsParameterName);
+    for (const spec of topology.buckets ?? []) {
+      this.buckets.set(spec.name, new HubBucket(this, `Bucket-${spec.name}`, { spec, removalPolicy, accessLogRetentionDays: p.logRetentionDays }));
+    }
 
     for (const spec of topology.functions) {
       const fn = new HubFunction(this, pascal(spec.name), {
@@ -131,6 +137,7 @@ export class HubStack extends Stack {
           hubQueueUrls,
           connectorsDocument: { parameterName: p.connectorsParameterName },
           auditRetentionDays: p.auditRetentionDays,
+          importBucket: this.buckets.get(IMPORT_BUCKET_NAME)?.bucket.bucketName ?? '',
         }),
         logLevel: p.logLevel,
         logRetentionDays: p.logRetentionDays,
@@ -141,6 +148,7 @@ export class HubStack extends Stack {
         lanes: this.lanes,
         connectorsParameter,
         secretsNamePrefix: p.secretsNamePrefix,
+        buckets: this.buckets,
       });
       this.operations.addFunctionAlarms(fn);
       this.functions.set(spec.name, fn);
@@ -149,6 +157,7 @@ export class HubStack extends Stack {
     for (const fn of this.functions.values()) {
       for (const trigger of fn.spec.triggers) this.bindTrigger(fn, trigger, prefix, removalPolicy);
     }
+    for (const bucket of this.buckets.values()) bucket.acknowledgeNotificationHandler();
 
     if (this.api) {
       const routes = this.api.addIamRoutesPolicy(`${prefix}-admin-api-invoke`);
@@ -188,6 +197,12 @@ export class HubStack extends Stack {
     });
 
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName, description: 'The hub table.' });
+    for (const [name, bucket] of this.buckets) {
+      new CfnOutput(this, `${pascal(name)}BucketName`, {
+        value: bucket.bucket.bucketName,
+        description: `The ${name} bucket: operators upload imports under imports/.`,
+      });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.operations.topic.topicArn, description: 'Subscribe here for alarms.' });
     new CfnOutput(this, 'ConnectorsParameterName', {
       value: p.connectorsParameterName,
@@ -233,6 +248,12 @@ export class HubStack extends Stack {
           new ScheduleTriggerRule(fn, `Schedule-${String(scheduled.detail?.connectorId)}`, { target: fn, trigger: scheduled });
         }
         return;
+      case 'object-created': {
+        const bucket = this.buckets.get(trigger.bucket);
+        if (!bucket) throw new Error(`${fn.spec.name} is triggered by bucket ${trigger.bucket}, which the topology does not declare`);
+        bucket.notify(fn, trigger);
+        return;
+      }
       case 'invoke':
         this.operatorPolicies.push(new InvokeAccess(fn, 'Invoke', { target: fn, managedPolicyName: `${prefix}-invoke-${fn.spec.name}` }).policy);
         return;

@@ -14,6 +14,7 @@ export const awsTriggerDeployments: Readonly<Record<FunctionTrigger['kind'], str
   schedule: 'EventBridge rule with the schedule expression, sending the scheduled event with the trigger detail',
   'connector-schedule':
     'EventBridge rule per connector with a reconcile schedule (from the connectorsFile document, or reconcileSchedules), sending the scheduled event with the connector id as detail',
+  'object-created': "S3 event notification (ObjectCreated) of the trigger's bucket, one per suffix, under the trigger's prefix",
   invoke: 'stack outputs of the function name and ARN, and a managed policy allowing lambda:InvokeFunction on it',
 };
 

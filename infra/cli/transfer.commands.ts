@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { SingleBar } from 'cli-progress';
 import { makeDirectory } from '#shared/directory/directory.service.ts';
+import { objectStoreOf } from '#shared/objects/object-store.wiring.ts';
 import { wireImportJobs } from '#shared/provisioning/import-jobs.wiring.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
@@ -60,7 +61,15 @@ const importJobsApi = async (hub: HubConnection): Promise<ImportJobsApi> => {
   // Against a stage: the same job service, with the operator's credentials, on its table and import queue.
   const queueName = stageHubQueueName(process.env.STAGE_NAME ?? 'prod', 'import');
   const queueUrl = (await hub.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl ?? '';
-  const { jobs } = wireImportJobs({ documents: createDocumentClient(hub.dynamodb), tableName: hub.tableName, sqs: hub.sqs, queueUrl });
+  // IMPORT_BUCKET (the stack's ImportBucketName output) lets chunks of wide rows travel by reference, as the admin API's do.
+  const bucket = process.env.IMPORT_BUCKET;
+  const { jobs } = wireImportJobs({
+    documents: createDocumentClient(hub.dynamodb),
+    tableName: hub.tableName,
+    sqs: hub.sqs,
+    queueUrl,
+    ...(bucket ? { objects: objectStoreOf(bucket) } : {}),
+  });
   return {
     start: async (body) => {
       const { source, fingerprint, ...options } = body as { source: string; fingerprint: string } & ImportOptions;

@@ -10,7 +10,8 @@ import { environmentOf, GRANTED_VARIABLES, isGrantedVariable } from '#shared/top
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { AuthorizerTrigger, Topology } from '#shared/topology/topology.types.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
-import { localEnvironmentResources, writeEmptyConnectorsFile } from './granted-environment.ts';
+import { LocalBucketTrigger } from './bucket-trigger.ts';
+import { localBucketDirectories, localEnvironmentResources, writeEmptyConnectorsFile } from './granted-environment.ts';
 import { type BoundRoute, HttpAdapter } from './http-adapter.ts';
 import { loadFunctionInContainers } from './lambda-containers.ts';
 import { type LocalFunction, loadFunction } from './lambda-runtime.ts';
@@ -92,6 +93,8 @@ export interface LocalHub {
   queuePollers: QueuePoller[];
   /** Records the stream pollers gave up on (the on-failure destination). */
   streamFailures: StreamFailure[];
+  /** The directories standing in for the topology's buckets, by bucket name. */
+  bucketDirectories: Record<string, string>;
   health(): Promise<{ ok: boolean; parts: Record<string, string> }>;
   stop(): Promise<void>;
 }
@@ -165,7 +168,9 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   }
   for (const name of Object.keys(GRANTED_VARIABLES)) delete process.env[name];
   Object.assign(process.env, localAwsEnvironment({ dynamodb: dynamodbEndpoint, sqs: sqs.endpoint }), environment);
-  const resources = localEnvironmentResources({ tableName: options.tableName, queues: sqs.queues, connectorsFile });
+  const buckets = localBucketDirectories(options.topology.buckets ?? [], options.dataDir);
+  stops.push(() => buckets.remove());
+  const resources = localEnvironmentResources({ tableName: options.tableName, queues: sqs.queues, connectorsFile, bucketDirectories: buckets.directories });
 
   const functions = new Map<string, LocalFunction>();
   const laneQueues = new Set(options.topology.queues.filter((q) => q.perConnector).map((q) => q.name));
@@ -191,6 +196,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   const routes: BoundRoute[] = [];
   const authorizers = new Map<string, { trigger: AuthorizerTrigger; fn: LocalFunction }>();
   const invokable: LocalFunction[] = [];
+  const bucketTriggers: LocalBucketTrigger[] = [];
 
   for (const fn of functions.values()) {
     for (const trigger of fn.spec.triggers) {
@@ -233,6 +239,12 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
         case 'invoke':
           invokable.push(fn);
           break;
+        case 'object-created': {
+          const directory = buckets.directories[trigger.bucket];
+          if (!directory) throw new Error(`${fn.spec.name} is triggered by bucket ${trigger.bucket}, which the topology does not declare`);
+          bucketTriggers.push(new LocalBucketTrigger(directory, trigger.bucket, trigger, fn));
+          break;
+        }
       }
     }
   }
@@ -240,6 +252,10 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
   for (const poller of [...streamPollers, ...queuePollers]) {
     poller.start();
     stops.push(() => poller.stop());
+  }
+  for (const trigger of bucketTriggers) {
+    await trigger.start();
+    stops.push(() => trigger.stop());
   }
   for (const scheduler of schedulers) {
     scheduler.start();
@@ -307,6 +323,7 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
     schedulers,
     queuePollers,
     streamFailures,
+    bucketDirectories: buckets.directories,
     health,
     stop,
   };

@@ -23,3 +23,6 @@ export const readEnv = <S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv =
 };
 
 export const TableEnvSchema = z.object({ TABLE_NAME: z.string().min(1) });
+
+/** IMPORT_BUCKET: the import bucket's name in AWS, a `file:` URL of its local stand-in (a `bucket` grant). */
+export const ImportBucketEnvSchema = z.object({ IMPORT_BUCKET: z.string().min(1) });

@@ -11,6 +11,7 @@ import type {
   ResourceRecord,
   ResourceType,
   UniqueKey,
+  WriteOrigin,
 } from '../directory/directory.ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
@@ -25,6 +26,7 @@ import {
   GSI1,
   groupPartition,
   MEMBER_SK_PREFIX,
+  MEMBERSHIP_REMOVAL_ORIGIN,
   memberIndexPartition,
   membershipIndexKey,
   membershipKey,
@@ -37,6 +39,7 @@ import {
 } from './hub-table.layout.ts';
 import { MergedQuery } from './merged-query.ts';
 import { queryAll } from './query-all.ts';
+import { TransactionBatcher } from './transaction-batcher.ts';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, transactWrite } from './transactions.ts';
 
 /**
@@ -85,10 +88,18 @@ const chunk = <T>(items: T[], size: number): T[][] => {
 
 /** The directory on the hub's DynamoDB table: the only code that knows its item layout. */
 export class DynamoDirectoryStore implements DirectoryStore {
+  /** Shares transactions between creates and replaces that arrive together (bulk imports); none: one transaction each. */
+  readonly batcher: TransactionBatcher | undefined;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: { batchWrites?: boolean } = {},
+  ) {
+    this.batcher = options.batchWrites
+      ? new TransactionBatcher(client, { countUpdate: (type, delta) => this.countUpdate(type as ResourceType, delta) })
+      : undefined;
+  }
 
   async get(type: ResourceType, id: string): Promise<ResourceRecord | undefined> {
     const item = await this.getItem(type, id);
@@ -132,9 +143,10 @@ export class DynamoDirectoryStore implements DirectoryStore {
       ...indexes.uniques.map((key) => this.putGuard(type, key, record.id)),
       ...unique(indexes.emails).map((email) => ({ Put: { TableName: this.tableName, Item: { ...emailKey(email, record.id), userId: record.id } } })),
       ...(indexes.externalId === undefined ? [] : [this.putExternalId(type, indexes.externalId, record.id)]),
-      this.countUpdate(type, 1),
     ];
-    await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, indexes.uniques, record.id));
+    const onCancelled = (reasons: Array<string | undefined>) => this.conflictFrom(reasons, type, 1, indexes.uniques, record.id);
+    if (this.batcher) return this.batcher.write({ items, count: { key: type, delta: 1 }, onCancelled });
+    await transactWrite(this.client, [...items, this.countUpdate(type, 1)], onCancelled);
   }
 
   async completeCreate(type: ResourceType, id: string): Promise<void> {
@@ -191,7 +203,9 @@ export class DynamoDirectoryStore implements DirectoryStore {
             ...(before.externalId === undefined ? [] : [{ Delete: { TableName: this.tableName, Key: externalIdKey(type, before.externalId, record.id) } }]),
           ]),
     ];
-    await transactWrite(this.client, items, (reasons) => this.conflictFrom(reasons, type, 1, addedKeys, record.id));
+    const onCancelled = (reasons: Array<string | undefined>) => this.conflictFrom(reasons, type, 1, addedKeys, record.id);
+    if (this.batcher) return this.batcher.write({ items, onCancelled });
+    await transactWrite(this.client, items, onCancelled);
   }
 
   /**
@@ -407,6 +421,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       return true;
     });
     const toRemove = unique(change.remove).filter((id) => present.has(id) && !toAdd.some((m) => m.value === id));
+    if (options.origin?.provision === false) await this.markSilentRemovals(groupId, toRemove, options.origin);
     // One unit per member, kept whole within a transaction: an add is its membership item and a
     // check, in the same transaction, that the member exists, so an add racing the member's
     // DELETE either fails or lands before it, where the DELETE (or its drain) finds it.
@@ -501,6 +516,36 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const group = await this.get('Group', groupId);
     if (!group) throw new ResourceNotFound('Group', groupId);
     return group;
+  }
+
+  /**
+   * Writes the removal's origin on each membership item about to be removed without telling any
+   * connector: the stream's REMOVE record shows only the old image, which then says so
+   * (shared/sync/change-message.ts). One extra write per removed member, for such imports only.
+   * A mark left by a chunk that died before its removal is completed when the chunk runs again.
+   */
+  private async markSilentRemovals(groupId: string, memberIds: string[], origin: WriteOrigin): Promise<void> {
+    for (const part of chunk(memberIds, 25)) {
+      await Promise.all(
+        part.map(async (memberId) => {
+          try {
+            await this.client.send(
+              new UpdateCommand({
+                TableName: this.tableName,
+                Key: membershipKey(groupId, memberId),
+                UpdateExpression: 'SET #removal = :origin',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeNames: { '#removal': MEMBERSHIP_REMOVAL_ORIGIN },
+                ExpressionAttributeValues: { ':origin': origin },
+              }),
+            );
+          } catch (error) {
+            // Removed meanwhile: the removal's own condition sees it.
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          }
+        }),
+      );
+    }
   }
 
   private putExternalId(type: ResourceType, externalId: string, id: string): TransactItem {

@@ -27,6 +27,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | import job        | `JOB#<jobId>`                             | `JOB`                | `JOBS`                      | `<created>#<jobId>`        |
  * | import chunk      | `JOB#<jobId>`                             | `CHUNK#<n, 6 digits>`|                             |                            |
  * | unfinished import | `JOBSOURCE#<fingerprint>`                 | `JOBSOURCE`          |                             |                            |
+ * | export job        | `EXPORT#<exportId>`                       | `EXPORT`             |                             |                            |
  * | audit record      | `AUDIT#<connector>#<hour>#<shard>`        | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
  * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
  * | operation counter | `COUNTER#<connector>#<shard>`             | `<hour>`             |                             |                            |
@@ -109,6 +110,12 @@ export const membershipIndexKey = (groupId: string, memberId: string): IndexKey 
   gsi1pk: memberIndexPartition(memberId),
   gsi1sk: groupPartition(groupId),
 });
+/**
+ * A membership item's attribute naming the origin of its removal, written just before a removal
+ * that no connector may hear of (an import without provisioning): a stream REMOVE carries only
+ * the old image, so the removal's own origin has to be on the item before it goes.
+ */
+export const MEMBERSHIP_REMOVAL_ORIGIN = 'removalOrigin';
 
 // Deletion drains.
 
@@ -208,6 +215,9 @@ export const JOB_CHUNK_SK_PREFIX = 'CHUNK#';
 export const jobChunkKey = (jobId: string, chunk: number): Key => ({ pk: jobPartition(jobId), sk: `${JOB_CHUNK_SK_PREFIX}${String(chunk).padStart(6, '0')}` });
 export const jobChunksPartition = jobPartition;
 export const jobSourceKey = (fingerprint: string): Key => ({ pk: `JOBSOURCE#${fingerprint}`, sk: 'JOBSOURCE' });
+
+/** An export job: what was asked, and the import bucket key of the file once written. */
+export const exportJobKey = (exportId: string): Key => ({ pk: `EXPORT#${exportId}`, sk: 'EXPORT' });
 
 // Audit records.
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseKey } from '../store/hub-table.layout.ts';
+import { MEMBERSHIP_REMOVAL_ORIGIN, parseKey } from '../store/hub-table.layout.ts';
 
 /**
  * The message on a connector's queue. It says only *what* changed; the worker reads the current
@@ -115,10 +115,15 @@ interface AttributeValue {
 /**
  * What the written item says of its origin (directory.ports.ts WriteOrigin): an import's writes
  * carry trigger `import`, and one run without provisioning announces nothing. Only a written
- * item (INSERT or MODIFY) speaks for the write; a removal is announced as it always is.
+ * item (INSERT or MODIFY) speaks for the write; a removal is announced as it always is, unless
+ * it is a membership that such an import marked before removing it.
  */
-const originOf = (record: { eventName?: string; dynamodb?: { NewImage?: Image } }): { trigger: 'realtime' | 'import'; silent: boolean } => {
-  const origin = REMOVALS.has(record.eventName ?? '') ? undefined : record.dynamodb?.NewImage?.origin?.M;
+const originOf = (record: { eventName?: string; dynamodb?: { NewImage?: Image; OldImage?: Image } }): { trigger: 'realtime' | 'import'; silent: boolean } => {
+  const removed = REMOVALS.has(record.eventName ?? '');
+  // A membership removed without provisioning was marked so just before it went (the mark's own
+  // write announces nothing): its old image is all a REMOVE record shows.
+  if (!removed && record.dynamodb?.NewImage?.[MEMBERSHIP_REMOVAL_ORIGIN]?.M) return { trigger: 'import', silent: true };
+  const origin = removed ? record.dynamodb?.OldImage?.[MEMBERSHIP_REMOVAL_ORIGIN]?.M : record.dynamodb?.NewImage?.origin?.M;
   if (origin?.trigger?.S !== 'import') return { trigger: 'realtime', silent: false };
   return { trigger: 'import', silent: origin.provision?.BOOL === false };
 };

@@ -16,11 +16,15 @@ export const GRANTED_VARIABLES = {
   HUB_QUEUE_URLS: "a 'queues' grant",
   CONNECTORS_PARAMETER: "a 'parameters' grant",
   CONNECTORS_FILE: "a 'parameters' grant",
+  IMPORT_BUCKET: "a 'bucket' grant on the import bucket",
 } as const satisfies Record<string, string>;
 
 export type GrantedVariable = keyof typeof GRANTED_VARIABLES;
 
 export const isGrantedVariable = (name: string): name is GrantedVariable => Object.hasOwn(GRANTED_VARIABLES, name);
+
+/** The topology's import bucket (shared/topology/hub.topology.ts), whose name IMPORT_BUCKET gives. */
+export const IMPORT_BUCKET_NAME = 'import';
 
 /** How long audit records live when the deployment does not say (days). */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
@@ -41,6 +45,11 @@ export interface EnvironmentResources {
   hubQueueUrls: string;
   connectorsDocument: ConnectorsDocumentLocation;
   auditRetentionDays: number;
+  /**
+   * The import bucket: its name in AWS, a `file:` URL of the directory that stands in for it
+   * locally (shared/objects/object-store.wiring.ts tells them apart).
+   */
+  importBucket: string;
 }
 
 const variablesOf = (grant: Grant, resources: EnvironmentResources): { [name in GrantedVariable]?: string } => {
@@ -58,6 +67,8 @@ const variablesOf = (grant: Grant, resources: EnvironmentResources): { [name in 
       const location = resources.connectorsDocument;
       return 'file' in location ? { CONNECTORS_FILE: location.file } : { CONNECTORS_PARAMETER: location.parameterName };
     }
+    case 'bucket':
+      return grant.bucket === IMPORT_BUCKET_NAME ? { IMPORT_BUCKET: resources.importBucket } : {};
     case 'secrets':
       // IAM only: the connectors document names each secret by ARN.
       return {};

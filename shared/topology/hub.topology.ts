@@ -1,4 +1,6 @@
 import { CHANGE_STREAM_SORT_KEYS, DRAIN_STREAM_FILTER } from '../store/hub-table.layout.ts';
+import { BUCKET_PREFIXES } from '../transfer/object-store.port.ts';
+import { IMPORT_BUCKET_NAME } from './function-environment.ts';
 import type { Grant, Topology } from './topology.types.ts';
 
 /** What a function calling connectors needs: the table, its lanes, the connectors document and their secrets. */
@@ -60,6 +62,9 @@ export const hubTopology: Topology = {
         { resource: 'queues', access: 'send' },
         { resource: 'secrets', access: 'read' },
         { resource: 'parameters', access: 'read' },
+        // Imports from an uploaded key, exports handed out as download URLs, chunks too large for a message.
+        { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'read', prefixes: [BUCKET_PREFIXES.imports] },
+        { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'readWrite', prefixes: [BUCKET_PREFIXES.exports, BUCKET_PREFIXES.chunks] },
       ],
     },
     {
@@ -162,15 +167,24 @@ export const hubTopology: Topology = {
     },
     {
       name: 'import-worker',
-      description: 'Applies the chunks of import jobs: each row through the directory use cases, each chunk counted once into its job.',
+      description:
+        'Import and export jobs: cuts a file uploaded to the import bucket into chunks, applies each chunk through the directory use cases (counted once into its job), and writes exports to the bucket.',
       entry: 'functions/import-worker/handler.ts',
       memoryMb: 1024,
       // A chunk of 100 rows: a few hundred small transactions; scrypt for rows that set a password.
+      // A file is cut for at most this long a run; a message on the import queue carries the rest on from the job's row offset.
       timeoutSeconds: 120,
-      triggers: [{ kind: 'queue', queue: 'import', batchSize: 1, reportBatchItemFailures: true }],
+      triggers: [
+        { kind: 'queue', queue: 'import', batchSize: 1, reportBatchItemFailures: true },
+        { kind: 'object-created', bucket: IMPORT_BUCKET_NAME, prefix: BUCKET_PREFIXES.imports, suffixes: ['.csv', '.json', '.ndjson'] },
+      ],
       grants: [
         { resource: 'table', access: 'readWrite' },
         { resource: 'queues', access: 'consume' },
+        // Chunks, and the rest of a file still to cut, go back onto the import queue.
+        { resource: 'queues', access: 'send' },
+        { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'read', prefixes: [BUCKET_PREFIXES.imports] },
+        { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'readWrite', prefixes: [BUCKET_PREFIXES.exports, BUCKET_PREFIXES.chunks] },
       ],
     },
   ],
@@ -207,6 +221,13 @@ export const hubTopology: Topology = {
       // A chunk that fails five times (a hub that keeps refusing it) waits in the DLQ for a redrive.
       maxReceiveCount: 5,
       retentionDays: 4,
+    },
+  ],
+  buckets: [
+    {
+      name: IMPORT_BUCKET_NAME,
+      // Uploads and exports hold personal data: kept a week, long enough to resume or download.
+      expireAfterDays: { [BUCKET_PREFIXES.imports]: 7, [BUCKET_PREFIXES.exports]: 7, [BUCKET_PREFIXES.chunks]: 4 },
     },
   ],
 };

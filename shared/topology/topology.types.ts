@@ -79,7 +79,28 @@ export interface AuthorizerTrigger {
   resultsCacheTtlSeconds: number;
 }
 
-export type FunctionTrigger = HttpTrigger | StreamTrigger | QueueTrigger | ScheduleTrigger | ConnectorScheduleTrigger | InvokeTrigger | AuthorizerTrigger;
+/**
+ * An object created in a bucket of the topology under `prefix`, with one of `suffixes`: an S3
+ * event notification in AWS, a watch of the bucket's directory locally. The function receives
+ * the S3 event (`aws:s3`, `ObjectCreated:*`).
+ */
+export interface ObjectCreatedTrigger {
+  kind: 'object-created';
+  /** Name of a bucket in `Topology.buckets`. */
+  bucket: string;
+  prefix: string;
+  suffixes: string[];
+}
+
+export type FunctionTrigger =
+  | HttpTrigger
+  | StreamTrigger
+  | QueueTrigger
+  | ScheduleTrigger
+  | ConnectorScheduleTrigger
+  | InvokeTrigger
+  | AuthorizerTrigger
+  | ObjectCreatedTrigger;
 
 /** What a function may touch; the CDK stack turns these into least-privilege grants. */
 export type Grant =
@@ -87,7 +108,9 @@ export type Grant =
   | { resource: 'stream'; access: 'read' }
   | { resource: 'queues'; access: 'send' | 'consume' }
   | { resource: 'secrets'; access: 'read' }
-  | { resource: 'parameters'; access: 'read' };
+  | { resource: 'parameters'; access: 'read' }
+  /** Objects of a bucket of the topology, under the listed key prefixes only. */
+  | { resource: 'bucket'; bucket: string; access: 'read' | 'readWrite'; prefixes: string[] };
 
 export interface FunctionSpec {
   name: string;
@@ -110,7 +133,17 @@ export interface QueueSpec {
   retentionDays: number;
 }
 
+/**
+ * A private bucket: encrypted, TLS only, public access blocked. Objects under each key prefix of
+ * `expireAfterDays` are deleted that many days after they were written.
+ */
+export interface BucketSpec {
+  name: string;
+  expireAfterDays: Record<string, number>;
+}
+
 export interface Topology {
   functions: FunctionSpec[];
   queues: QueueSpec[];
+  buckets?: BucketSpec[];
 }

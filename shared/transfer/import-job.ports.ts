@@ -2,7 +2,7 @@
  * The ports of import jobs: where the job record lives (the hub table, in shared/store) and how
  * chunks travel to the code that applies them (SQS). Nothing here knows either.
  */
-import type { ChunkMessage, ChunkResult, ImportJob, RejectedRow } from './transfer.types.ts';
+import type { ChunkResult, ExportJob, ImportJob, ImportQueueMessage, RejectedRow } from './transfer.types.ts';
 
 export interface ImportJobStore {
   /**
@@ -29,6 +29,14 @@ export interface ImportJobStore {
   list(options: { limit: number; cursor?: string }): Promise<{ items: ImportJob[]; next: string | undefined }>;
 }
 
+/** The import queue: chunks, the rest of a file still to cut, exports to write. */
 export interface ChunkQueue {
-  send(message: ChunkMessage): Promise<void>;
+  send(message: ImportQueueMessage): Promise<void>;
+}
+
+export interface ExportJobStore {
+  create(job: ExportJob): Promise<void>;
+  get(exportId: string): Promise<ExportJob | undefined>;
+  /** Records how the job ended; a job that ended already is left as it is. */
+  finish(exportId: string, outcome: Pick<ExportJob, 'state' | 'key' | 'exported' | 'bytes' | 'error' | 'updated'>): Promise<void>;
 }

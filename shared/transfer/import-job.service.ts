@@ -12,6 +12,7 @@ import { AppError } from '../errors.ts';
 import type { ChunkImporter } from './import-chunk.ts';
 import type { ChunkQueue, ImportJobStore } from './import-job.ports.ts';
 import type { ReadRecord } from './import-records.ts';
+import { BUCKET_PREFIXES, type ObjectStore } from './object-store.port.ts';
 import {
   type ChunkMessage,
   DEFAULT_CHUNK_ROWS,
@@ -19,13 +20,14 @@ import {
   type ImportJob,
   type ImportOptions,
   type ImportRecord,
+  ImportRecordSchema,
   MAX_CHUNK_ROWS,
 } from './transfer.types.ts';
 
 /** An import job that does not exist, or is in no state for the request. */
 export class ImportJobError extends AppError {
   constructor(
-    code: 'transfer.jobNotFound' | 'transfer.jobFinished' | 'transfer.invalidChunk' | 'transfer.chunkTooLarge',
+    code: keyof typeof ImportJobError.STATUS,
     message: string,
     readonly status: 400 | 404 | 409 | 413 = ImportJobError.STATUS[code],
   ) {
@@ -37,11 +39,16 @@ export class ImportJobError extends AppError {
     'transfer.jobFinished': 409,
     'transfer.invalidChunk': 400,
     'transfer.chunkTooLarge': 413,
+    'transfer.invalidSource': 400,
+    'transfer.sourceNotFound': 404,
   } as const;
 }
 
-/** What one queue message may carry (SQS: 256 KB), with room for its attributes. */
+/** What one queue message may carry (SQS: 256 KiB), with room for its attributes. */
 export const MAX_CHUNK_BYTES = 250_000;
+
+/** The import bucket key of a chunk carried by reference. */
+export const chunkObjectKey = (jobId: string, chunk: number) => `${BUCKET_PREFIXES.chunks}${jobId}/${String(chunk).padStart(6, '0')}.json`;
 
 export interface ImportJobsDeps {
   jobs: ImportJobStore;
@@ -49,7 +56,18 @@ export interface ImportJobsDeps {
   importer: ChunkImporter;
   clock: () => Date;
   newId: () => string;
+  /**
+   * The import bucket: a chunk whose message would pass MAX_CHUNK_BYTES (wide rows) is written
+   * there and its message carries the key. Without one such a chunk is refused (413).
+   */
+  objects?: ObjectStore;
 }
+
+const readAll = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
+  const parts: Buffer[] = [];
+  for await (const part of body) parts.push(Buffer.from(part));
+  return Buffer.concat(parts).toString('utf8');
+};
 
 export interface StartImport {
   source: string;
@@ -90,6 +108,36 @@ export const makeImportJobs = (deps: ImportJobsDeps) => {
     });
   };
 
+  /**
+   * The chunk's message: its rows, or, when they would not fit a queue message, the key of the
+   * bucket object they were written to. Written again the same when a chunk is cut again.
+   */
+  const messageOf = async (jobId: string, chunk: number, records: ImportRecord[]): Promise<ChunkMessage> => {
+    const message: ChunkMessage = { jobId, chunk, records };
+    const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');
+    if (bytes <= MAX_CHUNK_BYTES) return message;
+    if (!deps.objects) {
+      throw new ImportJobError(
+        'transfer.chunkTooLarge',
+        `chunk ${chunk} takes ${bytes} bytes, a queue message at most ${MAX_CHUNK_BYTES}: start the import with fewer rows per chunk`,
+      );
+    }
+    const recordsKey = chunkObjectKey(jobId, chunk);
+    await deps.objects.write(recordsKey, [JSON.stringify(records)], 'application/json');
+    return { jobId, chunk, recordsKey };
+  };
+
+  /** The rows of a chunk message, read from the bucket when it carries them by reference. */
+  const recordsOf = async (message: ChunkMessage): Promise<ImportRecord[]> => {
+    if ('records' in message) return message.records;
+    if (!deps.objects) throw new Error(`chunk ${message.chunk} of ${message.jobId} is in the import bucket, and this function has no bucket grant`);
+    const parsed = ImportRecordSchema.array()
+      .max(MAX_CHUNK_ROWS)
+      .safeParse(JSON.parse(await readAll(await deps.objects.read(message.recordsKey))));
+    if (!parsed.success) throw new ImportJobError('transfer.invalidChunk', `${message.recordsKey} holds no chunk of rows`);
+    return parsed.data;
+  };
+
   /** Queues one chunk of a job that is still receiving, and moves its row offset past it. */
   const enqueueChunk = async (jobId: string, chunk: number, records: ImportRecord[]): Promise<ImportJob> => {
     const job = await load(jobId);
@@ -97,15 +145,7 @@ export const makeImportJobs = (deps: ImportJobsDeps) => {
     if (records.length === 0 || records.length > job.chunkRows) {
       throw new ImportJobError('transfer.invalidChunk', `a chunk of job ${jobId} holds from 1 to ${job.chunkRows} rows, not ${records.length}`);
     }
-    const message: ChunkMessage = { jobId, chunk, records };
-    const bytes = Buffer.byteLength(JSON.stringify(message), 'utf8');
-    if (bytes > MAX_CHUNK_BYTES) {
-      throw new ImportJobError(
-        'transfer.chunkTooLarge',
-        `chunk ${chunk} takes ${bytes} bytes, a queue message at most ${MAX_CHUNK_BYTES}: start the import with fewer rows per chunk`,
-      );
-    }
-    await deps.queue.send(message);
+    await deps.queue.send(await messageOf(jobId, chunk, records));
     const rowOffset = chunk * job.chunkRows + records.length;
     await deps.jobs.advance(jobId, rowOffset, now());
     return { ...job, rowOffset: Math.max(job.rowOffset, rowOffset) };
@@ -124,7 +164,7 @@ export const makeImportJobs = (deps: ImportJobsDeps) => {
     const job = await deps.jobs.get(message.jobId);
     if (!job || job.state === 'completed' || job.state === 'failed') return 'finished';
     const provision = job.options.provision && !job.options.dryRun;
-    const result = await deps.importer.apply(message.records, job.options, { trigger: 'import', jobId: job.jobId, provision });
+    const result = await deps.importer.apply(await recordsOf(message), job.options, { trigger: 'import', jobId: job.jobId, provision });
     const counted = await deps.jobs.recordChunk(job.jobId, message.chunk, result, now());
     await deps.jobs.completeIfDone(job.jobId, now());
     return counted ? 'applied' : 'again';
@@ -154,7 +194,9 @@ export const cutIntoChunks = async (
   job: Pick<ImportJob, 'rowOffset' | 'chunkRows' | 'options'>,
   records: AsyncIterable<ReadRecord>,
   send: (chunk: number, records: ImportRecord[]) => Promise<void>,
-): Promise<{ chunks: number; rows: number }> => {
+  /** Asked after each chunk is sent: true stops the cutting there (the job's row offset says where). */
+  stopAfterChunk: () => boolean = () => false,
+): Promise<{ chunks: number; rows: number; complete: boolean }> => {
   const firstSeen = new Map<string, number>();
   const repeated = (key: string | undefined, row: number): number | undefined => {
     if (key === undefined) return undefined;
@@ -184,11 +226,12 @@ export const cutIntoChunks = async (
       await send(chunk, batch);
       chunk += 1;
       batch = [];
+      if (stopAfterChunk()) return { chunks: chunk, rows: position, complete: false };
     }
   }
   if (batch.length > 0) {
     await send(chunk, batch);
     chunk += 1;
   }
-  return { chunks: chunk, rows: position };
+  return { chunks: chunk, rows: position, complete: true };
 };

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import type { PatchOperation } from '../scim/patch.ts';
+import { ImportMappingSchema } from './import-mapping.ts';
 
 export const IMPORT_MODES = ['create', 'update', 'upsert'] as const;
 export const MATCH_ATTRIBUTES = ['userName', 'externalId'] as const;
@@ -105,10 +106,44 @@ export interface ImportJob {
   error?: string;
 }
 
-/** The message a chunk travels in: the job it belongs to, its position, its rows. */
-export const ChunkMessageSchema = z.object({
-  jobId: z.string().min(1),
-  chunk: z.number().int().min(0),
-  records: z.array(ImportRecordSchema).max(MAX_CHUNK_ROWS),
-});
+/**
+ * The message a chunk travels in: the job it belongs to, its position, and its rows, or the key
+ * of the import bucket object holding them when they would not fit a queue message.
+ */
+export const ChunkMessageSchema = z.union([
+  z.object({ jobId: z.string().min(1), chunk: z.number().int().min(0), records: z.array(ImportRecordSchema).max(MAX_CHUNK_ROWS) }).strict(),
+  z.object({ jobId: z.string().min(1), chunk: z.number().int().min(0), recordsKey: z.string().min(1).max(1024) }).strict(),
+]);
 export type ChunkMessage = z.infer<typeof ChunkMessageSchema>;
+
+/** The import bucket object of an import job still to be cut into chunks, from the job's row offset on. */
+export const CutMessageSchema = z
+  .object({ kind: z.literal('cut'), jobId: z.string().min(1), key: z.string().min(1).max(1024), mapping: ImportMappingSchema.optional() })
+  .strict();
+export type CutMessage = z.infer<typeof CutMessageSchema>;
+
+/** An export job to write to the import bucket. */
+export const ExportMessageSchema = z.object({ kind: z.literal('export'), exportId: z.string().min(1) }).strict();
+export type ExportMessage = z.infer<typeof ExportMessageSchema>;
+
+/** Every message of the import queue. */
+export const ImportQueueMessageSchema = z.union([ChunkMessageSchema, CutMessageSchema, ExportMessageSchema]);
+export type ImportQueueMessage = z.infer<typeof ImportQueueMessageSchema>;
+
+/** An export job: what to export, and once written, where. */
+export interface ExportJob {
+  exportId: string;
+  state: 'running' | 'completed' | 'failed';
+  created: string;
+  updated: string;
+  type: 'User' | 'Group';
+  format: TransferFormat;
+  filter?: string;
+  attributes?: string[];
+  /** The import bucket key of the file, once written. */
+  key?: string;
+  /** Resources written. */
+  exported?: number;
+  bytes?: number;
+  error?: string;
+}

@@ -10,4 +10,5 @@ import './stack/events.assertions.ts';
 import './stack/operations.assertions.ts';
 import './stack/on-demand.assertions.ts';
 import './stack/parameters.assertions.ts';
+import './stack/bucket.assertions.ts';
 import './stack/cdk-nag.assertions.ts';

@@ -94,8 +94,8 @@ describe('alarms', () => {
   });
 
   it('counts: errors per function, DLQ per lane, error rate, quarantine and runs awaiting approval per connector, stream failures', () => {
-    // 7 functions, 2 lanes, 2 connectors x 3, 1 stream
-    expect(alarms()).toHaveLength(7 + 2 + 6 + 1);
+    // 8 functions, 2 lanes, 2 connectors x 3, 1 stream
+    expect(alarms()).toHaveLength(8 + 2 + 6 + 1);
   });
 });
 

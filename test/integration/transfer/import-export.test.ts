@@ -153,6 +153,22 @@ describe('import and export through the local hub', { timeout: 60_000 }, () => {
     expect(target.users().some((u) => u.userName === 'quiet@example.com')).toBe(false);
   });
 
+  it('with --no-provision removes a membership in the hub and tells no connector of the removal', async () => {
+    await importFile(file('keep.csv', 'userName,groups\nkeep@example.com,Quiet One;Quiet Two\n'));
+    const onTarget = () => target.users().find((u) => u.userName === 'keep@example.com');
+    const targetMembers = (displayName: string) =>
+      ((target.groups().find((g) => g.displayName === displayName)?.members ?? []) as Array<{ value: string }>).map((m) => m.value);
+    await eventually(() => expect(targetMembers('Quiet Two')).toContain(onTarget()?.id));
+
+    await importFile(file('keep-quiet.csv', 'userName,groups\nkeep@example.com,Quiet One\n'), { provision: false });
+    await importFile(file('late.csv', 'userName,groups\nlate@example.com,Quiet Two\n'));
+    // A group's memberships share its FIFO message group: once the later member is on the target, the removal before it was passed over.
+    await eventually(() => expect(targetMembers('Quiet Two')).toContain(target.users().find((u) => u.userName === 'late@example.com')?.id));
+    expect(targetMembers('Quiet Two')).toContain(onTarget()?.id);
+    const inHub = ((await hubUser('keep@example.com'))?.groups ?? []) as Array<{ display: string }>;
+    expect(inHub.map((g) => g.display)).toEqual(['Quiet One']);
+  });
+
   it('updates by externalId only the columns a file carries', async () => {
     await api().post('/Users', { userName: 'ext@example.com', externalId: 'E-1', title: 'Clerk', name: { givenName: 'Ext' } });
     const result = await importFile(file('titles.csv', 'externalId,title\nE-1,Manager\nE-404,Nobody\n'), { mode: 'update', match: 'externalId' });

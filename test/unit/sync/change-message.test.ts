@@ -46,6 +46,28 @@ describe('changeOfRecord', () => {
     expect(written(false, 'MEMBER#u1', 'GROUP#g1')).toBeUndefined();
   });
 
+  it('announces nothing of a membership an import without provisioning marked and removed, and announces an unmarked removal', () => {
+    const removal = { M: { trigger: { S: 'import' }, jobId: { S: 'imp_1' }, provision: { BOOL: false } } };
+    const keys = { pk: { S: 'GROUP#g1' }, sk: { S: 'MEMBER#u1' } };
+    const marked = changeOfRecord({
+      eventName: 'MODIFY',
+      dynamodb: { Keys: keys, NewImage: { value: { S: 'u1' }, removalOrigin: removal }, SequenceNumber: '10' },
+    });
+    const removed = changeOfRecord({
+      eventName: 'REMOVE',
+      dynamodb: { Keys: keys, OldImage: { value: { S: 'u1' }, removalOrigin: removal }, SequenceNumber: '11' },
+    });
+    // An item added by a silent import and removed by a SCIM client: the add's origin says nothing of the removal.
+    const addedQuietly = { M: { trigger: { S: 'import' }, jobId: { S: 'imp_1' }, provision: { BOOL: false } } };
+    const removedLoudly = changeOfRecord({
+      eventName: 'REMOVE',
+      dynamodb: { Keys: keys, OldImage: { value: { S: 'u1' }, origin: addedQuietly }, SequenceNumber: '12' },
+    });
+    expect(marked).toBeUndefined();
+    expect(removed).toBeUndefined();
+    expect(removedLoudly?.change).toEqual({ kind: 'membership', groupId: 'g1', memberId: 'u1', trigger: 'realtime' });
+  });
+
   it.each([
     ['a link', 'LINK#acme#user#u1', 'LINK'],
     ['an audit record', 'AUDIT#acme', '2026-01-01T00:00:00Z#x'],
