@@ -10,6 +10,7 @@ import {
   type MatchLookup,
   type ObservedAccount,
   mappedGroupQuery,
+  mappingsOf,
   matchQueries,
   type PlannedOutcome,
   planGroup,
@@ -21,6 +22,7 @@ import {
 } from './sync.planner.ts';
 import { linkRefsOfMembers } from './membership-links.ts';
 import { stableHash } from './stable-hash.ts';
+import { referencedUserIds } from './user-references.ts';
 import { type AuditLog, type HubReader, type Link, LinkCollisionError, type LinkStore, linkRef, type SyncTrigger } from './sync.ports.ts';
 
 export { diffAttributes } from './sync.planner.ts';
@@ -157,11 +159,31 @@ export const makeSync = (deps: SyncDeps) => {
     });
   };
 
+  /**
+   * The user's own link and the target ids of the users it references (its manager), in the
+   * one batched read that also fetches its link; without references, the single read it always was.
+   */
+  const userLinksOf = async (config: ConnectorConfig, userId: string, user: Record<string, unknown> | undefined) => {
+    const referenced = user ? referencedUserIds(user, userId, mappingsOf(config)) : [];
+    if (referenced.length === 0) return { link: await deps.links.get(config.id, 'user', userId), references: new Map<string, string>() };
+    const found = await deps.links.getMany(
+      config.id,
+      [userId, ...referenced].map((hubId) => ({ kind: 'user' as const, hubId })),
+    );
+    const references = new Map(
+      referenced.flatMap((hubId) => {
+        const targetId = found.get(linkRef('user', hubId))?.targetId;
+        return targetId ? [[hubId, targetId] as const] : [];
+      }),
+    );
+    return { link: found.get(linkRef('user', userId)), references };
+  };
+
   /** Reads what the planner needs about one user: hub state, link, groups, grant and the match lookups. */
   const gatherUser = async (ctx: ConnectorContext, userId: string, options: UserPlanOptions) => {
     const { config, connector } = ctx;
     const user = await deps.hub.getUser(userId);
-    const link = await deps.links.get(config.id, 'user', userId);
+    const { link, references } = await userLinksOf(config, userId, user);
     const groupIds = user && config.scope.groups ? await deps.hub.groupIdsOf(userId) : [];
     // The grant is read only for a user the scope leaves out, so real time pays nothing for it.
     let grant = options.grant;
@@ -180,6 +202,7 @@ export const makeSync = (deps: SyncDeps) => {
       hubId: userId,
       user,
       link,
+      references,
       groupIds,
       matches,
       ...(grant ? { grant } : {}),
