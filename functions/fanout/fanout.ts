@@ -1,7 +1,7 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { ConnectorsDocument } from '#shared/connectors/connectors.schema.ts';
 import { changeOfRecord, type ChangeMessage } from '#shared/sync/change-message.ts';
-import { joinMemberships, type PendingMessage } from './membership-messages.ts';
+import { joinMemberships, membersPerMessage, type PendingMessage } from './membership-messages.ts';
 
 export interface OutgoingMessage {
   queueUrl: string;
@@ -42,7 +42,7 @@ const deletedGroupsOf = async (deps: FanoutDeps, records: DynamoDBRecord[], chan
 /**
  * Turns a batch of hub table changes into one message per change per connector on that
  * connector's FIFO queue (consecutive membership changes of one group joined, up to 100 to a
- * message: membership-messages.ts). Disabled connectors get their messages too: their worker holds them
+ * message where the target takes many members per request: membership-messages.ts). Disabled connectors get their messages too: their worker holds them
  * until the connector is enabled again, so disabling a connector loses no change. A record whose messages could not all be sent is reported as the
  * batch item failure, so Lambda retries from it (SQS deduplication drops what was sent already).
  */
@@ -63,7 +63,14 @@ export const makeFanout =
         if (queued.connectorId !== undefined && lane.id !== queued.connectorId) continue;
         if (ofDeletedGroup !== undefined && !lane.scope.groups?.includes(ofDeletedGroup)) continue;
         const message = { ...queued.change, connectorId: lane.id } as ChangeMessage;
-        pending.push({ queueUrl: deps.queueUrls[lane.id] as string, groupId: queued.groupId, deduplicationId: queued.deduplicationId, message, record: index });
+        pending.push({
+          queueUrl: deps.queueUrls[lane.id] as string,
+          groupId: queued.groupId,
+          deduplicationId: queued.deduplicationId,
+          message,
+          record: index,
+          joinUpTo: membersPerMessage(lane.type),
+        });
       }
     });
     const joined = joinMemberships(pending);

@@ -27,6 +27,12 @@ import { type AuditLog, type HubReader, type Link, LinkCollisionError, type Link
 
 export { diffAttributes } from './sync.planner.ts';
 
+/**
+ * Members added (and removed) per call of `changeGroupMembers`: 400 is one Graph `$batch` of 20
+ * PATCHes binding 20, and four SCIM PATCHes of 100.
+ */
+export const MEMBERSHIP_PART = 400;
+
 export interface SyncDeps {
   hub: HubReader;
   links: LinkStore;
@@ -424,6 +430,31 @@ export const makeSync = (deps: SyncDeps) => {
     if (failed) throw failed.reason;
   };
 
+  /** Records members added to and removed from the target group. Membership links are independent items (no reverse index): written side by side. */
+  const writeMembershipLinks = async (
+    config: ConnectorConfig,
+    groupId: string,
+    added: Array<{ memberId: string; targetId: string }>,
+    removed: Array<{ link: Link }>,
+  ) => {
+    await Promise.all([
+      ...added.map((a) =>
+        deps.links.put({
+          connectorId: config.id,
+          kind: 'membership',
+          hubId: `${groupId}#${a.memberId}`,
+          targetId: a.targetId,
+          status: 'active',
+          pushed: {},
+          hash: '',
+          origin: 'created',
+          updated: now(),
+        }),
+      ),
+      ...removed.map((r) => deps.links.delete(r.link)),
+    ]);
+  };
+
   /**
    * Brings the membership of some members of one group to the target as one minimal delta:
    * members that should be there and are not get added, members that are there and should not
@@ -476,25 +507,16 @@ export const makeSync = (deps: SyncDeps) => {
     };
     if (options.dryRun) return outcome;
     if (add.length + remove.length > 0) {
-      // Without a group on the target there is nothing to remove from: only the links go.
-      if (groupLink) await connector.changeGroupMembers(groupLink.targetId, { add: add.map((a) => a.targetId), remove: remove.map((r) => r.link.targetId) });
-      // Membership links are independent items (no reverse index): written side by side.
-      await Promise.all([
-        ...add.map((a) =>
-          deps.links.put({
-            connectorId: config.id,
-            kind: 'membership',
-            hubId: `${groupId}#${a.memberId}`,
-            targetId: a.targetId,
-            status: 'active',
-            pushed: {},
-            hash: '',
-            origin: 'created',
-            updated: now(),
-          }),
-        ),
-        ...remove.map((r) => deps.links.delete(r.link)),
-      ]);
+      // A large delta goes in parts, each part's links written once the target has it: a part
+      // that fails (throttled, the worker's time up) leaves the earlier parts done, and the
+      // retry sends only the rest.
+      for (let start = 0; start < Math.max(add.length, remove.length); start += MEMBERSHIP_PART) {
+        const part = { add: add.slice(start, start + MEMBERSHIP_PART), remove: remove.slice(start, start + MEMBERSHIP_PART) };
+        // Without a group on the target there is nothing to remove from: only the links go.
+        if (groupLink)
+          await connector.changeGroupMembers(groupLink.targetId, { add: part.add.map((a) => a.targetId), remove: part.remove.map((r) => r.link.targetId) });
+        await writeMembershipLinks(config, groupId, part.add, part.remove);
+      }
       await deps.audit.record({
         time: now(),
         connectorId: config.id,

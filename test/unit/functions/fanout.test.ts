@@ -143,6 +143,22 @@ describe('fanout', () => {
     expect(JSON.parse(joined?.body ?? '{}')).toMatchObject({ kind: 'membership', groupId: 'g-gone', memberId: 'u-1', memberIds: ['u-1', 'u-2', 'u-3'] });
   });
 
+  it('keeps one member per message for a target that takes one member per call (Okta, Cognito)', async () => {
+    const { fanout, sent } = fanoutSending(undefined, {
+      connectors: ConnectorsDocumentSchema.parse({
+        connectors: [CONNECTORS.connectors[0], { id: 'paused', type: 'okta', enabled: true, orgUrl: 'https://acme.okta.com', apiToken: 'token' }],
+      }),
+    });
+    await fanout([record('1', 'GROUP#g-1', 'MEMBER#u-1'), record('2', 'GROUP#g-1', 'MEMBER#u-2'), record('3', 'GROUP#g-1', 'MEMBER#u-3')]);
+    const okta = sent
+      .filter((m) => m.queueUrl === QUEUES.paused)
+      .map((m) => (JSON.parse(m.body) as { memberId: string; memberIds?: string[] }).memberIds ?? []);
+    expect(okta).toEqual([[], [], []]);
+    expect(sent.filter((m) => m.queueUrl === QUEUES.acme).map((m) => (JSON.parse(m.body) as { memberIds?: string[] }).memberIds)).toEqual([
+      ['u-1', 'u-2', 'u-3'],
+    ]);
+  });
+
   it("joins a group's consecutive membership changes, 100 to a message, and never across another change of that group", async () => {
     // Prepare: 250 members join g-1 in one stream batch, a rename of g-1 comes after the first 150, and g-2's members interleave.
     const { fanout, sent } = fanoutSending(undefined, {
