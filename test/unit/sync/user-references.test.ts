@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttributeMapping } from '../../../shared/connectors/connectors.schema.ts';
+import { inboundUserOf } from '../../../shared/sync/inbound-situations.ts';
 import { makeSync } from '../../../shared/sync/sync.service.ts';
 import { referencedUserIds, referenceTargets, resolveUserReferences, withUnreportedReferences } from '../../../shared/sync/user-references.ts';
 import { reconcileHarness } from '../../builders/reconcile.harness.ts';
@@ -151,5 +152,12 @@ describe('user references: a reconciliation run', () => {
     const second = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
     await t.runPages();
     expect((await t.runs.get(second.runId))?.counters.situations).toEqual({ inSync: 2 });
+  });
+});
+
+describe('user references: an inbound source', () => {
+  it("never reads a source account's manager back into the hub: it is the source's id, not a hub id", () => {
+    const user = inboundUserOf(connectorConfig({ direction: 'inbound' }), { id: 'src-1', attributes: { userName: 'ada', [MANAGER]: 'src-2' } });
+    expect(user).toEqual({ externalId: 'src-1', active: true, userName: 'ada' });
   });
 });
