@@ -1,6 +1,7 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { ConnectorsDocument } from '#shared/connectors/connectors.schema.ts';
 import { changeOfRecord, type ChangeMessage } from '#shared/sync/change-message.ts';
+import { joinMemberships, membersPerMessage, type PendingMessage } from './membership-messages.ts';
 
 export interface OutgoingMessage {
   queueUrl: string;
@@ -40,7 +41,8 @@ const deletedGroupsOf = async (deps: FanoutDeps, records: DynamoDBRecord[], chan
 
 /**
  * Turns a batch of hub table changes into one message per change per connector on that
- * connector's FIFO queue. Disabled connectors get their messages too: their worker holds them
+ * connector's FIFO queue (consecutive membership changes of one group joined, up to 100 to a
+ * message where the target takes many members per request: membership-messages.ts). Disabled connectors get their messages too: their worker holds them
  * until the connector is enabled again, so disabling a connector loses no change. A record whose messages could not all be sent is reported as the
  * batch item failure, so Lambda retries from it (SQS deduplication drops what was sent already).
  */
@@ -52,8 +54,7 @@ export const makeFanout =
     const lanes = document.connectors.filter((c) => deps.queueUrls[c.id] && c.direction !== 'inbound');
     const changes = records.map((record) => changeOfRecord(record as Parameters<typeof changeOfRecord>[0]));
     const deletedGroups = await deletedGroupsOf(deps, records, changes);
-    const messages: OutgoingMessage[] = [];
-    const recordOf: number[] = [];
+    const pending: PendingMessage[] = [];
     changes.forEach((queued, index) => {
       if (!queued) return;
       const ofDeletedGroup =
@@ -62,15 +63,24 @@ export const makeFanout =
         if (queued.connectorId !== undefined && lane.id !== queued.connectorId) continue;
         if (ofDeletedGroup !== undefined && !lane.scope.groups?.includes(ofDeletedGroup)) continue;
         const message = { ...queued.change, connectorId: lane.id } as ChangeMessage;
-        messages.push({
+        pending.push({
           queueUrl: deps.queueUrls[lane.id] as string,
-          body: JSON.stringify(message),
           groupId: queued.groupId,
           deduplicationId: queued.deduplicationId,
+          message,
+          record: index,
+          joinUpTo: membersPerMessage(lane.type),
         });
-        recordOf.push(index);
       }
     });
+    const joined = joinMemberships(pending);
+    const messages: OutgoingMessage[] = joined.map(({ queueUrl, groupId, deduplicationId, message }) => ({
+      queueUrl,
+      body: JSON.stringify(message),
+      groupId,
+      deduplicationId,
+    }));
+    const recordOf = joined.map((item) => item.record);
     if (messages.length === 0) return { batchItemFailures: [] };
     const failed = await deps.send(messages);
     if (failed.size === 0) return { batchItemFailures: [] };

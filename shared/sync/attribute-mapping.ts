@@ -4,6 +4,9 @@ import { readPath } from '../scim/read-path.ts';
 
 type Json = Record<string, unknown>;
 
+/** The hub user's manager: a hub user id (RFC 7643 section 4.3). */
+const ENTERPRISE_MANAGER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value';
+
 /** What a connector pushes when its document gives no mapping. */
 export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[]> = {
   scim: [
@@ -15,6 +18,8 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
     { target: 'name.givenName', source: 'name.givenName', apply: 'always' },
     { target: 'name.familyName', source: 'name.familyName', apply: 'always' },
     { target: 'emails', source: 'emails', apply: 'always' },
+    // The manager's hub id, which the sync engine replaces with the manager's id on the target (user-references.ts).
+    { target: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value', source: ENTERPRISE_MANAGER, apply: 'always' },
   ],
   cognito: [
     { target: 'username', source: 'userName', apply: 'always' },
@@ -45,6 +50,8 @@ export const DEFAULT_MAPPINGS: Record<ConnectorConfig['type'], AttributeMapping[
     { target: 'jobTitle', source: 'title', apply: 'always' },
     { target: 'department', source: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department', apply: 'always' },
     { target: 'employeeId', source: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber', apply: 'always' },
+    // Written as `manager/$ref`; the sync engine puts the manager's Entra object id in place of its hub id.
+    { target: 'manager', source: ENTERPRISE_MANAGER, apply: 'always' },
     { target: 'active', source: 'active', apply: 'always' },
   ],
   // Username gets the connector's usernameSuffix; Alias, ProfileId and the locale keys are filled by the connector.

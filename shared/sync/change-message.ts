@@ -46,6 +46,9 @@ const resourceMessage = <K extends 'user' | 'group'>(kind: K) =>
     observed: ObservedSchema.optional(),
   });
 
+/** The most members one membership message carries: 100 ids stay far below SQS's 256 KB. */
+export const MEMBERS_PER_MESSAGE = 100;
+
 export const ChangeMessageSchema = z.discriminatedUnion('kind', [
   resourceMessage('user'),
   resourceMessage('group'),
@@ -54,6 +57,12 @@ export const ChangeMessageSchema = z.discriminatedUnion('kind', [
     connectorId: z.string(),
     groupId: z.string(),
     memberId: z.string(),
+    /**
+     * Every member of the change when the fanout put several of one group in one message (the
+     * first is `memberId`): a lane delivers 10 messages at most, and a group's members should
+     * reach the target in its own largest requests (Graph binds 20 per PATCH).
+     */
+    memberIds: z.array(z.string()).max(MEMBERS_PER_MESSAGE).optional(),
     changedAt: z.number().optional(),
     trigger: TriggerSchema,
     ...RetryFields,

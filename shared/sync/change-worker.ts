@@ -120,7 +120,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     return deps.sync.syncMembers(
       ctx,
       (first as Extract<ChangeMessage, { kind: 'membership' }>).groupId,
-      members.map((m) => m.memberId),
+      members.flatMap((m) => m.memberIds ?? [m.memberId]),
       { ...options, ...(observedMembers.size > 0 ? { observedMembers } : {}) },
     );
   };

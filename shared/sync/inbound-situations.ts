@@ -2,6 +2,7 @@ import type { TargetAccount } from '../connectors/connector.port.ts';
 import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import { holds, mappingsOf, type ReconcileAction, type Situation } from './reconcile-situations.ts';
 import type { Link } from './sync.ports.ts';
+import { referenceTargets } from './user-references.ts';
 
 /**
  * An inbound source's side of reconciliation (pure): a connector marked `"direction": "inbound"`
@@ -26,7 +27,10 @@ const PRIMARY_VALUE = /^(\w+)\[primary eq true\]\.(\w+)$/;
  */
 export const inboundUserOf = (config: ConnectorConfig, account: TargetAccount): Json => {
   const user: Json = { externalId: account.id, active: account.attributes.active !== false };
+  // A reference (the manager) holds the source's id of another account, never a hub id: not read back.
+  const references = referenceTargets(mappingsOf(config));
   for (const mapping of mappingsOf(config)) {
+    if (references.has(mapping.target)) continue;
     const source = mapping.source;
     const value = account.attributes[mapping.target];
     if (source === undefined || source === 'id' || source === 'externalId' || source === 'active' || value === undefined || value === null) continue;

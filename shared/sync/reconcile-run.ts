@@ -42,10 +42,11 @@ import {
   type InboundMemberVerdict,
   inboundMappingOf,
 } from './inbound-groups.ts';
-import { grantIsLive, groupInScope } from './sync.planner.ts';
+import { grantIsLive, groupInScope, mappingsOf } from './sync.planner.ts';
 import type { GrantReader } from './grant.ports.ts';
 import { scopeNeedsGroups, scopeRules } from './scope.ts';
 import { type AuditLog, type Link, linkRef } from './sync.ports.ts';
+import { referencedUserIds } from './user-references.ts';
 
 /** A run for this connector is under way: runs never overlap. */
 export class RunInProgressError extends AppError {
@@ -330,9 +331,11 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     );
     const hubIds = [...new Set([...owners.values(), ...[...candidates.values()].flat()])];
     const users = await withGrants(config, await deps.hub.usersByIds(hubIds, scopeNeedsGroups(config)));
+    // The owners' references (their managers) are compared as the target's ids, so their links are read too.
+    const referenced = [...users].flatMap(([hubId, view]) => referencedUserIds(view.user, hubId, mappingsOf(config)));
     const links = new Map<string, Link>();
     await Promise.all(
-      hubIds.map(async (hubId) => {
+      [...new Set([...hubIds, ...referenced])].map(async (hubId) => {
         const link = await deps.links.get(config.id, 'user', hubId);
         if (link) links.set(hubId, link);
       }),

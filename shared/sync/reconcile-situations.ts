@@ -3,6 +3,7 @@ import type { ConnectorConfig, ReconcileSettings } from '../connectors/connector
 import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from './attribute-mapping.ts';
 import { scopeRules } from './scope.ts';
 import type { Link } from './sync.ports.ts';
+import { resolveUserReferences, withUnreportedReferences } from './user-references.ts';
 
 /**
  * Reconciliation's classifier (pure): every pair of a target account and a hub user lands in one
@@ -67,7 +68,7 @@ export interface TargetPageFacts {
   accounts: readonly TargetAccount[];
   /** Target id -> hub user id, from the links' reverse index, for the page's linked accounts. */
   owners: ReadonlyMap<string, string>;
-  /** Hub user id -> user link, for the owners and the candidates. */
+  /** Hub user id -> user link, for the owners, the candidates and the users the owners reference (their managers). */
   links: ReadonlyMap<string, Link>;
   /** Hub users by id: the owners and the candidates. An owner missing here was deleted from the hub. */
   users: ReadonlyMap<string, HubUserView>;
@@ -193,7 +194,10 @@ const classifyLinked = (config: ConnectorConfig, account: TargetAccount, owner: 
       reason: `the hub user ${scope.reason}; ${reason}`,
     };
   }
-  const change = driftOf(config, account.attributes, mapUser(view.user, mappingsOf(config), 'update'));
+  // The hub's references (the manager) as the target's ids, from the links the page read; a reference the listing leaves out stands as pushed.
+  const mappings = mappingsOf(config);
+  const wanted = resolveUserReferences(mapUser(view.user, mappings, 'update'), mappings, (hubId) => facts.links.get(hubId)?.targetId).attributes;
+  const change = driftOf(config, withUnreportedReferences(account.attributes, link.pushed, mappings), wanted);
   if (Object.keys(change.set).length === 0 && change.unset.length === 0)
     return { ...base, situation: 'inSync', action: 'none', reason: 'the target holds what the hub wants' };
   const drifted = [...Object.keys(change.set), ...change.unset].join(', ');

@@ -5,6 +5,7 @@ import { createOnlyTargets, DEFAULT_MAPPINGS, DEFAULT_MATCHING, mapUser } from '
 import type { AccessGrant } from './grant.ports.ts';
 import { stableJson } from './stable-hash.ts';
 import type { Link } from './sync.ports.ts';
+import { resolveUserReferences, withUnreportedReferences } from './user-references.ts';
 
 /**
  * The planner of the sync engine: pure functions from what is known about one resource (its hub
@@ -145,6 +146,11 @@ export interface UserFacts {
   observed?: ObservedAccount | null;
   /** Deprovision whatever the scope says (an operator's on-demand deprovision). */
   forceDeprovision?: boolean;
+  /**
+   * The target's account ids of the hub users the user references (its manager), by hub id, from
+   * their links; a referenced user missing here has no account on the target yet.
+   */
+  references?: ReadonlyMap<string, string>;
   /**
    * `rematch-after-conflict` is the one second pass after the target refused a create because
    * the account exists (made between our match and our create): it matches and never creates.
@@ -287,14 +293,23 @@ export const planUser = (config: ConnectorConfig, facts: UserFacts, now: Date): 
   }
 
   const mappings = mappingsOf(config);
+  // The hub's references (the manager's hub id) become the target's ids; one without an account there is left unset.
+  const mapped = (phase: 'create' | 'update'): TargetAttributes => {
+    const { attributes, unresolved } = resolveUserReferences(mapUser(user, mappings, phase), mappings, (id) => facts.references?.get(id));
+    for (const reference of unresolved)
+      steps.push(`reference: ${reference.attribute} names hub user ${reference.hubId}, who has no account on ${config.id} yet: left unset`);
+    return attributes;
+  };
   if (link) {
     if (facts.observed === null) {
       steps.push(`compare: target account ${link.targetId} is gone: linking again`);
       return plan('linked-gone', { action: 'relink', status: 'success', targetId: link.targetId });
     }
-    const wanted = mapUser(user, mappings, 'update');
+    const wanted = mapped('update');
     // What the target holds: read from it when the caller did, else what was pushed last.
-    const before = facts.observed ? { ...pick(facts.observed.attributes, [...Object.keys(wanted), ...Object.keys(link.pushed)]) } : link.pushed;
+    const before = facts.observed
+      ? withUnreportedReferences(pick(facts.observed.attributes, [...Object.keys(wanted), ...Object.keys(link.pushed)]), link.pushed, mappings)
+      : link.pushed;
     const change = diffAttributes(before, wanted, createOnlyTargets(mappings));
     if (facts.observed) change.unset = change.unset.filter((key) => key in link.pushed);
     if (isEmpty(change)) {
@@ -316,6 +331,7 @@ export const planUser = (config: ConnectorConfig, facts: UserFacts, now: Date): 
   // No link yet: match an existing account by the matching attributes, in order, else create.
   // Only attributes the connector names match (email only when its `matching` says so), and
   // an account linked to another hub user is a collision, never taken over.
+  const update = facts.matches.some((lookup) => lookup.found) ? mapped('update') : {};
   for (const lookup of facts.matches) {
     steps.push(`match: ${lookup.attribute} = "${lookup.value}": ${lookup.found ? `found ${lookup.found.id}` : 'no account'}`);
     if (!lookup.found) continue;
@@ -324,7 +340,6 @@ export const planUser = (config: ConnectorConfig, facts: UserFacts, now: Date): 
       steps.push(`collision: ${lookup.found.id} is linked to hub user ${lookup.owner}`);
       return plan('collision', collisionOf('user', lookup.found.id, hubId, lookup.owner, how));
     }
-    const update = mapUser(user, mappings, 'update');
     const change = diffAttributes(lookup.found.attributes, update, createOnlyTargets(mappings));
     const set = { set: change.set, unset: [] };
     steps.push(`action: link ${lookup.found.id}${Object.keys(change.set).length ? ` and update ${Object.keys(change.set).join(', ')}` : ''}`);
@@ -338,7 +353,7 @@ export const planUser = (config: ConnectorConfig, facts: UserFacts, now: Date): 
       },
     );
   }
-  const wanted = mapUser(user, mappings, 'create');
+  const wanted = mapped('create');
   if (facts.pass === 'rematch-after-conflict') {
     return plan(
       'unmatched',

@@ -10,6 +10,7 @@ import {
   type MatchLookup,
   type ObservedAccount,
   mappedGroupQuery,
+  mappingsOf,
   matchQueries,
   type PlannedOutcome,
   planGroup,
@@ -21,9 +22,16 @@ import {
 } from './sync.planner.ts';
 import { linkRefsOfMembers } from './membership-links.ts';
 import { stableHash } from './stable-hash.ts';
+import { referencedUserIds } from './user-references.ts';
 import { type AuditLog, type HubReader, type Link, LinkCollisionError, LinkConflictError, type LinkStore, linkRef, type SyncTrigger } from './sync.ports.ts';
 
 export { diffAttributes } from './sync.planner.ts';
+
+/**
+ * Members added (and removed) per call of `changeGroupMembers`: 400 is one Graph `$batch` of 20
+ * PATCHes binding 20, and four SCIM PATCHes of 100.
+ */
+export const MEMBERSHIP_PART = 400;
 
 export interface SyncDeps {
   hub: HubReader;
@@ -181,11 +189,31 @@ export const makeSync = (deps: SyncDeps) => {
     });
   };
 
+  /**
+   * The user's own link and the target ids of the users it references (its manager), in the
+   * one batched read that also fetches its link; without references, the single read it always was.
+   */
+  const userLinksOf = async (config: ConnectorConfig, userId: string, user: Record<string, unknown> | undefined) => {
+    const referenced = user ? referencedUserIds(user, userId, mappingsOf(config)) : [];
+    if (referenced.length === 0) return { link: await deps.links.get(config.id, 'user', userId), references: new Map<string, string>() };
+    const found = await deps.links.getMany(
+      config.id,
+      [userId, ...referenced].map((hubId) => ({ kind: 'user' as const, hubId })),
+    );
+    const references = new Map(
+      referenced.flatMap((hubId) => {
+        const targetId = found.get(linkRef('user', hubId))?.targetId;
+        return targetId ? [[hubId, targetId] as const] : [];
+      }),
+    );
+    return { link: found.get(linkRef('user', userId)), references };
+  };
+
   /** Reads what the planner needs about one user: hub state, link, groups, grant and the match lookups. */
   const gatherUser = async (ctx: ConnectorContext, userId: string, options: UserPlanOptions) => {
     const { config, connector } = ctx;
     const user = await deps.hub.getUser(userId);
-    const link = await deps.links.get(config.id, 'user', userId);
+    const { link, references } = await userLinksOf(config, userId, user);
     const groupIds = user && config.scope.groups ? await deps.hub.groupIdsOf(userId) : [];
     // The grant is read only for a user the scope leaves out, so real time pays nothing for it.
     let grant = options.grant;
@@ -207,6 +235,7 @@ export const makeSync = (deps: SyncDeps) => {
       hubId: userId,
       user,
       link,
+      references,
       groupIds,
       matches,
       ...(grant ? { grant } : {}),
@@ -469,6 +498,39 @@ export const makeSync = (deps: SyncDeps) => {
     if (failed) throw failed.reason;
   };
 
+  /** Records members added to and removed from the target group. Membership links are independent items (no reverse index): written side by side. */
+  const writeMembershipLinks = async (
+    config: ConnectorConfig,
+    groupId: string,
+    added: Array<{ memberId: string; targetId: string }>,
+    removed: Array<{ link: Link }>,
+  ) => {
+    // Membership links are independent items (no reverse index): written side by side.
+    await Promise.all(
+      [
+        ...added.map((a) =>
+          deps.links.put({
+            connectorId: config.id,
+            kind: 'membership',
+            hubId: `${groupId}#${a.memberId}`,
+            targetId: a.targetId,
+            status: 'active',
+            pushed: {},
+            hash: '',
+            origin: 'created',
+            updated: now(),
+          }),
+        ),
+        ...removed.map((r) => deps.links.delete(r.link)),
+      ].map((write) =>
+        // A membership link another worker wrote meanwhile holds the newer state: ours is done.
+        write.catch((error: unknown) => {
+          if (!(error instanceof LinkConflictError)) throw error;
+        }),
+      ),
+    );
+  };
+
   /**
    * Brings the membership of some members of one group to the target as one minimal delta:
    * members that should be there and are not get added, members that are there and should not
@@ -521,32 +583,16 @@ export const makeSync = (deps: SyncDeps) => {
     };
     if (options.dryRun) return outcome;
     if (add.length + remove.length > 0) {
-      // Without a group on the target there is nothing to remove from: only the links go.
-      if (groupLink) await connector.changeGroupMembers(groupLink.targetId, { add: add.map((a) => a.targetId), remove: remove.map((r) => r.link.targetId) });
-      // Membership links are independent items (no reverse index): written side by side.
-      await Promise.all(
-        [
-          ...add.map((a) =>
-            deps.links.put({
-              connectorId: config.id,
-              kind: 'membership',
-              hubId: `${groupId}#${a.memberId}`,
-              targetId: a.targetId,
-              status: 'active',
-              pushed: {},
-              hash: '',
-              origin: 'created',
-              updated: now(),
-            }),
-          ),
-          ...remove.map((r) => deps.links.delete(r.link)),
-        ].map((write) =>
-          // A membership link another worker wrote meanwhile holds the newer state: ours is done.
-          write.catch((error: unknown) => {
-            if (!(error instanceof LinkConflictError)) throw error;
-          }),
-        ),
-      );
+      // A large delta goes in parts, each part's links written once the target has it: a part
+      // that fails (throttled, the worker's time up) leaves the earlier parts done, and the
+      // retry sends only the rest.
+      for (let start = 0; start < Math.max(add.length, remove.length); start += MEMBERSHIP_PART) {
+        const part = { add: add.slice(start, start + MEMBERSHIP_PART), remove: remove.slice(start, start + MEMBERSHIP_PART) };
+        // Without a group on the target there is nothing to remove from: only the links go.
+        if (groupLink)
+          await connector.changeGroupMembers(groupLink.targetId, { add: part.add.map((a) => a.targetId), remove: part.remove.map((r) => r.link.targetId) });
+        await writeMembershipLinks(config, groupId, part.add, part.remove);
+      }
       const name = groupLink?.name ?? (await nameOf(config.id, 'group', groupId));
       await deps.audit.record({
         time: now(),

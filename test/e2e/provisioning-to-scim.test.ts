@@ -19,6 +19,7 @@ import { type RecordedRequest, startRecordingProxy } from '../support/recording-
  * server, with a recording proxy between them to see (and disturb) the wire.
  */
 const TARGET_TOKEN = 'target-token-0123456789';
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const user = (userName: string, extra: Record<string, unknown> = {}) => ({
   schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
   userName,
@@ -111,6 +112,24 @@ describe('real-time provisioning into a SCIM server', () => {
     });
     // The proxy records a request as it arrives, before the target has answered it.
     await eventually(async () => expect((await targetUser('grace@example.com'))?.name).toEqual({ givenName: 'Grace', familyName: 'Family' }));
+  });
+
+  it("sends the manager as the target's id of the manager, never the hub's", async () => {
+    const enterprise = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const boss = await hubApi().post('/Users', user('boss@example.com'));
+    const bossOnTarget = await eventually(async () => {
+      const found = await targetUser('boss@example.com');
+      if (!found) throw new Error('not provisioned yet');
+      return found;
+    });
+    await hubApi().post('/Users', user('report@example.com', { schemas: [USER_SCHEMA, enterprise], [enterprise]: { manager: { value: boss.json.id } } }));
+    const report = await eventually(async () => {
+      const found = await targetUser('report@example.com');
+      if (!found) throw new Error('not provisioned yet');
+      return found;
+    });
+    expect(bossOnTarget.id).not.toBe(boss.json.id);
+    expect((report[enterprise] as { manager?: { value?: string } } | undefined)?.manager?.value).toBe(bossOnTarget.id);
   });
 
   it('disables the target account when the hub user is deactivated, and when it is deleted (policy: disable)', async () => {

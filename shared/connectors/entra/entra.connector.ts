@@ -50,6 +50,13 @@ const GROUP_SELECT = 'id,displayName,description';
 const ADVANCED_FILTER = /^(employeeId|onPremisesExtensionAttributes\/|employeeOrgData\/|faxNumber|otherMails|proxyAddresses)/;
 
 /** What the connector reads from its connectors-document entry. */
+/** One group of a `/groups/delta` page: its properties (when Graph sent them) and the members added and removed in the round. */
+export interface GroupChange extends Partial<TargetGroup> {
+  id: string;
+  membersAdded: string[];
+  membersRemoved: string[];
+}
+
 export type EntraConnectorSettings = Pick<
   EntraConnectorConfig,
   'id' | 'domain' | 'graphBaseUrl' | 'forceChangePasswordNextSignIn' | 'groupAppRole' | 'mapping'
@@ -368,6 +375,34 @@ export class EntraConnector implements Connector {
     const deltaLink = answer?.['@odata.deltaLink'];
     return {
       changed: items.filter((item) => !item['@removed']).map(toTargetAccount),
+      removed: items.filter((item) => item['@removed']).map((item) => String(item.id)),
+      ...(typeof nextLink === 'string' ? { next: nextLink } : {}),
+      ...(typeof deltaLink === 'string' ? { deltaLink } : {}),
+    };
+  }
+
+  /**
+   * One page of Entra's group changes for an inbound run (delta query,
+   * https://learn.microsoft.com/graph/api/group-delta), as `userChanges` reads users: without a
+   * cursor every group with all its members (the first round), with a round's `deltaLink` only
+   * the groups changed since, each with the members added and removed since. One group may come
+   * on several pages of a round, its members split between them: apply each page as it comes.
+   */
+  async groupChanges(cursor?: string): Promise<{ changed: GroupChange[]; removed: string[]; next?: string; deltaLink?: string }> {
+    const answer = await this.graph.request('GET', cursor ?? `/groups/delta?$select=${GROUP_SELECT},members`);
+    const items = (answer?.value as Json[] | undefined) ?? [];
+    const nextLink = answer?.['@odata.nextLink'];
+    const deltaLink = answer?.['@odata.deltaLink'];
+    const members = (item: Json, removed: boolean) =>
+      ((item['members@delta'] as Json[] | undefined) ?? []).filter((member) => Boolean(member['@removed']) === removed).map((member) => String(member.id));
+    return {
+      changed: items
+        .filter((item) => !item['@removed'])
+        .map((item) => ({
+          ...(typeof item.displayName === 'string' ? toTargetGroup(item) : { id: String(item.id) }),
+          membersAdded: members(item, false),
+          membersRemoved: members(item, true),
+        })),
       removed: items.filter((item) => item['@removed']).map((item) => String(item.id)),
       ...(typeof nextLink === 'string' ? { next: nextLink } : {}),
       ...(typeof deltaLink === 'string' ? { deltaLink } : {}),

@@ -247,4 +247,49 @@ describe.skipIf(!graphContractAvailable)('entra connector on the fake Microsoft 
     expect(second.removed).toEqual([gone.id]);
     expect(id).toBeTruthy();
   });
+
+  it('reads group changes with delta queries: every group and member first, then only the groups and members that changed', async () => {
+    const round = async (cursor?: string) => {
+      const changed = new Map<string, { displayName?: string; added: string[]; removed: string[] }>();
+      const removed: string[] = [];
+      let next = cursor;
+      for (;;) {
+        const page = await connector.groupChanges(next);
+        for (const group of page.changed) {
+          const seen = changed.get(group.id) ?? { added: [], removed: [] };
+          changed.set(group.id, {
+            ...seen,
+            ...(group.displayName ? { displayName: group.displayName } : {}),
+            added: [...seen.added, ...group.membersAdded],
+            removed: [...seen.removed, ...group.membersRemoved],
+          });
+        }
+        removed.push(...page.removed);
+        if (page.deltaLink) return { changed, removed, deltaLink: page.deltaLink };
+        next = page.next;
+      }
+    };
+    const [a, b, c] = ['gd-a', 'gd-b', 'gd-c'].map((name) => fake.seedUser(`${name}@${fake.domain}`)) as [string, string, string];
+    const kept = await connector.createGroup('Delta Kept', 'hub-delta-kept');
+    await connector.changeGroupMembers(kept.id, { add: [a, b], remove: [] });
+    const dropped = await connector.createGroup('Delta Dropped', 'hub-delta-dropped');
+    const quiet = await connector.createGroup('Delta Quiet', 'hub-delta-quiet');
+
+    const first = await round();
+    expect(first.changed.get(kept.id)).toMatchObject({ displayName: 'Delta Kept', removed: [] });
+    expect(first.changed.get(kept.id)?.added.sort()).toEqual([a, b].sort());
+    expect(first.changed.has(quiet.id)).toBe(true);
+
+    await connector.changeGroupMembers(kept.id, { add: [c], remove: [a] });
+    await connector.renameGroup(dropped.id, 'Delta Renamed', 'hub-delta-dropped');
+    const renamed = await round(first.deltaLink);
+    await connector.deleteGroup(dropped.id);
+    const second = await round(renamed.deltaLink);
+
+    expect([...renamed.changed.keys()].sort()).toEqual([kept.id, dropped.id].sort());
+    expect(renamed.changed.get(kept.id)).toEqual({ displayName: 'Delta Kept', added: [c], removed: [a] });
+    expect(renamed.changed.get(dropped.id)).toEqual({ displayName: 'Delta Renamed', added: [], removed: [] });
+    expect(second).toMatchObject({ removed: [dropped.id] });
+    expect(second.changed.size).toBe(0);
+  });
 });

@@ -132,6 +132,8 @@ export class EntraFake {
   /** userPrincipalName (lower case) -> id, of the current state: uniqueness and lookups by key without a scan. */
   private readonly principalNames = new Map<string, string>();
   private readonly groups = new Map<string, { record: Json; members: Set<string> }>();
+  /** Delta bookkeeping of groups: each change to a group or its members, in sequence. */
+  private readonly groupJournal: Array<{ sequence: number; groupId: string; change: 'group' | 'deleted' | 'added' | 'removed'; memberId?: string }> = [];
   private readonly deleted = new Map<string, { record: Json; deletedAt: number }>();
   private readonly managers = new Map<string, string>();
   private readonly appRoleAssignments: Json[] = [];
@@ -265,6 +267,7 @@ export class EntraFake {
       record: { id, displayName, mailEnabled: false, mailNickname: displayName.replace(/\W/g, ''), securityEnabled: true, groupTypes: [], description: null },
       members: new Set(),
     });
+    this.journal(id, 'group');
     return id;
   }
 
@@ -516,7 +519,8 @@ export class EntraFake {
       if (!key) {
         if (method === 'GET') return this.listGroups(route, query, headers);
         if (method === 'POST') return this.createGroup(body);
-      } else if (parts.length === 2) {
+      } else if (key === 'delta' && method === 'GET' && parts.length === 2) return this.groupDelta(route, query);
+      else if (parts.length === 2) {
         if (method === 'GET')
           return { status: 200, body: this.project(this.groupRecord(key), query, GROUP_DEFAULT_PROPERTIES, this.contract.group.structural) };
         if (method === 'PATCH') return this.updateGroup(key, body);
@@ -659,7 +663,7 @@ export class EntraFake {
     this.write(id, undefined);
     this.deleted.set(id, { record: { ...user, deletedDateTime: new Date(this.now()).toISOString() }, deletedAt: this.now() });
     this.managers.delete(id);
-    for (const group of this.groups.values()) group.members.delete(id);
+    for (const [groupId, group] of this.groups) if (group.members.delete(id)) this.journal(groupId, 'removed', id);
     return { status: 204 };
   }
 
@@ -711,11 +715,19 @@ export class EntraFake {
     const items = changed
       .map((entry) => (entry.current ? entry.current : { id: String(entry.previous?.id ?? ''), '@removed': { reason: 'changed' } }))
       .filter((item) => since >= 0 || !('@removed' in item));
+    return this.deltaPage(route, query, items, since, round, (item) =>
+      '@removed' in item ? item : this.project(item, query, USER_DEFAULT_PROPERTIES, this.contract.user.structural),
+    );
+  }
+
+  /**
+   * One page of a delta round (100 items): `@odata.nextLink` carries the round's bounds and a
+   * `$skiptoken`; the last page's `@odata.deltaLink` starts the next round where this one ended.
+   */
+  private deltaPage(route: string, query: URLSearchParams, items: Json[], since: number, round: number, shape: (item: Json) => Json = (item) => item): Answer {
     const top = 100;
     const skip = Number(query.get('$skiptoken') ?? 0);
-    const slice = items.slice(skip, skip + top);
     const select = query.get('$select');
-    const value = slice.map((item) => ('@removed' in item ? item : this.project(item, query, USER_DEFAULT_PROPERTIES, this.contract.user.structural)));
     const carried = (extra: Record<string, string>) => {
       const params = new URLSearchParams({ ...(select ? { $select: select } : {}), ...extra });
       return `${this.graphBaseUrl}${route}?${queryString(params)}`;
@@ -724,7 +736,7 @@ export class EntraFake {
     return {
       status: 200,
       body: {
-        value,
+        value: items.slice(skip, skip + top).map(shape),
         ...(last
           ? { '@odata.deltaLink': carried({ $deltatoken: String(round) }) }
           : { '@odata.nextLink': carried({ $deltatoken: String(since), $deltaround: String(round), $skiptoken: String(skip + top) }) }),
@@ -733,6 +745,54 @@ export class EntraFake {
   }
 
   // --- groups --------------------------------------------------------------------------------
+
+  private journal(groupId: string, change: 'group' | 'deleted' | 'added' | 'removed', memberId?: string): void {
+    this.groupJournal.push({ sequence: ++this.sequence, groupId, change, ...(memberId ? { memberId } : {}) });
+  }
+
+  /**
+   * `/groups/delta` (https://learn.microsoft.com/graph/api/group-delta): the first round gives
+   * every group with all its members in `members@delta`; a deltaLink's round gives each group
+   * changed since, with only the members added or removed (`@removed`), and a deleted group as
+   * `@removed`. Pages carry `@odata.nextLink` until the last, which carries `@odata.deltaLink`.
+   */
+  private groupDelta(route: string, query: URLSearchParams): Answer {
+    const since = Number(query.get('$deltatoken') ?? -1);
+    const round = Number(query.get('$deltaround') ?? this.sequence);
+    const memberRef = (id: string) => ({ '@odata.type': '#microsoft.graph.user', id });
+    const select = query.get('$select');
+    const properties = new URLSearchParams(
+      select
+        ? {
+            $select: select
+              .split(',')
+              .filter((name) => name.trim() !== 'members')
+              .join(','),
+          }
+        : {},
+    );
+    const project = (record: Json) => this.project(record, properties, GROUP_DEFAULT_PROPERTIES, this.contract.group.structural);
+    let items: Json[];
+    if (since < 0) {
+      items = [...this.groups.values()].map(({ record, members }) => ({ ...project(record), 'members@delta': [...members].map(memberRef) }));
+    } else {
+      const touched = new Map<string, Map<string, boolean>>();
+      const deleted = new Set<string>();
+      for (const entry of this.groupJournal.filter((e) => e.sequence > since && e.sequence <= round)) {
+        const members = touched.get(entry.groupId) ?? new Map<string, boolean>();
+        touched.set(entry.groupId, members);
+        if (entry.change === 'deleted') deleted.add(entry.groupId);
+        if (entry.memberId) members.set(entry.memberId, entry.change === 'added');
+      }
+      items = [...touched].map(([id, members]) => {
+        const group = this.groups.get(id);
+        if (!group || deleted.has(id)) return { id, '@removed': { reason: 'deleted' } };
+        const delta = [...members].map(([member, present]) => (present ? memberRef(member) : { ...memberRef(member), '@removed': { reason: 'deleted' } }));
+        return { ...project(group.record), ...(delta.length ? { 'members@delta': delta } : {}) };
+      });
+    }
+    return this.deltaPage(route, query, items, since, round);
+  }
 
   private groupRecord(id: string): Json {
     const group = this.groups.get(id)?.record;
@@ -758,6 +818,8 @@ export class EntraFake {
     const id = randomUUID();
     const record: Json = { groupTypes: [], description: null, ...properties, id, createdDateTime: new Date(this.now()).toISOString() };
     this.groups.set(id, { record, members: new Set(members) });
+    this.journal(id, 'group');
+    for (const member of members) this.journal(id, 'added', member);
     return { status: 201, body: { '@odata.context': `${this.graphBaseUrl}/$metadata#groups/$entity`, ...record } };
   }
 
@@ -773,7 +835,11 @@ export class EntraFake {
     }
     if (group) {
       group.record = { ...group.record, ...properties };
-      for (const member of members) group.members.add(member);
+      if (Object.keys(properties).length > 0) this.journal(id, 'group');
+      for (const member of members) {
+        group.members.add(member);
+        this.journal(id, 'added', member);
+      }
     }
     return { status: 204 };
   }
@@ -782,6 +848,7 @@ export class EntraFake {
   private deleteGroup(id: string): Answer {
     this.groupRecord(id);
     this.groups.delete(id);
+    this.journal(id, 'deleted');
     return { status: 204 };
   }
 
@@ -792,6 +859,7 @@ export class EntraFake {
     if (!this.users.get(member)?.current && !this.groups.has(member)) throw notFound(member);
     if (group?.members.has(member)) throw badRequest("One or more added object references already exist for the following modified properties: 'members'.");
     group?.members.add(member);
+    this.journal(groupId, 'added', member);
     return { status: 204 };
   }
 
@@ -799,6 +867,7 @@ export class EntraFake {
     const group = this.groups.get(groupId);
     if (!group) this.groupRecord(groupId);
     if (!group?.members.delete(member)) throw notFound(member);
+    this.journal(groupId, 'removed', member);
     return { status: 204 };
   }
 

@@ -137,7 +137,48 @@ describe('fanout', () => {
     // Assess: one read for the batch; g-1's removal, and any change that is not a removal, go to everyone
     expect(reads).toEqual([['g-gone', 'g-1']]);
     const delivered = sent.map((m) => `${m.queueUrl === QUEUES.acme ? 'acme' : 'paused'}:${m.deduplicationId}`);
-    expect(delivered.sort()).toEqual(['acme:M:402', 'acme:M:403', 'paused:M:400', 'paused:M:401', 'paused:M:402', 'paused:M:403'].sort());
+    // paused hears of every g-gone change (it scopes by it), joined in one message: nothing of g-gone came between them.
+    expect(delivered.sort()).toEqual(['acme:M:402', 'acme:M:403', 'paused:M:400+3', 'paused:M:402'].sort());
+    const joined = sent.find((m) => m.deduplicationId === 'M:400+3');
+    expect(JSON.parse(joined?.body ?? '{}')).toMatchObject({ kind: 'membership', groupId: 'g-gone', memberId: 'u-1', memberIds: ['u-1', 'u-2', 'u-3'] });
+  });
+
+  it('keeps one member per message for a target that takes one member per call (Okta, Cognito)', async () => {
+    const { fanout, sent } = fanoutSending(undefined, {
+      connectors: ConnectorsDocumentSchema.parse({
+        connectors: [CONNECTORS.connectors[0], { id: 'paused', type: 'okta', enabled: true, orgUrl: 'https://acme.okta.com', apiToken: 'token' }],
+      }),
+    });
+    await fanout([record('1', 'GROUP#g-1', 'MEMBER#u-1'), record('2', 'GROUP#g-1', 'MEMBER#u-2'), record('3', 'GROUP#g-1', 'MEMBER#u-3')]);
+    const okta = sent
+      .filter((m) => m.queueUrl === QUEUES.paused)
+      .map((m) => (JSON.parse(m.body) as { memberId: string; memberIds?: string[] }).memberIds ?? []);
+    expect(okta).toEqual([[], [], []]);
+    expect(sent.filter((m) => m.queueUrl === QUEUES.acme).map((m) => (JSON.parse(m.body) as { memberIds?: string[] }).memberIds)).toEqual([
+      ['u-1', 'u-2', 'u-3'],
+    ]);
+  });
+
+  it("joins a group's consecutive membership changes, 100 to a message, and never across another change of that group", async () => {
+    // Prepare: 250 members join g-1 in one stream batch, a rename of g-1 comes after the first 150, and g-2's members interleave.
+    const { fanout, sent } = fanoutSending(undefined, {
+      connectors: ConnectorsDocumentSchema.parse({ connectors: [CONNECTORS.connectors[0]] }),
+    });
+    const records: DynamoDBRecord[] = [];
+    for (let i = 0; i < 250; i++) {
+      records.push(record(String(1000 + i * 2), 'GROUP#g-1', `MEMBER#u-${i}`));
+      if (i < 3) records.push(record(String(1001 + i * 2), 'GROUP#g-2', `MEMBER#u-${i}`));
+      if (i === 149) records.push(record('1299', 'GROUP#g-1', 'GROUP', { version: { N: '2' } }));
+    }
+    // Act
+    await fanout(records);
+    // Assess
+    const bodies = sent.map((m) => JSON.parse(m.body) as { kind: string; groupId?: string; id?: string; memberIds?: string[] });
+    const shape = bodies.map((b) => (b.kind === 'membership' ? `${b.groupId}:${b.memberIds?.length ?? 1}` : `${b.kind}:${b.id}`));
+    expect(shape).toEqual(['g-1:100', 'g-2:3', 'g-1:50', 'group:g-1', 'g-1:100']);
+    const g1 = bodies.filter((b) => b.groupId === 'g-1').flatMap((b) => b.memberIds ?? []);
+    expect(g1).toEqual(Array.from({ length: 250 }, (_, i) => `u-${i}`));
+    expect(new Set(sent.map((m) => m.deduplicationId)).size).toBe(sent.length);
   });
 
   it('reads nothing when no membership was removed', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeSync } from '../../../shared/sync/sync.service.ts';
+import { ConnectorError } from '../../../shared/connectors/connector.errors.ts';
+import { MEMBERSHIP_PART, makeSync } from '../../../shared/sync/sync.service.ts';
 import { connectorConfig, FakeTarget, syncFixture } from '../../builders/sync.fakes.ts';
 
 const realtime = { trigger: 'realtime' as const };
@@ -387,5 +388,39 @@ describe('sync engine: groups', () => {
     expect(target.groups.has(eng.targetId as string)).toBe(false);
     expect(await links.get('app', 'group', 'eng')).toBeUndefined();
     expect(await links.get('app', 'group', 'ops')).toBeUndefined();
+  });
+});
+
+describe('sync engine: a large membership delta', () => {
+  it('goes to the target in parts, and a part that fails leaves the parts before it done, so the retry sends only the rest', async () => {
+    // Prepare: a target that refuses the second part once.
+    class FlakyTarget extends FakeTarget {
+      parts: number[] = [];
+      override async changeGroupMembers(targetGroupId: string, delta: { add: string[]; remove: string[] }) {
+        this.parts.push(delta.add.length);
+        if (this.parts.length === 2) throw new ConnectorError('throttled', 'slow down', { status: 429 });
+        return super.changeGroupMembers(targetGroupId, delta);
+      }
+    }
+    const { hub, sync, ctx, target, links } = setup({}, new FlakyTarget());
+    const ids = Array.from({ length: MEMBERSHIP_PART + 100 }, (_, i) => `m-${i}`);
+    for (const id of ids) hub.user(id);
+    hub.group('big', 'Big', ids);
+    await sync.syncGroup(ctx, 'big', realtime);
+    for (const id of ids) await sync.syncUser(ctx, id, realtime);
+    // Act
+    await expect(sync.syncMembers(ctx, 'big', ids, realtime)).rejects.toThrow('slow down');
+    await sync.syncMembers(ctx, 'big', ids, realtime);
+    // Assess: the first part, the refused second, then only the second again.
+    const flaky = target as FlakyTarget;
+    expect(flaky.parts).toEqual([MEMBERSHIP_PART, 100, 100]);
+    expect(
+      (
+        await links.getMany(
+          'app',
+          ids.map((id) => ({ kind: 'membership' as const, hubId: `big#${id}` })),
+        )
+      ).size,
+    ).toBe(ids.length);
   });
 });
