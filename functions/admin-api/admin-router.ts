@@ -12,6 +12,7 @@ import { OnDemandError, type OnDemandRequest, type OnDemandResult } from '#share
 import type { AuditEntry, SyncTrigger } from '#shared/sync/sync.ports.ts';
 import { type ImportRoutesDeps, routeImportRequest } from './import-routes.ts';
 import { type OverviewDeps, routeOverviewRequest } from './overview-routes.ts';
+import { type DirectoryRoutesDeps, routeDirectoryRequest } from './directory-routes.ts';
 import { bodyOf } from './request-body.ts';
 import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
 
@@ -33,6 +34,8 @@ export interface AdminDeps {
   overview?: Pick<OverviewDeps, 'counters' | 'lastRun' | 'hubTotals' | 'clock'>;
   /** Import jobs (import-routes.ts); without them those routes answer 404. */
   imports?: ImportRoutesDeps;
+  /** The console's directory (directory-routes.ts); without it those routes answer 404. */
+  directory?: Pick<DirectoryRoutesDeps, 'directory' | 'link'>;
 }
 
 const AUDIT_STATUSES = ['success', 'failed', 'skipped', 'retrying', 'dead-lettered'] as const;
@@ -192,6 +195,14 @@ export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: Admin
   if (runs) return runs;
   const imports = deps.imports ? await routeImportRequest(event, path, deps.imports) : undefined;
   if (imports) return imports;
+  const directory = deps.directory
+    ? await routeDirectoryRequest(event, path, {
+        ...deps.directory,
+        connectorIds: deps.connectorIds,
+        lastAudit: async (connectorId, resourceId) => (await deps.queryAudit({ connectorId, resourceId, limit: 1 })).items[0],
+      })
+    : undefined;
+  if (directory) return directory;
   return json(404, { error: `no admin endpoint ${method} /admin${path}` });
 };
 

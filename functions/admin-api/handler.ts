@@ -39,6 +39,8 @@ const breakers = new DynamoBreakerStore(documents, env.TABLE_NAME);
 const connectors = makeConnectorsSource(env);
 const queueUrl = (id: string) => env.CONNECTOR_QUEUE_URLS[id] ?? '';
 const runStore = new DynamoRunStore(documents, env.TABLE_NAME);
+const links = new DynamoLinkStore(documents, env.TABLE_NAME);
+const logger = createLogger('admin-api');
 const directory = new DynamoDirectoryStore(documents, env.TABLE_NAME);
 /** Starting, approving and rejecting runs: their pages then run in the reconcile function. */
 const reconciliation = makeReconciliation({
@@ -46,7 +48,7 @@ const reconciliation = makeReconciliation({
   pages: sqsRunPages(sqs, env.HUB_QUEUE_URLS.reconcile ?? ''),
   lane: sqsLanes(sqs, (connectorId) => env.CONNECTOR_QUEUE_URLS[connectorId]),
   hub: reconcileHubOf(directory),
-  links: new DynamoLinkStore(documents, env.TABLE_NAME),
+  links,
   audit,
   clock: () => new Date(),
   newId: () => `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
@@ -65,15 +67,20 @@ const onDemand = wireOnDemand({
   queueUrl: async (id) => env.CONNECTOR_QUEUE_URLS[id],
 });
 
-const imports = wireImportJobs({ documents, tableName: env.TABLE_NAME, sqs, queueUrl: env.HUB_QUEUE_URLS.import ?? '' }).jobs;
+const transfer = wireImportJobs({
+  documents,
+  tableName: env.TABLE_NAME,
+  sqs,
+  queueUrl: env.HUB_QUEUE_URLS.import ?? '',
+  onUnknownAttributes: (resourceType, names) => logger.warn('ignored unknown attributes', { resourceType, names }),
+});
+const imports = transfer.jobs;
 
 /**
  * A redrive stops starting new messages this long before the function's timeout, so its answer
  * (moved, remaining) gets back to the caller: one send and one delete take well under a second.
  */
 const REDRIVE_MARGIN_MS = 5_000;
-
-const logger = createLogger('admin-api');
 
 /** Operators' HTTP API (IAM in AWS, the operator token locally). */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -114,5 +121,6 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
       provision: (request) => onDemand.provision(request),
       grants: (connectorId) => onDemand.grants.list(connectorId),
       imports,
+      directory: { directory: transfer.directory, link: (connectorId, kind, hubId) => links.get(connectorId, kind, hubId) },
     }),
   );

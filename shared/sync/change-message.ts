@@ -22,6 +22,8 @@ const RetryFields = { attempts: z.number().int().min(0).optional(), notBefore: z
  * is repaired; without it (real-time changes) nothing changes.
  */
 const RunFields = { runId: z.string().optional() };
+/** The operator whose change in the console this is (directory.ports.ts OperatorOrigin), named in the audit. */
+const ActorFields = { actor: z.string().max(256).optional() };
 const ObservedSchema = z.union([z.record(z.string(), z.unknown()), z.literal('absent')]);
 /**
  * A run's reading of one member in the target group: `absent` (the hub wants it there, the
@@ -43,6 +45,7 @@ const resourceMessage = <K extends 'user' | 'group'>(kind: K) =>
     trigger: TriggerSchema,
     ...RetryFields,
     ...RunFields,
+    ...ActorFields,
     observed: ObservedSchema.optional(),
   });
 
@@ -58,6 +61,7 @@ export const ChangeMessageSchema = z.discriminatedUnion('kind', [
     trigger: TriggerSchema,
     ...RetryFields,
     ...RunFields,
+    ...ActorFields,
     observed: ObservedMemberSchema.optional(),
   }),
   /**
@@ -117,10 +121,12 @@ interface AttributeValue {
  * carry trigger `import`, and one run without provisioning announces nothing. Only a written
  * item (INSERT or MODIFY) speaks for the write; a removal is announced as it always is.
  */
-const originOf = (record: { eventName?: string; dynamodb?: { NewImage?: Image } }): { trigger: 'realtime' | 'import'; silent: boolean } => {
+const originOf = (record: { eventName?: string; dynamodb?: { NewImage?: Image } }): { trigger: 'realtime' | 'import'; silent: boolean; actor?: string } => {
   const origin = REMOVALS.has(record.eventName ?? '') ? undefined : record.dynamodb?.NewImage?.origin?.M;
-  if (origin?.trigger?.S !== 'import') return { trigger: 'realtime', silent: false };
-  return { trigger: 'import', silent: origin.provision?.BOOL === false };
+  const actor = origin?.actor?.S;
+  const named = actor === undefined ? {} : { actor };
+  if (origin?.trigger?.S !== 'import') return { trigger: 'realtime', silent: false, ...named };
+  return { trigger: 'import', silent: origin.provision?.BOOL === false, ...named };
 };
 
 /**
@@ -141,11 +147,12 @@ export const changeOfRecord = (record: {
   const parsed = parseKey(pk, sk);
   const origin = originOf(record);
   if (origin.silent && parsed?.item !== 'grant') return undefined;
+  const actor = origin.actor === undefined ? {} : { actor: origin.actor };
   if (parsed?.item === 'resource') {
     const { id } = parsed;
     const version = image?.version?.N ?? '0';
     return {
-      change: { kind: parsed.type === 'User' ? 'user' : 'group', id, trigger: origin.trigger, ...(changedAt ? { changedAt } : {}) },
+      change: { kind: parsed.type === 'User' ? 'user' : 'group', id, trigger: origin.trigger, ...actor, ...(changedAt ? { changedAt } : {}) },
       groupId: id,
       deduplicationId: `${sk}:${id}:${version}:${record.eventName ?? ''}`.slice(0, 128),
     };
@@ -165,7 +172,7 @@ export const changeOfRecord = (record: {
   if (parsed?.item === 'membership') {
     const { groupId, memberId } = parsed;
     return {
-      change: { kind: 'membership', groupId, memberId, trigger: origin.trigger, ...(changedAt ? { changedAt } : {}) },
+      change: { kind: 'membership', groupId, memberId, trigger: origin.trigger, ...actor, ...(changedAt ? { changedAt } : {}) },
       groupId,
       deduplicationId: `M:${sequence || `${groupId}:${memberId}`}`.slice(0, 128),
     };

@@ -98,6 +98,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     const attempt = attemptsOf(unit) + 1;
     const options = {
       trigger: first.trigger,
+      ...('actor' in first && first.actor ? { actor: first.actor } : {}),
       attempt,
       ...(changedAtOf(first) ? { changedAt: Math.min(...unit.map((c) => changedAtOf(c.message) ?? Number.MAX_SAFE_INTEGER)) } : {}),
     };
@@ -132,6 +133,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
       connectorId: config.id,
       ...describe(first.message),
       trigger: first.message.trigger,
+      ...('actor' in first.message && first.message.actor ? { actor: first.message.actor } : {}),
       action: first.message.kind === 'membership' ? 'membership' : 'sync',
       status,
       steps: [],
