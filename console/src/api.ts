@@ -19,13 +19,16 @@ export type Query = Record<string, string | undefined>;
 export interface AdminApi {
   get<T>(path: string, query?: Query): Promise<T>;
   post<T>(path: string, query?: Query, body?: unknown): Promise<T>;
+  /** A write to one resource (PUT, PATCH, DELETE), with request headers such as If-Match. */
+  send<T>(method: 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
 }
 
 const messageOf = (body: unknown): string | undefined => {
   if (body && typeof body === 'object') {
-    const { error, message } = body as { error?: unknown; message?: unknown };
+    const { error, message, detail } = body as { error?: unknown; message?: unknown; detail?: unknown };
     if (typeof error === 'string') return error;
     if (typeof message === 'string') return message;
+    if (typeof detail === 'string') return detail;
   }
   return undefined;
 };
@@ -36,14 +39,14 @@ const messageOf = (body: unknown): string | undefined => {
  * with another), so the page asks for it again instead of showing a broken view.
  */
 export const adminApi = (token: string, onSignedOut: () => void): AdminApi => {
-  const call = async <T>(method: string, path: string, query: Query = {}, body?: unknown): Promise<T> => {
+  const call = async <T>(method: string, path: string, query: Query = {}, body?: unknown, headers: Record<string, string> = {}): Promise<T> => {
     const url = new URL(`/admin${path}`, window.location.origin);
     for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
     let response: Response;
     try {
       response = await fetch(url, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...headers, authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
@@ -66,5 +69,6 @@ export const adminApi = (token: string, onSignedOut: () => void): AdminApi => {
   return {
     get: (path, query) => call('GET', path, query),
     post: (path, query, body) => call('POST', path, query, body),
+    send: (method, path, body, headers) => call(method, path, {}, body, headers),
   };
 };
