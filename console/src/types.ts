@@ -167,3 +167,24 @@ export interface DirectoryEntry {
   version: number;
   provisioning: Provisioning[];
 }
+
+/** An import job (GET /admin/imports/{id}): its state and what became of its rows so far. */
+export interface ImportJob {
+  jobId: string;
+  state: 'receiving' | 'processing' | 'completed' | 'failed';
+  source: string;
+  options: { mode: string; match: string; provision: boolean; dryRun: boolean };
+  rowOffset: number;
+  chunksDone: number;
+  totalChunks?: number;
+  counters: { rows: number; created: number; updated: number; unchanged: number; rejected: number; groupsCreated: number };
+  warnings: string[];
+  error?: string;
+}
+
+/** A row the import refused: the line it starts on, the column, and why. */
+export interface RejectedRow {
+  row: number;
+  column?: string;
+  reason: string;
+}

@@ -14,6 +14,7 @@ import { type ImportRoutesDeps, routeImportRequest } from './import-routes.ts';
 import { type OverviewDeps, routeOverviewRequest } from './overview-routes.ts';
 import { type DirectoryRoutesDeps, routeDirectoryRequest } from './directory-routes.ts';
 import { bodyOf } from './request-body.ts';
+import { routeUploadRequest, type UploadRoutesDeps } from './upload-routes.ts';
 import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
 
 export interface AdminDeps {
@@ -33,7 +34,7 @@ export interface AdminDeps {
   /** The console's overview (overview-routes.ts); without it that route answers 404. */
   overview?: Pick<OverviewDeps, 'counters' | 'lastRun' | 'hubTotals' | 'clock'>;
   /** Import jobs (import-routes.ts); without them those routes answer 404. */
-  imports?: ImportRoutesDeps;
+  imports?: ImportRoutesDeps & UploadRoutesDeps;
   /** The console's directory (directory-routes.ts); without it those routes answer 404. */
   directory?: Pick<DirectoryRoutesDeps, 'directory' | 'link'>;
 }
@@ -193,6 +194,8 @@ export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: Admin
   if (overview) return overview;
   const runs = deps.runs ? await routeRunRequest(event, path, { ...deps.runs, connectorIds: deps.connectorIds }) : undefined;
   if (runs) return runs;
+  const upload = deps.imports ? await routeUploadRequest(event, path, deps.imports) : undefined;
+  if (upload) return upload;
   const imports = deps.imports ? await routeImportRequest(event, path, deps.imports) : undefined;
   if (imports) return imports;
   const directory = deps.directory

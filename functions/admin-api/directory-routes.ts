@@ -5,11 +5,13 @@ import type { ResourceType, WriteOrigin } from '#shared/directory/directory.port
 import { ScimError, scimErrors } from '#shared/scim/errors.ts';
 import { jsonDepth } from '#shared/scim/json.ts';
 import type { AuditEntry, Link } from '#shared/sync/sync.ports.ts';
+import { exportResources } from '#shared/transfer/export.ts';
+import { TRANSFER_FORMATS } from '#shared/transfer/transfer.types.ts';
 import { operatorOf } from './operator-identity.ts';
 
 export interface DirectoryRoutesDeps {
   /** The SCIM API's own use cases on the same table: provisioning follows every write. */
-  directory: Pick<Directory, 'list' | 'get' | 'create' | 'replace' | 'patch' | 'delete'>;
+  directory: Directory;
   connectorIds(): Promise<string[]>;
   /** The resource's link on one connector (its target id, status and when it was last pushed). */
   link(connectorId: string, kind: 'user' | 'group', hubId: string): Promise<Link | undefined>;
@@ -35,6 +37,53 @@ const ListQuerySchema = z
   })
   .strict();
 const WriteQuerySchema = z.object({}).strict();
+const ExportQuerySchema = z.object({ type: z.enum(['users', 'groups']), format: z.enum(TRANSFER_FORMATS), filter: z.string().max(2000).optional() }).strict();
+
+/**
+ * What one export answer may hold: Lambda's response is at most 6 MB, and its body travels
+ * inside a JSON envelope. A larger export is refused with a 413 before it is sent, pointing to
+ * `ops export`, which streams any size to a file.
+ */
+export const MAX_EXPORT_BYTES = 5 * 1024 * 1024;
+const EXPORT_TYPES: Record<string, string> = { csv: 'text/csv; charset=utf-8', json: 'application/json', ndjson: 'application/x-ndjson' };
+
+/**
+ * `GET /admin/directory/export?type&format&filter`: users or groups as CSV, JSON or NDJSON, the
+ * very text `ops export` writes (so it imports back unchanged), read page by page from the
+ * directory and stopped as soon as it outgrows MAX_EXPORT_BYTES.
+ */
+const exportFile = async (event: APIGatewayProxyEvent, deps: DirectoryRoutesDeps): Promise<APIGatewayProxyResult> => {
+  const parsed = ExportQuerySchema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) return queryError(parsed.error);
+  const { type, format, filter } = parsed.data;
+  const parts: string[] = [];
+  let bytes = 0;
+  let exported = 0;
+  const request = { type: TYPES[type] as ResourceType, format, ...(filter?.trim() ? { filter: filter.trim() } : {}) };
+  for await (const part of exportResources(deps.directory, request, (count) => (exported = count))) {
+    bytes += Buffer.byteLength(part, 'utf8');
+    if (bytes > MAX_EXPORT_BYTES) {
+      return errorOf(
+        new ScimError(
+          413,
+          undefined,
+          `The export passed ${MAX_EXPORT_BYTES} bytes after ${exported} ${type}: export it with npm run ops -- export ${type} --format ${format}`,
+        ),
+      );
+    }
+    parts.push(part);
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    statusCode: 200,
+    headers: {
+      'Content-Type': EXPORT_TYPES[format] as string,
+      'Content-Disposition': `attachment; filename="${type}-${stamp}.${format}"`,
+      'Cache-Control': 'no-store',
+    },
+    body: parts.join(''),
+  };
+};
 
 const scimJson = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
   statusCode,
@@ -118,6 +167,15 @@ export const routeDirectoryRequest = async (
   path: string,
   deps: DirectoryRoutesDeps,
 ): Promise<APIGatewayProxyResult | undefined> => {
+  if (path === '/directory/export') {
+    if (event.httpMethod.toUpperCase() !== 'GET') return errorOf(scimErrors.methodNotAllowed(`${event.httpMethod} is not allowed here: use GET`));
+    try {
+      return await exportFile(event, deps);
+    } catch (error) {
+      if (error instanceof ScimError) return errorOf(error);
+      throw error;
+    }
+  }
   const match = PATH.exec(path);
   if (!match) return undefined;
   const type = TYPES[match[1] as string] as ResourceType;
