@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../infra/console/console.build.ts';
 import type { AuditEntry } from '../../shared/sync/sync.ports.ts';
-import { chromiumPath, launchChromium } from '../support/browser.ts';
+import { chromiumPath, launchChromium, signInToConsole } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { scimClient, startTestHub } from '../support/local-hub.ts';
 import { type ScimmyServer, startScimmyServer } from '../support/scimmy-server.ts';
@@ -50,10 +50,7 @@ describe.skipIf(!executablePath)('the console’s directory page', () => {
     browser = started;
     hub = await startTestHub('console-directory', { connectorIds: ['acme'], environment: { CONNECTORS_FILE: connectorsFile }, consoleAssets });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${hub.url}/console/`);
-    await page.getByLabel('Operator token').fill(hub.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await signInToConsole(page, hub);
   }, 120_000);
 
   afterAll(async () => {

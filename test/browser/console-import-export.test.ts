@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../infra/console/console.build.ts';
-import { chromiumPath, launchChromium } from '../support/browser.ts';
+import { chromiumPath, launchChromium, signInToConsole } from '../support/browser.ts';
 import { scimClient, startTestHub } from '../support/local-hub.ts';
 
 const executablePath = chromiumPath();
@@ -39,10 +39,7 @@ describe.skipIf(!executablePath)('the console’s import and export page', () =>
     browser = started;
     hub = await startTestHub('console-transfer', { consoleAssets });
     page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1400, height: 900 } });
-    await page.goto(`${hub.url}/console/`);
-    await page.getByLabel('Operator token').fill(hub.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await signInToConsole(page, hub);
   }, 120_000);
 
   afterAll(async () => {
