@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type AdminApi, adminApi } from './api.ts';
 import { ConnectorsPage } from './pages/connectors-page.tsx';
+import { DirectoryPage } from './pages/directory-page.tsx';
+import { ImportExportPage } from './pages/import-export-page.tsx';
 import { LogPage } from './pages/log-page.tsx';
 import { OnDemandPage } from './pages/on-demand-page.tsx';
 import { OverviewPage } from './pages/overview-page.tsx';
@@ -22,6 +24,8 @@ const PAGES: PageSpec[] = [
   { path: '/connectors', title: 'Connectors', render: (api, search) => <ConnectorsPage api={api} search={search} /> },
   { path: '/runs', title: 'Runs', render: (api, search) => <RunsPage api={api} search={search} /> },
   { path: '/on-demand', title: 'On demand', render: (api, search) => <OnDemandPage api={api} search={search} /> },
+  { path: '/directory', title: 'Directory', render: (api, search) => <DirectoryPage api={api} search={search} /> },
+  { path: '/import-export', title: 'Import and export', render: (api, search) => <ImportExportPage api={api} search={search} /> },
 ];
 
 /** The console: sign-in with the operator token, then the pages, each at its own URL. */

@@ -30,6 +30,8 @@ export interface AuditRecord {
   error?: { code: string; message: string };
   attempt?: number;
   latencyMs?: number;
+  /** The operator whose change in the directory this provisioned. */
+  actor?: string;
 }
 
 export interface AuditPage {
@@ -126,4 +128,63 @@ export interface OnDemandResult {
   outcome: { action: string; status: 'success' | 'skipped'; targetId?: string; reason?: string; collidesWith?: string };
   settle: 'queued' | 'none';
   durationMs: number;
+}
+
+/** A SCIM user or group as the directory answers it (RFC 7643). */
+export interface ScimResource {
+  id: string;
+  userName?: string;
+  displayName?: string;
+  externalId?: string;
+  active?: boolean;
+  name?: { givenName?: string; familyName?: string; formatted?: string };
+  emails?: Array<{ value: string; type?: string; primary?: boolean }>;
+  groups?: Array<{ value: string; display?: string }>;
+  members?: Array<{ value: string; display?: string; type?: string }>;
+  meta?: { created?: string; lastModified?: string; version?: string };
+  [attribute: string]: unknown;
+}
+
+export interface ScimListResponse {
+  totalResults: number;
+  itemsPerPage: number;
+  nextCursor?: string;
+  Resources: ScimResource[];
+}
+
+/** Where a user or group is provisioned, per connector (GET /admin/directory/{type}/{id}). */
+export interface Provisioning {
+  connector: string;
+  linked: boolean;
+  targetId?: string;
+  linkStatus?: 'active' | 'disabled';
+  lastSync?: string;
+  last?: { time: string; action: string; status: AuditStatus; trigger: string; actor?: string; reason?: string; error?: string };
+}
+
+export interface DirectoryEntry {
+  resource: ScimResource;
+  version: number;
+  provisioning: Provisioning[];
+}
+
+/** An import job (GET /admin/imports/{id}): its state and what became of its rows so far. */
+export interface ImportJob {
+  jobId: string;
+  state: 'receiving' | 'processing' | 'completed' | 'failed';
+  source: string;
+  options: { mode: string; match: string; provision: boolean; dryRun: boolean };
+  rowOffset: number;
+  chunksDone: number;
+  totalChunks?: number;
+  counters: { rows: number; created: number; updated: number; unchanged: number; rejected: number; groupsCreated: number };
+  warnings: string[];
+  error?: string;
+}
+
+/** A row the import refused: the line it starts on, the column, and why. */
+export interface RejectedRow {
+  row: number;
+  column?: string;
+  reason: string;
 }

@@ -12,7 +12,9 @@ import { OnDemandError, type OnDemandRequest, type OnDemandResult } from '#share
 import type { AuditEntry, SyncTrigger } from '#shared/sync/sync.ports.ts';
 import { type ImportRoutesDeps, routeImportRequest } from './import-routes.ts';
 import { type OverviewDeps, routeOverviewRequest } from './overview-routes.ts';
+import { type DirectoryRoutesDeps, routeDirectoryRequest } from './directory-routes.ts';
 import { bodyOf } from './request-body.ts';
+import { routeUploadRequest, type UploadRoutesDeps } from './upload-routes.ts';
 import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
 
 export interface AdminDeps {
@@ -32,7 +34,9 @@ export interface AdminDeps {
   /** The console's overview (overview-routes.ts); without it that route answers 404. */
   overview?: Pick<OverviewDeps, 'counters' | 'lastRun' | 'hubTotals' | 'clock'>;
   /** Import jobs (import-routes.ts); without them those routes answer 404. */
-  imports?: ImportRoutesDeps;
+  imports?: ImportRoutesDeps & UploadRoutesDeps;
+  /** The console's directory (directory-routes.ts); without it those routes answer 404. */
+  directory?: Pick<DirectoryRoutesDeps, 'directory' | 'link'>;
 }
 
 const AUDIT_STATUSES = ['success', 'failed', 'skipped', 'retrying', 'dead-lettered'] as const;
@@ -190,8 +194,18 @@ export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: Admin
   if (overview) return overview;
   const runs = deps.runs ? await routeRunRequest(event, path, { ...deps.runs, connectorIds: deps.connectorIds }) : undefined;
   if (runs) return runs;
+  const upload = deps.imports ? await routeUploadRequest(event, path, deps.imports) : undefined;
+  if (upload) return upload;
   const imports = deps.imports ? await routeImportRequest(event, path, deps.imports) : undefined;
   if (imports) return imports;
+  const directory = deps.directory
+    ? await routeDirectoryRequest(event, path, {
+        ...deps.directory,
+        connectorIds: deps.connectorIds,
+        lastAudit: async (connectorId, resourceId) => (await deps.queryAudit({ connectorId, resourceId, limit: 1 })).items[0],
+      })
+    : undefined;
+  if (directory) return directory;
   return json(404, { error: `no admin endpoint ${method} /admin${path}` });
 };
 

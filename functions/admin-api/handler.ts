@@ -41,6 +41,8 @@ const breakers = new DynamoBreakerStore(documents, env.TABLE_NAME);
 const connectors = makeConnectorsSource(env);
 const queueUrl = (id: string) => env.CONNECTOR_QUEUE_URLS[id] ?? '';
 const runStore = new DynamoRunStore(documents, env.TABLE_NAME);
+const links = new DynamoLinkStore(documents, env.TABLE_NAME);
+const logger = createLogger('admin-api');
 const directory = new DynamoDirectoryStore(documents, env.TABLE_NAME);
 /** Starting, approving and rejecting runs: their pages then run in the reconcile function. */
 const reconciliation = makeReconciliation({
@@ -48,7 +50,7 @@ const reconciliation = makeReconciliation({
   pages: sqsRunPages(sqs, env.HUB_QUEUE_URLS.reconcile ?? ''),
   lane: sqsLanes(sqs, (connectorId) => env.CONNECTOR_QUEUE_URLS[connectorId]),
   hub: reconcileHubOf(directory),
-  links: new DynamoLinkStore(documents, env.TABLE_NAME),
+  links,
   audit,
   clock: () => new Date(),
   newId: () => `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
@@ -73,6 +75,7 @@ const transfer = wireImportJobs({
   sqs,
   queueUrl: env.HUB_QUEUE_URLS.import ?? '',
   objects: objectStoreOf(env.IMPORT_BUCKET),
+  onUnknownAttributes: (resourceType, names) => logger.warn('ignored unknown attributes', { resourceType, names }),
 });
 const imports = { ...transfer.jobs, ...(transfer.transfers ?? {}) };
 
@@ -81,8 +84,6 @@ const imports = { ...transfer.jobs, ...(transfer.transfers ?? {}) };
  * (moved, remaining) gets back to the caller: one send and one delete take well under a second.
  */
 const REDRIVE_MARGIN_MS = 5_000;
-
-const logger = createLogger('admin-api');
 
 /** Operators' HTTP API (IAM in AWS, the operator token locally). */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -123,5 +124,6 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
       provision: (request) => onDemand.provision(request),
       grants: (connectorId) => onDemand.grants.list(connectorId),
       imports,
+      directory: { directory: transfer.directory, link: (connectorId, kind, hubId) => links.get(connectorId, kind, hubId) },
     }),
   );

@@ -11,11 +11,25 @@ export type ScimJson = Record<string, unknown>;
  * stream tells the fanout the change's trigger, and whether connectors hear of it at all (an
  * import with provisioning turned off). The next write without an origin drops it.
  */
-export interface WriteOrigin {
+export type WriteOrigin = ImportOrigin | OperatorOrigin;
+
+/** A row of an import job. */
+export interface ImportOrigin {
   trigger: 'import';
   jobId: string;
   /** False: no connector is told of this write (reconciliation still finds it). */
   provision: boolean;
+}
+
+/**
+ * An operator's change in the console's directory: provisioned like any real-time change, and
+ * the audit records of that provisioning name `actor` (the operator's identity as the admin
+ * API's authorizer gave it).
+ */
+export interface OperatorOrigin {
+  trigger: 'realtime';
+  actor: string;
+  provision: true;
 }
 
 /** A user or group as the hub keeps it: the client's attributes plus server-owned metadata. */

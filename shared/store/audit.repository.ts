@@ -7,6 +7,11 @@ import { stableHash } from '../sync/stable-hash.ts';
 import type { AuditEntry, AuditLog } from '../sync/sync.ports.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
+  type AuditFilter,
+  auditFilterIndexed,
+  auditFilterKey,
+  auditFilterPartitions,
+  auditFiltersOf,
   auditHourKey,
   auditHourOf,
   auditHoursPartition,
@@ -58,6 +63,8 @@ export class DynamoAuditLog implements AuditLog {
     private readonly retentionDays: number,
     /** Tries of the counters' transaction while it conflicts with others on a hot counter. */
     private readonly countAttempts = 8,
+    /** Off only to measure what the filter copies save (bench/audit-log.bench.ts): then filters read the hour walk. */
+    private readonly options: { filterCopies: boolean } = { filterCopies: true },
   ) {}
 
   /**
@@ -75,19 +82,24 @@ export class DynamoAuditLog implements AuditLog {
     const id = auditRecordIdOf(entry);
     const ttl = Math.floor(Date.parse(entry.time) / 1000) + this.retentionDays * 86_400;
     const hour = auditHourOf(entry.time);
+    const item = { ...auditKey(entry.connectorId, entry.time, id), id, ttl, ...entry };
+    // The copies the log's filters read (hub-table.layout.ts), written with the record so a
+    // filter never misses it: no index keys, so gsi1 holds each record once.
+    const copies = (this.options.filterCopies ? auditFiltersOf(entry) : []).map((filter) => ({
+      Put: { TableName: this.tableName, Item: { ...auditFilterKey(filter, entry.connectorId, entry.time, id), id, ttl, ...entry } },
+    }));
     const writes: Array<Promise<unknown>> = [
-      this.client
-        .send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...auditKey(entry.connectorId, entry.time, id), id, ttl, ...entry },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        )
-        .catch((error: unknown) => {
-          // Written by an earlier call with the same entry.
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        }),
+      (copies.length === 0
+        ? this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }))
+        : transactWrite(
+            this.client,
+            [{ Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }, ...copies],
+            (reasons) => (reasons[0] === 'ConditionalCheckFailed' ? new AlreadyRecorded() : new Error(`audit record not written: ${reasons.join(', ')}`)),
+          )
+      ).catch((error: unknown) => {
+        // Written by an earlier call with the same entry.
+        if (!(error instanceof ConditionalCheckFailedException || error instanceof AlreadyRecorded)) throw error;
+      }),
     ];
     for (const connectorId of [entry.connectorId, undefined]) {
       const marker = auditHourKey(connectorId, hour);
@@ -157,7 +169,9 @@ export class DynamoAuditLog implements AuditLog {
     const from = query.from === undefined ? '0000' : utc(query.from);
     // `~` sorts after every character of an ISO time and of the ids that follow it.
     const to = `${query.to === undefined ? '9999' : utc(query.to)}~`;
-    const position = positionOf(query.cursor);
+    const statuses = query.status === undefined ? [] : [query.status].flat();
+    const selective = this.options.filterCopies ? selectiveFilters(query, statuses) : undefined;
+    const position = selective ? undefined : positionOf(query.cursor);
     const fromHour = query.from === undefined ? '0000' : from.slice(0, 13);
     const lastHour = position?.hour ?? (query.to === undefined ? '9999' : to.slice(0, 13));
 
@@ -171,7 +185,6 @@ export class DynamoAuditLog implements AuditLog {
         filterValues[`:${field}`] = query[field];
       }
     }
-    const statuses = query.status === undefined ? [] : [query.status].flat();
     if (statuses.length > 0) {
       filters.push(`#status IN (${statuses.map((_, i) => `:status${i}`).join(', ')})`);
       names['#status'] = 'status';
@@ -185,6 +198,15 @@ export class DynamoAuditLog implements AuditLog {
       names['#resourceId'] = 'resourceId';
       names['#name'] = 'name';
       filterValues[':resource'] = query.resourceId;
+    }
+
+    if (selective) {
+      if (query.connectorId !== undefined) {
+        filters.push('#connectorId = :connectorId');
+        names['#connectorId'] = 'connectorId';
+        filterValues[':connectorId'] = query.connectorId;
+      }
+      return this.queryFilterCopies(query, selective, from, to, { filters, names: { ...names, '#pk': TABLE_KEYS.pk, '#range': TABLE_KEYS.sk }, filterValues });
     }
 
     const items: Array<AuditEntry & { id: string }> = [];
@@ -229,7 +251,74 @@ export class DynamoAuditLog implements AuditLog {
     } while (hoursStart);
     return { items, next: undefined };
   }
+
+  /**
+   * A page from the filter copies of the most selective filter asked (several statuses, or a
+   * resource's id and name, merge their partitions), newest first; the other conditions are
+   * checked on those copies only. Its cursor is the sort key of the last record returned.
+   */
+  private async queryFilterCopies(
+    query: AuditQuery,
+    selective: AuditFilter[],
+    from: string,
+    to: string,
+    conditions: { filters: string[]; names: Record<string, string>; filterValues: Record<string, unknown> },
+  ): Promise<{ items: Array<AuditEntry & { id: string }>; next: string | undefined }> {
+    const below = query.cursor === undefined ? undefined : filterPositionOf(query.cursor);
+    if (query.cursor !== undefined && below === undefined) throw new InvalidCursor(query.cursor);
+    const inputs: QueryCommandInput[] = selective.flatMap(auditFilterPartitions).map((partition) => ({
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND #range BETWEEN :from AND :to',
+      ExpressionAttributeNames: conditions.names,
+      ExpressionAttributeValues: { ':pk': partition, ':from': from, ':to': below !== undefined && below < to ? below : to, ...conditions.filterValues },
+      ...(conditions.filters.length > 0 ? { FilterExpression: conditions.filters.join(' AND ') } : {}),
+    }));
+    const merged = new MergedQuery(this.client, inputs, TABLE_KEYS.sk, true, query.limit + 1);
+    const items: Array<AuditEntry & { id: string }> = [];
+    const seen = new Set<string>();
+    let lastKey: string | undefined;
+    for (;;) {
+      const item = await merged.next();
+      if (!item) return { items, next: undefined };
+      const key = item[TABLE_KEYS.sk] as string;
+      // A record whose id and name are both asked sits in both partitions: once is enough.
+      if (key === below || seen.has(key)) continue;
+      if (items.length === query.limit) return { items, next: encodeCursor({ by: 'filter', key: lastKey as string }) };
+      seen.add(key);
+      lastKey = key;
+      const { ttl: _ttl, ...entry } = stripKeys<Record<string, unknown>>(item);
+      items.push(entry as unknown as AuditEntry & { id: string });
+    }
+  }
 }
+
+/**
+ * The filter copies that answer the query, or undefined when it has no selective filter (then
+ * the hour walk does, by connector or across all). A resource beats a status, a status a
+ * trigger, a trigger an action: the likely order of how few records match.
+ */
+const selectiveFilters = (query: AuditQuery, statuses: string[]): AuditFilter[] | undefined => {
+  if (query.resourceId !== undefined) {
+    return [
+      { dimension: 'resource', value: query.resourceId },
+      { dimension: 'name', value: query.resourceId },
+    ];
+  }
+  const byStatus = statuses.map((value): AuditFilter => ({ dimension: 'status', value }));
+  if (byStatus.length > 0 && byStatus.every(auditFilterIndexed)) return byStatus;
+  const candidates: AuditFilter[] = [
+    ...(query.trigger === undefined ? [] : [{ dimension: 'trigger' as const, value: query.trigger }]),
+    ...(query.action === undefined ? [] : [{ dimension: 'action' as const, value: query.action }]),
+  ];
+  const chosen = candidates.find(auditFilterIndexed);
+  return chosen ? [chosen] : undefined;
+};
+
+/** The position in a filter-copy page, or undefined for a cursor of the hour walk. */
+const filterPositionOf = (cursor: string): string | undefined => {
+  const position = decodeCursor(cursor);
+  return position?.by === 'filter' && typeof position.key === 'string' ? position.key : undefined;
+};
 
 /** Times compare as stored (UTC ISO strings): a bound given with an offset is brought to UTC. */
 const utc = (time: string): string => {
@@ -260,6 +349,8 @@ export class AuditCountPendingError extends AppError {
     );
   }
 }
+
+class AlreadyRecorded extends Error {}
 
 /** Counter attributes: `n` (all), `s_<status>`, `a_<action>`, `l_<latency bucket>`. */
 const STATUS_PREFIX = 's_';

@@ -30,6 +30,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | export job        | `EXPORT#<exportId>`                       | `EXPORT`             |                             |                            |
  * | audit record      | `AUDIT#<connector>#<hour>#<shard>`        | `<time>#<id>`        | `AUDIT#<hour>#<shard>`      | `<time>#<connector>#<id>`  |
  * | audit hour marker | `AUDITHOURS` / `AUDITHOURS#<connector>`   | `<hour>`             |                             |                            |
+ * | audit filter copy | `AUDITBY#<dimension>#<value>#<shard>`     | `<time>#<connector>#<id>` |                        |                            |
  * | operation counter | `COUNTER#<connector>#<shard>`             | `<hour>`             |                             |                            |
  * | counted guard     | `COUNTED#<connector>#<record id>`         | `COUNTED`            |                             |                            |
  *
@@ -245,6 +246,47 @@ export const auditKey = (connectorId: string, time: string, id: string): Key & I
     gsi1sk: `${time}#${connectorId}#${id}`,
   };
 };
+
+/**
+ * The log's selective filters, answered from items of their own: each audit record is copied,
+ * in the transaction that writes it, into one partition per filter value it carries (its
+ * status, trigger, action, resource id and name), keyed like gsi1 (`<time>#<connector>#<id>`),
+ * so a filtered page is a Query of matching records only, newest first, whatever the volume.
+ * The commonest values (status `success`, trigger `realtime`) get no copy: most records carry
+ * them, so the hour walk with a filter already reads mostly matching records. Busy values are
+ * spread over AUDIT_FILTER_SHARDS keys by the record's id; one resource's records share one.
+ */
+export type AuditFilterDimension = 'status' | 'trigger' | 'action' | 'resource' | 'name';
+export interface AuditFilter {
+  dimension: AuditFilterDimension;
+  value: string;
+}
+export const AUDIT_FILTER_SHARDS = 4;
+const UNCOPIED_FILTER_VALUES: Partial<Record<AuditFilterDimension, string>> = { status: 'success', trigger: 'realtime' };
+/** Whether records with this value are copied into a filter partition (a Query answers the filter). */
+export const auditFilterIndexed = (filter: AuditFilter): boolean => UNCOPIED_FILTER_VALUES[filter.dimension] !== filter.value;
+const auditFilterShards = (filter: AuditFilter) => (filter.dimension === 'resource' || filter.dimension === 'name' ? 1 : AUDIT_FILTER_SHARDS);
+const auditFilterPartition = (filter: AuditFilter, shard: number) => `AUDITBY#${filter.dimension}#${filter.value}#${shard}`;
+/** Every partition holding the records of one filter value; each is newest last, so they merge into one. */
+export const auditFilterPartitions = (filter: AuditFilter): string[] =>
+  Array.from({ length: auditFilterShards(filter) }, (_, shard) => auditFilterPartition(filter, shard));
+/** The filters an audit record is copied under. */
+export const auditFiltersOf = (entry: { status: string; trigger: string; action: string; resourceId: string; name?: string }): AuditFilter[] =>
+  (
+    [
+      { dimension: 'status', value: entry.status },
+      { dimension: 'trigger', value: entry.trigger },
+      { dimension: 'action', value: entry.action },
+      { dimension: 'resource', value: entry.resourceId },
+      ...(entry.name ? [{ dimension: 'name', value: entry.name }] : []),
+    ] as AuditFilter[]
+  ).filter(auditFilterIndexed);
+/** A record's copy under one filter: the sort key is its gsi1 sort key, unique across connectors. */
+export const auditFilterKey = (filter: AuditFilter, connectorId: string, time: string, id: string): Key => ({
+  pk: auditFilterPartition(filter, hash(id) % auditFilterShards(filter)),
+  sk: `${time}#${connectorId}#${id}`,
+});
+
 /**
  * The hours that hold audit records, per connector and for all: a query walks these instead of
  * every hour of the retention period. Written once per hour per process.

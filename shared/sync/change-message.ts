@@ -22,6 +22,8 @@ const RetryFields = { attempts: z.number().int().min(0).optional(), notBefore: z
  * is repaired; without it (real-time changes) nothing changes.
  */
 const RunFields = { runId: z.string().optional() };
+/** The operator whose change in the console this is (directory.ports.ts OperatorOrigin), named in the audit. */
+const ActorFields = { actor: z.string().max(256).optional() };
 const ObservedSchema = z.union([z.record(z.string(), z.unknown()), z.literal('absent')]);
 /**
  * A run's reading of one member in the target group: `absent` (the hub wants it there, the
@@ -43,6 +45,7 @@ const resourceMessage = <K extends 'user' | 'group'>(kind: K) =>
     trigger: TriggerSchema,
     ...RetryFields,
     ...RunFields,
+    ...ActorFields,
     observed: ObservedSchema.optional(),
   });
 
@@ -67,6 +70,7 @@ export const ChangeMessageSchema = z.discriminatedUnion('kind', [
     trigger: TriggerSchema,
     ...RetryFields,
     ...RunFields,
+    ...ActorFields,
     observed: ObservedMemberSchema.optional(),
   }),
   /**
@@ -127,14 +131,19 @@ interface AttributeValue {
  * item (INSERT or MODIFY) speaks for the write; a removal is announced as it always is, unless
  * it is a membership that such an import marked before removing it.
  */
-const originOf = (record: { eventName?: string; dynamodb?: { NewImage?: Image; OldImage?: Image } }): { trigger: 'realtime' | 'import'; silent: boolean } => {
+const originOf = (record: {
+  eventName?: string;
+  dynamodb?: { NewImage?: Image; OldImage?: Image };
+}): { trigger: 'realtime' | 'import'; silent: boolean; actor?: string } => {
   const removed = REMOVALS.has(record.eventName ?? '');
   // A membership removed without provisioning was marked so just before it went (the mark's own
   // write announces nothing): its old image is all a REMOVE record shows.
   if (!removed && record.dynamodb?.NewImage?.[MEMBERSHIP_REMOVAL_ORIGIN]?.M) return { trigger: 'import', silent: true };
   const origin = removed ? record.dynamodb?.OldImage?.[MEMBERSHIP_REMOVAL_ORIGIN]?.M : record.dynamodb?.NewImage?.origin?.M;
-  if (origin?.trigger?.S !== 'import') return { trigger: 'realtime', silent: false };
-  return { trigger: 'import', silent: origin.provision?.BOOL === false };
+  const actor = removed ? undefined : origin?.actor?.S;
+  const named = actor === undefined ? {} : { actor };
+  if (origin?.trigger?.S !== 'import') return { trigger: 'realtime', silent: false, ...named };
+  return { trigger: 'import', silent: origin.provision?.BOOL === false, ...named };
 };
 
 /**
@@ -155,11 +164,12 @@ export const changeOfRecord = (record: {
   const parsed = parseKey(pk, sk);
   const origin = originOf(record);
   if (origin.silent && parsed?.item !== 'grant') return undefined;
+  const actor = origin.actor === undefined ? {} : { actor: origin.actor };
   if (parsed?.item === 'resource') {
     const { id } = parsed;
     const version = image?.version?.N ?? '0';
     return {
-      change: { kind: parsed.type === 'User' ? 'user' : 'group', id, trigger: origin.trigger, ...(changedAt ? { changedAt } : {}) },
+      change: { kind: parsed.type === 'User' ? 'user' : 'group', id, trigger: origin.trigger, ...actor, ...(changedAt ? { changedAt } : {}) },
       groupId: id,
       deduplicationId: `${sk}:${id}:${version}:${record.eventName ?? ''}`.slice(0, 128),
     };
@@ -179,7 +189,7 @@ export const changeOfRecord = (record: {
   if (parsed?.item === 'membership') {
     const { groupId, memberId } = parsed;
     return {
-      change: { kind: 'membership', groupId, memberId, trigger: origin.trigger, ...(changedAt ? { changedAt } : {}) },
+      change: { kind: 'membership', groupId, memberId, trigger: origin.trigger, ...actor, ...(changedAt ? { changedAt } : {}) },
       groupId,
       deduplicationId: `M:${sequence || `${groupId}:${memberId}`}`.slice(0, 128),
     };

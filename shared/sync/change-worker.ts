@@ -98,6 +98,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
     const attempt = attemptsOf(unit) + 1;
     const options = {
       trigger: first.trigger,
+      ...('actor' in first && first.actor ? { actor: first.actor } : {}),
       attempt,
       ...(changedAtOf(first) ? { changedAt: Math.min(...unit.map((c) => changedAtOf(c.message) ?? Number.MAX_SAFE_INTEGER)) } : {}),
     };
@@ -146,6 +147,7 @@ export const makeChangeWorker = (deps: ChangeWorkerDeps) => {
       ...describe(first.message),
       ...(name ? { name } : {}),
       trigger: first.message.trigger,
+      ...('actor' in first.message && first.message.actor ? { actor: first.message.actor } : {}),
       action: first.message.kind === 'membership' ? 'membership' : 'sync',
       status,
       steps: [],

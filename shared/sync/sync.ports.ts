@@ -106,6 +106,8 @@ export interface AuditEntry {
   /** userName or displayName, for people reading the report. */
   name?: string;
   trigger: SyncTrigger;
+  /** The operator whose change this provisions (a change made in the console's directory). */
+  actor?: string;
   action: string;
   status: AuditStatus;
   targetId?: string;

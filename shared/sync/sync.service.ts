@@ -49,6 +49,8 @@ export interface ConnectorContext {
 
 export interface SyncOptions {
   trigger: SyncTrigger;
+  /** The operator whose change this is, named in the audit record. */
+  actor?: string;
   attempt?: number;
   /** Plan only: look things up on the target but change nothing, record nothing. */
   dryRun?: boolean;
@@ -175,6 +177,7 @@ export const makeSync = (deps: SyncDeps) => {
       resourceId: plan.hubId,
       ...(plan.name ? { name: plan.name } : {}),
       trigger: options.trigger,
+      ...(options.actor ? { actor: options.actor } : {}),
       action: outcome.action,
       status: outcome.status,
       ...(outcome.targetId ? { targetId: outcome.targetId } : {}),
@@ -601,6 +604,7 @@ export const makeSync = (deps: SyncDeps) => {
         resourceId: groupId,
         ...(name ? { name } : {}),
         trigger: options.trigger,
+        ...(options.actor ? { actor: options.actor } : {}),
         action: 'membership',
         status: 'success',
         ...(groupLink ? { targetId: groupLink.targetId } : {}),

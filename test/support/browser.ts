@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /**
  * The Chromium binary the browser tests drive: `CHROMIUM_PATH`, else `chromium` on the PATH
@@ -24,3 +24,11 @@ export const launchChromium = (executablePath: string): Promise<Browser> =>
     headless: true,
     args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
   });
+
+/** Signs a page in to the local hub's console with the operator token and waits for the first page. */
+export const signInToConsole = async (page: Page, hub: { url: string; adminToken: string }): Promise<void> => {
+  await page.goto(`${hub.url}/console/`);
+  await page.getByLabel('Operator token').fill(hub.adminToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+};

@@ -52,5 +52,7 @@ export const useAction = () => {
       setBusy(false);
     }
   };
-  return { busy, error, run };
+  /** Forgets the last error (the operator moved on). */
+  const reset = () => setError(undefined);
+  return { busy, error, run, reset };
 };

@@ -267,6 +267,12 @@ const RecordDetails = ({ record }: { record: AuditRecord }) => (
         {record.resourceType} <code>{record.resourceId}</code>
         {record.name ? ` (${record.name})` : ''}
       </dd>
+      {record.actor && (
+        <>
+          <dt>Changed by</dt>
+          <dd>{record.actor}</dd>
+        </>
+      )}
       {record.targetId && (
         <>
           <dt>Target id</dt>

@@ -68,6 +68,26 @@ describe('changeOfRecord', () => {
     expect(removedLoudly?.change).toEqual({ kind: 'membership', groupId: 'g1', memberId: 'u1', trigger: 'realtime' });
   });
 
+  it('carries the operator of a change made in the console, so its audit records name them', () => {
+    const written = (sk: string, pk: string) =>
+      changeOfRecord({
+        eventName: 'MODIFY',
+        dynamodb: {
+          Keys: { pk: { S: pk }, sk: { S: sk } },
+          NewImage: { version: { N: '2' }, origin: { M: { trigger: { S: 'realtime' }, actor: { S: 'ops@example.com' }, provision: { BOOL: true } } } },
+          SequenceNumber: '11',
+        },
+      });
+    expect(written('USER', 'USER#u1')?.change).toEqual({ kind: 'user', id: 'u1', trigger: 'realtime', actor: 'ops@example.com' });
+    expect(written('MEMBER#u1', 'GROUP#g1')?.change).toEqual({
+      kind: 'membership',
+      groupId: 'g1',
+      memberId: 'u1',
+      trigger: 'realtime',
+      actor: 'ops@example.com',
+    });
+  });
+
   it.each([
     ['a link', 'LINK#acme#user#u1', 'LINK'],
     ['an audit record', 'AUDIT#acme', '2026-01-01T00:00:00Z#x'],
