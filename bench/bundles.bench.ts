@@ -59,6 +59,7 @@ const lambdaLikeEnvironment = (spec: FunctionSpec): NodeJS.ProcessEnv => ({
     hubQueueUrls: '{}',
     connectorsDocument: { parameterName: '/scim-hub/bench/connectors' },
     auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
+    consoleOrigin: 'https://console.example',
   }),
   ...bundleRuntimeEnvironment,
 });

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { PlannedChange, RunRecord } from '#shared/sync/reconcile-run.ports.ts';
 import { RunInProgressError, RunNotFoundError, RunStateError } from '#shared/sync/reconcile-run.ts';
+import { operatorOf } from './operator-identity.ts';
 
 export interface RunRoutesDeps {
   connectorIds(): Promise<string[]>;
@@ -29,9 +30,6 @@ const RECONCILE_PATH = /^\/connectors\/([^/]+)\/reconcile$/;
 const badRequest = (error: z.ZodError) => json(400, { error: error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
 const onlyMethod = (method: string, allowed: string) =>
   method === allowed ? undefined : json(405, { error: `${method} is not allowed here: use ${allowed}` });
-
-/** Who decided: the IAM caller in AWS, the operator token's holder locally. */
-const callerOf = (event: APIGatewayProxyEvent): string => event.requestContext?.identity?.userArn ?? 'operator';
 
 /**
  * The reconciliation runs of the operators' API:
@@ -73,7 +71,7 @@ export const routeRunRequest = async (event: APIGatewayProxyEvent, path: string,
     const wrong = onlyMethod(method, 'POST');
     if (wrong) return wrong;
     try {
-      const decided = decision === '/approve' ? await deps.approve(runId, callerOf(event)) : await deps.reject(runId, callerOf(event));
+      const decided = decision === '/approve' ? await deps.approve(runId, operatorOf(event)) : await deps.reject(runId, operatorOf(event));
       return json(200, { run: decided });
     } catch (error) {
       if (error instanceof RunNotFoundError) return json(404, { error: error.message });

@@ -8,6 +8,7 @@ import { environmentOf } from '#shared/topology/function-environment.ts';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { FunctionSpec, Topology, FunctionTrigger } from '#shared/topology/topology.types.ts';
 import { ConnectorLane } from './connector-lane.construct.ts';
+import { operatorConsoleOf, type OperatorConsole } from './operator-console.ts';
 import { HubDashboard } from './dashboard.construct.ts';
 import { HubFunction } from './function-defaults.construct.ts';
 import { applyGrants } from './function-grants.ts';
@@ -71,6 +72,8 @@ export class HubStack extends Stack {
   api: HubApi | undefined;
   /** The WAF web ACL on the API stage, unless enableWaf is false. */
   webAcl: HubWebAcl | undefined;
+  /** The operators' console (hosting and sign-in pool), when the topology has `operator` routes. */
+  readonly console: OperatorConsole | undefined;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     const { topology, table, parameters: p, projectRoot, resolveEntry: entryOf, ...stackProps } = props;
@@ -117,6 +120,7 @@ export class HubStack extends Stack {
       Object.fromEntries(this.lanes.filter((lane) => !lane.connectorId).map((lane) => [lane.spec.name, lane.queue.queueUrl])),
     );
     const connectorsParameter = ssm.StringParameter.fromStringParameterName(this, 'ConnectorsDocument', p.connectorsParameterName);
+    this.console = operatorConsoleOf(this, topology, { namePrefix: prefix, projectRoot, removalPolicy, logRetentionDays: p.logRetentionDays });
 
     for (const spec of topology.functions) {
       const fn = new HubFunction(this, pascal(spec.name), {
@@ -131,6 +135,7 @@ export class HubStack extends Stack {
           hubQueueUrls,
           connectorsDocument: { parameterName: p.connectorsParameterName },
           auditRetentionDays: p.auditRetentionDays,
+          consoleOrigin: this.console?.hosting.origin ?? '',
         }),
         logLevel: p.logLevel,
         logRetentionDays: p.logRetentionDays,
@@ -149,6 +154,8 @@ export class HubStack extends Stack {
     for (const fn of this.functions.values()) {
       for (const trigger of fn.spec.triggers) this.bindTrigger(fn, trigger, prefix, removalPolicy);
     }
+
+    if (this.api && this.console) this.console.deploy(this.api.api);
 
     if (this.api) {
       const routes = this.api.addIamRoutesPolicy(`${prefix}-admin-api-invoke`);
@@ -249,6 +256,7 @@ export class HubStack extends Stack {
       throttlingBurstLimit: this.parameters.throttlingBurstLimit,
       logRetentionDays: this.parameters.logRetentionDays,
       removalPolicy: this.parameters.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      operators: this.console?.routeAuth,
     });
     return this.api;
   }

@@ -19,6 +19,8 @@ export const localEnvironmentResources = (values: {
   hubQueueUrls: JSON.stringify(Object.fromEntries(values.queues.flatMap((q) => (q.connectorId || !q.spec ? [] : [[q.spec.name, q.url]])))),
   connectorsDocument: { file: values.connectorsFile },
   auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
+  // The hub serves the console on its own origin: no other origin may call the operator routes.
+  consoleOrigin: '',
 });
 
 /**

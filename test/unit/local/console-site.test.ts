@@ -15,7 +15,7 @@ describe('the local console site', () => {
   ]);
 
   beforeAll(async () => {
-    const serve = serveConsole(assets);
+    const serve = serveConsole(assets, { apiBaseUrl: '/operator', signIn: { kind: 'token' } });
     server = createServer((request, response) => serve(request, new URL(request.url ?? '/', 'http://localhost'), response));
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}${CONSOLE_PREFIX}`;
