@@ -72,8 +72,7 @@ export class OperatorPool extends Construct {
       userPoolClientName: 'console',
       // A single-page app cannot keep a secret: a public client, whose code exchange PKCE protects.
       generateSecret: false,
-      // Sign-in happens at the managed login only: no password ever reaches the console.
-      authFlows: {},
+      // Sign-in happens at the managed login only: no password ever reaches the console (explicitAuthFlows below).
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.resourceServer(resourceServer, consoleScope)],
@@ -88,6 +87,9 @@ export class OperatorPool extends Construct {
       refreshTokenValidity: Duration.hours(8),
       enableTokenRevocation: true,
     });
+
+    // Without a list Cognito allows SRP and custom auth from any caller; refreshing a token is the only flow the console uses outside the managed login.
+    (this.client.node.defaultChild as cognito.CfnUserPoolClient).explicitAuthFlows = ['ALLOW_REFRESH_TOKEN_AUTH'];
 
     this.domain = this.userPool.addDomain('Login', {
       // Unique per account and stage; Cognito prefixes are global and may not contain "aws", "amazon" or "cognito".

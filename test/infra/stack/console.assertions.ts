@@ -178,7 +178,10 @@ describe("the operators' console in the stack", () => {
     for (const d of [assets, page]) expect(json(d?.[1].Properties.DestinationBucketName)).toBe(json({ Ref: bucketId }));
     // config.json's values are deploy-time markers: the stage URL, the sign-in domain and the client id.
     const markers = json(page?.[1].Properties.SourceMarkers);
-    expect(markers).toContain('RestApi');
+    const [apiId] = only('AWS::ApiGateway::RestApi');
+    const [stageId] = only('AWS::ApiGateway::Stage');
+    expect(markers).toContain(`{"Ref":"${apiId}"}`);
+    expect(markers).toContain(`{"Ref":"${stageId}"}`);
     expect(markers).toContain(domainId);
     expect(markers).toContain(clientId);
   });
