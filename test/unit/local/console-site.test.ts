@@ -40,6 +40,14 @@ describe('the local console site', () => {
     expect(await response.text()).toContain('<title>console</title>');
   });
 
+  it('serves its runtime settings as config.json, asked again on every load, as the stack writes them beside the page in AWS', async () => {
+    const response = await fetch(`${base}/config.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('cache-control')).toBe('no-cache');
+    expect(await response.json()).toEqual({ apiBaseUrl: '/operator', signIn: { kind: 'token' } });
+  });
+
   it('redirects the bare prefix to the console’s root, keeping the query', async () => {
     const response = await fetch(`${base}?hours=6`, { redirect: 'manual' });
     expect(response.status).toBe(301);
