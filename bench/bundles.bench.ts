@@ -60,6 +60,7 @@ const lambdaLikeEnvironment = (spec: FunctionSpec): NodeJS.ProcessEnv => ({
     connectorsDocument: { parameterName: '/scim-hub/bench/connectors' },
     auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
     importBucket: 'scim-hub-bench-import',
+    consoleOrigin: 'https://console.example',
   }),
   ...bundleRuntimeEnvironment,
 });

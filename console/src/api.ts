@@ -38,11 +38,12 @@ const messageOf = (body: unknown): string | undefined => {
 };
 
 /**
- * The admin API on the console's own origin (`/admin`), every call carrying the operator's
- * token. `onSignedOut` runs when the hub refuses the token (it was changed, or the hub restarted
- * with another), so the page asks for it again instead of showing a broken view.
+ * The admin API at `baseUrl` (config.json's `apiBaseUrl`: `/operator` on the hub's own origin
+ * locally, the API stage in AWS), every call carrying the operator's token. `onSignedOut` runs
+ * when the hub refuses the token (it expired, was changed, or the hub restarted with another),
+ * so the page asks for it again instead of showing a broken view.
  */
-export const adminApi = (token: string, onSignedOut: () => void): AdminApi => {
+export const adminApi = (token: string, onSignedOut: () => void, baseUrl = '/operator'): AdminApi => {
   const call = async <T>(
     method: string,
     path: string,
@@ -51,7 +52,7 @@ export const adminApi = (token: string, onSignedOut: () => void): AdminApi => {
     headers: Record<string, string> = {},
     options: { file?: Blob; asBlob?: boolean } = {},
   ): Promise<T> => {
-    const url = new URL(`/admin${path}`, window.location.origin);
+    const url = new URL(`${baseUrl.replace(/\/+$/, '')}${path}`, window.location.origin);
     for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, value);
     let response: Response;
     try {

@@ -8,9 +8,11 @@ import { OnDemandPage } from './pages/on-demand-page.tsx';
 import { OverviewPage } from './pages/overview-page.tsx';
 import { RunsPage } from './pages/runs-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
+import { PoolSignInPage } from './pages/pool-sign-in-page.tsx';
 import { SignInPage } from './pages/sign-in-page.tsx';
+import type { ConsoleRuntimeConfig } from './runtime-config.ts';
 import { onLinkClick, useLocation } from './router.ts';
-import { forgetToken, storedToken, storeToken } from './session.ts';
+import { forgetToken, redirectUriOf, signOutUrl, storedToken, storeToken } from './session.ts';
 
 interface PageSpec {
   path: string;
@@ -28,10 +30,10 @@ const PAGES: PageSpec[] = [
   { path: '/import-export', title: 'Import and export', render: (api, search) => <ImportExportPage api={api} search={search} /> },
 ];
 
-/** The console: sign-in with the operator token, then the pages, each at its own URL. */
-export const App = () => {
+/** The console: sign-in (the operator token locally, the operators' pool in AWS), then the pages, each at its own URL. */
+export const App = ({ config, notice: initialNotice }: { config: ConsoleRuntimeConfig; notice?: string | undefined }) => {
   const [token, setToken] = useState(storedToken);
-  const [notice, setNotice] = useState<string>();
+  const [notice, setNotice] = useState<string | undefined>(initialNotice);
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
   const firstPage = useRef(true);
@@ -47,12 +49,16 @@ export const App = () => {
     forgetToken();
     setToken(undefined);
     setNotice(why);
+    // Asked for by the operator: the pool's own session ends too, or its login page would sign them straight back in.
+    if (!why && config.signIn.kind === 'cognito') window.location.assign(signOutUrl(config.signIn, redirectUriOf(window.location.origin)));
   };
-  const api = useMemo(() => (token ? adminApi(token, () => signOut('The hub refused the token: sign in again.')) : undefined), [token]);
+  const api = useMemo(() => (token ? adminApi(token, () => signOut('The hub refused the token: sign in again.'), config.apiBaseUrl) : undefined), [token]);
 
+  if (!api && config.signIn.kind === 'cognito') return <PoolSignInPage signIn={config.signIn} notice={notice} />;
   if (!api) {
     return (
       <SignInPage
+        apiBaseUrl={config.apiBaseUrl}
         notice={notice}
         onSignedIn={(accepted) => {
           storeToken(accepted);

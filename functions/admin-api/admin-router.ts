@@ -13,6 +13,7 @@ import type { AuditEntry, SyncTrigger } from '#shared/sync/sync.ports.ts';
 import { type ImportRoutesDeps, routeImportRequest } from './import-routes.ts';
 import { type OverviewDeps, routeOverviewRequest } from './overview-routes.ts';
 import { type DirectoryRoutesDeps, routeDirectoryRequest } from './directory-routes.ts';
+import { operatorOf } from './operator-identity.ts';
 import { bodyOf } from './request-body.ts';
 import { routeUploadRequest, type UploadRoutesDeps } from './upload-routes.ts';
 import { type RunRoutesDeps, routeRunRequest } from './run-routes.ts';
@@ -94,7 +95,7 @@ const provision = async (connectorId: string, event: APIGatewayProxyEvent, deps:
   const parsed = OnDemandBodySchema.safeParse(body);
   if (!parsed.success) return badRequest(parsed.error);
   try {
-    return json(200, await deps.provision(onDemandRequestOf(connectorId, parsed.data)));
+    return json(200, await deps.provision({ ...onDemandRequestOf(connectorId, parsed.data), operator: operatorOf(event) }));
   } catch (error) {
     if (error instanceof OnDemandError) return json(ON_DEMAND_STATUS[error.code], { error: error.message, code: error.code });
     // The target refused or failed: the hub did its part, the answer says whose fault it is.
@@ -122,7 +123,8 @@ const provision = async (connectorId: string, event: APIGatewayProxyEvent, deps:
  * Bad parameters are a 400 naming them, an unknown connector a 404.
  */
 export const routeAdminRequest = async (event: APIGatewayProxyEvent, deps: AdminDeps): Promise<APIGatewayProxyResult> => {
-  const path = event.path.replace(/^.*?\/admin(?=\/|$)/, '').replace(/\/+$/, '');
+  // The CLI calls /admin/..., the console /operator/... (hub.topology.ts): the same routes behind another auth.
+  const path = event.path.replace(/^.*?\/(?:admin|operator)(?=\/|$)/, '').replace(/\/+$/, '');
   const method = event.httpMethod.toUpperCase();
   const query = event.queryStringParameters ?? {};
   if (path === '/audit') {

@@ -27,12 +27,17 @@ import { reconcileHubOf } from '#shared/sync/directory-reconcile.hub.ts';
 import { makeReconciliation } from '#shared/sync/reconcile-run.ts';
 import { randomUUID } from 'node:crypto';
 import { routeAdminRequest } from './admin-router.ts';
+import { consoleCors } from './console-cors.ts';
 
 const env = readEnv(
   TableEnvSchema.merge(ConnectorQueuesEnvSchema)
     .merge(HubQueuesEnvSchema)
     .merge(ImportBucketEnvSchema)
-    .extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90) }),
+    .extend({
+      AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+      // The console's origin in AWS; empty locally, where the console shares the hub's origin.
+      CONSOLE_ORIGIN: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]),
+    }),
 );
 const documents = createDocumentClient();
 const sqs = new SQSClient({});
@@ -85,9 +90,11 @@ const imports = { ...transfer.jobs, ...(transfer.transfers ?? {}) };
  */
 const REDRIVE_MARGIN_MS = 5_000;
 
-/** Operators' HTTP API (IAM in AWS, the operator token locally). */
+/** Operators' HTTP API (IAM for the CLI and the operators' pool for the console in AWS, the operator token locally). */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))
+  // Before the error middleware, so that its onError runs after it and a 500 carries CORS too.
+  .use(consoleCors(env.CONSOLE_ORIGIN))
   .use(httpErrors(logger))
   .handler((event, context) =>
     routeAdminRequest(event, {

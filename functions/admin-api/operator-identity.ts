@@ -1,20 +1,19 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 
-/** Who the operator is when nothing but the local operator token vouched for the request. */
+/** Who a local call is from: the holder of the operator token, the only operator a local hub has. */
 export const LOCAL_OPERATOR = 'operator token';
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, 256) : undefined);
-
 /**
- * The operator behind an admin request, as the API's authorizer names them: a Cognito user
- * pool authorizer's claims (email, else the username), a Lambda authorizer's `operator` context
- * value, or the IAM caller's ARN. Locally the operator token is the only credential, and the
- * request names no one else.
+ * The operator behind an admin request, for audit records and decisions: the user name (or,
+ * failing it, the subject) of the operators' pool token the console sent, a Lambda authorizer's
+ * `operator` context value, the IAM caller's ARN for the CLI, and the operator token's holder
+ * locally. Claims come from API Gateway's Cognito authorizer (`requestContext.authorizer.claims`):
+ * an access token names its user `username`, an ID token `cognito:username`.
  */
 export const operatorOf = (event: APIGatewayProxyEvent): string => {
-  const authorizer = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
-  const claims = (authorizer?.claims ?? undefined) as Record<string, unknown> | undefined;
-  return (
-    text(claims?.email) ?? text(claims?.['cognito:username']) ?? text(authorizer?.operator) ?? text(event.requestContext?.identity?.userArn) ?? LOCAL_OPERATOR
-  );
+  const authorizer = event.requestContext?.authorizer as { claims?: Record<string, unknown>; operator?: unknown } | null | undefined;
+  for (const value of [authorizer?.claims?.username, authorizer?.claims?.['cognito:username'], authorizer?.claims?.sub, authorizer?.operator]) {
+    if (typeof value === 'string' && value.trim() !== '') return value.trim().slice(0, 256);
+  }
+  return event.requestContext?.identity?.userArn ?? LOCAL_OPERATOR;
 };

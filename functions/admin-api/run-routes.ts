@@ -31,8 +31,6 @@ const badRequest = (error: z.ZodError) => json(400, { error: error.issues.map((i
 const onlyMethod = (method: string, allowed: string) =>
   method === allowed ? undefined : json(405, { error: `${method} is not allowed here: use ${allowed}` });
 
-/** Who decided: the IAM caller in AWS, the operator token's holder locally. */
-
 /**
  * The reconciliation runs of the operators' API:
  *

@@ -113,10 +113,10 @@ const grantTokenLookup = (target: HubFunction, table: dynamodb.Table): void => {
   );
 };
 
-/** A function behind IAM-authorized routes only: the operators' API, an admin path. */
+/** A function behind operators' routes only (IAM for the CLI, the operators' pool for the console): the operators' API. */
 const servesOperators = (target: HubFunction): boolean => {
   const http = target.spec.triggers.filter((t) => t.kind === 'http');
-  return http.length > 0 && http.every((t) => t.auth.type === 'iam');
+  return http.length > 0 && http.every((t) => t.auth.type === 'iam' || t.auth.type === 'operator');
 };
 
 /**

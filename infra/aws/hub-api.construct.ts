@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -15,7 +16,24 @@ export interface HubApiProps {
   throttlingBurstLimit: number;
   logRetentionDays: number;
   removalPolicy: RemovalPolicy;
+  /** Who may call the `operator` routes: the operators' pool, the scope their tokens carry, the console's origin (CORS). */
+  operators?: OperatorRouteAuth;
 }
+
+export interface OperatorRouteAuth {
+  userPool: cognito.IUserPool;
+  /** The access token scope the routes require (`scim-hub/console`). */
+  scope: string;
+  /** The only origin allowed to call the routes from a browser: the console's distribution. */
+  consoleOrigin: string;
+}
+
+/** The methods the console sends, and the headers its calls carry. */
+const OPERATOR_CORS: Omit<apigateway.CorsOptions, 'allowOrigins'> = {
+  allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  allowHeaders: ['Authorization', 'Content-Type'],
+  maxAge: Duration.hours(1),
+};
 
 /** The access log line: who called what, how it ended, and where the time went. Never a header or a body. */
 const ACCESS_LOG_FIELDS = {
@@ -46,8 +64,8 @@ const arnPath = (path: string): string => path.replace(/\{[^}]+\}/g, '*');
 
 /**
  * The hub's REST API: the topology's HTTP routes as Lambda proxy integrations, each behind the
- * Lambda authorizer or IAM auth its trigger names, with access logging, stage throttling and
- * SCIM-shaped refusals.
+ * Lambda authorizer, IAM auth or the operators' Cognito pool its trigger names, with access
+ * logging, stage throttling and SCIM-shaped refusals.
  *
  * A REST API rather than an HTTP API: it has the features this needs and HTTP APIs lack:
  * WAF association, per-stage throttling with execution logs, and gateway responses, which
@@ -61,10 +79,13 @@ export class HubApi extends Construct {
   private readonly iamRouteWildcards: string[] = [];
   private readonly stageName: string;
   private readonly authorizers = new Map<string, apigateway.RequestAuthorizer>();
+  private readonly operators: OperatorRouteAuth | undefined;
+  private operatorsAuthorizer: apigateway.CognitoUserPoolsAuthorizer | undefined;
 
   constructor(scope: Construct, id: string, props: HubApiProps) {
     super(scope, id);
     this.stageName = props.stageName;
+    this.operators = props.operators;
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetentionDays as logs.RetentionDays,
@@ -106,7 +127,11 @@ export class HubApi extends Construct {
     this.api.deploymentStage.node.addDependency(executionLogs);
 
     // RFC 7644 section 3.12: a refused token gets a SCIM error, not API Gateway's {"message"}.
-    const scimHeaders = { 'Content-Type': `'${SCIM_CONTENT_TYPE}'` };
+    // The console reads refusals too (an expired token signs it out): they carry its origin, as the function's answers do.
+    const corsHeaders: Record<string, string> = props.operators
+      ? { 'Access-Control-Allow-Origin': `'${props.operators.consoleOrigin}'`, Vary: "'Origin'" }
+      : {};
+    const scimHeaders = { 'Content-Type': `'${SCIM_CONTENT_TYPE}'`, ...corsHeaders };
     for (const [id, type, response] of [
       ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, gatewayResponses.unauthorized],
       ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, gatewayResponses.accessDenied],
@@ -119,6 +144,15 @@ export class HubApi extends Construct {
         // API Gateway picks the template by the request's content type; SCIM clients send both.
         templates: { 'application/json': body, [SCIM_CONTENT_TYPE]: body },
       });
+    }
+
+    if (props.operators) {
+      for (const [id, type] of [
+        ['Default4xx', apigateway.ResponseType.DEFAULT_4XX],
+        ['Default5xx', apigateway.ResponseType.DEFAULT_5XX],
+      ] as const) {
+        this.api.addGatewayResponse(id, { type, responseHeaders: corsHeaders });
+      }
     }
 
     acknowledge(
@@ -136,7 +170,7 @@ export class HubApi extends Construct {
       this.api,
       'AwsSolutions-COG4',
       'No route is for end users: IdPs call the SCIM routes with long-lived bearer tokens (RFC 7644 section 2), checked by the Lambda ' +
-        'authorizer against hashed tokens; operators call the admin routes with IAM SigV4.',
+        "authorizer against hashed tokens; operators call the admin routes with IAM SigV4, and the console's routes with the operators' Cognito pool.",
     );
   }
 
@@ -159,6 +193,11 @@ export class HubApi extends Construct {
         );
       }
     }
+    if (auth.type === 'operator') {
+      // The browser asks before each cross-origin call; the preflight carries no token, so it is answered without one.
+      // cdk-nag passes a preflight that answers CORS without a function behind it (APIG4, COG4 skip OPTIONS).
+      resource.addCorsPreflight({ ...OPERATOR_CORS, allowOrigins: [this.operatorAuth().consoleOrigin] });
+    }
     if (auth.type === 'none') {
       acknowledge(
         method,
@@ -176,7 +215,30 @@ export class HubApi extends Construct {
         return { authorizationType: apigateway.AuthorizationType.IAM };
       case 'lambda':
         return { authorizationType: apigateway.AuthorizationType.CUSTOM, authorizer: this.authorizer(authorizerFor(auth.authorizer)) };
+      case 'operator':
+        return {
+          authorizationType: apigateway.AuthorizationType.COGNITO,
+          authorizer: this.cognitoAuthorizer(),
+          // With scopes, API Gateway takes access tokens (not ID tokens) and requires one of them.
+          authorizationScopes: [this.operatorAuth().scope],
+        };
     }
+  }
+
+  private operatorAuth(): OperatorRouteAuth {
+    if (!this.operators) throw new Error("the topology has routes with 'operator' auth, but the API was given no operators' pool");
+    return this.operators;
+  }
+
+  /** The operators' pool in front of every `operator` route: one authorizer, its answers cached per token. */
+  private cognitoAuthorizer(): apigateway.CognitoUserPoolsAuthorizer {
+    this.operatorsAuthorizer ??= new apigateway.CognitoUserPoolsAuthorizer(this, 'OperatorsAuthorizer', {
+      authorizerName: 'operators',
+      cognitoUserPools: [this.operatorAuth().userPool],
+      identitySource: apigateway.IdentitySource.header('Authorization'),
+      resultsCacheTtl: Duration.minutes(5),
+    });
+    return this.operatorsAuthorizer;
   }
 
   /** One REQUEST authorizer per authorizer function, shared by every route that names it. */

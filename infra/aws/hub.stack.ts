@@ -8,6 +8,7 @@ import { environmentOf, IMPORT_BUCKET_NAME } from '#shared/topology/function-env
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { FunctionSpec, Topology, FunctionTrigger } from '#shared/topology/topology.types.ts';
 import { ConnectorLane } from './connector-lane.construct.ts';
+import { operatorConsoleOf, type OperatorConsole } from './operator-console.ts';
 import { HubDashboard } from './dashboard.construct.ts';
 import { HubFunction } from './function-defaults.construct.ts';
 import { HubBucket } from './hub-bucket.construct.ts';
@@ -74,6 +75,8 @@ export class HubStack extends Stack {
   api: HubApi | undefined;
   /** The WAF web ACL on the API stage, unless enableWaf is false. */
   webAcl: HubWebAcl | undefined;
+  /** The operators' console (hosting and sign-in pool), when the topology has `operator` routes. */
+  readonly console: OperatorConsole | undefined;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     const { topology, table, parameters: p, projectRoot, resolveEntry: entryOf, ...stackProps } = props;
@@ -123,6 +126,7 @@ export class HubStack extends Stack {
     for (const spec of topology.buckets ?? []) {
       this.buckets.set(spec.name, new HubBucket(this, `Bucket-${spec.name}`, { spec, removalPolicy, accessLogRetentionDays: p.logRetentionDays }));
     }
+    this.console = operatorConsoleOf(this, topology, { namePrefix: prefix, projectRoot, removalPolicy, logRetentionDays: p.logRetentionDays });
 
     for (const spec of topology.functions) {
       const fn = new HubFunction(this, pascal(spec.name), {
@@ -138,6 +142,7 @@ export class HubStack extends Stack {
           connectorsDocument: { parameterName: p.connectorsParameterName },
           auditRetentionDays: p.auditRetentionDays,
           importBucket: this.buckets.get(IMPORT_BUCKET_NAME)?.bucket.bucketName ?? '',
+          consoleOrigin: this.console?.hosting.origin ?? '',
         }),
         logLevel: p.logLevel,
         logRetentionDays: p.logRetentionDays,
@@ -158,6 +163,8 @@ export class HubStack extends Stack {
       for (const trigger of fn.spec.triggers) this.bindTrigger(fn, trigger, prefix, removalPolicy);
     }
     for (const bucket of this.buckets.values()) bucket.acknowledgeNotificationHandler();
+
+    if (this.api && this.console) this.console.deploy(this.api.api);
 
     if (this.api) {
       const routes = this.api.addIamRoutesPolicy(`${prefix}-admin-api-invoke`);
@@ -270,6 +277,7 @@ export class HubStack extends Stack {
       throttlingBurstLimit: this.parameters.throttlingBurstLimit,
       logRetentionDays: this.parameters.logRetentionDays,
       removalPolicy: this.parameters.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      operators: this.console?.routeAuth,
     });
     return this.api;
   }

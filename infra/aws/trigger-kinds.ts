@@ -7,7 +7,7 @@ import type { FunctionTrigger } from '#shared/topology/topology.types.ts';
  * checks the same list against the local runner.
  */
 export const awsTriggerDeployments: Readonly<Record<FunctionTrigger['kind'], string>> = {
-  http: 'API Gateway REST API methods (Lambda proxy integration) on the trigger routes, behind the named Lambda authorizer or IAM auth',
+  http: "API Gateway REST API methods (Lambda proxy integration) on the trigger routes, behind the named Lambda authorizer, IAM auth, or the operators' Cognito pool authorizer with CORS for the console (auth 'operator')",
   'lambda-authorizer': 'API Gateway REQUEST authorizer with the identity header and results cache TTL of the trigger',
   stream: 'Lambda event source mapping on the table stream with filter criteria and an SQS on-failure destination',
   queue: 'Lambda event source mapping on each lane (per connector) of the named queue, with partial batch responses',

@@ -1,6 +1,7 @@
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, type BuildResult, build, buildSync } from 'esbuild';
 
 /** One file of the built console, as served under `/console/`. */
 export interface ConsoleAsset {
@@ -39,30 +40,25 @@ ${stylesheet ? `<link rel="stylesheet" href="/console/${stylesheet}">` : ''}
 </html>
 `;
 
-/**
- * Builds the operators' console (Preact, Chart.js) with esbuild into memory: a minified ES
- * module and its stylesheet under content-hashed names, and `index.html`. Keys are paths under
- * `/console/` (`index.html`, `assets/app-<hash>.js`). Nothing is written: `npm start` serves
- * the map, the stack's deployment writes it to the bucket.
- */
-export const buildConsole = async (): Promise<Map<string, ConsoleAsset>> => {
-  const result = await build({
-    entryPoints: { app: CONSOLE_ENTRY },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    outdir: resolve(projectRoot, 'console/assets'),
-    entryNames: '[name]-[hash]',
-    assetNames: '[name]-[hash]',
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
+const BUILD_OPTIONS = {
+  entryPoints: { app: CONSOLE_ENTRY },
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  outdir: resolve(projectRoot, 'console/assets'),
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  write: false,
+  legalComments: 'none',
+  logLevel: 'silent',
+  define: { 'process.env.NODE_ENV': '"production"' },
+} as const satisfies BuildOptions;
+
+const assetsOf = (result: BuildResult<typeof BUILD_OPTIONS>): Map<string, ConsoleAsset> => {
   const assets = new Map<string, ConsoleAsset>();
   const root = resolve(projectRoot, 'console');
   let script: string | undefined;
@@ -77,4 +73,27 @@ export const buildConsole = async (): Promise<Map<string, ConsoleAsset>> => {
   if (!script) throw new Error('the console build produced no script');
   assets.set('index.html', { contentType: CONTENT_TYPES['.html'] as string, body: new TextEncoder().encode(indexHtml(script, stylesheet)), immutable: false });
   return assets;
+};
+
+/**
+ * Builds the operators' console (Preact, Chart.js) with esbuild into memory: a minified ES
+ * module and its stylesheet under content-hashed names, and `index.html`. Keys are paths under
+ * `/console/` (`index.html`, `assets/app-<hash>.js`). Nothing is written: `npm start` serves
+ * the map, the stack's deployment writes it to the bucket.
+ */
+export const buildConsole = async (): Promise<Map<string, ConsoleAsset>> => assetsOf(await build(BUILD_OPTIONS));
+
+/**
+ * The same build, synchronously: CDK bundles assets while it synthesizes, in a synchronous
+ * callback (infra/aws/console-hosting.construct.ts).
+ */
+export const buildConsoleSync = (): Map<string, ConsoleAsset> => assetsOf(buildSync(BUILD_OPTIONS));
+
+/** Writes built assets under a directory, by their paths (`assets/app-<hash>.js`, `index.html`). */
+export const writeConsoleAssets = (assets: Map<string, ConsoleAsset>, directory: string): void => {
+  for (const [path, asset] of assets) {
+    const file = join(directory, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, asset.body);
+  }
 };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ConsoleRuntimeConfig } from '../../console/src/runtime-config.ts';
 import type { ConsoleAsset } from '../console/console.build.ts';
 
 export const CONSOLE_PREFIX = '/console';
@@ -17,13 +18,14 @@ export const CONSOLE_SECURITY_HEADERS: Record<string, string> = {
 };
 
 /**
- * Serves the built console under `/console/`: its hashed assets as they are, `index.html` for
- * every other path (the console routes in the browser), `/console` redirected to `/console/`.
- * The files are public; the data behind them is not (every admin call carries the token).
+ * Serves the built console under `/console/`: its hashed assets as they are, its runtime
+ * settings as `config.json` (in AWS the stack writes that file beside the assets), `index.html`
+ * for every other path (the console routes in the browser), `/console` redirected to
+ * `/console/`. The files are public; the data behind them is not (every admin call carries the token).
  */
-export const serveConsole =
-  (assets: Map<string, ConsoleAsset>) =>
-  (request: IncomingMessage, url: URL, response: ServerResponse): void => {
+export const serveConsole = (assets: Map<string, ConsoleAsset>, config: ConsoleRuntimeConfig) => {
+  const configAsset: ConsoleAsset = { contentType: 'application/json', body: new TextEncoder().encode(JSON.stringify(config)), immutable: false };
+  return (request: IncomingMessage, url: URL, response: ServerResponse): void => {
     request.resume();
     const method = (request.method ?? 'GET').toUpperCase();
     if (method !== 'GET' && method !== 'HEAD') {
@@ -37,7 +39,7 @@ export const serveConsole =
       return;
     }
     const path = url.pathname.slice(CONSOLE_PREFIX.length + 1);
-    const asset = assets.get(path);
+    const asset = path === 'config.json' ? configAsset : assets.get(path);
     if (!asset && path.startsWith('assets/')) {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...CONSOLE_SECURITY_HEADERS });
       response.end('No such asset');
@@ -52,3 +54,4 @@ export const serveConsole =
     });
     response.end(method === 'HEAD' ? undefined : served.body);
   };
+};

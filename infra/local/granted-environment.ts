@@ -24,6 +24,8 @@ export const localEnvironmentResources = (values: {
   connectorsDocument: { file: values.connectorsFile },
   auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
   importBucket: pathToFileURL(values.bucketDirectories?.[IMPORT_BUCKET_NAME] ?? join(tmpdir(), 'scim-hub-no-import-bucket')).href,
+  // The hub serves the console on its own origin: no other origin may call the operator routes.
+  consoleOrigin: '',
 });
 
 /**

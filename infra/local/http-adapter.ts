@@ -96,7 +96,7 @@ export const operatorRefusal = (
 /**
  * Serves HTTP routes as API Gateway's REST API does: the REST (v1) proxy event, REQUEST Lambda
  * authorizers with result caching, and SCIM-shaped gateway responses when they refuse. Routes
- * behind IAM take the operator token instead (see operatorRefusal).
+ * behind IAM or the operators' pool take the operator token instead (see operatorRefusal).
  */
 export class HttpAdapter {
   private readonly routes: CompiledRoute[];
@@ -178,7 +178,8 @@ export class HttpAdapter {
     if (!match) {
       return send(response, 403, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Missing Authentication Token' }));
     }
-    if (match.auth.type === 'iam') {
+    // Locally both operator auths, IAM (the CLI) and the operators' pool (the console), are the operator token.
+    if (match.auth.type === 'iam' || match.auth.type === 'operator') {
       const refusal = operatorRefusal(request.headers, this.operatorToken, this.port);
       if (refusal) {
         request.resume();

@@ -7,6 +7,7 @@ import { hashToken } from '#shared/auth/bearer-token.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { TokenRepository } from '#shared/store/token.repository.ts';
 import { environmentOf, GRANTED_VARIABLES, isGrantedVariable } from '#shared/topology/function-environment.ts';
+import { operatorBasePath } from '#shared/topology/operator-routes.ts';
 import type { TableSpec } from '#shared/topology/table.spec.ts';
 import type { AuthorizerTrigger, Topology } from '#shared/topology/topology.types.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -306,7 +307,11 @@ const start = async (options: LocalHubOptions, stops: Array<() => Promise<void> 
       ),
     );
   });
-  if (options.consoleAssets) http.addLocalSite(CONSOLE_PREFIX, serveConsole(options.consoleAssets));
+  if (options.consoleAssets) {
+    // Locally operators sign in with the operator token, and call the operator routes on the hub's own origin.
+    const config = { apiBaseUrl: operatorBasePath(options.topology) ?? '/admin', signIn: { kind: 'token' as const } };
+    http.addLocalSite(CONSOLE_PREFIX, serveConsole(options.consoleAssets, config));
+  }
   const port = await http.listen(options.port);
   stops.push(() => http.close());
 

@@ -43,6 +43,8 @@ export interface OnDemandRequest {
   deprovision?: boolean;
   /** Temporary access until this time: an ISO time with its offset, or a duration from now (`90m`, `2h`, `7d`, `1h30m`). */
   until?: string;
+  /** Who asks: named in the audit records. */
+  operator?: string;
 }
 
 /** A target call as the answer shows it: the operation, the account or group, and the attribute names (values are in `changes`). */
@@ -172,7 +174,7 @@ export const makeProvisionOnDemand = (deps: OnDemandDeps) => {
       throw new OnDemandError('onDemand.disabled', `connector ${ctx.config.id} is disabled: its changes wait until it is enabled (a dry run still plans)`);
     }
     // Planned against the target as it is now, not the link's record of what was pushed last.
-    const options = { trigger: 'on-demand' as const, dryRun, readTarget: true };
+    const options = { trigger: 'on-demand' as const, dryRun, readTarget: true, ...(request.operator ? { operator: request.operator } : {}) };
 
     if ('group' in request.subject) {
       const group = await single(deps.hub.findGroups(request.subject.group), `group "${request.subject.group}"`);

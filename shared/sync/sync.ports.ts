@@ -120,6 +120,8 @@ export interface AuditEntry {
   attempt?: number;
   /** Milliseconds from the hub change to the target applying it (real-time runs). */
   latencyMs?: number;
+  /** The operator who asked for it (on-demand provisioning from the console or the admin API). */
+  operator?: string;
 }
 
 export interface AuditLog {

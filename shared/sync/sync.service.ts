@@ -58,6 +58,8 @@ export interface SyncOptions {
   changedAt?: number;
   /** Deprovision the user whatever the scope says (an operator's on-demand deprovision). */
   deprovision?: boolean;
+  /** The operator who asked for it, named in the audit records. */
+  operator?: string;
   /** The grant to plan with instead of the stored one: a dry run of temporary access. */
   grant?: AccessGrant;
   /**
@@ -186,6 +188,7 @@ export const makeSync = (deps: SyncDeps) => {
       ...(outcome.reason ? { reason: outcome.reason } : {}),
       ...(outcome.collidesWith ? { collidesWith: outcome.collidesWith } : {}),
       ...(options.attempt ? { attempt: options.attempt } : {}),
+      ...(options.operator ? { operator: options.operator } : {}),
       ...(plan.kind === 'user' && options.changedAt && outcome.status === 'success'
         ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) }
         : {}),
@@ -610,6 +613,7 @@ export const makeSync = (deps: SyncDeps) => {
         ...(groupLink ? { targetId: groupLink.targetId } : {}),
         steps,
         changes: [{ attribute: 'members', old: remove.map((r) => r.memberId), new: add.map((a) => a.memberId) }],
+        ...(options.operator ? { operator: options.operator } : {}),
         ...(options.changedAt ? { latencyMs: Math.max(0, deps.clock().getTime() - options.changedAt) } : {}),
       });
     }

@@ -17,6 +17,7 @@ export const GRANTED_VARIABLES = {
   CONNECTORS_PARAMETER: "a 'parameters' grant",
   CONNECTORS_FILE: "a 'parameters' grant",
   IMPORT_BUCKET: "a 'bucket' grant on the import bucket",
+  CONSOLE_ORIGIN: "an http trigger with 'operator' auth",
 } as const satisfies Record<string, string>;
 
 export type GrantedVariable = keyof typeof GRANTED_VARIABLES;
@@ -50,6 +51,12 @@ export interface EnvironmentResources {
    * locally (shared/objects/object-store.wiring.ts tells them apart).
    */
   importBucket: string;
+  /**
+   * The origin of the operators' console, the one a browser may call `operator` routes from
+   * (CORS): its distribution in AWS; empty locally, where the hub serves the console on its own
+   * origin and no cross-origin call is allowed.
+   */
+  consoleOrigin: string;
 }
 
 const variablesOf = (grant: Grant, resources: EnvironmentResources): { [name in GrantedVariable]?: string } => {
@@ -75,6 +82,13 @@ const variablesOf = (grant: Grant, resources: EnvironmentResources): { [name in 
   }
 };
 
-/** The variables a function's grants give it (names from GRANTED_VARIABLES), and nothing else. */
-export const environmentOf = (fn: Pick<FunctionSpec, 'grants'>, resources: EnvironmentResources): Record<string, string> =>
-  Object.assign({}, ...fn.grants.map((grant) => variablesOf(grant, resources)));
+/** Serving the operators' console is a grant of its own: the console's origin, for CORS. */
+const servesConsole = (fn: Partial<Pick<FunctionSpec, 'triggers'>>): boolean =>
+  (fn.triggers ?? []).some((trigger) => trigger.kind === 'http' && trigger.auth.type === 'operator');
+
+/** The variables a function's grants (and `operator` routes) give it (names from GRANTED_VARIABLES), and nothing else. */
+export const environmentOf = (
+  fn: Pick<FunctionSpec, 'grants'> & Partial<Pick<FunctionSpec, 'triggers'>>,
+  resources: EnvironmentResources,
+): Record<string, string> =>
+  Object.assign({}, ...fn.grants.map((grant) => variablesOf(grant, resources)), servesConsole(fn) ? { CONSOLE_ORIGIN: resources.consoleOrigin } : {});

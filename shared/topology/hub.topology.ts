@@ -54,7 +54,11 @@ export const hubTopology: Topology = {
       entry: 'functions/admin-api/handler.ts',
       memoryMb: 512,
       timeoutSeconds: 29,
-      triggers: [{ kind: 'http', routes: [{ method: 'ANY', path: '/admin/{proxy+}' }], auth: { type: 'iam' } }],
+      triggers: [
+        // The CLI signs its calls with IAM; the console calls the same routes under /operator with an operator's pool token.
+        { kind: 'http', routes: [{ method: 'ANY', path: '/admin/{proxy+}' }], auth: { type: 'iam' } },
+        { kind: 'http', routes: [{ method: 'ANY', path: '/operator/{proxy+}' }], auth: { type: 'operator' } },
+      ],
       grants: [
         // Writes: on-demand provisioning (links, audit records, access grants) and reconciliation runs (run records and locks).
         { resource: 'table', access: 'readWrite' },

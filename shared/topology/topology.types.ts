@@ -15,8 +15,13 @@ export interface HttpRoute {
 export interface HttpTrigger {
   kind: 'http';
   routes: HttpRoute[];
-  /** `none`, IAM (SigV4) auth, or the name of a `lambda-authorizer` function. */
-  auth: { type: 'none' } | { type: 'iam' } | { type: 'lambda'; authorizer: string };
+  /**
+   * `none`, IAM (SigV4) auth, the name of a `lambda-authorizer` function, or `operator`: the
+   * operators' console, signed in through the operators' Cognito user pool in AWS (a Cognito
+   * user-pools authorizer, CORS for the console's origin only) and with the operator token
+   * (`ADMIN_TOKEN`) locally.
+   */
+  auth: { type: 'none' } | { type: 'iam' } | { type: 'lambda'; authorizer: string } | { type: 'operator' };
 }
 
 /**

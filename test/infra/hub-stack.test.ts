@@ -9,6 +9,7 @@ import './stack/api.assertions.ts';
 import './stack/events.assertions.ts';
 import './stack/operations.assertions.ts';
 import './stack/on-demand.assertions.ts';
+import './stack/console.assertions.ts';
 import './stack/parameters.assertions.ts';
 import './stack/bucket.assertions.ts';
 import './stack/cdk-nag.assertions.ts';

@@ -5,7 +5,7 @@ import { ApiError, adminApi } from '../api.ts';
  * Sign-in with the operator token `npm start` prints (ADMIN_TOKEN). The token is tried on the
  * admin API before it is kept, so a mistyped one is refused here, not on the first page.
  */
-export const SignInPage = ({ notice, onSignedIn }: { notice: string | undefined; onSignedIn: (token: string) => void }) => {
+export const SignInPage = ({ notice, onSignedIn, apiBaseUrl }: { notice: string | undefined; onSignedIn: (token: string) => void; apiBaseUrl: string }) => {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -17,7 +17,7 @@ export const SignInPage = ({ notice, onSignedIn }: { notice: string | undefined;
     setBusy(true);
     setError(undefined);
     try {
-      await adminApi(candidate, () => undefined).get('/connectors');
+      await adminApi(candidate, () => undefined, apiBaseUrl).get('/connectors');
       onSignedIn(candidate);
     } catch (failure) {
       setError(

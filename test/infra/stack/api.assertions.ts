@@ -2,25 +2,13 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { gatewayResponses, SCIM_CONTENT_TYPE } from '../../../shared/topology/gateway-responses.ts';
 import { fullTopology } from '../fixtures/full.topology.ts';
-import { functionLogicalId, json, resources, synthHub } from '../support/hub-synth.ts';
+import { functionLogicalId, json, resourcePath, resources, synthHub } from '../support/hub-synth.ts';
 
 const { template } = synthHub({ topology: fullTopology });
 
-/** The path of an API Gateway resource, rebuilt from its parent chain. */
-const resourcePath = (resourceId: string): string => {
-  const all = resources(template, 'AWS::ApiGateway::Resource');
-  const segments: string[] = [];
-  let current: string | undefined = resourceId;
-  while (current && all[current]) {
-    segments.unshift(all[current]!.Properties.PathPart as string);
-    current = (all[current]!.Properties.ParentId as { Ref?: string }).Ref;
-  }
-  return `/${segments.join('/')}`;
-};
-
 const methods = () =>
   Object.values(resources(template, 'AWS::ApiGateway::Method')).map((m) => ({
-    path: resourcePath((m.Properties.ResourceId as { Ref: string }).Ref),
+    path: resourcePath(template, (m.Properties.ResourceId as { Ref: string }).Ref),
     method: m.Properties.HttpMethod as string,
     properties: m.Properties,
   }));
@@ -45,28 +33,39 @@ describe('hub REST API', () => {
         }
       }
     }
-    expect(methods()).toHaveLength(4);
+    // Four routes, and the CORS preflight of the console's.
+    expect(methods()).toHaveLength(6);
+    expect(methods().filter((m) => m.method === 'OPTIONS')).toEqual([expect.objectContaining({ path: '/operator/{proxy+}' })]);
   });
 
-  it('puts the SCIM routes behind the REQUEST authorizer and the admin routes behind IAM', () => {
+  it("puts the SCIM routes behind the REQUEST authorizer, the console's behind the operators' pool and the admin routes behind IAM", () => {
     // Prepare
-    const [authorizerId] = Object.keys(resources(template, 'AWS::ApiGateway::Authorizer'));
+    const authorizers = Object.entries(resources(template, 'AWS::ApiGateway::Authorizer'));
+    const [requestId] = authorizers.find(([, a]) => a.Properties.Type === 'REQUEST')!;
+    const [poolId] = authorizers.find(([, a]) => a.Properties.Type === 'COGNITO_USER_POOLS')!;
     // Assess
     for (const m of methods()) {
-      if (m.path.startsWith('/scim/v2')) expect(m.properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      if (m.path.startsWith('/scim/v2')) expect(m.properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: requestId } });
+      else if (m.method === 'OPTIONS') expect(m.properties).toMatchObject({ AuthorizationType: 'NONE', Integration: { Type: 'MOCK' } });
+      else if (m.path.startsWith('/operator'))
+        expect(m.properties).toMatchObject({
+          AuthorizationType: 'COGNITO_USER_POOLS',
+          AuthorizerId: { Ref: poolId },
+          AuthorizationScopes: ['scim-hub/console'],
+        });
       else expect(m.properties).toMatchObject({ AuthorizationType: 'AWS_IAM' });
     }
   });
 
   it('builds the authorizer from the lambda-authorizer trigger: REQUEST type, identity header, results cache TTL', () => {
-    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
       Name: 'scim-authorizer',
       IdentitySource: 'method.request.header.Authorization',
       AuthorizerResultTtlInSeconds: 300,
     });
-    const [authorizer] = Object.values(resources(template, 'AWS::ApiGateway::Authorizer'));
+    const authorizer = Object.values(resources(template, 'AWS::ApiGateway::Authorizer')).find((a) => a.Properties.Type === 'REQUEST');
     expect(json(authorizer?.Properties?.AuthorizerUri)).toContain(functionLogicalId(template, 'scim-authorizer'));
   });
 

@@ -93,6 +93,18 @@ export const resources = (template: Template, type?: string): Record<string, Res
   );
 };
 
+/** The path of an API Gateway resource, rebuilt from its parent chain. */
+export const resourcePath = (template: Template, resourceId: string): string => {
+  const all = resources(template, 'AWS::ApiGateway::Resource');
+  const segments: string[] = [];
+  let current: string | undefined = resourceId;
+  while (current && all[current]) {
+    segments.unshift(all[current]!.Properties.PathPart as string);
+    current = (all[current]!.Properties.ParentId as { Ref?: string }).Ref;
+  }
+  return `/${segments.join('/')}`;
+};
+
 /** The logical id of a topology function's Lambda function, found by its tag. */
 export const functionLogicalId = (template: Template, name: string): string => {
   const found = Object.entries(resources(template, 'AWS::Lambda::Function')).filter(([, r]) =>

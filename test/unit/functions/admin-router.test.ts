@@ -6,6 +6,7 @@ import { initialBreaker } from '../../../shared/connectors/resilience/circuit-br
 import type { AuditQuery } from '../../../shared/store/audit.repository.ts';
 import { ConnectorError } from '../../../shared/connectors/connector.errors.ts';
 import { OnDemandError } from '../../../shared/sync/on-demand.service.ts';
+import { LOCAL_OPERATOR } from '../../../functions/admin-api/operator-identity.ts';
 
 const request = (method: string, path: string, query: Record<string, string> = {}, body?: string): APIGatewayProxyEvent =>
   ({ httpMethod: method, path, queryStringParameters: Object.keys(query).length ? query : null, body: body ?? null }) as unknown as APIGatewayProxyEvent;
@@ -155,7 +156,10 @@ describe('the admin router: on-demand provisioning', () => {
     const response = await route(request('POST', '/admin/connectors/acme/provision', {}, JSON.stringify({ user: 'ada', dryRun: true, until: '2h' })));
     // Assess
     expect(response.status).toBe(200);
-    expect(calls).toContainEqual(['provision', { connectorId: 'acme', subject: { user: 'ada' }, dryRun: true, deprovision: false, until: '2h' }]);
+    expect(calls).toContainEqual([
+      'provision',
+      { connectorId: 'acme', subject: { user: 'ada' }, dryRun: true, deprovision: false, until: '2h', operator: LOCAL_OPERATOR },
+    ]);
   });
 
   it.each([
@@ -199,5 +203,30 @@ describe('the admin router: on-demand provisioning', () => {
     expect(await route(request('GET', '/admin/grants', { connector: 'acme' }))).toEqual({ status: 200, body: { grants: [] } });
     expect(calls).toContainEqual(['grants', 'acme']);
     expect((await route(request('GET', '/admin/grants', { bogus: '1' }))).status).toBe(400);
+  });
+});
+
+describe("the admin router: the console's routes", () => {
+  /** A console call as API Gateway passes it on after the operators' pool authorizer accepted an access token. */
+  const fromConsole = (method: string, path: string, body?: string, claims: Record<string, string> = { sub: 'c1e2', username: 'grace' }) =>
+    ({ ...request(method, path, {}, body), requestContext: { authorizer: { claims } } }) as unknown as APIGatewayProxyEvent;
+
+  it('answers /operator/... as /admin/...', async () => {
+    // Prepare
+    const { route } = routerWith();
+    // Act
+    const [console, cli] = await Promise.all([route(fromConsole('GET', '/operator/connectors')), route(request('GET', '/admin/connectors'))]);
+    // Assess
+    expect(console).toEqual({ status: 200, body: { connectors: [expect.objectContaining({ id: 'acme', deadLetters: 2 })] } });
+    expect(console).toEqual(cli);
+  });
+
+  it('names the signed-in operator in an on-demand provisioning, which its audit records carry', async () => {
+    // Prepare
+    const { route, calls } = routerWith();
+    // Act
+    await route(fromConsole('POST', '/operator/connectors/acme/provision', '{"user":"ada"}'));
+    // Assess
+    expect(calls).toContainEqual(['provision', expect.objectContaining({ subject: { user: 'ada' }, operator: 'grace' })]);
   });
 });

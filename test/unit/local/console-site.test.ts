@@ -15,7 +15,7 @@ describe('the local console site', () => {
   ]);
 
   beforeAll(async () => {
-    const serve = serveConsole(assets);
+    const serve = serveConsole(assets, { apiBaseUrl: '/operator', signIn: { kind: 'token' } });
     server = createServer((request, response) => serve(request, new URL(request.url ?? '/', 'http://localhost'), response));
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}${CONSOLE_PREFIX}`;
@@ -38,6 +38,14 @@ describe('the local console site', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-cache');
     expect(await response.text()).toContain('<title>console</title>');
+  });
+
+  it('serves its runtime settings as config.json, asked again on every load, as the stack writes them beside the page in AWS', async () => {
+    const response = await fetch(`${base}/config.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('cache-control')).toBe('no-cache');
+    expect(await response.json()).toEqual({ apiBaseUrl: '/operator', signIn: { kind: 'token' } });
   });
 
   it('redirects the bare prefix to the console’s root, keeping the query', async () => {
