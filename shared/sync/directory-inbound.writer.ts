@@ -21,7 +21,9 @@ const CONTEXT = { baseUrl: '', strictUnknownAttributes: false };
 export const inboundWriterOf = (directory: Directory, store: Pick<DirectoryStore, 'findIdByUnique' | 'get'>): InboundWriter => ({
   create: async (values) => {
     try {
-      const created = await directory.create('User', { schemas: [USER_SCHEMA_ID], ...values }, CONTEXT);
+      // Extension attributes sit under their schema's URN, which `schemas` must name (RFC 7643 section 3).
+      const extensions = Object.keys(values).filter((key) => key.startsWith('urn:'));
+      const created = await directory.create('User', { schemas: [USER_SCHEMA_ID, ...extensions], ...values }, CONTEXT);
       return String(created.resource.id);
     } catch (error) {
       // The userName is taken: by the user this page made before a crash (its link write was lost).

@@ -1,5 +1,7 @@
 import type { TargetAccount } from '../connectors/connector.port.ts';
 import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
+import { parseAttributeName } from '../scim/attribute-name.ts';
+import { ScimError } from '../scim/errors.ts';
 import { holds, mappingsOf, type ReconcileAction, type Situation } from './reconcile-situations.ts';
 import type { Link } from './sync.ports.ts';
 import { referenceTargets } from './user-references.ts';
@@ -40,9 +42,17 @@ export const inboundUserOf = (config: ConnectorConfig, account: TargetAccount): 
       continue;
     }
     if (source.includes('[')) continue;
-    const [head, sub] = source.split('.') as [string, string | undefined];
-    if (sub === undefined) user[head] = value;
-    else user[head] = { ...(user[head] as Json | undefined), [sub]: value };
+    // An extension's attribute sits under its schema URN, whose dots are not path separators.
+    let path: ReturnType<typeof parseAttributeName>;
+    try {
+      path = parseAttributeName(source, (detail) => new ScimError(400, 'invalidPath', detail));
+    } catch {
+      continue; // Not an attribute path (an expression): it has no way back.
+    }
+    const holder = path.schema === undefined ? user : ((user[path.schema] as Json | undefined) ?? {});
+    if (path.subAttribute === undefined) holder[path.attribute] = value;
+    else holder[path.attribute] = { ...(holder[path.attribute] as Json | undefined), [path.subAttribute]: value };
+    if (path.schema !== undefined) user[path.schema] = holder;
   }
   return user;
 };

@@ -99,6 +99,26 @@ describe('an inbound source', () => {
     expect(await t.hubUser('ada')).toMatchObject({ active: false });
   });
 
+  it("reads an extension attribute back under its schema's URN, whose dots are not a path", async () => {
+    // Prepare: a source that maps the enterprise department, as Entra's default mapping does
+    const enterprise = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const t = setup({
+      mapping: [
+        { target: 'userName', source: 'userName', apply: 'always' },
+        { target: 'department', source: `${enterprise}:department`, apply: 'always' },
+        { target: 'active', source: 'active', apply: 'always' },
+      ],
+    });
+    t.source.account({ userName: 'ada', department: 'Research', active: true });
+    // Act
+    await t.run();
+    // Assess
+    const ada = await t.hubUser('ada');
+    expect(ada?.[enterprise]).toEqual({ department: 'Research' });
+    expect(ada?.schemas).toContain(enterprise);
+    expect(Object.keys(ada ?? {}).filter((key) => key.startsWith('urn:ietf:params:scim:schemas:extension:enterprise:2'))).toEqual([enterprise]);
+  });
+
   it('changes nothing in the hub in a dry run', async () => {
     const t = setup();
     t.source.account({ userName: 'ada', 'name.givenName': 'Ada', active: true });
