@@ -81,6 +81,8 @@ export const ChangeMessageSchema = z.discriminatedUnion('kind', [
     kind: z.literal('account'),
     connectorId: z.string(),
     targetId: z.string(),
+    /** The account's name as the run read it, for the audit record. */
+    name: z.string().optional(),
     action: z.enum(['disable', 'delete']),
     trigger: TriggerSchema,
     ...RetryFields,

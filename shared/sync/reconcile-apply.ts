@@ -44,6 +44,7 @@ export const makeOrphanApplier =
       connectorId: config.id,
       resourceType: 'User',
       resourceId: message.targetId,
+      ...(message.name ? { name: message.name } : {}),
       trigger: options.trigger,
       action: outcome.action,
       status: outcome.status,

@@ -76,8 +76,9 @@ export interface PlannedChange {
   sourceGroupId?: string;
   /** How an inbound group's link is made: a group mapping names it, or the source made the hub group. */
   origin?: 'mapped' | 'created';
-  /** A group's name as the target held it (drift), or a member's place in the target group. */
+  /** A group's name as the target held it (drift), or an orphan account's (its matching attribute). */
   observedName?: string;
+  /** A member's place in the target group. */
   observedMember?: 'absent' | 'present';
   /** An inbound run's hub attributes to write: the user to create, or the drifted attributes. */
   values?: Record<string, unknown>;

@@ -116,6 +116,7 @@ const planned = (v: UserVerdict | InboundVerdict): PlannedChange => ({
   ...('observed' in v && v.observed ? { observed: v.observed } : {}),
   ...(v.collidesWith ? { collidesWith: v.collidesWith } : {}),
   ...('values' in v && v.values ? { values: v.values } : {}),
+  ...('observedName' in v && v.observedName ? { observedName: v.observedName } : {}),
 });
 
 const plannedGroup = (v: GroupVerdict): PlannedChange => ({
@@ -203,7 +204,7 @@ export const laneChangeOf = (run: Pick<RunRecord, 'runId' | 'connectorId'>, page
     };
   } else if (change.hubId === undefined) {
     if ((change.action !== 'disable' && change.action !== 'delete') || change.targetId === undefined) return undefined;
-    message = { ...base, kind: 'account', targetId: change.targetId, action: change.action };
+    message = { ...base, kind: 'account', targetId: change.targetId, action: change.action, ...(change.observedName ? { name: change.observedName } : {}) };
   } else {
     const observed = change.situation === 'gone' ? 'absent' : change.observed;
     message = { ...base, kind: 'user', id: change.hubId, ...(observed ? { observed } : {}) };

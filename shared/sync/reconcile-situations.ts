@@ -50,6 +50,8 @@ export interface UserVerdict {
   reason: string;
   /** For a collision: the hub users involved. */
   collidesWith?: string[];
+  /** For an orphan: the account's name as the target knows it (its first matching attribute). */
+  observedName?: string;
 }
 
 /** A hub user as the classifier needs it: the resource and the ids of its groups (for group scope). */
@@ -264,10 +266,15 @@ const classifyUnlinked = (config: ConnectorConfig, account: TargetAccount, facts
     };
   }
   const policy = reconcileSettingsOf(config).orphans;
+  // The account's name as the target knows it (its first matching attribute), for the plan and the audit.
+  const name = matchingOf(config)
+    .map((attribute) => account.attributes[attribute])
+    .find((value): value is string => typeof value === 'string' && value !== '');
+  const named = name === undefined ? {} : { observedName: name };
   if (policy === 'report')
-    return { situation: 'orphan', action: 'report', targetId: account.id, reason: 'no hub user matches the account (orphan policy: report)' };
+    return { situation: 'orphan', action: 'report', targetId: account.id, ...named, reason: 'no hub user matches the account (orphan policy: report)' };
   const { action, reason } = deprovision(config, account, policy);
-  return { situation: 'orphan', action, targetId: account.id, reason: `no hub user matches the account (orphan policy: ${policy}); ${reason}` };
+  return { situation: 'orphan', action, targetId: account.id, ...named, reason: `no hub user matches the account (orphan policy: ${policy}); ${reason}` };
 };
 
 /** Classifies one page of target accounts. */

@@ -84,6 +84,13 @@ describe('a reconciliation run', () => {
     // Assess
     expect(await t.runs.get(started.runId)).toMatchObject({ state: 'done', decision: { by: 'operator', approved: true } });
     expect([...t.target.accounts.values()].filter((a) => a.active === false)).toHaveLength(12);
+    // Each disabled orphan's audit record names the account, as the target knows it.
+    expect(
+      t.audit
+        .of({ action: 'disable' })
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(Array.from({ length: 12 }, (_, i) => `orphan${i}`).sort());
     await expect(t.reconciliation.approve(started.runId, 'operator')).rejects.toBeInstanceOf(RunStateError);
   });
 

@@ -175,7 +175,7 @@ describe('classifyTargetPage: unlinked accounts', () => {
     ['delete', 'delete'],
   ] as const)('applies the orphan policy %s to an account no hub user matches', (orphans, action) => {
     const [verdict] = classifyTargetPage(connectorConfig({ reconcile: { orphans } }), facts({ accounts: [accountOf('t1', 'stranger')] }));
-    expect(verdict).toMatchObject({ situation: 'orphan', action, targetId: 't1' });
+    expect(verdict).toMatchObject({ situation: 'orphan', action, targetId: 't1', observedName: 'stranger' });
   });
 
   it('leaves alone an account matching a hub user who is out of scope and was never provisioned', () => {
