@@ -76,6 +76,8 @@ export interface PlannedChange {
   action: string;
   hubId?: string;
   targetId?: string;
+  /** An orphan account's name as the target knows it, or a group's name there. */
+  observedName?: string;
   reason: string;
   collidesWith?: string[];
 }

@@ -286,10 +286,12 @@ describe.skipIf(!executablePath)('the operators’ console', () => {
     );
     const plan = run.locator('.approval table tbody tr', { hasText: orphan.json.id });
     await expect.poll(() => plan.textContent()).toContain('disable');
+    // The orphan is named as the target knows it, beside its id.
+    expect(await plan.textContent()).toContain('orphan@example.com');
 
     await run.getByRole('button', { name: 'Approve', exact: true }).click();
     await page.getByRole('dialog', { name: 'Approve' }).getByRole('button', { name: 'Approve the run' }).click();
     await expect.poll(() => page.locator('article[data-run]').first().textContent()).toMatch(/approved by/);
-    await eventually(async () => expect((await allRecords('connector=acme&action=approve')).map((r) => r.reason)).toEqual(['approved by operator']));
+    await eventually(async () => expect((await allRecords('connector=acme&action=approve')).map((r) => r.reason)).toEqual(['approved by operator token']));
   }, 90_000);
 });

@@ -134,7 +134,7 @@ const Approval = ({ api, run, onDecided }: { api: AdminApi; run: RunRecord; onDe
                 <tr key={`${change.targetId ?? change.hubId ?? ''}-${i}`}>
                   <td>{change.action}</td>
                   <td>{change.situation}</td>
-                  <td>{change.targetId ?? '-'}</td>
+                  <td>{change.observedName ? `${change.observedName} (${change.targetId ?? '-'})` : (change.targetId ?? '-')}</td>
                   <td>{change.hubId ?? '-'}</td>
                   <td>{change.reason}</td>
                 </tr>
