@@ -83,12 +83,7 @@ export const startDynamoDbLocal = async (options: { dataDir?: string; port?: num
   // The jar's manifest Class-Path brings DynamoDBLocal_lib along in both forms.
   const main = launcher ? ['-cp', `${jar}${delimiter}${launcher}`, LAUNCHER_CLASS] : ['-jar', jar];
   // No telemetry: a local stand-in makes no calls out of the machine.
-  // The client compiler only, and the serial collector: DynamoDB Local's JIT (C2) compiles for
-  // minutes after start and took half its CPU, which the hub's own functions need on a small
-  // machine. Delivering 400 users to a SCIM target cost DynamoDB Local 32 CPU-seconds with these
-  // flags and 59 without.
-  const jvm = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
-  const args = [`-Djava.library.path=${libDir}`, '-Xmx1g', ...jvm, ...main, '-port', String(port), '-sharedDb', '-disableTelemetry'];
+  const args = [`-Djava.library.path=${libDir}`, '-Xmx1g', ...main, '-port', String(port), '-sharedDb', '-disableTelemetry'];
   if (options.dataDir) {
     const dbPath = resolve(options.dataDir, 'dynamodb');
     mkdirSync(dbPath, { recursive: true });
