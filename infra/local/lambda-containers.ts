@@ -66,7 +66,7 @@ export const loadFunctionInContainers = async (
   const setup: ContainerSetup = { container: CONTAINER, entry: pathToFileURL(resolve(projectRoot, spec.entry)).href, spec };
 
   const containers: Container[] = [];
-  const waiting: Array<(container: Container) => void> = [];
+  const waiting: Array<{ take: (container: Container) => void; fail: (error: Error) => void }> = [];
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; container: Container }>();
   let nextId = 1;
   let stopped = false;
@@ -130,17 +130,18 @@ export const loadFunctionInContainers = async (
       return idle;
     }
     if (containers.length < maxContainers) return startContainer();
-    return new Promise((take) => waiting.push(take));
+    return new Promise((take, fail) => waiting.push({ take, fail }));
   };
 
   const release = (container: Container) => {
     const next = waiting.shift();
     if (!containers.includes(container)) {
       // Discarded (it timed out or crashed): a waiting event gets a fresh container instead.
-      if (next) void startContainer().then(next, () => waiting.unshift(next));
+      // One that cannot start fails its event, which comes back from its queue as Lambda's would.
+      if (next) void startContainer().then(next.take, next.fail);
       return;
     }
-    if (next) next(container);
+    if (next) next.take(container);
     else container.busy = false;
   };
 
@@ -169,6 +170,7 @@ export const loadFunctionInContainers = async (
     },
     stop: async () => {
       stopped = true;
+      for (const waiter of waiting.splice(0)) waiter.fail(new Error(`${spec.name} is stopped`));
       await Promise.all(containers.splice(0).map((c) => c.worker.terminate()));
     },
   };
