@@ -1,13 +1,17 @@
 import { defineConfig } from 'vitest/config';
+import { INTEGRATION_WORKERS } from './test/support/workers.ts';
 
 /**
  * Two projects. `unit` needs no Java and no service: pure logic and the use cases on in-memory
  * ports (`npm run test:unit`, seconds). `integration` runs on the local stand-ins (DynamoDB Local,
- * fauxqs, cognito-local, peer SCIM servers) and synthesises the stack. `npm test` runs both.
+ * fauxqs, cognito-local, peer SCIM servers) and synthesises the stack. `npm test` runs both, on
+ * INTEGRATION_WORKERS workers whatever the machine's core count, each on a DynamoDB Local of its
+ * own.
  */
 export default defineConfig({
   test: {
     pool: 'forks',
+    maxWorkers: INTEGRATION_WORKERS,
     projects: [
       {
         test: {

@@ -107,7 +107,8 @@ describe.skipIf(!executablePath)('the console’s directory page', () => {
     await page.getByRole('status').filter({ hasText: 'Deactivated.' }).waitFor();
     await page.getByRole('button', { name: 'Reactivate' }).waitFor();
     await eventually(async () => expect((await targetUser())?.active).toBe(false));
-  });
+    // Two changes travel to the target and back: room for a loaded machine.
+  }, 60_000);
 
   it('says plainly when the user changed meanwhile, rather than overwriting it', async () => {
     // Another operator (or the IdP) changes the user after this page read it.

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleRuntimeEnvironment, esbuildOptionsFor, lambdaBundleOptions } from '../../infra/aws/bundling.options.ts';
 import { localAwsConfig, localAwsEnvironment } from '../../infra/local/local-aws.ts';
 import { localEnvironmentResources } from '../../infra/local/granted-environment.ts';
@@ -15,7 +15,7 @@ import { DynamoAuditLog } from '../../shared/store/audit.repository.ts';
 import { TokenRepository } from '../../shared/store/token.repository.ts';
 import { type EnvironmentResources, environmentOf } from '../../shared/topology/function-environment.ts';
 import { hubTopology } from '../../shared/topology/hub.topology.ts';
-import { freshHubTable } from '../support/dynamodb.ts';
+import { freshHubTable, testDynamoDbEndpoint } from '../support/dynamodb.ts';
 import { projectRoot } from '../support/local-hub.ts';
 
 /**
@@ -121,7 +121,7 @@ beforeAll(async () => {
     }),
   );
   environment = {
-    ...localAwsEnvironment({ dynamodb: inject('dynamodbEndpoint'), sqs: sqs.endpoint }),
+    ...localAwsEnvironment({ dynamodb: testDynamoDbEndpoint(), sqs: sqs.endpoint }),
     AWS_EC2_METADATA_DISABLED: 'true',
     LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',

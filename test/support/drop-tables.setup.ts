@@ -1,19 +1,20 @@
 import { DeleteTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { afterAll, inject } from 'vitest';
+import { afterAll } from 'vitest';
 import { localAwsConfig } from '../../infra/local/local-aws.ts';
 import { namedTables } from './names.ts';
+import { testDynamoDbEndpoint } from './dynamodb.ts';
 
 /**
- * Every integration file shares one in-memory DynamoDB Local (global-setup.ts) and isolates
- * itself with tables of its own. Those tables, their items and their stream records stay in the
- * JVM's heap after the file ends, and a long run slowed down as they piled up; so each file's
- * tables are dropped when it ends, after the file's own afterAll hooks have stopped its hubs.
+ * The integration files of one worker share one in-memory DynamoDB Local (global-setup.ts), and
+ * each isolates itself with tables of its own. Those tables, their items and their stream
+ * records stay in the JVM's heap after the file ends, and a long run slowed down as they piled
+ * up; so each file's tables are dropped when it ends, after the file's own afterAll hooks have stopped its hubs.
  * A table that lives elsewhere (a hub with a DynamoDB Local of its own) is not found, and that
  * is fine.
  */
 afterAll(async () => {
   if (namedTables.size === 0) return;
-  const client = new DynamoDBClient({ ...localAwsConfig, endpoint: inject('dynamodbEndpoint') });
+  const client = new DynamoDBClient({ ...localAwsConfig, endpoint: testDynamoDbEndpoint() });
   try {
     for (const name of namedTables) {
       await client.send(new DeleteTableCommand({ TableName: name })).catch((error: unknown) => {

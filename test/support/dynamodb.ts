@@ -7,9 +7,19 @@ import { createDocumentClient } from '../../shared/store/dynamodb.client.ts';
 import { hubTable } from '../../shared/topology/table.spec.ts';
 import { uniqueTableName } from './names.ts';
 
+/**
+ * The DynamoDB Local of this test file's worker (global-setup.ts starts one per worker; vitest
+ * numbers its workers from 1 in VITEST_POOL_ID).
+ */
+export const testDynamoDbEndpoint = (): string => {
+  const endpoints = inject('dynamodbEndpoints');
+  const pool = Number(process.env.VITEST_POOL_ID ?? '1');
+  return endpoints[(Math.max(pool, 1) - 1) % endpoints.length] as string;
+};
+
 /** A fresh hub table on the test run's DynamoDB Local, created exactly as the stack defines it. */
 export const freshHubTable = async (purpose: string) => {
-  const raw = new DynamoDBClient({ ...localAwsConfig, endpoint: inject('dynamodbEndpoint') });
+  const raw = new DynamoDBClient({ ...localAwsConfig, endpoint: testDynamoDbEndpoint() });
   const tableName = uniqueTableName(purpose);
   await ensureTable(raw, hubTable, tableName);
   return { raw, documents: createDocumentClient(raw), tableName };
@@ -34,7 +44,7 @@ export const scanTable = async (documents: DynamoDBDocumentClient, tableName: st
  * item, a process that dies between two writes.
  */
 export const interceptedClient = (intercept: (command: string, input: Record<string, unknown>) => Promise<never> | undefined) => {
-  const raw = new DynamoDBClient({ ...localAwsConfig, endpoint: inject('dynamodbEndpoint') });
+  const raw = new DynamoDBClient({ ...localAwsConfig, endpoint: testDynamoDbEndpoint() });
   raw.middlewareStack.add((next, context) => async (args) => intercept(context.commandName ?? '', args.input as Record<string, unknown>) ?? next(args), {
     step: 'finalizeRequest',
     name: 'intercept',

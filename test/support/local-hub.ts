@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import { inject } from 'vitest';
 import { type LocalHub, type LocalHubOptions, startLocalHub } from '../../infra/local/runner.ts';
 import { hubTable } from '../../shared/topology/table.spec.ts';
 import { hubTopology } from '../../shared/topology/hub.topology.ts';
 import type { RunRecord } from '../../shared/sync/reconcile-run.ports.ts';
 import { eventually } from './eventually.ts';
 import { uniqueTableName } from './names.ts';
+import { testDynamoDbEndpoint } from './dynamodb.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '../..');
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -28,7 +28,7 @@ export const startTestHub = async (
     connectorIds: options.connectorIds ?? [],
     environment: { SCIM_BEARER_TOKEN: TEST_TOKEN, LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true', ...options.environment },
     // The conformance run starts a DynamoDB Local of its own, in memory, as `npm start` does.
-    endpoints: options.ownDynamoDb ? undefined : { dynamodb: inject('dynamodbEndpoint') },
+    endpoints: options.ownDynamoDb ? undefined : { dynamodb: testDynamoDbEndpoint() },
     streamIdleMs: 50,
     consoleAssets: options.consoleAssets,
   });

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaTimeoutError } from '../../../infra/local/lambda-runtime.ts';
 import { type LocalHub, startLocalHub } from '../../../infra/local/runner.ts';
 import { hubTable } from '../../../shared/topology/table.spec.ts';
 import type { Topology } from '../../../shared/topology/topology.types.ts';
 import { uniqueTableName } from '../../support/names.ts';
+import { testDynamoDbEndpoint } from '../../support/dynamodb.ts';
 
 const topology: Topology = {
   functions: [
@@ -45,7 +46,7 @@ describe('connector lanes in containers of their own, as Lambda runs them', () =
       dataDir: undefined,
       connectorIds: ['acme'],
       environment: {},
-      endpoints: { dynamodb: inject('dynamodbEndpoint') },
+      endpoints: { dynamodb: testDynamoDbEndpoint() },
       laneConcurrency: 2,
       laneContainers: true,
     });

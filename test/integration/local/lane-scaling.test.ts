@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAwsConfig } from '../../../infra/local/local-aws.ts';
 import { type LocalHub, startLocalHub } from '../../../infra/local/runner.ts';
 import { hubTable } from '../../../shared/topology/table.spec.ts';
@@ -8,6 +8,7 @@ import type { Topology } from '../../../shared/topology/topology.types.ts';
 import { eventually } from '../../support/eventually.ts';
 import { uniqueTableName } from '../../support/names.ts';
 import { batches } from './fixtures/slow-consumer/handler.ts';
+import { testDynamoDbEndpoint } from '../../support/dynamodb.ts';
 
 const topology: Topology = {
   functions: [
@@ -41,7 +42,7 @@ describe('a local connector lane scales as Lambda does on a FIFO queue', () => {
       dataDir: undefined,
       connectorIds: ['acme', 'busy'],
       environment: {},
-      endpoints: { dynamodb: inject('dynamodbEndpoint') },
+      endpoints: { dynamodb: testDynamoDbEndpoint() },
       laneConcurrency: MAX_CONCURRENCY,
     });
   });

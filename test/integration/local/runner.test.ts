@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAwsConfig } from '../../../infra/local/local-aws.ts';
 import { type LocalHub, startLocalHub } from '../../../infra/local/runner.ts';
 import { hubTable } from '../../../shared/topology/table.spec.ts';
@@ -11,6 +11,7 @@ import { consumed } from '../../fixtures/functions/flaky-consumer/handler.ts';
 import { recorded } from '../../fixtures/functions/recorder/handler.ts';
 import { eventually } from '../../support/eventually.ts';
 import { uniqueTableName } from '../../support/names.ts';
+import { testDynamoDbEndpoint } from '../../support/dynamodb.ts';
 
 const fixtureTopology: Topology = {
   functions: [
@@ -70,7 +71,7 @@ describe('local runner', () => {
       dataDir: undefined,
       connectorIds: ['acme'],
       environment: {},
-      endpoints: { dynamodb: inject('dynamodbEndpoint') },
+      endpoints: { dynamodb: testDynamoDbEndpoint() },
       streamIdleMs: 50,
     });
   });
@@ -167,7 +168,7 @@ describe('local runner', () => {
       dataDir: undefined,
       connectorIds: [],
       environment: {},
-      endpoints: { dynamodb: inject('dynamodbEndpoint') },
+      endpoints: { dynamodb: testDynamoDbEndpoint() },
       healthChecks: {
         cognito: async () => {
           throw new Error('connection refused');
