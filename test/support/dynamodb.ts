@@ -1,20 +1,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
 import { localAwsConfig } from '../../infra/local/local-aws.ts';
 import { ensureTable } from '../../infra/local/table.ts';
 import { createDocumentClient } from '../../shared/store/dynamodb.client.ts';
 import { hubTable } from '../../shared/topology/table.spec.ts';
 import { uniqueTableName } from './names.ts';
 
-/**
- * The DynamoDB Local of this test file's worker (global-setup.ts starts one per worker; vitest
- * numbers its workers from 1 in VITEST_POOL_ID).
- */
+/** Where dynamodb-lease.setup.ts puts the endpoint it leased for this test file. */
+export const LEASED_ENDPOINT = 'TEST_DYNAMODB_ENDPOINT';
+
+/** The DynamoDB Local this test file leased from the run's pool (dynamodb-lease.setup.ts). */
 export const testDynamoDbEndpoint = (): string => {
-  const endpoints = inject('dynamodbEndpoints');
-  const pool = Number(process.env.VITEST_POOL_ID ?? '1');
-  return endpoints[(Math.max(pool, 1) - 1) % endpoints.length] as string;
+  const endpoint = process.env[LEASED_ENDPOINT];
+  if (!endpoint) throw new Error('no DynamoDB Local leased: integration files run test/support/dynamodb-lease.setup.ts first');
+  return endpoint;
 };
 
 /** A fresh hub table on the test run's DynamoDB Local, created exactly as the stack defines it. */
