@@ -115,7 +115,7 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
         listRuns: (options) => runStore.list(options),
         getRun: (runId) => runStore.get(runId),
         planPage: (runId, page) => runStore.getPlanPage(runId, page),
-        startRun: async (connectorId, dryRun) => reconciliation.start(await configOf(connectorId), { trigger: 'on-demand', dryRun }),
+        startRun: async (connectorId, dryRun, full) => reconciliation.start(await configOf(connectorId), { trigger: 'on-demand', dryRun, full }),
         approve: (runId, by) => reconciliation.approve(runId, by),
         reject: (runId, by) => reconciliation.reject(runId, by),
       },

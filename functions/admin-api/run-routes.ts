@@ -9,7 +9,8 @@ export interface RunRoutesDeps {
   listRuns(options: { connectorId?: string; limit: number }): Promise<RunRecord[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   planPage(runId: string, page: number): Promise<PlannedChange[]>;
-  startRun(connectorId: string, dryRun: boolean): Promise<RunRecord>;
+  /** `full`: an inbound source's change feed is read in a full round, not from its stored delta links. */
+  startRun(connectorId: string, dryRun: boolean, full?: boolean): Promise<RunRecord>;
   approve(runId: string, by: string): Promise<RunRecord>;
   reject(runId: string, by: string): Promise<RunRecord>;
 }
@@ -22,7 +23,7 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
 
 const RunsQuerySchema = z.object({ connector: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) }).strict();
 const RunQuerySchema = z.object({ planPages: z.coerce.number().int().min(0).max(50).default(10) }).strict();
-const StartQuerySchema = z.object({ dryRun: z.enum(['true', 'false']).default('false') }).strict();
+const StartQuerySchema = z.object({ dryRun: z.enum(['true', 'false']).default('false'), full: z.enum(['true', 'false']).default('false') }).strict();
 
 const RUN_PATH = /^\/runs\/([^/]+)(\/approve|\/reject)?$/;
 const RECONCILE_PATH = /^\/connectors\/([^/]+)\/reconcile$/;
@@ -38,8 +39,9 @@ const onlyMethod = (method: string, allowed: string) =>
  * - `GET /admin/runs/{id}?planPages`: one run and the first pages of its plan (the changes it
  *   sends or sent, the orphans it reports, the collisions);
  * - `POST /admin/runs/{id}/approve` and `/reject`: decide a run awaiting approval (409 otherwise);
- * - `POST /admin/connectors/{id}/reconcile?dryRun=true|false`: starts a run (202), or 409 while
- *   one of the connector's runs is under way.
+ * - `POST /admin/connectors/{id}/reconcile?dryRun=true|false&full=true|false`: starts a run (202),
+ *   or 409 while one of the connector's runs is under way; `full=true` reads an inbound source
+ *   with a change feed in a full round.
  *
  * Undefined for every other path, which the caller routes on.
  */
@@ -88,7 +90,7 @@ export const routeRunRequest = async (event: APIGatewayProxyEvent, path: string,
     if (!parsed.success) return badRequest(parsed.error);
     if (!(await deps.connectorIds()).includes(connectorId)) return json(404, { error: `no connector ${connectorId}` });
     try {
-      return json(202, { run: await deps.startRun(connectorId, parsed.data.dryRun === 'true') });
+      return json(202, { run: await deps.startRun(connectorId, parsed.data.dryRun === 'true', parsed.data.full === 'true') });
     } catch (error) {
       if (error instanceof RunInProgressError) return json(409, { error: error.message });
       throw error;

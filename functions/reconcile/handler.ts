@@ -18,6 +18,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { sqsLanes, sqsRunPages } from '#shared/queues/sqs-reconcile.ts';
 import { DynamoAuditLog } from '#shared/store/audit.repository.ts';
 import { DynamoDirectoryStore } from '#shared/store/directory.repository.ts';
+import { DynamoFeedStore } from '#shared/store/feed-state.repository.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { DynamoGrantStore } from '#shared/store/grant.repository.ts';
 import { DynamoLinkStore } from '#shared/store/link.repository.ts';
@@ -58,6 +59,7 @@ const reconciliation = makeReconciliation({
   hub: reconcileHubOf(directoryStore),
   links,
   grants: new DynamoGrantStore(documents, env.TABLE_NAME),
+  feeds: new DynamoFeedStore(documents, env.TABLE_NAME),
   inbound: makeInboundApplier({ writer: inboundWriterOf(directory, directoryStore), links, audit, clock: () => new Date() }),
   audit,
   clock: () => new Date(),

@@ -95,6 +95,7 @@ const main = async (): Promise<number> => {
       user: { type: 'string' },
       group: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
       deprovision: { type: 'boolean', default: false },
       until: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -120,6 +121,7 @@ const main = async (): Promise<number> => {
       connector: values.connector,
       limit: values.limit,
       dryRun: values['dry-run'] ?? false,
+      full: values.full ?? false,
       noWait: values['no-wait'] ?? false,
       json: values.json ?? false,
     });

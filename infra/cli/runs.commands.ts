@@ -7,7 +7,7 @@ import { createDocumentClient } from '#shared/store/dynamodb.client.ts';
 import { DynamoLinkStore } from '#shared/store/link.repository.ts';
 import { DynamoRunStore } from '#shared/store/run.repository.ts';
 import { reconcileHubOf } from '#shared/sync/directory-reconcile.hub.ts';
-import type { PlannedChange, RunRecord } from '#shared/sync/reconcile-run.ports.ts';
+import type { FeedRound, PlannedChange, RunRecord } from '#shared/sync/reconcile-run.ports.ts';
 import { makeReconciliation } from '#shared/sync/reconcile-run.ts';
 import { hubTopology } from '#shared/topology/hub.topology.ts';
 import { queueNames } from '#shared/topology/queue-names.ts';
@@ -15,8 +15,9 @@ import { namePrefix } from '../aws/hub.parameters.ts';
 import { type AwsHubConnection, callLocalAdmin, type HubConnection } from './local-hub-connection.ts';
 import { countersLine, itemsOf, progressLine } from './run-progress.ts';
 
-export const runsUsage = `  npm run ops -- reconcile <connector id> [--dry-run] [--no-wait]
-      start a reconciliation run and follow it (a progress bar on a terminal, plain lines otherwise)
+export const runsUsage = `  npm run ops -- reconcile <connector id> [--dry-run] [--full] [--no-wait]
+      start a reconciliation run and follow it (a progress bar on a terminal, plain lines otherwise);
+      --full reads an inbound source with a change feed (Entra) in a full round, not from its delta links
   npm run ops -- runs [--connector ID] [--limit N]   runs, newest first, with their counters
   npm run ops -- run <run id>                        one run: its state, counters and plan
   npm run ops -- approve <run id> | reject <run id>  decide a run waiting at the deletion threshold`;
@@ -27,6 +28,7 @@ export interface RunCommandOptions {
   connector?: string;
   limit?: string;
   dryRun: boolean;
+  full?: boolean;
   noWait: boolean;
   json: boolean;
 }
@@ -68,10 +70,14 @@ const runApi = (hub: HubConnection) => ({
     const plan = (await Promise.all(Array.from({ length: Math.min(run.planPages, 10) }, (_, page) => runs.getPlanPage(runId, page)))).flat();
     return { run, plan };
   },
-  start: async (connectorId: string, dryRun: boolean): Promise<RunRecord> =>
+  start: async (connectorId: string, dryRun: boolean, full: boolean): Promise<RunRecord> =>
     hub.kind === 'local'
-      ? ((await callLocalAdmin(hub, 'POST', `/connectors/${encodeURIComponent(connectorId)}/reconcile`, { dryRun: String(dryRun) })) as { run: RunRecord }).run
-      : (await awsRuns(hub)).reconciliation.start({ id: connectorId }, { trigger: 'on-demand', dryRun }),
+      ? (
+          (await callLocalAdmin(hub, 'POST', `/connectors/${encodeURIComponent(connectorId)}/reconcile`, { dryRun: String(dryRun), full: String(full) })) as {
+            run: RunRecord;
+          }
+        ).run
+      : (await awsRuns(hub)).reconciliation.start({ id: connectorId }, { trigger: 'on-demand', dryRun, full }),
   decide: async (runId: string, approve: boolean): Promise<RunRecord> => {
     if (hub.kind === 'local')
       return ((await callLocalAdmin(hub, 'POST', `/runs/${encodeURIComponent(runId)}/${approve ? 'approve' : 'reject'}`)) as { run: RunRecord }).run;
@@ -103,8 +109,17 @@ const follow = async (api: ReturnType<typeof runApi>, started: RunRecord): Promi
   return run;
 };
 
+/** How an inbound source's change feed was read: its changes since the last run, or a full round and why. */
+const feedLine = (run: RunRecord) => {
+  const round = (name: string, r: FeedRound | undefined) =>
+    r === undefined ? [] : [`${name} ${r.round === 'changes' ? 'changes since the last run' : `full round${r.reason ? ` (${r.reason})` : ''}`}`];
+  return run.feed
+    ? `\n  delta: ${[...round('users', run.feed.users), ...(run.targetGroups === undefined ? [] : round('groups', run.feed.groups))].join('; ')}`
+    : '';
+};
+
 const showRun = (run: RunRecord) =>
-  `${run.runId}  ${run.connectorId}  ${run.state}${run.dryRun ? ' (dry run)' : ''}  ${run.created}  accounts ${run.targetAccounts}${run.targetGroups === undefined ? '' : `  groups ${run.targetGroups}`}  ${countersLine(run)}${run.reason ? `\n  ${run.reason}` : ''}`;
+  `${run.runId}  ${run.connectorId}  ${run.state}${run.dryRun ? ' (dry run)' : ''}  ${run.created}  accounts ${run.targetAccounts}${run.targetGroups === undefined ? '' : `  groups ${run.targetGroups}`}  ${countersLine(run)}${run.reason ? `\n  ${run.reason}` : ''}${feedLine(run)}`;
 
 export const runCommand = async (hub: HubConnection, command: string, target: string | undefined, options: RunCommandOptions): Promise<number> => {
   const api = runApi(hub);
@@ -132,7 +147,7 @@ export const runCommand = async (hub: HubConnection, command: string, target: st
     console.log(showRun(await api.decide(target, command === 'approve')));
     return 0;
   }
-  const started = await api.start(target, options.dryRun);
+  const started = await api.start(target, options.dryRun, options.full === true);
   console.log(`started run ${started.runId} of ${target}${options.dryRun ? ' (dry run)' : ''}`);
   if (options.noWait) return 0;
   const finished = await follow(api, started);

@@ -26,6 +26,16 @@ export class ConnectorError extends AppError {
   }
 }
 
+/**
+ * A source refused a round's link to its changes (expired or invalid: the source forgot the
+ * round's state). Nothing is lost: the caller reads everything again in a full round.
+ */
+export class ChangesExpiredError extends ConnectorError {
+  constructor(message: string, options: { cause?: unknown; status?: number } = {}) {
+    super('permanent', message, options);
+  }
+}
+
 /** The classification of an HTTP answer, shared by every HTTP-based connector. */
 export const kindOfStatus = (status: number): FailureKind => {
   if (status === 429) return 'throttled';

@@ -108,3 +108,37 @@ export interface Connector {
   /** A cheap call that proves the target answers (the circuit breaker's probe). */
   probe(): Promise<void>;
 }
+
+/** One group of a change round: its properties (when the source sent them) and the members added and removed in the round. */
+export interface GroupChange extends Partial<TargetGroup> {
+  id: string;
+  membersAdded: string[];
+  membersRemoved: string[];
+}
+
+/**
+ * One page of a round of changes. A round without a cursor holds everything (the first round);
+ * one started from a round's `deltaLink` holds only what changed since. Follow `next` until a
+ * page carries `deltaLink`: where the next round starts.
+ */
+export interface ChangePage<T> {
+  changed: T[];
+  /** Ids of the items gone from the source since the round's start. */
+  removed: string[];
+  next?: string;
+  deltaLink?: string;
+}
+
+/**
+ * An optional ability of an inbound source: it tells what changed since a round (Microsoft
+ * Graph's delta queries), so a reconciliation run reads only that. Changed items may carry only
+ * the properties that changed; new ones come whole. A `deltaLink` the source no longer honours
+ * rejects with ChangesExpiredError, and the caller starts a full round.
+ */
+export interface ChangeFeed {
+  userChanges(cursor?: string): Promise<ChangePage<TargetAccount>>;
+  groupChanges(cursor?: string): Promise<ChangePage<GroupChange>>;
+}
+
+export const hasChangeFeed = <C extends Connector>(connector: C): connector is C & ChangeFeed =>
+  typeof (connector as Partial<ChangeFeed>).userChanges === 'function' && typeof (connector as Partial<ChangeFeed>).groupChanges === 'function';

@@ -20,6 +20,7 @@ import type { ResourceType, UniqueKey } from '../directory/directory.ports.ts';
  * | link by target    | `LINKTARGET#<connector>#<kind>#<targetId>`| `LINKTARGET`         |                             |                            |
  * | breaker           | `CONNECTOR#<connector>`                   | `BREAKER`            |                             |                            |
  * | run lock          | `CONNECTOR#<connector>`                   | `RUNLOCK`            |                             |                            |
+ * | delta links       | `CONNECTOR#<connector>`                   | `DELTALINKS`         |                             |                            |
  * | reconcile run     | `RUN#<runId>`                             | `RUN`                | `RUNS` / `RUNS#<connector>` | `<created>#<runId>`        |
  * | run plan page     | `RUN#<runId>`                             | `PLAN#<page, 6 digits>` |                          |                            |
  * | run accounted user| `RUN#<runId>`                             | `SEEN#<hubId>`       |                             |                            |
@@ -163,6 +164,8 @@ export const breakerKey = (connectorId: string): Key => ({ pk: `CONNECTOR#${conn
 
 /** One run at a time per connector: held by the run's id until it ends or expires. */
 export const runLockKey = (connectorId: string): Key => ({ pk: `CONNECTOR#${connectorId}`, sk: 'RUNLOCK' });
+/** An inbound source's change feed: the delta links its last run that finished applying ended with. */
+export const feedStateKey = (connectorId: string): Key => ({ pk: `CONNECTOR#${connectorId}`, sk: 'DELTALINKS' });
 const runPartition = (runId: string) => `RUN#${runId}`;
 export const runKey = (runId: string): Key => ({ pk: runPartition(runId), sk: 'RUN' });
 /**

@@ -82,6 +82,11 @@ export interface InboundPageFacts {
   users: ReadonlyMap<string, Json>;
   /** Source account id -> hub user ids with the account's userName, for unlinked accounts. */
   candidates: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The accounts carry only what changed (a change feed's round): an absent enabled state is
+   * unchanged, not enabled. Absent attributes are unchanged in any case (drift compares what came).
+   */
+  partial?: boolean;
 }
 
 const updateOrInSync = (hubId: string, account: TargetAccount, user: Json, wanted: Json, situation: Situation, action: ReconcileAction): InboundVerdict => {
@@ -110,6 +115,7 @@ const updateOrInSync = (hubId: string, account: TargetAccount, user: Json, wante
 export const classifyInboundPage = (config: ConnectorConfig, facts: InboundPageFacts): InboundVerdict[] =>
   facts.accounts.map((account): InboundVerdict => {
     const wanted = inboundUserOf(config, account);
+    if (facts.partial && account.attributes.active === undefined) delete wanted.active;
     const owner = facts.owners.get(account.id);
     const ownerUser = owner === undefined ? undefined : facts.users.get(owner);
     if (owner !== undefined && ownerUser) return updateOrInSync(owner, account, ownerUser, wanted, 'drifted', 'update');

@@ -64,6 +64,58 @@ export interface RunRecord {
   reason?: string;
   /** Who approved or rejected it, and when. */
   decision?: { by: string; at: string; approved: boolean };
+  /** An operator asked for a full round: an inbound source's stored delta links are not followed. */
+  full?: boolean;
+  /** How an inbound source with a change feed (delta queries) was read: see inbound-feed.ts. */
+  feed?: RunFeed;
+}
+
+/** One resource's round of an inbound source's change feed within a run. */
+export interface FeedRound {
+  /** `full`: every user or group (the first round, one asked for, or a fallback); `changes`: only what changed since `since`. */
+  round: 'full' | 'changes';
+  /** The stored delta link a `changes` round follows. */
+  since?: string;
+  /** What the source held when the stored link was taken: a `changes` round counts on from it (the deletion threshold's base). */
+  base?: number;
+  /** The delta link the round ended with: stored for the next run once this one is done. */
+  deltaLink?: string;
+  /** Why the round is full. */
+  reason?: string;
+}
+
+export interface RunFeed {
+  users: FeedRound;
+  /** Absent until the run reaches the source's groups (a run that manages none never does). */
+  groups?: FeedRound;
+  /** The connector settings the run classified under (a hash): the stored links hold only while they stay the same. */
+  settings: string;
+}
+
+/**
+ * Where an inbound source's change feed stands: the delta links the connector's last run that
+ * finished applying ended with. Only such a run replaces it, so a failed, rejected, cancelled or
+ * dry run leaves it, and the next run reads those changes again.
+ */
+export interface FeedState {
+  connectorId: string;
+  users: string;
+  groups?: string;
+  /** Accounts and groups the source held after that run: the next changes round's deletion threshold base. */
+  accounts: number;
+  groupCount?: number;
+  /** The connector settings the links were read under (see RunFeed). */
+  settings: string;
+  runId: string;
+  /** The run's creation time: a state is never replaced by an older run's. */
+  runCreated: string;
+  updated: string;
+}
+
+export interface FeedStore {
+  get(connectorId: string): Promise<FeedState | undefined>;
+  /** Stores the state unless one of a run created later is stored already. */
+  put(state: FeedState): Promise<void>;
 }
 
 /** One change of a run's plan: what the apply phase sends to the connector's lane. */

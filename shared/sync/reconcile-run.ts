@@ -1,5 +1,6 @@
 import { AppError } from '../errors.ts';
-import type { Connector } from '../connectors/connector.port.ts';
+import { ChangesExpiredError } from '../connectors/connector.errors.ts';
+import { type ChangeFeed, type Connector, hasChangeFeed, type TargetAccount, type TargetGroup } from '../connectors/connector.port.ts';
 import type { ConnectorConfig } from '../connectors/connectors.schema.ts';
 import type { ChangeMessage } from './change-message.ts';
 import type {
@@ -16,6 +17,8 @@ import type {
   RunState,
   RunStore,
   RunTrigger,
+  FeedStore,
+  RunFeed,
 } from './reconcile-run.ports.ts';
 import {
   accountedHubIds,
@@ -42,6 +45,8 @@ import {
   type InboundMemberVerdict,
   inboundMappingOf,
 } from './inbound-groups.ts';
+import { arrivingMark, feedStateOf } from './inbound-feed.ts';
+import { makeInboundFeedPages } from './inbound-feed-pages.ts';
 import { grantIsLive, groupInScope, mappingsOf } from './sync.planner.ts';
 import type { GrantReader } from './grant.ports.ts';
 import { scopeNeedsGroups, scopeRules } from './scope.ts';
@@ -85,6 +90,8 @@ export interface ReconcileDeps {
   inbound?: InboundApplier;
   /** Temporary access grants: a user a live grant admits outside the scope is not deprovisioned. */
   grants?: GrantReader;
+  /** Inbound sources' delta links (see inbound-feed.ts); without it a source with a change feed is read by full listings. */
+  feeds?: FeedStore;
   /** Accounts or hub users read per page. */
   pageSize?: number;
   /** How long a run's lock holds without a page moving it (a crashed chain frees its connector then). */
@@ -163,9 +170,6 @@ const plannedInboundMember = (v: InboundMemberVerdict): PlannedChange => ({
   ...(v.targetId !== undefined ? { targetId: v.targetId } : {}),
 });
 
-/** The run's mark of a source account whose hub user the run creates or links (beside the hub ids it accounted for). */
-const arrivingMark = (sourceId: string) => `source#${sourceId}`;
-
 /** Plan pages keep what an operator must see or the apply phase must send; in-sync pairs are counted only. */
 const worthKeeping = (v: { action: ReconcileAction; situation: Situation }) => v.action !== 'none' || v.situation === 'collision';
 
@@ -173,12 +177,16 @@ const worthKeeping = (v: { action: ReconcileAction; situation: Situation }) => v
 const managesGroups = (config: ConnectorConfig) => config.scope.groups !== undefined || config.groups.provision || config.groups.mappings.length > 0;
 
 /** The planning phase after `phase`, or undefined when planning is over. */
-const nextPlanningPhase = (config: ConnectorConfig, phase: RunPhase): RunPhase | undefined => {
+const nextPlanningPhase = (config: ConnectorConfig, phase: RunPhase, feed?: RunFeed): RunPhase | undefined => {
+  // A changes round of a source's change feed names the users and groups it removed: no pass over the hub looks for them.
+  const sourceGroups = config.groups.provision || config.groups.mappings.length > 0;
+  if (phase === 'target' && feed?.users.round === 'changes') return sourceGroups ? 'sourceGroups' : undefined;
+  if (phase === 'sourceGroups' && feed?.groups?.round === 'changes') return undefined;
   if (phase === 'target') return 'hub';
   // An inbound source gives the hub its groups too (unless `groups.provision` is off and no mapping names one):
   // its groups and members, then the hub groups linked to a source group no longer there.
   if (config.direction === 'inbound') {
-    if (phase === 'hub' && (config.groups.provision || config.groups.mappings.length > 0)) return 'sourceGroups';
+    if (phase === 'hub' && sourceGroups) return 'sourceGroups';
     return phase === 'sourceGroups' ? 'groups' : undefined;
   }
   if (phase === 'hub' && managesGroups(config)) return 'groups';
@@ -244,7 +252,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
   };
 
   /** Starts a run; rejects with RunInProgressError while another run of the connector holds its lock. */
-  const start = async (config: Pick<ConnectorConfig, 'id'>, options: { trigger: RunTrigger; dryRun: boolean }): Promise<RunRecord> => {
+  const start = async (config: Pick<ConnectorConfig, 'id'>, options: { trigger: RunTrigger; dryRun: boolean; full?: boolean }): Promise<RunRecord> => {
     const runId = deps.newId();
     if (!(await deps.runs.acquireLock(config.id, runId, lockUntil()))) throw new RunInProgressError(config.id);
     const time = now();
@@ -261,6 +269,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       counters: { situations: {}, actions: {} },
       created: time,
       updated: time,
+      ...(options.full ? { full: true } : {}),
     };
     await deps.runs.create(run);
     await deps.pages.send({ runId, connectorId: config.id, phase: 'target', page: 0 });
@@ -306,6 +315,9 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
   const afterAdvance = async (run: RunRecord) => {
     if (run.state === 'awaiting-approval') await recordRun(run, 'awaiting-approval', 'skipped', run.reason ?? '');
     if (run.state === 'done' || run.state === 'failed') {
+      // Only a run that applied its plan moves its source's delta links on: any other leaves the changes for the next.
+      const feed = feedStateOf(run, now());
+      if (feed) await deps.feeds?.put(feed);
       await deps.runs.releaseLock(run.connectorId, run.runId);
       await recordRun(run, 'reconcile', run.state === 'done' ? 'success' : 'failed', run.reason ?? 'done');
     }
@@ -348,10 +360,15 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
   /** A page of an inbound source's accounts, against the hub users they are linked to or share a userName with. */
   const classifyInbound = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
     const page = await connector.listUsers({ pageSize, ...(run.cursor ? { cursor: run.cursor } : {}) });
+    return { verdicts: await classifyInboundAccounts(config, page.items), next: page.next, accounts: page.items.length };
+  };
+
+  /** Source accounts against the hub users they are linked to or share a userName with (`partial`: a change feed's, see InboundPageFacts). */
+  const classifyInboundAccounts = async (config: ConnectorConfig, accounts: TargetAccount[], partial = false) => {
     const owners = new Map<string, string>();
     const candidates = new Map<string, string[]>();
     await Promise.all(
-      page.items.map(async (account) => {
+      accounts.map(async (account) => {
         const owner = await deps.links.ownerOf(config.id, 'user', account.id);
         if (owner !== undefined) return void owners.set(account.id, owner);
         const userName = inboundUserOf(config, account).userName;
@@ -361,7 +378,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     );
     const views = await deps.hub.usersByIds([...new Set([...owners.values(), ...[...candidates.values()].flat()])], false);
     const users = new Map([...views].map(([id, view]) => [id, view.user]));
-    return { verdicts: classifyInboundPage(config, { accounts: page.items, owners, users, candidates }), next: page.next, accounts: page.items.length };
+    return classifyInboundPage(config, { accounts, owners, users, candidates, ...(partial ? { partial } : {}) });
   };
 
   const classifyHub = async (config: ConnectorConfig, run: RunRecord) => {
@@ -483,22 +500,32 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
    */
   const classifySourceGroups = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
     const page = await connector.listGroups({ pageSize, ...(run.cursor ? { cursor: run.cursor } : {}) });
+    return { ...(await classifySourceGroupList(config, connector, run, page.items)), next: page.next, sourceGroups: page.items.length };
+  };
+
+  /** One source group against the hub group it is linked to, that a group mapping names, or that holds its name. */
+  const sourceGroupVerdict = async (config: ConnectorConfig, source: TargetGroup) => {
+    const owner = await deps.links.ownerOf(config.id, 'group', source.id);
+    const link = owner === undefined ? undefined : await deps.links.get(config.id, 'group', owner);
+    const mapping = link ? undefined : inboundMappingOf(config, source);
+    const known = await deps.hub.groupsByIds([...(link ? [link.hubId] : []), ...(mapping ? [mapping.hubGroup] : [])]);
+    const sameName = link || mapping ? undefined : await deps.hub.findGroupByName(source.displayName);
+    const linked = link ? known.get(link.hubId) : undefined;
+    const mapped = mapping ? known.get(mapping.hubGroup) : undefined;
+    return classifyInboundGroup(config, {
+      source,
+      ...(link ? { link } : {}),
+      ...(linked ? { linked } : {}),
+      ...(mapped ? { mapped } : {}),
+      ...(sameName ? { sameName } : {}),
+    });
+  };
+
+  /** Source groups with their members; marks the hub groups they account for. */
+  const classifySourceGroupList = async (config: ConnectorConfig, connector: Connector, run: RunRecord, groups: TargetGroup[]) => {
     const results = await Promise.all(
-      page.items.map(async (source) => {
-        const owner = await deps.links.ownerOf(config.id, 'group', source.id);
-        const link = owner === undefined ? undefined : await deps.links.get(config.id, 'group', owner);
-        const mapping = link ? undefined : inboundMappingOf(config, source);
-        const known = await deps.hub.groupsByIds([...(link ? [link.hubId] : []), ...(mapping ? [mapping.hubGroup] : [])]);
-        const sameName = link || mapping ? undefined : await deps.hub.findGroupByName(source.displayName);
-        const linked = link ? known.get(link.hubId) : undefined;
-        const mapped = mapping ? known.get(mapping.hubGroup) : undefined;
-        const verdict = classifyInboundGroup(config, {
-          source,
-          ...(link ? { link } : {}),
-          ...(linked ? { linked } : {}),
-          ...(mapped ? { mapped } : {}),
-          ...(sameName ? { sameName } : {}),
-        });
+      groups.map(async (source) => {
+        const verdict = await sourceGroupVerdict(config, source);
         // Members are compared for every group the hub keeps for the source after this run.
         const kept = verdict.situation === 'inSync' || ['rename', 'link', 'create'].includes(verdict.action);
         const members = kept ? await classifySourceMembers(config, connector, run, source.id, verdict.action === 'create' ? undefined : verdict.hubId) : [];
@@ -511,7 +538,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       run.runId,
       verdicts.flatMap((v) => (v.hubId !== undefined && v.situation !== 'collision' ? [v.hubId] : [])),
     );
-    return { groups: verdicts, members: results.flatMap((r) => r.members), next: page.next, sourceGroups: page.items.length };
+    return { groups: verdicts, members: results.flatMap((r) => r.members) };
   };
 
   /** One source group's members against its hub group's: source account ids become hub users by their links. */
@@ -563,18 +590,43 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     return { groups, next: page.next };
   };
 
+  const feedPages =
+    deps.feeds &&
+    makeInboundFeedPages({
+      runs: deps.runs,
+      links: deps.links,
+      hub: deps.hub,
+      feeds: deps.feeds,
+      classifyAccounts: classifyInboundAccounts,
+      groupVerdict: sourceGroupVerdict,
+      groupList: classifySourceGroupList,
+      members: classifySourceMembers,
+    });
+
+  /**
+   * The change feed an inbound run reads its source through, when the source has one and the
+   * run reads it from its start (a run begun by listings goes on with them).
+   */
+  const changeFeedOf = (config: ConnectorConfig, connector: Connector, run: RunRecord): (Connector & ChangeFeed) | undefined =>
+    config.direction === 'inbound' && hasChangeFeed(connector) && (run.feed !== undefined || (run.phase === 'target' && run.page === 0))
+      ? connector
+      : undefined;
+
   /** One planning page: classify, keep the plan page, count, move on. */
   const planPage = async (config: ConnectorConfig, connector: Connector, run: RunRecord) => {
     let kept: PlannedChange[];
     let moved: Partial<RunRecord>;
     let next: string | undefined;
+    const feed = feedPages && changeFeedOf(config, connector, run);
     if (run.phase === 'sourceGroups') {
-      const read = await classifySourceGroups(config, connector, run);
+      const read: { groups: InboundGroupVerdict[]; members: InboundMemberVerdict[]; next?: string; sourceGroups: number; feed?: RunFeed } =
+        feed && run.feed ? await feedPages.groups(config, feed, { ...run, feed: run.feed }) : await classifySourceGroups(config, connector, run);
       next = read.next;
       kept = [...read.groups.filter(worthKeeping).map(plannedInboundGroup), ...read.members.filter(worthKeeping).map(plannedInboundMember)];
       moved = {
         counters: { ...run.counters, groups: add(run.counters.groups, read.groups), memberships: add(run.counters.memberships, read.members) },
         targetGroups: (run.targetGroups ?? 0) + read.sourceGroups,
+        ...(read.feed ? { feed: read.feed } : {}),
       };
     } else if (run.phase === 'groups' && config.direction === 'inbound') {
       const read = await classifyInboundGroupsGone(config, run);
@@ -590,7 +642,11 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     } else {
       const target = run.phase === 'target';
       const source = config.direction === 'inbound' ? classifyInbound : classifyTarget;
-      const read = target ? await source(config, connector, run) : { ...(await classifyHub(config, run)), accounts: 0 };
+      const read: { verdicts: Array<UserVerdict | InboundVerdict>; next?: string; accounts: number; feed?: RunFeed } = !target
+        ? { ...(await classifyHub(config, run)), accounts: 0 }
+        : feed
+          ? await feedPages.users(config, feed, run)
+          : await source(config, connector, run);
       next = read.next;
       if (target) await deps.runs.markAccounted(run.runId, accountedHubIds(read.verdicts));
       // An inbound source's accounts whose hub users this run writes: its groups' members then count them in.
@@ -601,13 +657,13 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
         if (arriving.length > 0) await deps.runs.markAccounted(run.runId, arriving);
       }
       kept = read.verdicts.filter(worthKeeping).map(planned);
-      moved = { counters: add(run.counters, read.verdicts), targetAccounts: run.targetAccounts + read.accounts };
+      moved = { counters: add(run.counters, read.verdicts), targetAccounts: run.targetAccounts + read.accounts, ...(read.feed ? { feed: read.feed } : {}) };
     }
     // Plan pages are numbered by the run's count before this page: a re-delivered page rewrites its own.
     if (kept.length > 0) await deps.runs.putPlanPage(run.runId, run.planPages, kept);
     moved = { ...moved, planPages: run.planPages + (kept.length > 0 ? 1 : 0), page: run.page + 1, ...(next ? { cursor: next } : {}) };
     if (!next) {
-      const following = nextPlanningPhase(config, run.phase);
+      const following = nextPlanningPhase(config, run.phase, moved.feed ?? run.feed);
       moved = following ? { ...moved, phase: following, page: 0 } : { ...moved, ...(await finishPlanning(config, { ...run, ...moved } as RunRecord)) };
     }
     return advance(run, moved);
@@ -662,7 +718,15 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
       if (failed) await recordRun(failed, 'reconcile', 'failed', failed.reason ?? '');
       return;
     }
-    const moved = run.phase === 'apply' ? await applyPage(config, run) : await planPage(config, await connect(), run);
+    let moved: RunRecord | undefined;
+    try {
+      moved = run.phase === 'apply' ? await applyPage(config, run) : await planPage(config, await connect(), run);
+    } catch (error) {
+      if (!(error instanceof ChangesExpiredError)) throw error;
+      // A page link refused half-way through a round (a refused stored link falls back to a full round at once):
+      // the run stops, the stored links stay, and the next run reads from them, or a full round.
+      moved = await advance(run, { state: 'failed', finished: now(), reason: `${error.message} (half-way through a round): the next run starts again` });
+    }
     await afterAdvance(moved ?? (await deps.runs.get(run.runId)) ?? run);
   };
 

@@ -1,8 +1,11 @@
-import { ConnectorError } from '../connector.errors.ts';
+import { ChangesExpiredError, ConnectorError } from '../connector.errors.ts';
 import type {
   AttributeChange,
+  ChangeFeed,
+  ChangePage,
   Connector,
   ConnectorOperation,
+  GroupChange,
   MembershipDelta,
   Page,
   PageRequest,
@@ -27,7 +30,7 @@ import {
   userSelect,
 } from './entra-resource.ts';
 import { type BatchRequest, GraphClient } from './graph.client.ts';
-import { GraphError, isObjectConflict } from './graph.errors.ts';
+import { GraphError, isDeltaRefused, isObjectConflict } from './graph.errors.ts';
 import { type ClientCredential, GraphTokenProvider } from './graph-token.ts';
 import { containerShare, laneMaxConcurrency } from '../resilience/lane-concurrency.ts';
 import { RateLimiter } from '../resilience/rate-limiter.ts';
@@ -50,13 +53,6 @@ const GROUP_SELECT = 'id,displayName,description';
 const ADVANCED_FILTER = /^(employeeId|onPremisesExtensionAttributes\/|employeeOrgData\/|faxNumber|otherMails|proxyAddresses)/;
 
 /** What the connector reads from its connectors-document entry. */
-/** One group of a `/groups/delta` page: its properties (when Graph sent them) and the members added and removed in the round. */
-export interface GroupChange extends Partial<TargetGroup> {
-  id: string;
-  membersAdded: string[];
-  membersRemoved: string[];
-}
-
 export type EntraConnectorSettings = Pick<
   EntraConnectorConfig,
   'id' | 'domain' | 'graphBaseUrl' | 'forceChangePasswordNextSignIn' | 'groupAppRole' | 'mapping'
@@ -79,7 +75,7 @@ const isNotFound = (error: unknown) => error instanceof ConnectorError && error.
  * attribute vocabulary. Membership changes are bound 20 at a time (`members@odata.bind`) and
  * those PATCHes, like removals, travel 20 to a `$batch`: one call carries up to 400 additions.
  */
-export class EntraConnector implements Connector {
+export class EntraConnector implements Connector, ChangeFeed {
   readonly id: string;
   /**
    * Calls per second per operation, from Graph's identity and access limits per application
@@ -368,8 +364,8 @@ export class EntraConnector implements Connector {
    * first round); with the `deltaLink` a finished round gave, only what changed since. Follow
    * `next` until the page carries `deltaLink`, and keep that link for the next run.
    */
-  async userChanges(cursor?: string): Promise<{ changed: TargetAccount[]; removed: string[]; next?: string; deltaLink?: string }> {
-    const answer = await this.graph.request('GET', cursor ?? `/users/delta?$select=${this.select}`);
+  async userChanges(cursor?: string): Promise<ChangePage<TargetAccount>> {
+    const answer = await this.deltaPage(cursor ?? `/users/delta?$select=${this.select}`);
     const items = (answer?.value as Json[] | undefined) ?? [];
     const nextLink = answer?.['@odata.nextLink'];
     const deltaLink = answer?.['@odata.deltaLink'];
@@ -388,8 +384,8 @@ export class EntraConnector implements Connector {
    * the groups changed since, each with the members added and removed since. One group may come
    * on several pages of a round, its members split between them: apply each page as it comes.
    */
-  async groupChanges(cursor?: string): Promise<{ changed: GroupChange[]; removed: string[]; next?: string; deltaLink?: string }> {
-    const answer = await this.graph.request('GET', cursor ?? `/groups/delta?$select=${GROUP_SELECT},members`);
+  async groupChanges(cursor?: string): Promise<ChangePage<GroupChange>> {
+    const answer = await this.deltaPage(cursor ?? `/groups/delta?$select=${GROUP_SELECT},members`);
     const items = (answer?.value as Json[] | undefined) ?? [];
     const nextLink = answer?.['@odata.nextLink'];
     const deltaLink = answer?.['@odata.deltaLink'];
@@ -407,6 +403,27 @@ export class EntraConnector implements Connector {
       ...(typeof nextLink === 'string' ? { next: nextLink } : {}),
       ...(typeof deltaLink === 'string' ? { deltaLink } : {}),
     };
+  }
+
+  /**
+   * One page of a delta round. Graph refuses a link whose round it no longer keeps (delta links
+   * of users and groups live 7 days): 410 Gone, or an error coded `syncStateNotFound`,
+   * `syncStateInvalid` or `resync...` (https://learn.microsoft.com/graph/delta-query-overview,
+   * "Synchronization reset"); that is a ChangesExpiredError, and the run reads a full round.
+   */
+  private async deltaPage(url: string): Promise<Json | undefined> {
+    try {
+      return await this.graph.request('GET', url);
+    } catch (error) {
+      if (!isDeltaRefused(error)) throw error;
+      throw new ChangesExpiredError(
+        `${this.id}: Microsoft Graph no longer honours the delta link (${error.graphCode ?? error.status}): a full round is needed`,
+        {
+          cause: error,
+          status: error.status,
+        },
+      );
+    }
   }
 
   private async listPage(first: string, request: PageRequest): Promise<Page<Json>> {

@@ -46,6 +46,13 @@ export const permissionFor = (method: string, path: string): string => {
 export const isObjectConflict = (error: unknown): error is GraphError =>
   error instanceof GraphError && error.status === 400 && error.details.some((detail) => detail.code === 'ObjectConflict');
 
+/** Codes of Graph's synchronization reset: the delta link's round is forgotten (expired, or the tenant's sync state reset). */
+const SYNC_RESET = /^(syncStateNotFound|syncStateInvalid|resync\w*)$/i;
+
+/** Graph refused a delta link: 410 Gone, or a sync state error (400 `syncStateNotFound` once a link is older than 7 days). */
+export const isDeltaRefused = (error: unknown): error is GraphError =>
+  error instanceof GraphError && (error.status === 410 || SYNC_RESET.test(error.graphCode ?? ''));
+
 /** Header lookup over the plain objects `$batch` items carry (names are case-insensitive). */
 export const headerOf = (headers: Record<string, string> | undefined, name: string): string | undefined => {
   if (!headers) return undefined;

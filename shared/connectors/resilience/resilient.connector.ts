@@ -1,5 +1,5 @@
 import { ConnectorError } from '../connector.errors.ts';
-import type { Connector, ConnectorOperation } from '../connector.port.ts';
+import { type ChangeFeed, type Connector, type ConnectorOperation, hasChangeFeed } from '../connector.port.ts';
 import { backoffMs } from './backoff.ts';
 import { containerShare } from './lane-concurrency.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -71,7 +71,16 @@ export const withResilience = (connector: Connector, options: ResilienceOptions 
     }
   };
 
+  // A source's change feed (optional) is metered and retried as its listings are.
+  const feed: Partial<ChangeFeed> = hasChangeFeed(connector)
+    ? {
+        userChanges: (cursor) => call('listUsers', () => connector.userChanges(cursor)),
+        groupChanges: (cursor) => call('listGroups', () => connector.groupChanges(cursor)),
+      }
+    : {};
+
   return {
+    ...feed,
     id: connector.id,
     defaultRateLimits: connector.defaultRateLimits,
     findUser: (attribute, value) => call('findUser', () => connector.findUser(attribute, value)),

@@ -142,6 +142,8 @@ export class EntraFake {
   private throttleRule: ThrottleRule | undefined;
   private throttleIndex = 0;
   private sequence = 0;
+  /** Delta links issued at or before this sequence are refused (see expireDeltaLinks). */
+  private deltaFloor = -1;
   private batches = 0;
   private readonly quota: { resourceUnitsPer10s?: number; writesPer150s?: number };
   private units = { window: -1, used: 0 };
@@ -205,6 +207,16 @@ export class EntraFake {
   throttle(rule: ThrottleRule | undefined): void {
     this.throttleRule = rule;
     this.throttleIndex = 0;
+  }
+
+  /**
+   * Every delta link and page link issued so far is refused from now on, as Graph refuses a
+   * link older than 7 days: 400 `syncStateNotFound` (https://learn.microsoft.com/graph/delta-query-overview).
+   */
+  expireDeltaLinks(): void {
+    this.deltaFloor = this.sequence;
+    // A round started from now on is issued after the floor.
+    this.sequence++;
   }
 
   /** Every token issued so far is refused from now on (as if it expired), whatever its lifetime. */
@@ -709,6 +721,7 @@ export class EntraFake {
 
   /** `/users/delta`: every user on the first round, then what changed since the round's deltaLink. */
   private userDelta(route: string, query: URLSearchParams): Answer {
+    this.checkDeltaLink(query);
     const since = Number(query.get('$deltatoken') ?? -1);
     const round = Number(query.get('$deltaround') ?? this.sequence);
     const changed = [...this.users.values()].filter((entry) => this.now() >= entry.visibleAt && entry.sequence > since && entry.sequence <= round);
@@ -718,6 +731,18 @@ export class EntraFake {
     return this.deltaPage(route, query, items, since, round, (item) =>
       '@removed' in item ? item : this.project(item, query, USER_DEFAULT_PROPERTIES, this.contract.user.structural),
     );
+  }
+
+  /** A link's round state is kept until expireDeltaLinks: a deltaLink is issued at its token, a page link at its round's start. */
+  private checkDeltaLink(query: URLSearchParams): void {
+    if (!query.has('$deltatoken')) return;
+    const issued = Number(query.get('$deltaround') ?? query.get('$deltatoken'));
+    if (issued <= this.deltaFloor)
+      throw new GraphFailure(
+        400,
+        'syncStateNotFound',
+        'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
+      );
   }
 
   /**
@@ -757,6 +782,7 @@ export class EntraFake {
    * `@removed`. Pages carry `@odata.nextLink` until the last, which carries `@odata.deltaLink`.
    */
   private groupDelta(route: string, query: URLSearchParams): Answer {
+    this.checkDeltaLink(query);
     const since = Number(query.get('$deltatoken') ?? -1);
     const round = Number(query.get('$deltaround') ?? this.sequence);
     const memberRef = (id: string) => ({ '@odata.type': '#microsoft.graph.user', id });

@@ -13,7 +13,7 @@ import {
   userSelect,
 } from '../../../shared/connectors/entra/entra-resource.ts';
 import { EntraConnectorSchema } from '../../../shared/connectors/entra/entra.schema.ts';
-import { graphErrorOf, permissionFor } from '../../../shared/connectors/entra/graph.errors.ts';
+import { graphErrorOf, isDeltaRefused, permissionFor } from '../../../shared/connectors/entra/graph.errors.ts';
 import { clientAssertion } from '../../../shared/connectors/entra/graph-token.ts';
 import { DEFAULT_MAPPINGS, mapUser } from '../../../shared/sync/attribute-mapping.ts';
 
@@ -178,6 +178,17 @@ describe('graph errors', () => {
     );
     expect(error.kind).toBe('permanent');
     expect(error.message).toContain('GroupMember.ReadWrite.All');
+  });
+
+  it.each([
+    [410, envelope('Gone', 'The resource is no longer available.'), true],
+    [400, envelope('syncStateNotFound', 'The sync state generation is not found. The delta token is expired and data must be synchronized again.'), true],
+    [400, envelope('SyncStateNotFound', 'The sync state root folder is not found.'), true],
+    [400, envelope('resyncRequired', 'A resync is required.'), true],
+    [400, envelope('Request_BadRequest', "Invalid property 'x'."), false],
+    [404, envelope('Request_ResourceNotFound', 'gone'), false],
+  ] as const)('takes %i %j for a refused delta link: %s', (status, body, refused) => {
+    expect(isDeltaRefused(graphErrorOf({ status, body }, { ...context, method: 'GET', path: '/users/delta?$deltatoken=x' }))).toBe(refused);
   });
 
   it.each([

@@ -36,7 +36,7 @@ const setup = () => {
       listRuns: (options) => runs.list(options),
       getRun: (runId) => runs.get(runId),
       planPage: (runId, page) => runs.getPlanPage(runId, page),
-      startRun: (connectorId, dryRun) => reconciliation.start({ ...config, id: connectorId }, { trigger: 'on-demand', dryRun }),
+      startRun: (connectorId, dryRun, full) => reconciliation.start({ ...config, id: connectorId }, { trigger: 'on-demand', dryRun, full }),
       approve: (runId, by) => reconciliation.approve(runId, by),
       reject: (runId, by) => reconciliation.reject(runId, by),
     });
@@ -59,6 +59,16 @@ describe('the run routes of the admin API', () => {
     expect(started).toMatchObject({ status: 202, body: { run: { connectorId: 'acme', dryRun: true, state: 'planning' } } });
     expect(again).toMatchObject({ status: 409 });
     expect(listed?.body.runs.map((r: { runId: string }) => r.runId)).toEqual([started?.body.run.runId]);
+  });
+
+  it('starts a full round when asked, and refuses a full flag that is not true or false', async () => {
+    const { route } = setup();
+
+    const wrong = await route('POST', '/connectors/acme/reconcile', { full: 'yes' });
+    const started = await route('POST', '/connectors/acme/reconcile', { full: 'true' });
+
+    expect(wrong).toMatchObject({ status: 400, body: { error: expect.stringContaining('full') } });
+    expect(started).toMatchObject({ status: 202, body: { run: { connectorId: 'acme', full: true } } });
   });
 
   it('shows a run awaiting approval with its plan, and approves it once', async () => {
