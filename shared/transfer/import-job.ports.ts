@@ -23,6 +23,11 @@ export interface ImportJobStore {
   /** Marks the job completed if every chunk is counted; true when this call completed it. */
   completeIfDone(jobId: string, updated: string): Promise<boolean>;
   fail(jobId: string, error: string, updated: string): Promise<void>;
+  /**
+   * Writes a job that failed before it started (its options were wrong), unless one with its id
+   * exists: that one is returned. It holds no import, so a corrected start is a new job.
+   */
+  createFailed(job: ImportJob & { state: 'failed'; error: string }): Promise<ImportJob>;
   /** The rejected rows, by chunk, from a cursor. */
   rejected(jobId: string, options: { limit: number; cursor?: string }): Promise<{ items: RejectedRow[]; next: string | undefined }>;
   /** Jobs, newest first. */
