@@ -103,22 +103,27 @@ export class DynamoImportJobStore implements ImportJobStore {
   }
 
   async seal(jobId: string, totalChunks: number, warnings: string[], updated: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET #state = :processing, totalChunks = :total, warnings = :warnings, updated = :updated',
-        ConditionExpression: 'attribute_exists(pk) AND #state IN (:receiving, :processing)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':processing': 'processing',
-          ':receiving': 'receiving',
-          ':total': totalChunks,
-          ':warnings': warnings,
-          ':updated': updated,
-        },
-      }),
-    );
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: 'SET #state = :processing, totalChunks = :total, warnings = :warnings, updated = :updated',
+          ConditionExpression: 'attribute_exists(pk) AND #state IN (:receiving, :processing)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':processing': 'processing',
+            ':receiving': 'receiving',
+            ':total': totalChunks,
+            ':warnings': warnings,
+            ':updated': updated,
+          },
+        }),
+      )
+      .catch((error: unknown) => {
+        // Finished already (sealed by another cutter of the same file and counted, or failed): nothing to seal.
+        if (!conditionFailed(error)) throw error;
+      });
   }
 
   async recordChunk(jobId: string, chunk: number, result: ChunkResult, updated: string): Promise<boolean> {

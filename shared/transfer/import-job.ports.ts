@@ -13,7 +13,7 @@ export interface ImportJobStore {
   get(jobId: string): Promise<ImportJob | undefined>;
   /** Moves the row offset forward to `rowOffset` (never back: a slower duplicate cutter changes nothing). */
   advance(jobId: string, rowOffset: number, updated: string): Promise<void>;
-  /** Every chunk is queued: the job knows its total and moves on to processing. */
+  /** Every chunk is queued: the job knows its total and moves on to processing (a finished job is left as it is). */
   seal(jobId: string, totalChunks: number, warnings: string[], updated: string): Promise<void>;
   /**
    * Counts a chunk's result into the job, once: the chunk's item and the job's counters in one

@@ -124,7 +124,7 @@ describe('the import bucket on the local stack', { timeout: 60_000 }, () => {
     await eventually(async () => expect(await userNamed('sideways@example.com')).toBeDefined(), 45_000);
     await expect(admin('POST', '/imports', { key: 'imports/sideways.csv', mapping: 'imports/sideways.csv' })).rejects.toMatchObject({
       status: 400,
-      message: expect.stringContaining("cannot start: mapping: 'imports/sideways.csv' is not a key under mappings/ ending in .json"),
+      message: expect.stringContaining("'yes' must be true or false; mapping: 'imports/sideways.csv' is not a key under mappings/ ending in .json"),
     });
   });
 
