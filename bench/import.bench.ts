@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local.ts';
 import { localAwsConfig } from '../infra/local/local-aws.ts';
 import { ensureTable } from '../infra/local/table.ts';
@@ -32,8 +32,11 @@ import { hubTable } from '../shared/topology/table.spec.ts';
  * into a fresh table, at the best of several writer counts (1 to 16 requests in flight). The
  * import does more than that for the same items (conditions, transactions, the per-chunk job
  * record, the group's PATCH, SCIM validation), so the ratio is an honest upper-bound comparison,
- * not a flattering one. DynamoDB Local's own CPU time (its Java process, read from /proc) is
- * printed per user for both: on 2 cores its SQLite thread is what both wait on.
+ * not a flattering one. Between the two, the same items in bare conditional transactions (each
+ * user whole, its user item and guard conditioned on not existing) show what any import keeping
+ * the issue's rules (a row all or nothing, exact uniqueness) could reach on DynamoDB Local.
+ * DynamoDB Local's own CPU time (its Java process, read from /proc) is printed per user for each:
+ * on a loaded machine its SQLite thread is what they all wait on.
  *
  * IMPORT_BENCH_ROWS (default 2 000) sizes the import against DynamoDB Local;
  * IMPORT_BENCH_FILE_ROWS (default 100 000) sizes the file that is read and cut without a table;
@@ -105,63 +108,91 @@ const freshTable = async (endpoint: string) => {
   return { tableName, ...metered, documents: createDocumentClient(metered.raw) };
 };
 
+/** Each user's items as a first import writes them: the user, its userName guard, its email index item, for one in ten a membership. */
+const usersItems = (prefix: string): Array<Array<Record<string, unknown>>> => {
+  const groupId = randomUUID();
+  const created = new Date().toISOString();
+  return Array.from({ length: ROWS }, (_, i) => {
+    const id = randomUUID();
+    const userName = `${prefix}${i}@example.com`;
+    const data = { userName, name: { givenName: `Given${i}`, familyName: 'Family' }, emails: [{ type: 'work', value: userName }], active: true };
+    return [
+      { ...resourceKey('User', id), ...typeIndexKey('User', created, id), id, resourceType: 'User', version: 1, created, lastModified: created, data },
+      { ...uniqueKey('User', { attribute: 'userName', value: userName }), owner: id },
+      { ...emailKey(userName, id), userId: id },
+      ...(inBench(i) ? [{ ...membershipKey(groupId, id), ...membershipIndexKey(groupId, id), groupId, value: id, type: 'User' }] : []),
+    ];
+  });
+};
+
+/** Sends `requests` with `writers` of them in flight; answers users per second and DynamoDB Local's CPU seconds per user. */
+const timed = async <T>(javaPid: number | undefined, requests: T[], writers: number, send: (request: T) => Promise<void>) => {
+  const javaBefore = cpuSecondsOf(javaPid);
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next < requests.length) await send(requests[next++] as T);
+    }),
+  );
+  const rate = ROWS / ((performance.now() - started) / 1000);
+  const javaAfter = cpuSecondsOf(javaPid);
+  return { rate, javaPerUser: javaBefore === undefined || javaAfter === undefined ? undefined : (javaAfter - javaBefore) / ROWS, writers };
+};
+
 /**
  * The items a first import writes for its users, with BatchWriteItem 25 at a time into a fresh
- * table, at the best of several writer counts: the ceiling. Answers users per second and the
- * Java CPU seconds per user of the best run.
+ * table, at the best of several writer counts: the ceiling.
  */
-const rawWrites = async (endpoint: string, javaPid: number | undefined): Promise<{ rate: number; javaPerUser: number | undefined; writers: number }> => {
+const rawWrites = async (endpoint: string, javaPid: number | undefined) => {
   let best = { rate: 0, javaPerUser: undefined as number | undefined, writers: 0 };
   for (const writers of [1, 2, 4, 8, 16]) {
     const { tableName, documents } = await freshTable(endpoint);
-    const groupId = randomUUID();
-    const items: Array<Record<string, unknown>> = [];
-    const created = new Date().toISOString();
-    for (let i = 0; i < ROWS; i++) {
-      const id = randomUUID();
-      const userName = `raw${i}@example.com`;
-      const data = { userName, name: { givenName: `Given${i}`, familyName: 'Family' }, emails: [{ type: 'work', value: userName }], active: true };
-      items.push({
-        ...resourceKey('User', id),
-        ...typeIndexKey('User', created, id),
-        id,
-        resourceType: 'User',
-        version: 1,
-        created,
-        lastModified: created,
-        data,
-      });
-      items.push({ ...uniqueKey('User', { attribute: 'userName', value: userName }), owner: id });
-      items.push({ ...emailKey(userName, id), userId: id });
-      if (inBench(i)) items.push({ ...membershipKey(groupId, id), ...membershipIndexKey(groupId, id), groupId, value: id, type: 'User' });
-    }
+    const items = usersItems('raw').flat();
     const batches: Array<Array<Record<string, unknown>>> = [];
     for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-    const javaBefore = cpuSecondsOf(javaPid);
-    const started = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: writers }, async () => {
-        while (next < batches.length) {
-          let request: Record<string, unknown> | undefined = { [tableName]: (batches[next++] ?? []).map((Item) => ({ PutRequest: { Item } })) };
-          while (request && Object.keys(request).length > 0) {
-            const result = await documents.send(new BatchWriteCommand({ RequestItems: request as never }));
-            request = result.UnprocessedItems as Record<string, unknown> | undefined;
-          }
-        }
-      }),
-    );
-    const rate = ROWS / ((performance.now() - started) / 1000);
-    const javaAfter = cpuSecondsOf(javaPid);
-    if (rate > best.rate) {
-      best = { rate, javaPerUser: javaBefore === undefined || javaAfter === undefined ? undefined : (javaAfter - javaBefore) / ROWS, writers };
-    }
+    const run = await timed(javaPid, batches, writers, async (batch) => {
+      let request: Record<string, unknown> | undefined = { [tableName]: batch.map((Item) => ({ PutRequest: { Item } })) };
+      while (request && Object.keys(request).length > 0) {
+        const result = await documents.send(new BatchWriteCommand({ RequestItems: request as never }));
+        request = result.UnprocessedItems as Record<string, unknown> | undefined;
+      }
+    });
+    if (run.rate > best.rate) best = run;
   }
   return best;
 };
 
+/**
+ * The same items with what all-or-nothing rows and exact uniqueness need and nothing else: each
+ * user whole in a TransactWriteItems of up to 100 items, its user item and userName guard
+ * conditioned on not existing. What any import that keeps those rules could reach here.
+ */
+const transactionalWrites = async (endpoint: string, javaPid: number | undefined) => {
+  const { tableName, documents } = await freshTable(endpoint);
+  const transactions: Array<Array<Record<string, unknown>>> = [[]];
+  for (const user of usersItems('tx')) {
+    if ((transactions.at(-1)?.length ?? 0) + user.length > 100) transactions.push([]);
+    transactions.at(-1)?.push(...user);
+  }
+  return timed(javaPid, transactions, 2, async (items) => {
+    await documents.send(
+      new TransactWriteCommand({
+        TransactItems: items.map((Item) => ({
+          Put: {
+            TableName: tableName,
+            Item,
+            ...(String(Item.pk).startsWith('EMAIL#') || 'groupId' in Item ? {} : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          },
+        })),
+      }),
+    );
+  });
+};
+
 const importBench = async (endpoint: string, javaPid: number | undefined, batchWrites: boolean) => {
   const raw = await rawWrites(endpoint, javaPid);
+  const transactional = await transactionalWrites(endpoint, javaPid);
   const { tableName, meter, reset, documents } = await freshTable(endpoint);
   // As the import function wires it (shared/provisioning/import-jobs.wiring.ts), or one transaction per row.
   const store = new DynamoDirectoryStore(documents, tableName, { batchWrites });
@@ -247,10 +278,13 @@ const importBench = async (endpoint: string, javaPid: number | undefined, batchW
   console.log(`  dry run:        ${dry.job.counters.created} would be created; ${perUser(dry.write)} WCU and ${perUser(dry.read)} RCU per user`);
   console.log(`  per chunk:      ${(first.write / first.chunks).toFixed(0)} WCU, ${(first.read / first.chunks).toFixed(0)} RCU`);
   console.log(
-    `  CPU per user:   DynamoDB Local ${ms(first.javaPerUser)} importing, ${ms(raw.javaPerUser)} raw; the import's own process ${ms(first.nodePerUser)}`,
+    `  CPU per user:   DynamoDB Local ${ms(first.javaPerUser)} importing, ${ms(transactional.javaPerUser)} in bare conditional transactions, ${ms(raw.javaPerUser)} raw; the import's own process ${ms(first.nodePerUser)}`,
   );
   console.log(
     `  rate:           import at ${((first.rate / raw.rate) * 100).toFixed(0)}% of raw BatchWriteItem of the same items (raw at its best with ${raw.writers} writers; aim: 70% or better)`,
+  );
+  console.log(
+    `                  bare conditional transactions of the same items at ${((transactional.rate / raw.rate) * 100).toFixed(0)}% of raw: the ceiling of all-or-nothing rows with exact uniqueness on DynamoDB Local`,
   );
   console.log(`  export (CSV):   ${(exportRate / first.rate).toFixed(1)}x the import's rate; ${(exportRead / ROWS).toFixed(2)} RCU per user`);
 };
