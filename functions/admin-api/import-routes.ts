@@ -5,7 +5,7 @@ import type { ExportJobs } from '#shared/transfer/export-job.service.ts';
 import { ImportJobError, type ImportJobs } from '#shared/transfer/import-job.service.ts';
 import { ImportMappingSchema } from '#shared/transfer/import-mapping.ts';
 import type { ObjectImports } from '#shared/transfer/import-object.service.ts';
-import { ImportOptionsSchema, ImportRecordSchema, MAX_CHUNK_ROWS, TRANSFER_FORMATS } from '#shared/transfer/transfer.types.ts';
+import { ImportOptionChoicesSchema, ImportOptionsSchema, ImportRecordSchema, MAX_CHUNK_ROWS, TRANSFER_FORMATS } from '#shared/transfer/transfer.types.ts';
 import { bodyOf } from './request-body.ts';
 
 export type ImportRoutesDeps = Pick<ImportJobs, 'start' | 'enqueueChunk' | 'seal' | 'get' | 'rejected' | 'list'> & {
@@ -29,13 +29,15 @@ const StartBodySchema = z
   })
   .extend(ImportOptionsSchema.shape)
   .strict();
+/** Options left out come from the upload's metadata (x-amz-meta-mode, -match, -dry-run, -no-provision, -mapping), else their defaults. */
 const StartFromKeyBodySchema = z
   .object({
     key: z.string().min(1).max(1024),
     chunkRows: z.number().int().min(1).max(MAX_CHUNK_ROWS).optional(),
-    mapping: ImportMappingSchema.optional(),
+    // The mapping itself, or the import bucket key of its JSON.
+    mapping: z.union([ImportMappingSchema, z.string().min(1).max(1024)]).optional(),
   })
-  .extend(ImportOptionsSchema.shape)
+  .extend(ImportOptionChoicesSchema.shape)
   .strict();
 const ExportBodySchema = z
   .object({
@@ -68,7 +70,9 @@ const allow = (method: string, allowed: string) => (method === allowed ? undefin
  * - `GET /admin/imports/{id}/rejected?limit&cursor`: the rejected rows, by row;
  * - `POST /admin/imports` with `{key, mode, match, provision, dryRun, chunkRows, mapping}`: imports
  *   a file uploaded to the import bucket under `imports/` (202; 200 with `resumed: true` for the
- *   unfinished job of the same content and options), cut by the import function;
+ *   unfinished job of the same content and options), cut by the import function. Options left
+ *   out come from the upload's metadata; `mapping` is a mapping or the key of one under
+ *   `mappings/`. Options that cannot be used make a failed job, answered with a 400 that says why;
  * - `POST /admin/exports` with `{type: users|groups, format, filter, attributes}`: an export
  *   written to the import bucket by the import function (202);
  * - `GET /admin/exports/{id}`: the export job, with a download URL once written.
@@ -96,7 +100,9 @@ export const routeImportRequest = async (event: APIGatewayProxyEvent, path: stri
         if (!fromKey.success) return badRequest(fromKey.error);
         const { key, chunkRows, mapping, ...options } = fromKey.data;
         const started = await deps.uploads.request(key, { options, ...(chunkRows === undefined ? {} : { chunkRows }), ...(mapping ? { mapping } : {}) });
-        return json(started.resumed ? 200 : 202, started);
+        // Options that cannot be used (the upload's metadata, or the mapping named): the failed job says why.
+        if (started.job.state === 'failed') return json(400, { error: started.job.error, code: 'transfer.invalidOptions', job: started.job });
+        return json(started.resumed ? 200 : 202, { job: started.job, resumed: started.resumed });
       }
       const parsed = StartBodySchema.safeParse(body);
       if (!parsed.success) return badRequest(parsed.error);

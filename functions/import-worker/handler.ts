@@ -28,17 +28,25 @@ const { uploads, exports } = transfers!;
 
 const isS3Event = (event: SQSEvent | S3Event): event is S3Event => event.Records.some((record) => 'eventSource' in record && record.eventSource === 'aws:s3');
 
-/** An upload under imports/: its import job starts (or resumes) and the file is cut into chunks. */
+/**
+ * An upload under imports/: its import job starts (or resumes) with the options of the upload's
+ * metadata and the file is cut into chunks. Metadata the import cannot use makes a failed job
+ * that says why.
+ */
 const onUpload = async (event: S3Event, context: Context): Promise<void> => {
   for (const record of event.Records) {
     // S3 event keys are URL-encoded, spaces as `+`.
     const key = decodeURIComponent(record.s3.object.key.replaceAll('+', ' '));
     try {
-      const { job, resumed } = await uploads.start(key);
-      const outcome = await uploads.cut(job.jobId, key, undefined, () => context.getRemainingTimeInMillis());
+      const { job, resumed, mapping } = await uploads.start(key);
+      if (job.state === 'failed') {
+        logger.warn('import upload refused', { key, jobId: job.jobId, reason: job.error });
+        continue;
+      }
+      const outcome = await uploads.cut(job.jobId, key, mapping, () => context.getRemainingTimeInMillis());
       logger.info('import upload', { key, jobId: job.jobId, resumed, outcome });
     } catch (error) {
-      // A key or metadata no run could fix: said once, not retried.
+      // A key no run could fix (gone, or not an import): said once, not retried.
       if (error instanceof ImportJobError) logger.error('import upload refused', { key, code: error.code, reason: error.message });
       else throw error;
     }

@@ -17,6 +17,8 @@ export interface DynamoDbLocal {
    * launcher that binds it (a JRE without a JDK), so it listens on every interface.
    */
   loopbackOnly: boolean;
+  /** The Java process: what a benchmark reads DynamoDB Local's own CPU time from. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -126,7 +128,7 @@ export const startDynamoDbLocal = async (options: { dataDir?: string; port?: num
     client.destroy();
   }
   exited.catch(() => undefined);
-  return { endpoint, port, loopbackOnly: launcher !== undefined, stop: () => killChild(child) };
+  return { endpoint, port, loopbackOnly: launcher !== undefined, pid: child.pid, stop: () => killChild(child) };
 };
 
 const killChild = (child: ChildProcess): Promise<void> =>

@@ -116,6 +116,11 @@ export interface DirectoryStore {
   /** Clears a created group's `pendingMembers` once all its members are written (idempotent). */
   completeCreate(type: ResourceType, id: string): Promise<void>;
   findIdByUnique(type: ResourceType, key: UniqueKey): Promise<string | undefined>;
+  /**
+   * The owners of many values of one unique attribute, read together (a bulk import's lookups):
+   * value (already normalised) to id, for the values that are taken.
+   */
+  findIdsByUnique(type: ResourceType, attribute: UniqueKey['attribute'], values: string[]): Promise<Map<string, string>>;
   findUserIdsByEmail(email: string): Promise<string[]>;
   /** Every resource of the type with this externalId (exact match), in one bounded read. */
   findIdsByExternalId(type: ResourceType, externalId: string): Promise<string[]>;

@@ -5,7 +5,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectStore, StoredObject } from '../transfer/object-store.port.ts';
 
-/** Where an object's metadata is kept beside it (never under a listed key: keys never end so). */
+/**
+ * Where an object's metadata (S3 `x-amz-meta-*`) and ETag are kept beside it: `<key>.meta.json`,
+ * `{"metadata": {"mode": "update"}}` (never a listed key: keys never end so). An operator who
+ * moves a file in writes it first, as an upload sends its metadata with the content.
+ */
 const META_SUFFIX = '.meta.json';
 
 /**
@@ -26,8 +30,13 @@ export const directoryObjectStore = (root: string): ObjectStore => {
       try {
         const [info, meta] = await Promise.all([stat(path), readFile(`${path}${META_SUFFIX}`, 'utf8').catch(() => '{}')]);
         if (!info.isFile()) return undefined;
-        const { etag, metadata } = JSON.parse(meta) as { etag?: string; metadata?: Record<string, string> };
-        return { key, size: info.size, etag: etag ?? `${info.size}-${info.mtimeMs}`, metadata: metadata ?? {} };
+        const sidecar = JSON.parse(meta) as { etag?: string; metadata?: Record<string, string>; size?: number; mtimeMs?: number };
+        // A sidecar written for an earlier version of the file (one moved in over it since) is not
+        // this object's: S3 replaces an object's metadata with its content. A sidecar written by
+        // hand (metadata only) describes the file moved in after it.
+        const current = sidecar.mtimeMs === undefined || (sidecar.mtimeMs === info.mtimeMs && sidecar.size === info.size);
+        const metadata = current ? Object.fromEntries(Object.entries(sidecar.metadata ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)])) : {};
+        return { key, size: info.size, etag: (current ? sidecar.etag : undefined) ?? `${info.size}-${info.mtimeMs}`, metadata };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
@@ -73,7 +82,9 @@ const writeObject = async (path: string, body: AsyncIterable<string | Uint8Array
     }
     await new Promise<void>((done, fail) => out.end((error?: Error | null) => (error ? fail(error) : done())));
     const lowered = Object.fromEntries(Object.entries(metadata).map(([name, value]) => [name.toLowerCase(), value]));
-    await writeFile(`${path}${META_SUFFIX}`, JSON.stringify({ etag: hash.digest('hex'), metadata: lowered }));
+    // Renaming keeps the file's size and modification time: they tie the sidecar to this version of it.
+    const written = await stat(temporary);
+    await writeFile(`${path}${META_SUFFIX}`, JSON.stringify({ etag: hash.digest('hex'), metadata: lowered, size: written.size, mtimeMs: written.mtimeMs }));
     await rename(temporary, path);
     return { size };
   } catch (error) {

@@ -13,6 +13,7 @@ import type {
   UniqueKey,
   WriteOrigin,
 } from '../directory/directory.ports.ts';
+import { batchGetAll } from './batch-get-all.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   COUNT_SHARDS,
@@ -284,6 +285,18 @@ export class DynamoDirectoryStore implements DirectoryStore {
   async findIdByUnique(type: ResourceType, key: UniqueKey): Promise<string | undefined> {
     const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: uniqueKey(type, key), ConsistentRead: true }));
     return result.Item?.owner as string | undefined;
+  }
+
+  async findIdsByUnique(type: ResourceType, attribute: UniqueKey['attribute'], values: string[]): Promise<Map<string, string>> {
+    const keys = unique(values).map((value) => uniqueKey(type, { attribute, value }));
+    const items = await batchGetAll(this.client, this.tableName, keys, { expression: 'pk, #owner', names: { '#owner': 'owner' } });
+    const valueOfPk = new Map(unique(values).map((value) => [uniqueKey(type, { attribute, value }).pk, value]));
+    const found = new Map<string, string>();
+    for (const item of items) {
+      const value = valueOfPk.get(item.pk as string);
+      if (value !== undefined) found.set(value, item.owner as string);
+    }
+    return found;
   }
 
   async findUserIdsByEmail(email: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ImportJobStore } from '../transfer/import-job.ports.ts';
 import type { ChunkResult, ImportCounters, ImportJob, RejectedRow } from '../transfer/transfer.types.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -103,22 +103,27 @@ export class DynamoImportJobStore implements ImportJobStore {
   }
 
   async seal(jobId: string, totalChunks: number, warnings: string[], updated: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET #state = :processing, totalChunks = :total, warnings = :warnings, updated = :updated',
-        ConditionExpression: 'attribute_exists(pk) AND #state IN (:receiving, :processing)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':processing': 'processing',
-          ':receiving': 'receiving',
-          ':total': totalChunks,
-          ':warnings': warnings,
-          ':updated': updated,
-        },
-      }),
-    );
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKey(jobId),
+          UpdateExpression: 'SET #state = :processing, totalChunks = :total, warnings = :warnings, updated = :updated',
+          ConditionExpression: 'attribute_exists(pk) AND #state IN (:receiving, :processing)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':processing': 'processing',
+            ':receiving': 'receiving',
+            ':total': totalChunks,
+            ':warnings': warnings,
+            ':updated': updated,
+          },
+        }),
+      )
+      .catch((error: unknown) => {
+        // Finished already (sealed by another cutter of the same file and counted, or failed): nothing to seal.
+        if (!conditionFailed(error)) throw error;
+      });
   }
 
   async recordChunk(jobId: string, chunk: number, result: ChunkResult, updated: string): Promise<boolean> {
@@ -213,6 +218,23 @@ export class DynamoImportJobStore implements ImportJobStore {
         ExpressionAttributeValues: { ':failed': 'failed', ':completed': 'completed', ':error': error.slice(0, 2000), ':updated': updated },
       }),
     );
+  }
+
+  async createFailed(job: ImportJob & { state: 'failed'; error: string }): Promise<ImportJob> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...jobKey(job.jobId), ...jobIndexKey(job.created, job.jobId), ...job, error: job.error.slice(0, 2000), [TTL_ATTRIBUTE]: this.ttl() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return job;
+    } catch (error) {
+      // The same refusal recorded already (an event delivered twice).
+      if (!conditionFailed(error)) throw error;
+      return (await this.get(job.jobId)) ?? job;
+    }
   }
 
   async rejected(jobId: string, options: { limit: number; cursor?: string }): Promise<{ items: RejectedRow[]; next: string | undefined }> {

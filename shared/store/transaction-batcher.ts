@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLE_KEYS } from './hub-table.layout.ts';
 import { MAX_TRANSACTION_ITEMS, type TransactItem, transactWrite } from './transactions.ts';
 
 /**
@@ -28,6 +29,13 @@ export interface TransactionBatcherOptions {
 /** A transaction cancelled for other units than this one is tried again this often before the unit goes alone. */
 const MAX_ATTEMPTS = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The table and key an item of a transaction writes or checks. */
+const itemKeyOf = (item: TransactItem): string => {
+  const target = item.Put ?? item.Update ?? item.Delete ?? item.ConditionCheck;
+  const key = item.Put ? item.Put.Item : (item.Update ?? item.Delete ?? item.ConditionCheck)?.Key;
+  return JSON.stringify([target?.TableName, key?.[TABLE_KEYS.pk], key?.[TABLE_KEYS.sk]]);
+};
 
 /**
  * Writes that arrive together share TransactWriteItems calls, up to DynamoDB's 100 items, so a
@@ -64,26 +72,32 @@ export class TransactionBatcher {
     }, this.options.windowMs ?? 3);
   }
 
-  /** Sends every pending unit, in transactions of at most 100 items each. */
+  /**
+   * Sends every pending unit, in transactions of at most 100 items each. Two units that touch the
+   * same item (two creates of one group name, say) never share a transaction. DynamoDB refuses
+   * such a request as a whole, which would send every unit of it alone; DynamoDB Local checks the
+   * second against the first's write and cancels the transaction, so the second was told of a
+   * conflict with a write that had not happened yet, and a caller reading the guard on that
+   * conflict found nothing there (an import then left the rows naming that group out of it).
+   * Apart, the second is refused only by a write that is there.
+   */
   private async flush(): Promise<void> {
-    const batches: Pending[][] = [];
-    let batch: Pending[] = [];
-    let size = 0;
+    const batches: Array<{ units: Pending[]; size: number; counts: Set<string>; keys: Set<string> }> = [];
     const sizeOf = (unit: Pending, counts: Set<string>) => unit.items.length + (unit.count && !counts.has(unit.count.key) ? 1 : 0);
-    let counts = new Set<string>();
     for (const unit of this.pending.splice(0)) {
-      if (size + sizeOf(unit, counts) > MAX_TRANSACTION_ITEMS) {
+      const keys = unit.items.map(itemKeyOf);
+      // The first transaction with room for the unit and none of its items; else a new one.
+      let batch = batches.find((open) => open.size + sizeOf(unit, open.counts) <= MAX_TRANSACTION_ITEMS && !keys.some((key) => open.keys.has(key)));
+      if (!batch) {
+        batch = { units: [], size: 0, counts: new Set(), keys: new Set() };
         batches.push(batch);
-        batch = [];
-        size = 0;
-        counts = new Set();
       }
-      size += sizeOf(unit, counts);
-      if (unit.count) counts.add(unit.count.key);
-      batch.push(unit);
+      batch.size += sizeOf(unit, batch.counts);
+      if (unit.count) batch.counts.add(unit.count.key);
+      for (const key of keys) batch.keys.add(key);
+      batch.units.push(unit);
     }
-    if (batch.length > 0) batches.push(batch);
-    await Promise.all(batches.map((units) => this.send(units)));
+    await Promise.all(batches.map((batch) => this.send(batch.units)));
   }
 
   private async send(units: Pending[]): Promise<void> {

@@ -67,7 +67,7 @@ export const hubTopology: Topology = {
         { resource: 'secrets', access: 'read' },
         { resource: 'parameters', access: 'read' },
         // Imports from an uploaded key, exports handed out as download URLs, chunks too large for a message.
-        { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'read', prefixes: [BUCKET_PREFIXES.imports] },
+        { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'read', prefixes: [BUCKET_PREFIXES.imports, BUCKET_PREFIXES.mappings] },
         { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'readWrite', prefixes: [BUCKET_PREFIXES.exports, BUCKET_PREFIXES.chunks] },
       ],
     },
@@ -187,7 +187,7 @@ export const hubTopology: Topology = {
         { resource: 'queues', access: 'consume' },
         // Chunks, and the rest of a file still to cut, go back onto the import queue.
         { resource: 'queues', access: 'send' },
-        { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'read', prefixes: [BUCKET_PREFIXES.imports] },
+        { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'read', prefixes: [BUCKET_PREFIXES.imports, BUCKET_PREFIXES.mappings] },
         { resource: 'bucket', bucket: IMPORT_BUCKET_NAME, access: 'readWrite', prefixes: [BUCKET_PREFIXES.exports, BUCKET_PREFIXES.chunks] },
       ],
     },

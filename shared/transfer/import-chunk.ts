@@ -22,13 +22,19 @@ export interface ChunkImporterDeps {
   directory: Directory;
   /** Lookups only (by userName, externalId, displayName; a user's groups): every write goes through `directory`. */
   store: DirectoryStore;
-  /** Rows applied at once within a chunk (rows of one file never share a userName). */
+  /** Rows applied at once within a chunk (rows of one file never share a userName); default: all of them. */
   concurrency?: number;
 }
 
 /** Members added or removed per group PATCH: the directory's own chunk of membership writes. */
 const MEMBERS_PER_PATCH = 1000;
 const CONTEXT_BASE = '';
+
+/** Reads (a user's groups, externalId queries, groups to create) a chunk runs at once. */
+const LOOKUPS_AT_ONCE = 16;
+
+/** The user a row is about: found, not found, or (matched by externalId) several. */
+type Found = ResourceRecord | 'ambiguous' | undefined;
 
 type AppliedRow = { row: number; outcome: RowOutcome; userId?: string; groups?: string[]; reason?: string; column?: string };
 
@@ -52,18 +58,48 @@ const mapLimited = async <T, R>(items: T[], limit: number, work: (item: T) => Pr
 export const makeChunkImporter = (deps: ChunkImporterDeps) => {
   const { directory, store } = deps;
 
-  const findUser = async (options: ImportOptions, candidate: ScimJson): Promise<ResourceRecord | 'ambiguous' | undefined> => {
+  /**
+   * The hub users the chunk's rows are about, looked up together before any row is written: one
+   * BatchGetItem of the userName guards and one of the users (per 100 rows), instead of two
+   * reads a row. Rows of one file never share a userName (nor, matched by it, an externalId), so
+   * no row's write changes what another row of the chunk finds.
+   */
+  const findUsers = async (candidates: Map<number, ScimJson>, options: ImportOptions): Promise<Map<number, Found>> => {
+    const idsOf = new Map<number, string[]>();
     if (options.match === 'userName') {
-      const userName = getIgnoringCase(candidate, 'userName');
-      if (typeof userName !== 'string') return undefined;
-      const id = await store.findIdByUnique('User', { attribute: 'userName', value: normalizedName(userName) });
-      return id === undefined ? undefined : await store.get('User', id);
+      const names = new Map<number, string>();
+      for (const [row, candidate] of candidates) {
+        const userName = getIgnoringCase(candidate, 'userName');
+        if (typeof userName === 'string') names.set(row, normalizedName(userName));
+      }
+      const owners = await store.findIdsByUnique('User', 'userName', [...names.values()]);
+      for (const [row, name] of names) {
+        const id = owners.get(name);
+        if (id !== undefined) idsOf.set(row, [id]);
+      }
+    } else {
+      // externalId is an index, not a key (RFC 7643 section 3.1): a Query per distinct value, run together.
+      const values = new Map<number, string>();
+      for (const [row, candidate] of candidates) {
+        const externalId = getIgnoringCase(candidate, 'externalId');
+        if (typeof externalId === 'string') values.set(row, externalId);
+      }
+      const distinct = [...new Set(values.values())];
+      const found = await mapLimited(distinct, LOOKUPS_AT_ONCE, (value) => store.findIdsByExternalId('User', value));
+      const byValue = new Map(distinct.map((value, index) => [value, found[index] ?? []]));
+      for (const [row, value] of values) idsOf.set(row, byValue.get(value) ?? []);
     }
-    const externalId = getIgnoringCase(candidate, 'externalId');
-    if (typeof externalId !== 'string') return undefined;
-    const ids = await store.findIdsByExternalId('User', externalId);
-    if (ids.length > 1) return 'ambiguous';
-    return ids[0] === undefined ? undefined : await store.get('User', ids[0]);
+    const records = new Map(
+      (
+        await store.getMany(
+          'User',
+          [...idsOf.values()].flatMap((ids) => (ids.length === 1 ? ids : [])),
+        )
+      ).map((r) => [r.id, r]),
+    );
+    const users = new Map<number, Found>();
+    for (const [row, ids] of idsOf) users.set(row, ids.length > 1 ? 'ambiguous' : records.get(ids[0] as string));
+    return users;
   };
 
   /** Whether a password the row sets is the one the user has already (then it changes nothing). */
@@ -93,13 +129,16 @@ export const makeChunkImporter = (deps: ChunkImporterDeps) => {
   const candidateOf = (record: Exclude<ImportRecord, { rejected: unknown }>): ScimJson =>
     'operations' in record ? applyPatch({ schemas: [USER_SCHEMA_ID] }, record.operations, 'User').resource : record.resource;
 
-  const applyRow = async (record: ImportRecord, options: ImportOptions, origin: WriteOrigin): Promise<AppliedRow> => {
-    if ('rejected' in record) return { row: record.row, outcome: 'rejected', ...record.rejected };
+  const applyRow = async (
+    record: Exclude<ImportRecord, { rejected: unknown }>,
+    candidate: ScimJson,
+    existing: Found,
+    options: ImportOptions,
+    origin: WriteOrigin,
+  ): Promise<AppliedRow> => {
     const ctx = { baseUrl: CONTEXT_BASE, strictUnknownAttributes: false, origin };
     const groups = record.groups === undefined ? {} : { groups: record.groups };
     try {
-      const candidate = candidateOf(record);
-      const existing = await findUser(options, candidate);
       if (existing === 'ambiguous') return { row: record.row, outcome: 'rejected', column: 'externalId', reason: 'several users have this externalId' };
       if (existing === undefined) {
         if (options.mode === 'update') return { row: record.row, outcome: 'rejected', column: options.match, reason: `no user has this ${options.match}` };
@@ -132,34 +171,33 @@ export const makeChunkImporter = (deps: ChunkImporterDeps) => {
     }
   };
 
-  /** The groups a row names, by lowercased displayName: found, or created (unless a dry run). */
+  /** The groups the rows name, by lowercased displayName, read together: found, or created (unless a dry run). */
   const resolveGroups = async (
     names: string[],
     options: ImportOptions,
     origin: WriteOrigin,
     created: Set<string>,
   ): Promise<Map<string, string | undefined>> => {
-    const ids = new Map<string, string | undefined>();
-    for (const name of names) {
-      const key = normalizedName(name);
-      if (ids.has(key)) continue;
-      let id = await store.findIdByUnique('Group', { attribute: 'displayName', value: key });
-      if (id === undefined) {
-        created.add(key);
-        if (!options.dryRun) {
-          try {
-            id = (await directory.create('Group', { displayName: name }, { baseUrl: CONTEXT_BASE, strictUnknownAttributes: false, origin })).resource
-              .id as string;
-          } catch (error) {
-            // Another chunk created it meanwhile: use that one.
-            if (!(error instanceof ScimError && error.status === 409)) throw error;
-            created.delete(key);
-            id = await store.findIdByUnique('Group', { attribute: 'displayName', value: key });
-          }
-        }
+    const wanted = new Map<string, string>();
+    for (const name of names) if (!wanted.has(normalizedName(name))) wanted.set(normalizedName(name), name);
+    const ids = new Map<string, string | undefined>(await store.findIdsByUnique('Group', 'displayName', [...wanted.keys()]));
+    const missing = [...wanted].filter(([key]) => !ids.has(key));
+    await mapLimited(missing, LOOKUPS_AT_ONCE, async ([key, name]) => {
+      created.add(key);
+      if (options.dryRun) return ids.set(key, undefined);
+      try {
+        const group = await directory.create('Group', { displayName: name }, { baseUrl: CONTEXT_BASE, strictUnknownAttributes: false, origin });
+        return ids.set(key, group.resource.id as string);
+      } catch (error) {
+        // Another chunk created it meanwhile: use that one.
+        if (!(error instanceof ScimError && error.status === 409)) throw error;
+        created.delete(key);
+        const id = await store.findIdByUnique('Group', { attribute: 'displayName', value: key });
+        // Taken, yet gone again (deleted meanwhile): the chunk runs again rather than leave its rows out of the group.
+        if (id === undefined) throw new Error(`group '${name}' was created by another writer and is gone`);
+        return ids.set(key, id);
       }
-      ids.set(key, id);
-    }
+    });
     return ids;
   };
 
@@ -185,9 +223,13 @@ export const makeChunkImporter = (deps: ChunkImporterDeps) => {
     const adds = new Map<string, string[]>();
     const removes = new Map<string, string[]>();
     const changedRows = new Set<number>();
-    for (const row of named) {
+    // A user this chunk created is in no group yet: only the others' groups are read.
+    const currents = await mapLimited(named, LOOKUPS_AT_ONCE, async (row) =>
+      row.userId === undefined || row.outcome === 'created' ? [] : await store.groupIdsOf(row.userId),
+    );
+    for (const [index, row] of named.entries()) {
       const wanted = new Set((row.groups ?? []).map((name) => groupIds.get(normalizedName(name))));
-      const current = row.userId === undefined ? [] : await store.groupIdsOf(row.userId);
+      const current = currents[index] ?? [];
       const toAdd = [...wanted].filter((id) => id === undefined || !current.includes(id));
       const toRemove = current.filter((id) => !wanted.has(id));
       if (toAdd.length + toRemove.length > 0) changedRows.add(row.row);
@@ -215,11 +257,31 @@ export const makeChunkImporter = (deps: ChunkImporterDeps) => {
   };
 
   const apply = async (records: ImportRecord[], options: ImportOptions, origin: WriteOrigin): Promise<ChunkResult> => {
-    const rows = await mapLimited(records, deps.concurrency ?? 16, (record) => applyRow(record, options, origin));
-    const { changedRows, groupsCreated } = await setMemberships(rows, options, origin);
-    const counters = { ...emptyCounters(), rows: rows.length, groupsCreated };
+    const candidates = new Map<number, ScimJson>();
+    const rows = new Array<AppliedRow | undefined>(records.length);
+    for (const [index, record] of records.entries()) {
+      if ('rejected' in record) {
+        rows[index] = { row: record.row, outcome: 'rejected', ...record.rejected };
+        continue;
+      }
+      try {
+        candidates.set(index, candidateOf(record));
+      } catch (error) {
+        if (!(error instanceof ScimError && error.status < 500)) throw error;
+        rows[index] = { row: record.row, outcome: 'rejected', reason: error.message };
+      }
+    }
+    const found = await findUsers(candidates, options);
+    // Every row at once: their writes reach the store together and share its transactions.
+    await mapLimited([...candidates], deps.concurrency ?? records.length, async ([index, candidate]) => {
+      const record = records[index] as Exclude<ImportRecord, { rejected: unknown }>;
+      rows[index] = await applyRow(record, candidate, found.get(index), options, origin);
+    });
+    const applied = rows.filter((row) => row !== undefined);
+    const { changedRows, groupsCreated } = await setMemberships(applied, options, origin);
+    const counters = { ...emptyCounters(), rows: applied.length, groupsCreated };
     const rejected: RejectedRow[] = [];
-    for (const row of rows) {
+    for (const row of applied) {
       const outcome = row.outcome === 'unchanged' && changedRows.has(row.row) ? 'updated' : row.outcome;
       counters[outcome] += 1;
       if (row.outcome === 'rejected')

@@ -13,7 +13,7 @@ export interface ImportJobStore {
   get(jobId: string): Promise<ImportJob | undefined>;
   /** Moves the row offset forward to `rowOffset` (never back: a slower duplicate cutter changes nothing). */
   advance(jobId: string, rowOffset: number, updated: string): Promise<void>;
-  /** Every chunk is queued: the job knows its total and moves on to processing. */
+  /** Every chunk is queued: the job knows its total and moves on to processing (a finished job is left as it is). */
   seal(jobId: string, totalChunks: number, warnings: string[], updated: string): Promise<void>;
   /**
    * Counts a chunk's result into the job, once: the chunk's item and the job's counters in one
@@ -23,6 +23,11 @@ export interface ImportJobStore {
   /** Marks the job completed if every chunk is counted; true when this call completed it. */
   completeIfDone(jobId: string, updated: string): Promise<boolean>;
   fail(jobId: string, error: string, updated: string): Promise<void>;
+  /**
+   * Writes a job that failed before it started (its options were wrong), unless one with its id
+   * exists: that one is returned. It holds no import, so a corrected start is a new job.
+   */
+  createFailed(job: ImportJob & { state: 'failed'; error: string }): Promise<ImportJob>;
   /** The rejected rows, by chunk, from a cursor. */
   rejected(jobId: string, options: { limit: number; cursor?: string }): Promise<{ items: RejectedRow[]; next: string | undefined }>;
   /** Jobs, newest first. */

@@ -8,6 +8,7 @@
  * start of the same file (same fingerprint) resumes the job from there, and a chunk that is
  * applied twice (redelivered, or cut again) is counted once and changes nothing the second time.
  */
+import { createHash } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import type { ChunkImporter } from './import-chunk.ts';
 import type { ChunkQueue, ImportJobStore } from './import-job.ports.ts';
@@ -63,7 +64,8 @@ export interface ImportJobsDeps {
   objects?: ObjectStore;
 }
 
-const readAll = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
+/** An object's whole content as UTF-8 text (a chunk or a mapping: small by their limits). */
+export const readAll = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
   const parts: Buffer[] = [];
   for await (const part of body) parts.push(Buffer.from(part));
   return Buffer.concat(parts).toString('utf8');
@@ -75,6 +77,8 @@ export interface StartImport {
   fingerprint: string;
   options: ImportOptions;
   chunkRows?: number;
+  /** What the operator should know from the start (metadata no option answers to). */
+  warnings?: string[];
 }
 
 export const makeImportJobs = (deps: ImportJobsDeps) => {
@@ -104,7 +108,7 @@ export const makeImportJobs = (deps: ImportJobsDeps) => {
       rowOffset: 0,
       chunksDone: 0,
       counters: emptyCounters(),
-      warnings: [],
+      warnings: request.warnings ?? [],
     });
   };
 
@@ -136,6 +140,30 @@ export const makeImportJobs = (deps: ImportJobsDeps) => {
       .safeParse(JSON.parse(await readAll(await deps.objects.read(message.recordsKey))));
     if (!parsed.success) throw new ImportJobError('transfer.invalidChunk', `${message.recordsKey} holds no chunk of rows`);
     return parsed.data;
+  };
+
+  /**
+   * Records an import that cannot start, its options being wrong, as a failed job that says why:
+   * the operator finds it where imports are listed, and nothing runs on a default in its place.
+   * Its id comes from the fingerprint, so the same refusal delivered twice is one job.
+   */
+  const refuse = async (request: StartImport, error: string): Promise<ImportJob> => {
+    const timestamp = now();
+    return deps.jobs.createFailed({
+      jobId: `imp_${createHash('sha256').update(request.fingerprint).digest('hex').slice(0, 20)}`,
+      state: 'failed',
+      error,
+      created: timestamp,
+      updated: timestamp,
+      source: request.source,
+      fingerprint: request.fingerprint,
+      options: request.options,
+      chunkRows: request.chunkRows ?? DEFAULT_CHUNK_ROWS,
+      rowOffset: 0,
+      chunksDone: 0,
+      counters: emptyCounters(),
+      warnings: request.warnings ?? [],
+    });
   };
 
   /** Queues one chunk of a job that is still receiving, and moves its row offset past it. */
@@ -172,6 +200,7 @@ export const makeImportJobs = (deps: ImportJobsDeps) => {
 
   return {
     start,
+    refuse,
     enqueueChunk,
     seal,
     processChunk,

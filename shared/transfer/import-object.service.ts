@@ -8,12 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import * as z from 'zod';
 import type { ChunkQueue } from './import-job.ports.ts';
-import { cutIntoChunks, ImportJobError, type ImportJobs } from './import-job.service.ts';
-import { ImportFileError, type ImportMapping } from './import-mapping.ts';
+import { cutIntoChunks, ImportJobError, type ImportJobs, readAll } from './import-job.service.ts';
+import { ImportFileError, type ImportMapping, ImportMappingSchema } from './import-mapping.ts';
 import { formatOfFileName, readImportRecords } from './import-records.ts';
 import { BUCKET_PREFIXES, type ObjectStore } from './object-store.port.ts';
-import { type ImportJob, type ImportOptions, ImportOptionsSchema, MAX_CHUNK_ROWS } from './transfer.types.ts';
+import { IMPORT_MODES, type ImportJob, type ImportOptions, ImportOptionsSchema, MATCH_ATTRIBUTES, MAX_CHUNK_ROWS } from './transfer.types.ts';
 
 export interface ObjectImportsDeps {
   jobs: ImportJobs;
@@ -22,33 +23,107 @@ export interface ObjectImportsDeps {
 }
 
 /** What an import of an uploaded file may be told, beside the key. */
+/** What an import of an uploaded file may be told, beside the key; what it leaves out comes from the upload's metadata. */
 export interface ObjectImportRequest {
-  options?: ImportOptions;
+  options?: Partial<ImportOptions>;
   chunkRows?: number;
+  /** The mapping itself, or the import bucket key of its JSON (under mappings/). */
+  mapping?: ImportMapping | string;
+}
+
+/** An import of an uploaded key, started, resumed or refused (a failed job that says why), with the mapping it is cut with. */
+export interface StartedObjectImport {
+  job: ImportJob;
+  resumed: boolean;
   mapping?: ImportMapping;
 }
 
 /** Cutting stops while this much of the run is left, for the last chunk and the message that carries the rest on. */
 const CUT_MARGIN_MS = 15_000;
+/** A mapping file is a few headers: anything larger is not one. */
+const MAX_MAPPING_BYTES = 256 * 1024;
 
 /**
- * The options an upload carries as S3 user metadata (`x-amz-meta-mode`, `-match`, `-provision`,
- * `-dry-run`, `-chunk-rows`); absent ones take the defaults (upsert by userName, provisioned).
+ * The upload metadata an import reads (S3 `x-amz-meta-<name>`, names lowercased by S3), with the
+ * values the CLI's flags take: `mode`, `match`, `dry-run` and `no-provision` (true or false),
+ * `mapping` (the bucket key of a mapping JSON under mappings/), and `provision` and `chunk-rows`.
  */
-export const importOptionsOfMetadata = (metadata: Record<string, string>): { options: ImportOptions; chunkRows?: number } => {
-  const flag = (name: string) => (metadata[name] === undefined ? undefined : metadata[name]?.toLowerCase() === 'true');
-  const parsed = ImportOptionsSchema.safeParse({ mode: metadata.mode, match: metadata.match, provision: flag('provision'), dryRun: flag('dry-run') });
-  if (!parsed.success) {
-    throw new ImportJobError(
-      'transfer.invalidSource',
-      `the upload's metadata: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+export const IMPORT_METADATA = ['mode', 'match', 'dry-run', 'no-provision', 'provision', 'mapping', 'chunk-rows'] as const;
+
+const TrueOrFalse = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+  .transform((value) => value === 'true');
+const ImportMetadataSchema = z.object({
+  mode: z.enum(IMPORT_MODES, { error: `must be one of ${IMPORT_MODES.join(', ')}` }).optional(),
+  match: z.enum(MATCH_ATTRIBUTES, { error: `must be one of ${MATCH_ATTRIBUTES.join(', ')}` }).optional(),
+  'dry-run': TrueOrFalse.optional(),
+  'no-provision': TrueOrFalse.optional(),
+  provision: TrueOrFalse.optional(),
+  mapping: z.string().min(1).max(1024).optional(),
+  'chunk-rows': z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from 1 to ${MAX_CHUNK_ROWS}`)
+    .transform(Number)
+    .pipe(
+      z.number().int().min(1, `must be a whole number from 1 to ${MAX_CHUNK_ROWS}`).max(MAX_CHUNK_ROWS, `must be a whole number from 1 to ${MAX_CHUNK_ROWS}`),
+    )
+    .optional(),
+});
+
+/** What an upload's metadata asks for, option by option, and what is wrong with it (by metadata name). */
+export interface ImportMetadata {
+  options: Partial<ImportOptions>;
+  chunkRows?: number;
+  mapping?: string;
+  problems: Array<{ name: (typeof IMPORT_METADATA)[number]; reason: string }>;
+  /** Metadata no import option answers to: left alone, and said so on the job. */
+  warnings: string[];
+}
+
+/** Reads the import options of an upload's metadata, as the CLI reads its flags: a value it does not take is a problem, never a default. */
+export const importMetadataOf = (metadata: Record<string, string>): ImportMetadata => {
+  const lowered = Object.fromEntries(Object.entries(metadata).map(([name, value]) => [name.toLowerCase(), value]));
+  const problems: ImportMetadata['problems'] = [];
+  const values: z.infer<typeof ImportMetadataSchema> = {};
+  for (const name of IMPORT_METADATA) {
+    if (lowered[name] === undefined) continue;
+    const parsed = ImportMetadataSchema.shape[name].safeParse(lowered[name]);
+    if (parsed.success) Object.assign(values, { [name]: parsed.data });
+    else problems.push({ name, reason: `'${lowered[name]}' ${parsed.error.issues[0]?.message ?? 'is not a value it takes'}` });
   }
-  const chunkRows = metadata['chunk-rows'] === undefined ? undefined : Number(metadata['chunk-rows']);
-  if (chunkRows !== undefined && !(Number.isInteger(chunkRows) && chunkRows >= 1 && chunkRows <= MAX_CHUNK_ROWS)) {
-    throw new ImportJobError('transfer.invalidSource', `the upload's metadata: chunk-rows must be a whole number from 1 to ${MAX_CHUNK_ROWS}`);
+  if (values.provision !== undefined && values['no-provision'] !== undefined && values.provision === values['no-provision']) {
+    problems.push({ name: 'no-provision', reason: `'${lowered['no-provision']}' contradicts provision '${lowered.provision}'` });
   }
-  return { options: parsed.data, ...(chunkRows === undefined ? {} : { chunkRows }) };
+  const provision = values['no-provision'] === undefined ? values.provision : !values['no-provision'];
+  const unknown: string[] = [];
+  for (const name of Object.keys(lowered).filter((name) => !(IMPORT_METADATA as readonly string[]).includes(name))) {
+    // `dryrun`, `dry_run`: an option misspelt would otherwise run the import without it.
+    const meant = IMPORT_METADATA.find((option) => option.replaceAll('-', '') === name.replaceAll(/[-_]/g, ''));
+    if (meant) problems.push({ name: meant, reason: `is spelt '${meant}', not '${name}'` });
+    else unknown.push(name);
+  }
+  return {
+    options: {
+      ...(values.mode === undefined ? {} : { mode: values.mode }),
+      ...(values.match === undefined ? {} : { match: values.match }),
+      ...(values['dry-run'] === undefined ? {} : { dryRun: values['dry-run'] }),
+      ...(provision === undefined ? {} : { provision }),
+    },
+    ...(values['chunk-rows'] === undefined ? {} : { chunkRows: values['chunk-rows'] }),
+    ...(values.mapping === undefined ? {} : { mapping: values.mapping }),
+    problems,
+    warnings: unknown.map((name) => `metadata '${name}' is not an import option (${IMPORT_METADATA.join(', ')}): ignored`),
+  };
+};
+
+/** Which metadata name sets each option of a request (a request's own option outweighs the metadata's). */
+const METADATA_OF_OPTION: Record<keyof ImportOptions, Array<(typeof IMPORT_METADATA)[number]>> = {
+  mode: ['mode'],
+  match: ['match'],
+  dryRun: ['dry-run'],
+  provision: ['provision', 'no-provision'],
 };
 
 export const makeObjectImports = (deps: ObjectImportsDeps) => {
@@ -60,20 +135,54 @@ export const makeObjectImports = (deps: ObjectImportsDeps) => {
     return format;
   };
 
+  /** A mapping JSON of the import bucket; a reason when there is none to use. */
+  const readMapping = async (key: string): Promise<ImportMapping | string> => {
+    if (!key.startsWith(BUCKET_PREFIXES.mappings) || !key.endsWith('.json')) return `'${key}' is not a key under ${BUCKET_PREFIXES.mappings} ending in .json`;
+    const object = await deps.objects.head(key);
+    if (!object) return `the import bucket has no ${key}`;
+    if (object.size > MAX_MAPPING_BYTES) return `${key} has ${object.size} bytes; a mapping has at most ${MAX_MAPPING_BYTES}`;
+    let json: unknown;
+    try {
+      json = JSON.parse(await readAll(await deps.objects.read(key)));
+    } catch {
+      return `${key} is not JSON`;
+    }
+    const parsed = ImportMappingSchema.safeParse(json);
+    if (!parsed.success) return `${key} is not a mapping: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'mapping'}: ${i.message}`).join('; ')}`;
+    return parsed.data;
+  };
+
   /**
    * Starts the import of an uploaded key, or resumes the unfinished job of the same content and
-   * options; the options come from the request, else from the upload's metadata.
+   * options. Each option comes from the request, else from the upload's metadata, else its
+   * default. An option the metadata gives wrong (and the request does not give), or a mapping
+   * that cannot be read, makes a failed job that says why: nothing is imported on a default.
    */
-  const start = async (key: string, request: ObjectImportRequest = {}): Promise<{ job: ImportJob; resumed: boolean }> => {
+  const start = async (key: string, request: ObjectImportRequest = {}): Promise<StartedObjectImport> => {
     formatOf(key);
     const object = await deps.objects.head(key);
     if (!object) throw new ImportJobError('transfer.sourceNotFound', `the import bucket has no ${key}`);
-    const fromMetadata = request.options ? { options: request.options } : importOptionsOfMetadata(object.metadata);
-    const chunkRows = request.chunkRows ?? fromMetadata.chunkRows;
+    const metadata = importMetadataOf(object.metadata);
+    const asked = request.options ?? {};
+    const given = new Set<string>([
+      ...Object.entries(METADATA_OF_OPTION).flatMap(([option, names]) => (asked[option as keyof ImportOptions] === undefined ? [] : names)),
+      ...(request.chunkRows === undefined ? [] : ['chunk-rows']),
+      ...(request.mapping === undefined ? [] : ['mapping']),
+    ]);
+    const problems = metadata.problems.filter((problem) => !given.has(problem.name)).map((problem) => `metadata ${problem.name}: ${problem.reason}`);
+    const options = ImportOptionsSchema.parse({ ...metadata.options, ...asked });
+    const chunkRows = request.chunkRows ?? metadata.chunkRows;
+    const mappingSource = request.mapping ?? metadata.mapping;
+    const read = typeof mappingSource === 'string' ? await readMapping(mappingSource) : mappingSource;
+    if (typeof read === 'string') problems.push(`${request.mapping === undefined ? 'metadata ' : ''}mapping: ${read}`);
+    const mapping = typeof read === 'string' ? undefined : read;
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify({ key, etag: object.etag, options: fromMetadata.options, chunkRows: chunkRows ?? null, mapping: request.mapping ?? null }))
+      .update(JSON.stringify({ key, etag: object.etag, options, chunkRows: chunkRows ?? null, mapping: mapping ?? null, problems }))
       .digest('base64url');
-    return deps.jobs.start({ source: key, fingerprint, options: fromMetadata.options, ...(chunkRows === undefined ? {} : { chunkRows }) });
+    const source = { source: key, fingerprint, options, ...(chunkRows === undefined ? {} : { chunkRows }), warnings: metadata.warnings };
+    if (problems.length > 0) return { job: await deps.jobs.refuse(source, `the import of ${key} cannot start: ${problems.join('; ')}`), resumed: false };
+    const started = await deps.jobs.start(source);
+    return { ...started, ...(mapping ? { mapping } : {}) };
   };
 
   /**
@@ -112,7 +221,8 @@ export const makeObjectImports = (deps: ObjectImportsDeps) => {
         await deps.queue.send({ kind: 'cut', jobId, key, ...(mapping ? { mapping } : {}) });
         return 'continued';
       }
-      await deps.jobs.seal(jobId, cutting.chunks, warnings);
+      // The job's own warnings (its upload's metadata) come first.
+      await deps.jobs.seal(jobId, cutting.chunks, [...new Set([...job.warnings, ...warnings])]);
       return 'sealed';
     } catch (error) {
       // Nothing a second read could change: the operator fixes the file and uploads it again.
@@ -125,10 +235,10 @@ export const makeObjectImports = (deps: ObjectImportsDeps) => {
   };
 
   /** Starts (or resumes) the import of an uploaded key and queues its cutting: what an operator's request does. */
-  const request = async (key: string, asked: ObjectImportRequest = {}): Promise<{ job: ImportJob; resumed: boolean }> => {
+  const request = async (key: string, asked: ObjectImportRequest = {}): Promise<StartedObjectImport> => {
     const started = await start(key, asked);
     if (started.job.state === 'receiving')
-      await deps.queue.send({ kind: 'cut', jobId: started.job.jobId, key, ...(asked.mapping ? { mapping: asked.mapping } : {}) });
+      await deps.queue.send({ kind: 'cut', jobId: started.job.jobId, key, ...(started.mapping ? { mapping: started.mapping } : {}) });
     return started;
   };
 

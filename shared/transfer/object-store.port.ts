@@ -34,4 +34,6 @@ export const BUCKET_PREFIXES = {
   exports: 'exports/',
   /** Import chunks too large for a queue message, carried by reference. */
   chunks: 'chunks/',
+  /** Mapping files (JSON) an import names by key: reusable, so they do not expire. */
+  mappings: 'mappings/',
 } as const;

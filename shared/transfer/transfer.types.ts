@@ -26,6 +26,14 @@ export const ImportOptionsSchema = z.object({
 });
 export type ImportOptions = z.infer<typeof ImportOptionsSchema>;
 
+/** The options as a request names some of them: no defaults, so what it leaves out can come from elsewhere (an upload's metadata). */
+export const ImportOptionChoicesSchema = z.object({
+  mode: z.enum(IMPORT_MODES).optional(),
+  match: z.enum(MATCH_ATTRIBUTES).optional(),
+  provision: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});
+
 /** Rows per chunk: one SQS message each, well under its 256 KB, and a Lambda run of seconds. */
 export const DEFAULT_CHUNK_ROWS = 100;
 export const MAX_CHUNK_ROWS = 500;

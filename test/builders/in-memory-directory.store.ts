@@ -88,6 +88,14 @@ export class InMemoryDirectoryStore implements DirectoryStore {
   async findIdByUnique(type: ResourceType, key: UniqueKey) {
     return this.uniques.get(this.uniqueKey(type, key));
   }
+  async findIdsByUnique(type: ResourceType, attribute: UniqueKey['attribute'], values: string[]) {
+    const found = new Map<string, string>();
+    for (const value of values) {
+      const id = this.uniques.get(this.uniqueKey(type, { attribute, value }));
+      if (id !== undefined) found.set(value, id);
+    }
+    return found;
+  }
   async findUserIdsByEmail(email: string) {
     return [...(this.emails.get(email) ?? [])];
   }

@@ -59,15 +59,15 @@ describe('the import bucket', () => {
   });
 
   it.each([
-    ['import-worker', { 'imports/': ['s3:GetObject'], 'exports/': ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] }],
-    ['admin-api', { 'imports/': ['s3:GetObject'], 'chunks/': ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] }],
+    ['import-worker', { 'imports/': ['s3:GetObject'], 'mappings/': ['s3:GetObject'], 'exports/': ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] }],
+    ['admin-api', { 'imports/': ['s3:GetObject'], 'mappings/': ['s3:GetObject'], 'chunks/': ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'] }],
   ])('grants %s object actions under its prefixes only', (name, expected) => {
     const statements = roleStatements(template, name).filter((s) => json(s.Action).includes('s3:'));
     const onPrefix = (prefix: string) =>
       statements.filter((s) => json(s.Resource).includes(`/${prefix}*`)).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     for (const [prefix, actions] of Object.entries(expected)) expect(onPrefix(prefix).sort()).toEqual([...actions].sort());
     // Nothing on the bucket itself (no listing, no policy, no deletion), nothing outside the prefixes.
-    for (const statement of statements) expect(json(statement.Resource)).toMatch(/\/(imports|exports|chunks)\/\*/);
+    for (const statement of statements) expect(json(statement.Resource)).toMatch(/\/(imports|mappings|exports|chunks)\/\*/);
     expect(json(statements)).not.toMatch(/s3:(Delete|List|PutBucket)/);
   });
 

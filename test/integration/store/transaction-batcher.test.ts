@@ -57,4 +57,22 @@ describe('DynamoDirectoryStore with batched writes', () => {
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     expect(outcomes.filter((o) => o.status === 'rejected').every((o) => (o as PromiseRejectedResult).reason instanceof UniquenessConflict)).toBe(true);
   });
+
+  it('refuses the loser of two creates of one name only once the winner is written, so its owner can be read', async () => {
+    const group = (id: string): ResourceRecord => ({ id, resourceType: 'Group', version: 1, created: now, lastModified: now, data: { displayName: 'Bench' } });
+    const guard = { attribute: 'displayName' as const, value: 'bench' };
+
+    const outcomes = await Promise.all(
+      ['g1', 'g2'].map((id) =>
+        store.create(group(id), { uniques: [guard], emails: [] }).then(
+          () => ({ id, won: true, owner: id }),
+          async () => ({ id, won: false, owner: await store.findIdByUnique('Group', guard) }),
+        ),
+      ),
+    );
+
+    const winner = outcomes.find((outcome) => outcome.won);
+    expect(outcomes.filter((outcome) => outcome.won)).toHaveLength(1);
+    expect(outcomes.find((outcome) => !outcome.won)?.owner).toBe(winner?.id);
+  });
 });

@@ -78,6 +78,56 @@ describe('the import bucket on the local stack', { timeout: 60_000 }, () => {
     await expect(admin('POST', '/imports', { key: 'exports/x.csv' })).rejects.toMatchObject({ status: 400 });
   });
 
+  it('takes the options of the metadata an upload carries: no-provision, dry-run and a mapping by key', async () => {
+    await putLocalObject(bucket, 'mappings/crm.json', JSON.stringify({ columns: { Login: 'userName', Job: 'title', Notes: null } }));
+    const csv = 'Login,Job,Notes\ncrm0@example.com,Seller,x\ncrm1@example.com,Buyer,y\n';
+    await putLocalObject(bucket, 'imports/crm-dry.csv', csv, { 'dry-run': 'true', mapping: 'mappings/crm.json' });
+    await putLocalObject(bucket, 'imports/crm.csv', csv, { 'no-provision': 'true', mapping: 'mappings/crm.json', 'uploaded-by': 'ops' });
+
+    const dry = await completed('imports/crm-dry.csv');
+    const job = await completed('imports/crm.csv');
+
+    expect(dry).toMatchObject({ options: { dryRun: true, provision: true }, counters: { rows: 2, created: 2, rejected: 0 } });
+    expect(job).toMatchObject({ options: { dryRun: false, provision: false }, counters: { rows: 2, created: 2, rejected: 0 } });
+    expect(job.warnings).toContain(
+      "metadata 'uploaded-by' is not an import option (mode, match, dry-run, no-provision, provision, mapping, chunk-rows): ignored",
+    );
+    expect((await userNamed('crm1@example.com'))?.title).toBe('Buyer');
+  });
+
+  it('fails the job of an upload whose metadata an import cannot use, saying why, and imports nothing of it', async () => {
+    await putLocalObject(bucket, 'imports/sideways.csv', 'userName\nsideways@example.com\n', {
+      mode: 'sideways',
+      'dry-run': 'yes',
+      mapping: 'mappings/absent.json',
+    });
+
+    const job = await eventually(async () => {
+      const found = await jobOf('imports/sideways.csv');
+      expect(found?.state).toBe('failed');
+      return found as ImportJob;
+    }, 45_000);
+
+    expect(job.error).toBe(
+      "the import of imports/sideways.csv cannot start: metadata mode: 'sideways' must be one of create, update, upsert; metadata dry-run: 'yes' must be true or false; metadata mapping: the import bucket has no mappings/absent.json",
+    );
+    expect(await userNamed('sideways@example.com')).toBeUndefined();
+    // An operator's request gives what the metadata got wrong; the rest still comes from the metadata.
+    await expect(admin('POST', '/imports', { key: 'imports/sideways.csv', mode: 'upsert', dryRun: false })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('cannot start: metadata mapping: the import bucket has no mappings/absent.json'),
+    });
+    const started = (await admin('POST', '/imports', { key: 'imports/sideways.csv', mode: 'upsert', dryRun: false, mapping: { columns: {} } })) as {
+      job: ImportJob;
+    };
+    expect(started.job).toMatchObject({ state: 'receiving', options: { mode: 'upsert', dryRun: false } });
+    await eventually(async () => expect(await userNamed('sideways@example.com')).toBeDefined(), 45_000);
+    await expect(admin('POST', '/imports', { key: 'imports/sideways.csv', mapping: 'imports/sideways.csv' })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("'yes' must be true or false; mapping: 'imports/sideways.csv' is not a key under mappings/ ending in .json"),
+    });
+  });
+
   it('carries a chunk of wide rows over 250 KB by reference through the bucket', async () => {
     // 8 rows of 40 KB: one chunk of about 320 KB, past what a queue message holds.
     const wide = (i: number) => `wide${i}@example.com,${String.fromCharCode(65 + i).repeat(40_000)}`;

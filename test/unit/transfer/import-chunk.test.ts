@@ -117,4 +117,38 @@ describe('applying a chunk of imported rows through the directory', () => {
     const same = await h.importer.apply(await recordsOf('userName,title\nJose\u0301,y\n'), ImportOptionsSchema.parse({ mode: 'create' }), origin);
     expect(same.rejected[0]?.reason).toMatch(/exists/);
   });
+
+  it('looks up a chunk together: its userNames and groups in one read each, no groups read for users it creates', async () => {
+    const store = new InMemoryDirectoryStore();
+    const calls = new Map<string, number>();
+    const counted = new Proxy(store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
+          return value.apply(target, args);
+        };
+      },
+    });
+    let next = 0;
+    const directory = makeDirectory({ store: counted, clock: () => new Date(), newId: () => `id${++next}`, onUnknownAttributes: () => undefined });
+    const importer = makeChunkImporter({ directory, store: counted });
+    const rows = Array.from({ length: 50 }, (_, i) => `user${i},Given${i},user${i}@example.com,true,${i % 2 === 0 ? 'Even' : 'Odd;Even'},`);
+    const records = await recordsOf(`userName,name.givenName,"emails[type eq ""work""].value",active,groups,password\n${rows.join('\n')}\n`);
+
+    const first = await importer.apply(records, ImportOptionsSchema.parse({}), origin);
+    const firstReads = { byName: calls.get('findIdByUnique') ?? 0, byNames: calls.get('findIdsByUnique'), groupsOf: calls.get('groupIdsOf') ?? 0 };
+    calls.clear();
+    const again = await importer.apply(records, ImportOptionsSchema.parse({}), origin);
+
+    expect(first.counters).toMatchObject({ created: 50, groupsCreated: 2 });
+    // One read of the 50 userName guards, one of the 2 group names; the new users are in no group yet.
+    expect(firstReads).toEqual({ byName: 0, byNames: 2, groupsOf: 0 });
+    expect(again.counters).toMatchObject({ unchanged: 50, updated: 0 });
+    expect(calls.get('findIdsByUnique')).toBe(2);
+    expect(calls.get('getMany')).toBe(1);
+    expect(calls.get('get') ?? 0).toBe(0);
+    expect(calls.get('groupIdsOf')).toBe(50);
+  });
 });
