@@ -29,6 +29,7 @@ import { reconcileHubOf } from '#shared/sync/directory-reconcile.hub.ts';
 import { makeInboundApplier } from '#shared/sync/inbound-apply.ts';
 import { makeReconciliation, RunInProgressError } from '#shared/sync/reconcile-run.ts';
 import { RUN_PHASES } from '#shared/sync/reconcile-run.ports.ts';
+import { hubTopology } from '#shared/topology/hub.topology.ts';
 
 const env = readEnv(
   TableEnvSchema.merge(ConnectorQueuesEnvSchema)
@@ -65,6 +66,9 @@ const reconciliation = makeReconciliation({
   clock: () => new Date(),
   newId: () => `run_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
 });
+
+/** SQS dead-letters a page message received this often (the reconcile queue's redrive policy). */
+const RECONCILE_MAX_RECEIVES = hubTopology.queues.find((queue) => queue.name === 'reconcile')?.maxReceiveCount ?? 10;
 
 const PageMessageSchema = z.object({
   runId: z.string().min(1),
@@ -107,8 +111,20 @@ const runPages = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       const config = await configOf(parsed.data.connectorId);
       await reconciliation.handlePage(config, () => (config ? connectorOf(config) : Promise.reject(new Error('no connector'))), parsed.data);
     } catch (error) {
-      logger.error('run page failed: it runs again', { messageId: record.messageId, runId: parsed.data.runId, error });
-      failures.push(record.messageId);
+      if (Number(record.attributes.ApproximateReceiveCount) < RECONCILE_MAX_RECEIVES) {
+        logger.error('run page failed: it runs again', { messageId: record.messageId, runId: parsed.data.runId, error });
+        failures.push(record.messageId);
+        continue;
+      }
+      // Its last delivery: the run fails and frees its connector, rather than holding the lock
+      // for an hour behind a message in the dead-letter queue.
+      logger.error('run page failed on its last delivery: the run fails', { messageId: record.messageId, runId: parsed.data.runId, error });
+      try {
+        await reconciliation.abandonPage(parsed.data, error);
+      } catch (abandonError) {
+        logger.error('the failed run could not be recorded: the page goes to the dead-letter queue', { runId: parsed.data.runId, error: abandonError });
+        failures.push(record.messageId);
+      }
     }
   }
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -730,6 +730,21 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     await afterAdvance(moved ?? (await deps.runs.get(run.runId)) ?? run);
   };
 
+  /**
+   * A page that failed on every delivery the queue allows: the run fails with the page's last
+   * error, its lock is released and its source's delta links stay, so the connector's next run
+   * (scheduled or started by an operator) starts at once rather than when the lock expires, and
+   * the operator sees why. A page the run has already moved past changes nothing.
+   */
+  const abandonPage = async (message: RunPageMessage, error: unknown): Promise<RunRecord | undefined> => {
+    const run = await deps.runs.get(message.runId);
+    if (!run || run.phase !== message.phase || run.page !== message.page || (run.state !== 'planning' && run.state !== 'applying')) return run;
+    const cause = error instanceof Error ? error.message : String(error);
+    const failed = await advance(run, { state: 'failed', finished: now(), reason: `page ${message.page} of its ${message.phase} phase failed on every delivery: ${cause}` });
+    if (failed) await afterAdvance(failed);
+    return failed;
+  };
+
   const decide = async (runId: string, approved: boolean, by: string): Promise<RunRecord> => {
     const run = await deps.runs.get(runId);
     if (!run) throw new RunNotFoundError(runId);
@@ -749,6 +764,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
   return {
     start,
     handlePage,
+    abandonPage,
     approve: (runId: string, by: string) => decide(runId, true, by),
     reject: (runId: string, by: string) => decide(runId, false, by),
   };

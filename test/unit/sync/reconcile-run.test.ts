@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConnectorError } from '../../../shared/connectors/connector.errors.ts';
 import { RunInProgressError, RunStateError } from '../../../shared/sync/reconcile-run.ts';
 import { reconcileHarness } from '../../builders/reconcile.harness.ts';
 import type { FakeTarget } from '../../builders/sync.fakes.ts';
@@ -153,6 +154,40 @@ describe('the run lock', () => {
     // Assess
     expect(await t.runs.get(first.runId)).toMatchObject({ state: 'failed', reason: 'its lock expired and another run of the connector took it' });
     expect(await t.runs.get(second.runId)).toMatchObject({ state: 'done' });
+  });
+});
+
+describe('a page that fails on every delivery', () => {
+  it('fails its run with the error and frees the connector at once, not when the lock expires', async () => {
+    // Prepare: the target's listing fails every time.
+    const t = setup();
+    t.hub.user('u0');
+    t.target.failAlways('listUsers', new ConnectorError('retryable', 'the target answered 503'));
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: false });
+    const page = t.pages.take();
+    await expect(t.reconciliation.handlePage(t.config, async () => t.target, page as never)).rejects.toThrow('503');
+
+    // Act: the queue's last delivery gives the page up.
+    const abandoned = await t.reconciliation.abandonPage(page as never, new ConnectorError('retryable', 'the target answered 503'));
+
+    // Assess
+    expect(abandoned).toMatchObject({ state: 'failed', reason: 'page 0 of its target phase failed on every delivery: the target answered 503' });
+    expect(await t.runs.get(started.runId)).toMatchObject({ state: 'failed' });
+    expect(t.runs.locks.get('app')).toBeUndefined();
+    await expect(t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: true })).resolves.toMatchObject({ state: 'planning' });
+  });
+
+  it('changes nothing for a page its run has moved past', async () => {
+    const t = setup();
+    t.hub.user('u0');
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: true });
+    const page = t.pages.take();
+    await t.reconciliation.handlePage(t.config, async () => t.target, page as never);
+    await t.runPages();
+
+    await t.reconciliation.abandonPage(page as never, new Error('late'));
+
+    expect(await t.runs.get(started.runId)).toMatchObject({ state: 'done' });
   });
 });
 
