@@ -740,7 +740,11 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     const run = await deps.runs.get(message.runId);
     if (!run || run.phase !== message.phase || run.page !== message.page || (run.state !== 'planning' && run.state !== 'applying')) return run;
     const cause = error instanceof Error ? error.message : String(error);
-    const failed = await advance(run, { state: 'failed', finished: now(), reason: `page ${message.page} of its ${message.phase} phase failed on every delivery: ${cause}` });
+    const failed = await advance(run, {
+      state: 'failed',
+      finished: now(),
+      reason: `page ${message.page} of its ${message.phase} phase failed on every delivery: ${cause}`,
+    });
     if (failed) await afterAdvance(failed);
     return failed;
   };
