@@ -26,14 +26,16 @@ interface Slot {
  */
 export const startDynamoDbPool = async (workers: number) => {
   const slots: Slot[] = await Promise.all(Array.from({ length: workers }, async () => ({ current: await startDynamoDbLocal(), files: 0 })));
-  const retired: Array<Promise<void>> = [];
+  /** Replaced instances, each stopped a little after its swap, or at the end of the run at the latest. */
+  const retired: DynamoDbLocal[] = [];
 
   const lease = async (slot: Slot): Promise<string> => {
     if (slot.files >= FILES_PER_INSTANCE) {
       const fresh = await (slot.spare ?? startDynamoDbLocal());
       // Stopped a little later: the previous file's process may still be closing its connections.
       const old = slot.current;
-      retired.push(new Promise((stopped) => setTimeout(stopped, 10_000).unref()).then(() => old.stop()));
+      retired.push(old);
+      setTimeout(() => void old.stop(), 10_000).unref();
       Object.assign(slot, { current: fresh, files: 0, spare: undefined });
     }
     slot.files += 1;
@@ -66,7 +68,7 @@ export const startDynamoDbPool = async (workers: number) => {
       await Promise.all([
         ...slots.map((slot) => slot.current.stop()),
         ...spares.flatMap((spare) => (spare.status === 'fulfilled' ? [spare.value.stop()] : [])),
-        ...retired,
+        ...retired.map((instance) => instance.stop()),
       ]);
     },
   };
