@@ -109,7 +109,8 @@ export class DynamoImportJobStore implements ImportJobStore {
           TableName: this.tableName,
           Key: jobKey(jobId),
           UpdateExpression: 'SET #state = :processing, totalChunks = :total, warnings = :warnings, updated = :updated',
-          ConditionExpression: 'attribute_exists(pk) AND #state IN (:receiving, :processing)',
+          // A total, once set, never changes: a second cutter of the same file counts the same chunks.
+          ConditionExpression: 'attribute_exists(pk) AND #state IN (:receiving, :processing) AND (attribute_not_exists(totalChunks) OR totalChunks = :total)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':processing': 'processing',
@@ -120,9 +121,13 @@ export class DynamoImportJobStore implements ImportJobStore {
           },
         }),
       )
-      .catch((error: unknown) => {
-        // Finished already (sealed by another cutter of the same file and counted, or failed): nothing to seal.
+      .catch(async (error: unknown) => {
         if (!conditionFailed(error)) throw error;
+        // Finished already (sealed by another cutter of the same file and counted, or failed): nothing to seal.
+        const job = await this.get(jobId);
+        if (job && job.state === 'processing' && job.totalChunks !== totalChunks) {
+          throw new Error(`import job ${jobId} is sealed with ${job.totalChunks} chunks, and a cut of its file counted ${totalChunks}`);
+        }
       });
   }
 

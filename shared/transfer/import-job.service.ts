@@ -217,7 +217,10 @@ export type ImportJobs = ReturnType<typeof makeImportJobs>;
  * Cuts a file's records into the job's chunks, from its row offset on: rows before it were
  * queued by an earlier start and are only read for their keys, so a userName (or the matched
  * externalId) that a file repeats is rejected however the import was interrupted. The chunk of a
- * row is fixed by its position (row index / chunkRows), so a chunk cut again is the same chunk.
+ * row is fixed by its position (row index / chunkRows), so a chunk cut again is the same chunk,
+ * and a complete cut counts every chunk of the file (rows / chunkRows, rounded up), those an
+ * earlier cutter queued included: a cutter that resumes after the last, partial chunk was queued
+ * seals the job with the same total as the cutter that queued it.
  */
 export const cutIntoChunks = async (
   job: Pick<ImportJob, 'rowOffset' | 'chunkRows' | 'options'>,
@@ -258,9 +261,6 @@ export const cutIntoChunks = async (
       if (stopAfterChunk()) return { chunks: chunk, rows: position, complete: false };
     }
   }
-  if (batch.length > 0) {
-    await send(chunk, batch);
-    chunk += 1;
-  }
-  return { chunks: chunk, rows: position, complete: true };
+  if (batch.length > 0) await send(chunk, batch);
+  return { chunks: Math.ceil(position / job.chunkRows), rows: position, complete: true };
 };

@@ -22,7 +22,6 @@ export interface ObjectImportsDeps {
   queue: ChunkQueue;
 }
 
-/** What an import of an uploaded file may be told, beside the key. */
 /** What an import of an uploaded file may be told, beside the key; what it leaves out comes from the upload's metadata. */
 export interface ObjectImportRequest {
   options?: Partial<ImportOptions>;

@@ -68,4 +68,15 @@ describe('DynamoImportJobStore', () => {
     await jobs.advance('j5', 200, now);
     expect((await jobs.get('j5'))?.rowOffset).toBe(300);
   });
+
+  it('keeps the chunk total of the first seal: the same total again is nothing, another one fails and changes nothing', async () => {
+    await jobs.createOrResume(job('j6', 'fp-four'));
+    await jobs.seal('j6', 1, [], now);
+
+    await jobs.seal('j6', 1, [], now);
+    await expect(jobs.seal('j6', 0, [], now)).rejects.toThrow('import job j6 is sealed with 1 chunks, and a cut of its file counted 0');
+
+    expect(await jobs.completeIfDone('j6', now)).toBe(false);
+    expect(await jobs.get('j6')).toMatchObject({ state: 'processing', totalChunks: 1, chunksDone: 0 });
+  });
 });

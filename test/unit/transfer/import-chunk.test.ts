@@ -152,3 +152,38 @@ describe('applying a chunk of imported rows through the directory', () => {
     expect(calls.get('groupIdsOf')).toBe(50);
   });
 });
+
+describe('cutting a file into chunks', () => {
+  const FIVE_ROWS = `userName\n${['a', 'b', 'c', 'd', 'e'].join('\n')}\n`;
+  const cut = async (rowOffset: number) => {
+    const options = ImportOptionsSchema.parse({});
+    const sent: Array<{ chunk: number; rows: number[] }> = [];
+    const read = readImportRecords(Readable.from([FIVE_ROWS]), { format: 'csv', mode: options.mode, match: options.match });
+    const result = await cutIntoChunks({ rowOffset, chunkRows: 2, options }, read, async (chunk, part) => {
+      sent.push({ chunk, rows: part.map((record) => record.row) });
+    });
+    return { result, sent };
+  };
+
+  it('cuts from the row offset on, each row in the chunk its position gives it, and counts every chunk of the file', async () => {
+    expect(await cut(0)).toEqual({
+      result: { chunks: 3, rows: 5, complete: true },
+      sent: [
+        { chunk: 0, rows: [2, 3] },
+        { chunk: 1, rows: [4, 5] },
+        { chunk: 2, rows: [6] },
+      ],
+    });
+    expect(await cut(2)).toEqual({
+      result: { chunks: 3, rows: 5, complete: true },
+      sent: [
+        { chunk: 1, rows: [4, 5] },
+        { chunk: 2, rows: [6] },
+      ],
+    });
+  });
+
+  it('counts the chunks an earlier cutter queued when it resumes after the last, partial one', async () => {
+    expect(await cut(5)).toEqual({ result: { chunks: 3, rows: 5, complete: true }, sent: [] });
+  });
+});
