@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { esbuildOptionsFor } from '../infra/aws/bundling.options.ts';
 import { createSalesforceConnector } from '../shared/connectors/salesforce/salesforce.connector.ts';
 import { SalesforceConnectorSchema } from '../shared/connectors/salesforce/salesforce.schema.ts';
 import { salesforceEntryFor, startSalesforceFake } from '../test/support/fakes/salesforce-fake.ts';
+import { buildBundle } from './support/bundle.ts';
 import { percentile } from './support/percentile.ts';
 
 /**
@@ -80,12 +79,10 @@ const run = async () => {
     // document and secret sources, with their SSM and Secrets Manager clients): the difference
     // is what the Salesforce connector adds to the worker.
     const measureModule = async (name: string, contents: string) => {
-      const outfile = join(work, `${name}.mjs`);
-      const { entryPoints: _entry, ...options } = esbuildOptionsFor(join(root, 'unused.ts'), outfile);
-      await build({ ...options, stdin: { contents, resolveDir: root, loader: 'ts' }, logLevel: 'error' });
-      const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(outfile).href)}); process.stdout.write(String(performance.now() - t));`;
+      const bundle = await buildBundle({ contents, resolveDir: root }, join(work, name));
+      const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(bundle.file).href)}); process.stdout.write(String(performance.now() - t));`;
       const imports = Array.from({ length: 5 }, () => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
-      return { kb: statSync(outfile).size / 1024, ms: percentile(imports, 50) };
+      return { kb: bundle.startKb, ms: percentile(imports, 50) };
     };
     const base = await measureModule('source', "export { secretSourceOf } from './shared/connectors/connectors.source.ts';");
     const connector = await measureModule('salesforce', "export { createSalesforceConnector } from './shared/connectors/salesforce/salesforce.connector.ts';");

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 
 /**
- * How every function of the topology is bundled, written once: the stack hands these to
- * `NodejsFunction` (function-defaults.construct.ts) and `bench/bundles.bench.ts` hands them to
- * esbuild directly, so the sizes and import times it reports are those of the deployed bundles.
+ * How every function of the topology is bundled, written once: the stack's asset bundling
+ * (function-defaults.construct.ts) and `bench/bundles.bench.ts` both hand `esbuildOptionsFor` to
+ * esbuild, so the sizes and import times the bench reports are those of the deployed bundles.
  *
  * This module imports nothing from aws-cdk-lib on purpose: the bench loads it without the CDK.
  */
@@ -42,8 +42,16 @@ export const lambdaBundleOptions = {
   alias: {
     '@aws-sdk/credential-provider-node': fileURLToPath(new URL('./bundling/lambda-credential-provider.ts', import.meta.url)),
   } as Readonly<Record<string, string>>,
-  /** The file name `NodejsFunction` writes for ESM output; the handler is `index.handler`. */
+  /** The entry module of each bundle; the handler is `index.handler`. */
   outputFile: 'index.mjs',
+  /**
+   * Code splitting: what a function reaches only through `import()` (each vendor's connector with
+   * its SDK, and the SDK's own rarely used parts) goes to chunks of its own under `chunks/`,
+   * which Node reads and compiles only when that import runs. Without it, esbuild inlines every
+   * dynamic import into the one file, and a cold start parses every vendor's code whether or
+   * not a connector of that type exists.
+   */
+  chunkDirectory: 'chunks',
 } as const;
 
 /**
@@ -55,10 +63,17 @@ export const bundleRuntimeEnvironment: Readonly<Record<string, string>> = {
   NODE_OPTIONS: '--enable-source-maps',
 };
 
-/** esbuild `build()` options for one entry, as the stack bundles it. */
-export const esbuildOptionsFor = (entry: string, outfile: string) => ({
+/**
+ * esbuild `build()` options for one entry, as the stack bundles it: `index.mjs` in `outdir`, the
+ * chunks it loads in `outdir/chunks`, each with its source map.
+ */
+export const esbuildOptionsFor = (entry: string, outdir: string) => ({
   entryPoints: [entry],
-  outfile,
+  outdir,
+  entryNames: 'index',
+  chunkNames: `${lambdaBundleOptions.chunkDirectory}/[name]-[hash]`,
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
   bundle: true,
   platform: lambdaBundleOptions.platform,
   format: lambdaBundleOptions.format,

@@ -1,11 +1,11 @@
-import { Duration, type RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { AssetHashType, type BundlingOptions, Duration, type ILocalBundling, type RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
 import type { FunctionSpec } from '#shared/topology/topology.types.ts';
-import { bundleRuntimeEnvironment, lambdaBundleOptions, NODE_MAJOR } from './bundling.options.ts';
+import { bundleRuntimeEnvironment, esbuildOptionsFor, lambdaBundleOptions, NODE_MAJOR } from './bundling.options.ts';
 import { acknowledge, acknowledgeUnscopableActions } from './nag.ts';
 
 /** The namespace of the hub's embedded-metric-format metrics (Powertools Metrics). */
@@ -35,26 +35,33 @@ const runtimeFor = (major: number): lambda.Runtime => {
   return runtime;
 };
 
-/** The `NodejsFunction` bundling options, derived from the options the bench uses too. */
-export const nodejsBundling = {
-  format: OutputFormat.ESM,
-  target: lambdaBundleOptions.target,
-  minify: lambdaBundleOptions.minify,
-  sourceMap: lambdaBundleOptions.sourcemap,
-  sourceMapMode: SourceMapMode.DEFAULT,
-  sourcesContent: lambdaBundleOptions.sourcesContent,
-  mainFields: [...lambdaBundleOptions.mainFields],
-  banner: lambdaBundleOptions.banner,
-  // An explicit empty list, rather than `bundleAwsSDK`, states it for every runtime: nothing is
-  // left for the runtime to provide, the SDK included.
-  externalModules: [...lambdaBundleOptions.external],
-  // Rendered as `--alias:<package>=<path>`, one per entry.
-  esbuildArgs: { '--alias': Object.entries(lambdaBundleOptions.alias).map(([name, path]) => `${name}=${path}`) },
-};
+/**
+ * Bundles one entry with esbuild, in the synthesizing process, with the options the bench uses
+ * (bundling.options.ts). `NodejsFunction` is not used because it writes a single `--outfile`,
+ * which rules out code splitting, and the split is what keeps each vendor's code out of a
+ * function's cold start. esbuild is a dependency of the project, so bundling never falls back
+ * to Docker; a failed build fails the synthesis with esbuild's errors.
+ */
+export class EsbuildBundling implements ILocalBundling {
+  /** Public so that CDK's bundling cache key (a JSON of the bundling options) differs per entry. */
+  constructor(readonly entry: string) {}
+
+  tryBundle(outputDir: string): boolean {
+    buildSync({ ...esbuildOptionsFor(this.entry, outputDir), logLevel: 'error' });
+    return true;
+  }
+}
+
+/** The asset bundling of one function: local esbuild; the image is required by CDK and never run. */
+export const bundlingFor = (entry: string, runtime: lambda.Runtime): BundlingOptions => ({
+  image: runtime.bundlingImage,
+  local: new EsbuildBundling(entry),
+});
 
 /**
  * One function of the topology as the hub deploys every function: bundled by esbuild (ESM,
- * minified, source maps, the AWS SDK v3 bundled and tree-shaken), arm64 on Node.js 22, X-Ray
+ * minified, split into chunks loaded on demand, source maps, the AWS SDK v3 bundled and
+ * tree-shaken), arm64 on Node.js 22, X-Ray
  * tracing, Powertools settings in the environment, and a log group of its own with a retention.
  *
  * The role starts empty: it may write to its own log group and nothing else, and the stack
@@ -63,7 +70,7 @@ export const nodejsBundling = {
  */
 export class HubFunction extends Construct {
   readonly spec: FunctionSpec;
-  readonly fn: NodejsFunction;
+  readonly fn: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -82,14 +89,17 @@ export class HubFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.fn = new NodejsFunction(this, 'Function', {
+    const runtime = runtimeFor(NODE_MAJOR);
+    this.fn = new lambda.Function(this, 'Function', {
       functionName: props.functionName,
       description: props.spec.description,
-      entry: props.entry,
-      handler: 'handler',
-      projectRoot: props.projectRoot,
-      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
-      runtime: runtimeFor(NODE_MAJOR),
+      // The project root is the asset's source only in name: the bundle is what is hashed and shipped.
+      code: lambda.Code.fromAsset(props.projectRoot, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: bundlingFor(props.entry, runtime),
+      }),
+      handler: `${lambdaBundleOptions.outputFile.replace(/\.mjs$/, '')}.handler`,
+      runtime,
       // Graviton: cheaper per GB-second and at least as fast for this I/O-bound code.
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.spec.memoryMb,
@@ -97,7 +107,6 @@ export class HubFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      bundling: nodejsBundling,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.spec.name,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

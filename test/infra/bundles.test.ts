@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
@@ -62,6 +62,17 @@ const specOf = (name: string) => {
   return spec;
 };
 
+/** Imports one module of a bundle in a fresh Node process, with a Lambda-like Region: `loaded`, or why not. */
+const importCold = (module: string): Promise<string> =>
+  new Promise((done, fail) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(module).href)}); process.stdout.write('loaded');`],
+      { env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...bundleRuntimeEnvironment }, encoding: 'utf8', timeout: 30_000 },
+      (error, stdout, stderr) => (error ? fail(new Error(`${module} did not load: ${stderr || error.message}`)) : done(stdout)),
+    );
+  });
+
 const invokeBundle = (name: string, event: unknown): Promise<Invocation> => {
   const bundle = bundles.get(name);
   if (!bundle) throw new Error(`no bundle for ${name}`);
@@ -108,9 +119,9 @@ const queue = () => {
 
 beforeAll(async () => {
   const built = hubTopology.functions.map(async (spec) => {
-    const outfile = join(workDir, spec.name, lambdaBundleOptions.outputFile);
-    await build({ ...esbuildOptionsFor(resolve(projectRoot, spec.entry), outfile), logLevel: 'error' });
-    bundles.set(spec.name, outfile);
+    const outdir = join(workDir, spec.name);
+    await build({ ...esbuildOptionsFor(resolve(projectRoot, spec.entry), outdir), logLevel: 'error' });
+    bundles.set(spec.name, join(outdir, lambdaBundleOptions.outputFile));
   });
   [table, sqs] = await Promise.all([freshHubTable('bundles'), startLocalSqs(hubTopology.queues, [CONNECTOR_ID]), ...built] as const);
   const connectorsFile = join(workDir, 'connectors.json');
@@ -287,5 +298,21 @@ describe('each deployed bundle, started cold in its own Node process', () => {
     expect(answer).toEqual({ result: { batchItemFailures: [] } });
     const audit = await new DynamoAuditLog(table.documents, table.tableName, 90).query({ connectorId: CONNECTOR_ID, resourceId: 'no-such-user', limit: 10 });
     expect(audit.items).toMatchObject([{ connectorId: CONNECTOR_ID, status: 'skipped', action: 'none', resourceType: 'User' }]);
+  });
+
+  it("connector-worker keeps each vendor's connector in a chunk that only its import() reads, and each chunk loads cold", async () => {
+    // Prepare
+    const bundle = bundles.get('connector-worker') as string;
+    const chunkDirectory = join(dirname(bundle), lambdaBundleOptions.chunkDirectory);
+    const index = readFileSync(bundle, 'utf8');
+    for (const vendor of ['cognito', 'okta', 'entra', 'salesforce']) {
+      const chunk = readdirSync(chunkDirectory).find((file) => file.startsWith(`${vendor}.connector-`) && file.endsWith('.mjs'));
+      // Assess: the index reaches it by import() alone
+      expect(chunk, vendor).toBeDefined();
+      expect(index).toContain(`import("./${lambdaBundleOptions.chunkDirectory}/${chunk}")`);
+      expect(index).not.toMatch(new RegExp(`from\\s*"\\./${lambdaBundleOptions.chunkDirectory}/${vendor}\\.connector-`));
+      // Act, Assess: it and the chunks it imports load in a fresh process
+      await expect(importCold(join(chunkDirectory, chunk as string))).resolves.toBe('loaded');
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,12 @@ const assetDir = (name: string): string => {
   return join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
 };
 
+/** The ES modules of a bundle directory, by path relative to it: the index and its chunks. */
+const modulesOf = (directory: string): string[] =>
+  readdirSync(directory, { recursive: true, encoding: 'utf8' })
+    .filter((path) => path.endsWith('.mjs'))
+    .sort();
+
 /** Imports a bundle in a fresh Node process, as Lambda does, and invokes its handler once. */
 const invokeInFreshNode = (bundle: string, event: unknown): unknown => {
   const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(JSON.stringify(await handler(${JSON.stringify(event)})));`;
@@ -66,17 +72,29 @@ const invokeInFreshNode = (bundle: string, event: unknown): unknown => {
 };
 
 describe('function bundles, as the stack builds them', () => {
-  it('are one minified ES module with a source map and the createRequire banner', () => {
+  it('are minified ES modules, an index and its chunks, each with a source map and the createRequire banner', () => {
     for (const name of ['echo', 'sdk-client']) {
       // Act
-      const code = readFileSync(join(assetDir(name), lambdaBundleOptions.outputFile), 'utf8');
-      const map = JSON.parse(readFileSync(join(assetDir(name), `${lambdaBundleOptions.outputFile}.map`), 'utf8')) as { sourcesContent?: unknown };
+      const modules = modulesOf(assetDir(name));
       // Assess
-      expect(code.startsWith(CREATE_REQUIRE_BANNER)).toBe(true);
-      expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
-      expect(code.split('\n').length).toBeLessThan(150);
-      expect(map.sourcesContent).toBeUndefined();
+      expect(modules).toContain(lambdaBundleOptions.outputFile);
+      for (const module of modules) {
+        const code = readFileSync(join(assetDir(name), module), 'utf8');
+        const map = JSON.parse(readFileSync(join(assetDir(name), `${module}.map`), 'utf8')) as { sourcesContent?: unknown };
+        expect(code.startsWith(CREATE_REQUIRE_BANNER), module).toBe(true);
+        expect(code).toMatch(new RegExp(`//# sourceMappingURL=${basename(module).replace('.', '\\.')}\\.map\\s*$`));
+        expect(code.split('\n').length).toBeLessThan(150);
+        expect(map.sourcesContent).toBeUndefined();
+      }
     }
+  });
+
+  it('put what only import() reaches into a chunk of its own, read only when that import runs', () => {
+    // The SDK loads its event stream support with import(): the SQS client never does here.
+    const modules = modulesOf(assetDir('sdk-client'));
+    const index = readFileSync(join(assetDir('sdk-client'), lambdaBundleOptions.outputFile), 'utf8');
+    const onDemand = modules.filter((module) => module.startsWith(`${lambdaBundleOptions.chunkDirectory}/`) && index.includes(`import("./${module}")`));
+    expect(onDemand.length).toBeGreaterThan(0);
   });
 
   it('run a CommonJS dependency that requires a Node built-in, thanks to the banner', () => {
@@ -87,13 +105,17 @@ describe('function bundles, as the stack builds them', () => {
   it('carry the AWS SDK inside, tree-shaken, and take Region and credentials from the environment', () => {
     // Prepare
     const bundle = join(assetDir('sdk-client'), lambdaBundleOptions.outputFile);
-    const code = readFileSync(bundle, 'utf8');
-    // Assess: no import left for the runtime to resolve but Node built-ins
-    const imports = [...code.matchAll(/(?:from|import)\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    const modules = modulesOf(assetDir('sdk-client'));
+    const code = modules.map((module) => readFileSync(join(assetDir('sdk-client'), module), 'utf8')).join('\n');
+    // Assess: no import left for the runtime to resolve but Node built-ins and the bundle's own chunks
+    const imports = [...code.matchAll(/(?:from|import)\s*\(?["']([^"']+)["']/g)].map((m) => m[1]);
+    const ownChunks = imports.filter((specifier) => specifier?.startsWith('./'));
+    for (const chunk of ownChunks) expect(modules.map((module) => `./${module}`)).toContain(chunk?.replace(/^\.\/(?!chunks\/)/, './chunks/'));
     expect(
       imports.filter(
         (specifier) =>
           !specifier?.startsWith('node:') &&
+          !specifier?.startsWith('./') &&
           ![
             'module',
             'crypto',
@@ -126,11 +148,14 @@ describe('function bundles, as the stack builds them', () => {
     const benchDir = mkdtempSync(join(tmpdir(), 'scim-hub-bench-'));
     try {
       for (const spec of bundledTopology.functions) {
-        const outfile = join(benchDir, spec.name, lambdaBundleOptions.outputFile);
+        const outdir = join(benchDir, spec.name);
         // Act
-        await build({ ...esbuildOptionsFor(resolve(projectRoot, spec.entry), outfile), logLevel: 'error' });
+        await build({ ...esbuildOptionsFor(resolve(projectRoot, spec.entry), outdir), logLevel: 'error' });
         // Assess
-        expect(readFileSync(outfile, 'utf8'), spec.name).toBe(readFileSync(join(assetDir(spec.name), lambdaBundleOptions.outputFile), 'utf8'));
+        expect(modulesOf(outdir), spec.name).toEqual(modulesOf(assetDir(spec.name)));
+        for (const module of modulesOf(outdir)) {
+          expect(readFileSync(join(outdir, module), 'utf8'), `${spec.name} ${module}`).toBe(readFileSync(join(assetDir(spec.name), module), 'utf8'));
+        }
       }
     } finally {
       rmSync(benchDir, { recursive: true, force: true });

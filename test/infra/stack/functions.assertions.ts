@@ -1,6 +1,7 @@
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { CREATE_REQUIRE_BANNER, lambdaBundleOptions } from '../../../infra/aws/bundling.options.ts';
-import { nodejsBundling } from '../../../infra/aws/function-defaults.construct.ts';
+import { CREATE_REQUIRE_BANNER, esbuildOptionsFor, lambdaBundleOptions } from '../../../infra/aws/bundling.options.ts';
+import { bundlingFor, EsbuildBundling } from '../../../infra/aws/function-defaults.construct.ts';
 import { fullTopology } from '../fixtures/full.topology.ts';
 import { functionLogicalId, functionProperties, json, resources, roleActions, roleStatements, synthHub } from '../support/hub-synth.ts';
 
@@ -221,16 +222,25 @@ describe('hub functions', () => {
 });
 
 describe('bundling options', () => {
-  it('hands NodejsFunction the shared esbuild options: ESM, minified, source maps, nothing external, the createRequire banner', () => {
-    expect(nodejsBundling).toMatchObject({
+  it('bundles each entry with the shared esbuild options: ESM, minified, split into chunks, source maps, nothing external, the createRequire banner', () => {
+    const bundling = bundlingFor('/project/functions/f/handler.ts', lambda.Runtime.NODEJS_22_X);
+    expect(bundling.local).toBeInstanceOf(EsbuildBundling);
+    expect((bundling.local as EsbuildBundling).entry).toBe('/project/functions/f/handler.ts');
+    expect(esbuildOptionsFor('/project/functions/f/handler.ts', '/asset-output')).toMatchObject({
+      entryPoints: ['/project/functions/f/handler.ts'],
+      outdir: '/asset-output',
+      entryNames: 'index',
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
+      bundle: true,
       format: 'esm',
       minify: true,
-      sourceMap: true,
+      sourcemap: true,
       target: 'node22',
-      externalModules: [],
-      banner: CREATE_REQUIRE_BANNER,
+      external: [],
+      banner: { js: CREATE_REQUIRE_BANNER },
       mainFields: ['module', 'main'],
+      alias: lambdaBundleOptions.alias,
     });
-    expect(nodejsBundling.esbuildArgs['--alias']).toEqual(Object.entries(lambdaBundleOptions.alias).map(([n, p]) => `${n}=${p}`));
   });
 });
