@@ -59,6 +59,21 @@ export const bundlingFor = (entry: string, runtime: lambda.Runtime): BundlingOpt
 });
 
 /**
+ * The AWS Parameters and Secrets Lambda Extension, for the functions that read the connectors
+ * document or connector secrets (shared/connectors/parameters-extension.client.ts): they read
+ * through it rather than with the SSM and Secrets Manager SDK clients, which no bundle loads at
+ * start. Its cache is off, since the callers cache with their own expiry and read past it after
+ * a target refused a secret.
+ */
+export const parametersAndSecretsExtension = (): lambda.ParamsAndSecretsLayerVersion =>
+  lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, {
+    cacheEnabled: false,
+    logLevel: lambda.ParamsAndSecretsLogLevel.WARN,
+  });
+
+const readsParametersOrSecrets = (spec: FunctionSpec): boolean => spec.grants.some((grant) => grant.resource === 'parameters' || grant.resource === 'secrets');
+
+/**
  * One function of the topology as the hub deploys every function: bundled by esbuild (ESM,
  * minified, split into chunks loaded on demand, source maps, the AWS SDK v3 bundled and
  * tree-shaken), arm64 on Node.js 22, X-Ray
@@ -107,6 +122,7 @@ export class HubFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      ...(readsParametersOrSecrets(props.spec) ? { paramsAndSecrets: parametersAndSecretsExtension() } : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.spec.name,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

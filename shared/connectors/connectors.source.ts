@@ -1,29 +1,32 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../errors.ts';
 import { parseConnectorsDocument, readConnectorsFile } from './connectors-document.ts';
 import type { ConnectorsDocument, SecretValue } from './connectors.schema.ts';
+import { parameterReaderFor } from './parameter-reader.ts';
+import type { ParameterReader } from './parameter-reader.port.ts';
 
 /**
  * Where a function finds the connectors document: the file named by CONNECTORS_FILE (locally)
  * or the SSM parameter named by CONNECTORS_PARAMETER (in AWS), both given by the `parameters`
  * grant; without either the function fails at cold start, as a function deployed without the
  * grant would. Read at most once a minute per container, so an edited document takes effect
- * without a deploy.
+ * without a deploy. A deployed function reads the parameter through the Parameters and Secrets
+ * extension (parameter-reader.ts).
  */
-export const makeConnectorsSource = (env: { CONNECTORS_FILE?: string; CONNECTORS_PARAMETER?: string }, ttlMs = 60_000) => {
+export const makeConnectorsSource = (
+  env: { CONNECTORS_FILE?: string; CONNECTORS_PARAMETER?: string },
+  ttlMs = 60_000,
+  reader: () => ParameterReader = sharedReader,
+) => {
   if (!env.CONNECTORS_FILE && !env.CONNECTORS_PARAMETER) {
     throw new ConfigError(
       "neither CONNECTORS_PARAMETER nor CONNECTORS_FILE is set: the function needs a 'parameters' grant in its topology entry (shared/topology/hub.topology.ts)",
     );
   }
   let cached: { at: number; document: Promise<ConnectorsDocument> } | undefined;
-  let ssm: SSMClient | undefined;
   const load = async (): Promise<ConnectorsDocument> => {
     if (env.CONNECTORS_FILE) return readConnectorsFile(env.CONNECTORS_FILE);
-    ssm ??= new SSMClient({});
-    const result = await ssm.send(new GetParameterCommand({ Name: env.CONNECTORS_PARAMETER, WithDecryption: true }));
-    return parseConnectorsDocument(result.Parameter?.Value ?? '', `SSM parameter ${env.CONNECTORS_PARAMETER}`);
+    const name = env.CONNECTORS_PARAMETER as string;
+    return parseConnectorsDocument(await reader().parameter(name), `SSM parameter ${name}`);
   };
   return (): Promise<ConnectorsDocument> => {
     if (!cached || Date.now() - cached.at > ttlMs) {
@@ -55,8 +58,8 @@ export const SECRET_TTL_MS = 5 * 60_000;
  * reader and the clock are injected, so expiry and the refresh-after-401 path are unit-tested
  * without AWS; the connectors document comes from a file locally (no SSM stand-in runs), which
  * the package does not read; a failed read is never cached, where the package's cache would
- * need the same wrapper; and the package would add a dependency (and its SDK clients' retry
- * configuration, shared/config/sdk-retries.ts) for about thirty lines.
+ * need the same wrapper; and the package reads through the SDK clients that the Parameters and
+ * Secrets extension keeps out of the function bundles (parameter-reader.ts).
  */
 export const makeSecretResolver = (read: (arn: string) => Promise<string>, options: { ttlMs?: number; now?: () => number } = {}) => {
   const ttlMs = options.ttlMs ?? SECRET_TTL_MS;
@@ -79,13 +82,14 @@ export const makeSecretResolver = (read: (arn: string) => Promise<string>, optio
   };
 };
 
-let secrets: SecretsManagerClient | undefined;
-const secretResolver = makeSecretResolver(async (arn) => {
-  secrets ??= new SecretsManagerClient({});
-  const result = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-  if (!result.SecretString) throw new ConfigError(`secret ${arn} has no string value`);
-  return result.SecretString;
-});
+/** Built on first use: locally (files, inline secrets) it never is. */
+let readerOfProcess: ParameterReader | undefined;
+function sharedReader(): ParameterReader {
+  readerOfProcess ??= parameterReaderFor();
+  return readerOfProcess;
+}
+
+const secretResolver = makeSecretResolver((arn) => sharedReader().secret(arn));
 
 /** A secret from the document: inline (local files) or a Secrets Manager ARN (AWS), cached at most 5 minutes. */
 export const resolveSecret = (value: SecretValue): Promise<string> => secretResolver.resolve(value);

@@ -9,6 +9,9 @@ import { functionProperties, synthHub } from './support/hub-synth.ts';
 /** What every deployed function gets whatever its grants: the local runner's shared environment. */
 const FUNCTION_DEFAULTS = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
+/** The Parameters and Secrets extension's own settings, set by the stack with its layer: no extension runs locally. */
+const EXTENSION_SETTINGS = /^(PARAMETERS_SECRETS_EXTENSION_|SSM_PARAMETER_STORE_|SECRETS_MANAGER_)/;
+
 /** The connectors document is an SSM parameter in AWS and a file locally; every other name is the same. */
 const asDeployed = (name: string) => (name === 'CONNECTORS_FILE' ? 'CONNECTORS_PARAMETER' : name);
 
@@ -34,7 +37,7 @@ describe.each([
     const variables = (functionProperties(template, name).Environment as { Variables: Record<string, unknown> }).Variables;
     // Act
     const deployed = Object.keys(variables)
-      .filter((variable) => !FUNCTION_DEFAULTS.includes(variable))
+      .filter((variable) => !FUNCTION_DEFAULTS.includes(variable) && !EXTENSION_SETTINGS.test(variable))
       .sort();
     // Assess
     expect(deployed).toEqual(localNames(topology, name));

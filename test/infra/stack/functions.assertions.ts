@@ -24,6 +24,21 @@ describe('hub functions', () => {
     },
   );
 
+  it.each(fullTopology.functions.map((spec) => [spec.name, spec] as const))(
+    '%s carries the Parameters and Secrets extension, with its cache off, exactly when it reads the connectors document or secrets',
+    (_name, spec) => {
+      const properties = functionProperties(template, spec.name);
+      const variables = (properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      if (spec.grants.some((grant) => grant.resource === 'parameters' || grant.resource === 'secrets')) {
+        expect(json(properties.Layers)).toContain('1x0x103xarm64');
+        expect(variables).toMatchObject({ PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'false', PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773' });
+      } else {
+        expect(properties.Layers).toBeUndefined();
+        expect(variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT).toBeUndefined();
+      }
+    },
+  );
+
   it.each(fullTopology.functions.map((spec) => [spec.name, spec] as const))('%s has a log group of its own with the retention', (_name, spec) => {
     // Prepare
     const logGroupRef = (functionProperties(template, spec.name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
