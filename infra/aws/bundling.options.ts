@@ -27,8 +27,9 @@ export const lambdaBundleOptions = {
   target: `node${NODE_MAJOR}`,
   minify: true,
   sourcemap: true,
-  // The map is for stack traces (see NODE_OPTIONS below), not for reading the source in the
-  // console: without the sources the asset stays small.
+  // The map is for stack traces, mapped when an error is logged
+  // (shared/observability/source-mapped-stack.ts), not for reading the source in the console:
+  // without the sources the asset stays small.
   sourcesContent: false,
   // Prefer the ES module builds of dependencies (AWS SDK v3 ships `module` builds) so that
   // esbuild can tree-shake them; `main` is the fallback for CommonJS-only packages.
@@ -53,15 +54,6 @@ export const lambdaBundleOptions = {
    */
   chunkDirectory: 'chunks',
 } as const;
-
-/**
- * The runtime environment that belongs to the bundle: Node reads the external source map only
- * when asked, so error stack traces in the logs point at TypeScript lines instead of column
- * 40 000 of a minified file.
- */
-export const bundleRuntimeEnvironment: Readonly<Record<string, string>> = {
-  NODE_OPTIONS: '--enable-source-maps',
-};
 
 /**
  * esbuild `build()` options for one entry, as the stack bundles it: `index.mjs` in `outdir`, the

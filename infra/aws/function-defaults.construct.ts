@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
 import type { FunctionSpec } from '#shared/topology/topology.types.ts';
-import { bundleRuntimeEnvironment, esbuildOptionsFor, lambdaBundleOptions, NODE_MAJOR } from './bundling.options.ts';
+import { esbuildOptionsFor, lambdaBundleOptions, NODE_MAJOR } from './bundling.options.ts';
 import { acknowledge, acknowledgeUnscopableActions } from './nag.ts';
 
 /** The namespace of the hub's embedded-metric-format metrics (Powertools Metrics). */
@@ -127,7 +127,6 @@ export class HubFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: props.spec.name,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         LOG_LEVEL: props.logLevel,
-        ...bundleRuntimeEnvironment,
         ...props.environment,
       },
     });

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { sourceMappedErrors } from './source-mapped-stack.ts';
 
 /**
  * Finds a correlation id by a dotted path (`requestContext.requestId`), the only form the
@@ -12,10 +13,12 @@ export const searchDottedPath = (expression: string, data: unknown): unknown =>
 /**
  * One structured logger per container (Powertools: JSON lines with the Lambda context and a
  * correlation id). Locally every function shares the process, so the service name is per call.
+ * Logged errors carry their stack in TypeScript positions (source-mapped-stack.ts).
  */
 export const createLogger = (serviceName: string): Logger =>
   new Logger({
     serviceName,
     logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO',
     correlationIdSearchFn: searchDottedPath,
+    jsonReplacerFn: sourceMappedErrors,
   });

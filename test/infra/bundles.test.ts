@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleRuntimeEnvironment, esbuildOptionsFor, lambdaBundleOptions } from '../../infra/aws/bundling.options.ts';
+import { esbuildOptionsFor, lambdaBundleOptions } from '../../infra/aws/bundling.options.ts';
 import { localAwsConfig, localAwsEnvironment } from '../../infra/local/local-aws.ts';
 import { localEnvironmentResources } from '../../infra/local/granted-environment.ts';
 import { type LocalSqs, startLocalSqs } from '../../infra/local/queues.ts';
@@ -68,7 +68,7 @@ const importCold = (module: string): Promise<string> =>
     execFile(
       process.execPath,
       ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(module).href)}); process.stdout.write('loaded');`],
-      { env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', ...bundleRuntimeEnvironment }, encoding: 'utf8', timeout: 30_000 },
+      { env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' }, encoding: 'utf8', timeout: 30_000 },
       (error, stdout, stderr) => (error ? fail(new Error(`${module} did not load: ${stderr || error.message}`)) : done(stdout)),
     );
   });
@@ -92,7 +92,6 @@ const invokeBundle = (name: string, event: unknown): Promise<Invocation> => {
           PATH: process.env.PATH,
           ...environment,
           ...environmentOf(specOf(name), granted),
-          ...bundleRuntimeEnvironment,
           AWS_LAMBDA_FUNCTION_NAME: name,
           POWERTOOLS_SERVICE_NAME: name,
         },

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -17,6 +17,15 @@ const bundledTopology: Topology = {
       name: 'echo',
       description: 'Answers with its event, through a CommonJS dependency.',
       entry: 'test/infra/fixtures/functions/echo/handler.ts',
+      memoryMb: 128,
+      timeoutSeconds: 5,
+      triggers: [{ kind: 'invoke' }],
+      grants: [],
+    },
+    {
+      name: 'fails',
+      description: 'Logs an error it threw, with a cause.',
+      entry: 'test/infra/fixtures/functions/fails/handler.ts',
       memoryMb: 128,
       timeoutSeconds: 5,
       triggers: [{ kind: 'invoke' }],
@@ -52,6 +61,19 @@ const modulesOf = (directory: string): string[] =>
     .filter((path) => path.endsWith('.mjs'))
     .sort();
 
+/** Runs a bundle's handler once in a fresh Node process with a Lambda-like environment: what it logged (errors go to stderr). */
+const runInFreshNode = (bundle: string): string => {
+  const run = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)}); await handler({});`],
+    {
+      env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_LAMBDA_FUNCTION_NAME: 'fails', LOG_LEVEL: 'INFO' },
+      encoding: 'utf8',
+    },
+  );
+  return `${run.stdout}${run.stderr}`;
+};
+
 /** Imports a bundle in a fresh Node process, as Lambda does, and invokes its handler once. */
 const invokeInFreshNode = (bundle: string, event: unknown): unknown => {
   const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)}); process.stdout.write(JSON.stringify(await handler(${JSON.stringify(event)})));`;
@@ -63,7 +85,6 @@ const invokeInFreshNode = (bundle: string, event: unknown): unknown => {
       AWS_SECRET_ACCESS_KEY: 'secret',
       AWS_SESSION_TOKEN: 'token',
       AWS_EC2_METADATA_DISABLED: 'true',
-      NODE_OPTIONS: '--enable-source-maps',
     },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,7 +94,7 @@ const invokeInFreshNode = (bundle: string, event: unknown): unknown => {
 
 describe('function bundles, as the stack builds them', () => {
   it('are minified ES modules, an index and its chunks, each with a source map and the createRequire banner', () => {
-    for (const name of ['echo', 'sdk-client']) {
+    for (const name of ['echo', 'fails', 'sdk-client']) {
       // Act
       const modules = modulesOf(assetDir(name));
       // Assess
@@ -141,6 +162,20 @@ describe('function bundles, as the stack builds them', () => {
     expect(code).not.toContain('AWS_WEB_IDENTITY_TOKEN_FILE');
     // Act, Assess
     expect(invokeInFreshNode(bundle, { queueName: 'lane' })).toEqual({ region: 'eu-west-1', accessKeyId: 'AKIDFROMENV', command: { QueueName: 'lane' } });
+  });
+
+  it('log errors with their stacks, causes included, in TypeScript positions, without --enable-source-maps', () => {
+    // Act
+    const output = runInFreshNode(join(assetDir('fails'), lambdaBundleOptions.outputFile));
+    // Assess
+    const logged = output.split('\n').find((l) => l.includes('the fixture failed'));
+    expect(logged, output).toBeDefined();
+    const line = JSON.parse(logged as string) as { error?: { location: string; stack: string; cause: { stack: string } } };
+    expect(line.error?.location).toMatch(/^test\/infra\/fixtures\/functions\/fails\/handler\.ts:7$/);
+    expect(line.error?.stack).toMatch(/ \(test\/infra\/fixtures\/functions\/fails\/handler\.ts:7:\d+\)/);
+    expect(line.error?.stack).toMatch(/test\/infra\/fixtures\/functions\/fails\/handler\.ts:12:\d+/);
+    expect(line.error?.cause.stack).toMatch(/test\/infra\/fixtures\/functions\/fails\/handler\.ts:7:\d+/);
+    expect(line.error?.stack).not.toContain('.mjs:');
   });
 
   it('are byte for byte what the bench measures (the same esbuild options, from one place)', async () => {

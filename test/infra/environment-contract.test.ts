@@ -7,7 +7,7 @@ import { fullTopology } from './fixtures/full.topology.ts';
 import { functionProperties, synthHub } from './support/hub-synth.ts';
 
 /** What every deployed function gets whatever its grants: the local runner's shared environment. */
-const FUNCTION_DEFAULTS = ['LOG_LEVEL', 'NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+const FUNCTION_DEFAULTS = ['LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
 /** The Parameters and Secrets extension's own settings, set by the stack with its layer: no extension runs locally. */
 const EXTENSION_SETTINGS = /^(PARAMETERS_SECRETS_EXTENSION_|SSM_PARAMETER_STORE_|SECRETS_MANAGER_)/;
