@@ -69,6 +69,16 @@ export interface RunRecord {
   finished?: string;
   reason?: string;
   decision?: { by: string; at: string; approved: boolean };
+  /** An operator asked for a full round. */
+  full?: boolean;
+  /** How an inbound source with a change feed was read: a full round, or only what changed. */
+  feed?: { users: FeedRound; groups?: FeedRound };
+}
+
+export interface FeedRound {
+  round: 'full' | 'changes';
+  /** Why the round is full. */
+  reason?: string;
 }
 
 export interface PlannedChange {

@@ -294,4 +294,16 @@ describe.skipIf(!executablePath)('the operators’ console', () => {
     await expect.poll(() => page.locator('article[data-run]').first().textContent()).toMatch(/approved by/);
     await eventually(async () => expect((await allRecords('connector=acme&action=approve')).map((r) => r.reason)).toEqual(['approved by operator token']));
   }, 90_000);
+
+  it('starts a full round when asked, and says how the run read its source', async () => {
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await page.getByLabel('Connector').selectOption('acme');
+    await page.getByRole('checkbox', { name: /Full round/ }).check();
+    await page.getByRole('button', { name: 'Start a dry run' }).click();
+
+    const run = page.locator('article[data-run]', { hasText: 'full round, asked for' }).first();
+    await run.waitFor({ timeout: 30_000 });
+    expect(await run.locator('h2').textContent()).toContain('dry run');
+    expect(await run.locator('dt', { hasText: 'Source read' }).count()).toBe(1);
+  }, 60_000);
 });

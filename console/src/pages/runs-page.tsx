@@ -1,10 +1,14 @@
+import { useState } from 'preact/hooks';
 import type { AdminApi } from '../api.ts';
 import { useAction, useLoaded } from '../components/async-state.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { ErrorMessage } from '../components/error-message.tsx';
 import { timeOf } from '../format.ts';
 import { navigate, searchOf } from '../router.ts';
-import type { ConnectorHealth, PlannedChange, RunRecord } from '../types.ts';
+import type { ConnectorHealth, FeedRound, PlannedChange, RunRecord } from '../types.ts';
+
+const roundText = (name: string, round: FeedRound) =>
+  `${name}: ${round.round === 'full' ? `full round${round.reason ? ` (${round.reason})` : ''}` : 'only what changed since the last run'}`;
 
 const countsText = (counts: Record<string, number>) =>
   Object.entries(counts)
@@ -74,6 +78,16 @@ const RunCard = ({ api, run, onDecided }: { api: AdminApi; run: RunRecord; onDec
         <dd>
           {run.phase}, page {run.page}; {run.targetAccounts} target accounts read; {run.planPages} plan page{run.planPages === 1 ? '' : 's'}
         </dd>
+        {(run.feed || run.full) && (
+          <>
+            <dt>Source read</dt>
+            <dd>
+              {run.feed
+                ? [roundText('users', run.feed.users), ...(run.feed.groups ? [roundText('groups', run.feed.groups)] : [])].join('; ')
+                : 'full round, asked for'}
+            </dd>
+          </>
+        )}
         <dt>Situations</dt>
         <dd>{countsText(run.counters.situations)}</dd>
         <dt>Actions</dt>
@@ -167,16 +181,25 @@ const Approval = ({ api, run, onDecided }: { api: AdminApi; run: RunRecord; onDe
   );
 };
 
-/** Starts a run of one connector now; a dry run plans and stops. A run over the deletion threshold waits here for approval. */
+/**
+ * Starts a run of one connector now; a dry run plans and stops. A run over the deletion threshold
+ * waits here for approval. A full round reads every account of an inbound source that otherwise
+ * reads only its changes (Entra's delta queries); for other connectors every run is full.
+ */
 const StartRun = ({ api, connectorId, onStarted }: { api: AdminApi; connectorId: string; onStarted: () => void }) => {
   const { busy, error, run } = useAction();
+  const [full, setFull] = useState(false);
   const start = (dryRun: boolean) =>
     run(async () => {
-      await api.post(`/connectors/${encodeURIComponent(connectorId)}/reconcile`, { dryRun: String(dryRun) });
+      await api.post(`/connectors/${encodeURIComponent(connectorId)}/reconcile`, { dryRun: String(dryRun), full: String(full) });
       onStarted();
     });
   return (
     <>
+      <label class="check">
+        <input type="checkbox" checked={full} onChange={(e) => setFull((e.target as HTMLInputElement).checked)} /> Full round (read every account, not only
+        changes)
+      </label>
       <button type="button" class="secondary" disabled={busy} onClick={() => void start(true)}>
         Start a dry run
       </button>
