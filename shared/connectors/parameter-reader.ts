@@ -12,7 +12,13 @@ export const parameterReaderFor = (env: NodeJS.ProcessEnv = process.env): Parame
   if (env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT) return makeParametersExtension(env);
   let sdk: Promise<ParameterReader> | undefined;
   const load = () => {
-    sdk ??= import('./sdk-parameter-reader.ts').then((module) => module.makeSdkParameterReader());
+    // A load that failed is tried again on the next read, not kept.
+    sdk ??= import('./sdk-parameter-reader.ts')
+      .then((module) => module.makeSdkParameterReader())
+      .catch((error: unknown) => {
+        sdk = undefined;
+        throw error;
+      });
     return sdk;
   };
   return {

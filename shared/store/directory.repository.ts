@@ -288,9 +288,14 @@ export class DynamoDirectoryStore implements DirectoryStore {
   }
 
   async findIdsByUnique(type: ResourceType, attribute: UniqueKey['attribute'], values: string[]): Promise<Map<string, string>> {
-    const keys = unique(values).map((value) => uniqueKey(type, { attribute, value }));
-    const items = await batchGetAll(this.client, this.tableName, keys, { expression: 'pk, #owner', names: { '#owner': 'owner' } });
-    const valueOfPk = new Map(unique(values).map((value) => [uniqueKey(type, { attribute, value }).pk, value]));
+    const keyed = unique(values).map((value) => ({ value, key: uniqueKey(type, { attribute, value }) }));
+    const items = await batchGetAll(
+      this.client,
+      this.tableName,
+      keyed.map(({ key }) => key),
+      { expression: 'pk, #owner', names: { '#owner': 'owner' } },
+    );
+    const valueOfPk = new Map(keyed.map(({ value, key }) => [key.pk, value]));
     const found = new Map<string, string>();
     for (const item of items) {
       const value = valueOfPk.get(item.pk as string);

@@ -7,6 +7,12 @@ import { classifyInboundGone, type InboundVerdict } from './inbound-situations.t
 import type { FeedRound, FeedStore, ReconcileHub, ReconcileLinks, RunFeed, RunRecord, RunStore } from './reconcile-run.ports.ts';
 import type { Link } from './sync.ports.ts';
 
+/** The link of the hub resource a source account or group is linked to: its owner by the reverse index, then that link. */
+export const linkOfTarget = async (links: Pick<ReconcileLinks, 'ownerOf' | 'get'>, connectorId: string, kind: 'user' | 'group', targetId: string) => {
+  const owner = await links.ownerOf(connectorId, kind, targetId);
+  return owner === undefined ? undefined : links.get(connectorId, kind, owner);
+};
+
 /** The run's mark of a source group it classified (a group may come on several pages of a round). */
 const groupMark = (sourceGroupId: string) => `sourceGroup#${sourceGroupId}`;
 /** The run's mark of a source group whose members it compared in full (later pages' member changes are in that already). */
@@ -67,8 +73,7 @@ export const makeInboundFeedPages = (deps: InboundFeedPagesDeps) => {
     const links = new Map<string, Link>();
     await Promise.all(
       removed.map(async (targetId) => {
-        const owner = await deps.links.ownerOf(config.id, 'user', targetId);
-        const link = owner === undefined ? undefined : await deps.links.get(config.id, 'user', owner);
+        const link = await linkOfTarget(deps.links, config.id, 'user', targetId);
         if (link) links.set(link.hubId, link);
       }),
     );
@@ -141,8 +146,7 @@ export const makeInboundFeedPages = (deps: InboundFeedPagesDeps) => {
     config: ConnectorConfig,
     sourceGroupId: string,
   ): Promise<{ link: Link; group: { id: string; displayName: string } } | undefined> => {
-    const owner = await deps.links.ownerOf(config.id, 'group', sourceGroupId);
-    const link = owner === undefined ? undefined : await deps.links.get(config.id, 'group', owner);
+    const link = await linkOfTarget(deps.links, config.id, 'group', sourceGroupId);
     const group = link ? (await deps.hub.groupsByIds([link.hubId])).get(link.hubId) : undefined;
     return link && group ? { link, group } : undefined;
   };

@@ -46,7 +46,7 @@ import {
   inboundMappingOf,
 } from './inbound-groups.ts';
 import { arrivingMark, feedStateOf } from './inbound-feed.ts';
-import { makeInboundFeedPages } from './inbound-feed-pages.ts';
+import { linkOfTarget, makeInboundFeedPages } from './inbound-feed-pages.ts';
 import { grantIsLive, groupInScope, mappingsOf } from './sync.planner.ts';
 import type { GrantReader } from './grant.ports.ts';
 import { scopeNeedsGroups, scopeRules } from './scope.ts';
@@ -505,8 +505,7 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
 
   /** One source group against the hub group it is linked to, that a group mapping names, or that holds its name. */
   const sourceGroupVerdict = async (config: ConnectorConfig, source: TargetGroup) => {
-    const owner = await deps.links.ownerOf(config.id, 'group', source.id);
-    const link = owner === undefined ? undefined : await deps.links.get(config.id, 'group', owner);
+    const link = await linkOfTarget(deps.links, config.id, 'group', source.id);
     const mapping = link ? undefined : inboundMappingOf(config, source);
     const known = await deps.hub.groupsByIds([...(link ? [link.hubId] : []), ...(mapping ? [mapping.hubGroup] : [])]);
     const sameName = link || mapping ? undefined : await deps.hub.findGroupByName(source.displayName);
