@@ -236,9 +236,9 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
   const now = () => deps.clock().toISOString();
   const lockUntil = () => deps.clock().getTime() + (deps.lockTtlMs ?? LOCK_TTL_MS);
 
-  const recordRun = async (run: RunRecord, action: string, status: 'success' | 'skipped' | 'failed', reason: string) => {
+  const recordRun = async (run: RunRecord, action: string, status: 'success' | 'skipped' | 'failed', reason: string, time = now()) => {
     await deps.audit.record({
-      time: now(),
+      time,
       connectorId: run.connectorId,
       resourceType: 'Connector',
       resourceId: run.connectorId,
@@ -311,16 +311,25 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     return { state: 'applying', phase: 'apply', page: 0 };
   };
 
+  /**
+   * The end of a finished run: its source's delta links stored (only a run that applied its plan
+   * moves them on; any other leaves the changes for the next), its lock freed, its audit record.
+   * Each step can be done again and changes nothing the second time (the record's time is the
+   * run's end, so it is the same record), so the page message delivered again after a crash
+   * between them finishes what was left.
+   */
+  const finish = async (run: RunRecord) => {
+    const ended = run.finished ?? run.updated;
+    const feed = feedStateOf(run, ended);
+    if (feed) await deps.feeds?.put(feed);
+    await deps.runs.releaseLock(run.connectorId, run.runId);
+    await recordRun(run, 'reconcile', run.state === 'done' ? 'success' : 'failed', run.reason ?? 'done', ended);
+  };
+
   /** After the run moved: its next page, or the end of its chain. */
   const afterAdvance = async (run: RunRecord) => {
     if (run.state === 'awaiting-approval') await recordRun(run, 'awaiting-approval', 'skipped', run.reason ?? '');
-    if (run.state === 'done' || run.state === 'failed') {
-      // Only a run that applied its plan moves its source's delta links on: any other leaves the changes for the next.
-      const feed = feedStateOf(run, now());
-      if (feed) await deps.feeds?.put(feed);
-      await deps.runs.releaseLock(run.connectorId, run.runId);
-      await recordRun(run, 'reconcile', run.state === 'done' ? 'success' : 'failed', run.reason ?? 'done');
-    }
+    if (run.state === 'done' || run.state === 'failed') await finish(run);
     await continueFrom(run);
   };
 
@@ -702,6 +711,8 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     const run = await deps.runs.get(message.runId);
     if (!run) return;
     if (run.phase !== message.phase || run.page !== message.page || (run.state !== 'planning' && run.state !== 'applying')) {
+      // A message of a finished run delivered again (after a crash, say): its end may be unfinished.
+      if (run.state === 'done' || run.state === 'failed') await finish(run);
       await continueFrom(run);
       return;
     }
@@ -714,7 +725,8 @@ export const makeReconciliation = (deps: ReconcileDeps) => {
     // and was taken by another has lost it, and stops rather than overlap.
     if (!(await deps.runs.acquireLock(run.connectorId, run.runId, lockUntil()))) {
       const failed = await advance(run, { state: 'failed', finished: now(), reason: 'its lock expired and another run of the connector took it' });
-      if (failed) await recordRun(failed, 'reconcile', 'failed', failed.reason ?? '');
+      // The lock is the other run's: finishing leaves it (its release is conditional on this run's id).
+      if (failed) await finish(failed);
       return;
     }
     let moved: RunRecord | undefined;

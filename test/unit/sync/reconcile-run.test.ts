@@ -191,6 +191,43 @@ describe('a page that fails on every delivery', () => {
   });
 });
 
+describe('the end of a run', () => {
+  it('is finished by its last page delivered again when a crash cut it short: the lock is freed and the run recorded once', async () => {
+    // Prepare: the lock's release fails once, after the run is marked done.
+    const t = setup();
+    t.hub.user('u0');
+    const started = await t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: true });
+    const release = t.runs.releaseLock.bind(t.runs);
+    let failures = 1;
+    t.runs.releaseLock = async (connectorId, runId) => {
+      if (failures-- > 0) throw new Error('the table is unreachable');
+      return release(connectorId, runId);
+    };
+    let last: ReturnType<typeof t.pages.take>;
+    let error: unknown;
+    for (let message = t.pages.take(); message && error === undefined; message = t.pages.take()) {
+      last = message;
+      await t.reconciliation
+        .handlePage(t.config, async () => t.target, message)
+        .catch((e: unknown) => {
+          error = e;
+        });
+    }
+    expect(String(error)).toContain('unreachable');
+    expect(await t.runs.get(started.runId)).toMatchObject({ state: 'done' });
+    expect(t.runs.locks.get('app')).toBeDefined();
+    expect(t.audit.of({ action: 'reconcile' })).toHaveLength(0);
+
+    // Act: the queue delivers the page again.
+    await t.reconciliation.handlePage(t.config, async () => t.target, last as never);
+
+    // Assess
+    expect(t.runs.locks.get('app')).toBeUndefined();
+    expect(t.audit.of({ action: 'reconcile' }).map((entry) => [entry.status, entry.time])).toEqual([['success', (await t.runs.get(started.runId))?.finished]]);
+    await expect(t.reconciliation.start(t.config, { trigger: 'schedule', dryRun: true })).resolves.toMatchObject({ state: 'planning' });
+  });
+});
+
 describe('a reconciliation run over groups', () => {
   const targetGroupOf = async (t: ReturnType<typeof setup>, groupId: string) => {
     const link = await t.links.get('app', 'group', groupId);
